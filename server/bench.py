@@ -1,0 +1,2 @@
+"""Placeholder replaced below."""
+def add_arguments(p): pass
