@@ -87,10 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("train", "bench", "serve", "-h", "--help"):
+        argv = ["serve", *argv]  # `python -m server --port 8001` means serve
     args = parser.parse_args(argv)
-    command = args.command or "serve"
-    if command == "serve" and args.command is None:
-        args = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+    command = args.command
     try:
         if command == "train":
             return run_train(args)
