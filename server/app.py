@@ -1,0 +1,94 @@
+"""The FastAPI app factory: loads MNIST once, owns the training session, mounts the routes."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from . import __version__
+from .data import load_dataset
+from .security import TOKEN_HEADER, Guard
+from .session import TrainingSession
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_BODY_BYTES = 16 * 1024 * 1024  # a 1024×1024 drawing as JSON floats fits; anything larger is refused
+
+
+@dataclass
+class Settings:
+    data_dir: str | None = None
+    load: str | None = None  # checkpoint to start from
+    guard: Guard = field(default_factory=Guard)
+    frame_rate: float = 30.0
+    session_kwargs: dict = field(default_factory=dict)
+    checkpoint_dir: Path | None = None
+    resume: bool = False
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from .broadcast import Broadcaster
+
+        data = await asyncio.to_thread(load_dataset, settings.data_dir)
+        net, history = None, None
+        if settings.load:
+            from . import checkpoint
+
+            net, extra = await asyncio.to_thread(checkpoint.load, settings.load)
+            history = extra.get("history") if settings.resume else None
+        session = TrainingSession(data, net=net, **settings.session_kwargs)
+        if history:
+            session.load_network(net, history, message="resumed")
+        session.start()
+        app.state.session = session
+        app.state.broadcaster = Broadcaster(session, settings.frame_rate)
+        app.state.broadcaster.start()
+        try:
+            yield
+        finally:
+            await app.state.broadcaster.close()
+            session.stop()
+
+    app = FastAPI(title="Backprop Lab", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.guard = settings.guard
+    templates = Jinja2Templates(directory=str(ROOT / "templates"))
+    app.state.templates = templates
+
+    @app.middleware("http")
+    async def guard_requests(request: Request, call_next):
+        guard: Guard = request.app.state.guard
+        host = request.headers.get("host")
+        if not guard.host_ok(host):
+            return PlainTextResponse(f"Host {host!r} is not allowed (this server answers only on loopback)", 403)
+        origins = request.headers.getlist("origin")
+        if request.method not in ("GET", "HEAD") and not guard.origin_ok(origins, host):
+            return JSONResponse({"detail": "cross-site request refused"}, 403)
+        if request.url.path.startswith("/api/") and not guard.token_ok(
+            request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
+        ):
+            return JSONResponse({"detail": "missing or wrong token"}, 401)
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, 413)
+        return await call_next(request)
+
+    from .api import router as api_router
+    from .pages import router as page_router
+    from .ws import router as ws_router
+
+    app.include_router(page_router)
+    app.include_router(api_router)
+    app.include_router(ws_router)
+    app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
+    return app

@@ -1,0 +1,55 @@
+"""`python -m server serve`: run the live training server with uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import webbrowser
+
+import uvicorn
+
+from .app import Settings, create_app
+from .messages import MAX_MESSAGE_BYTES
+from .security import Guard
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
+    parser.add_argument("--load", metavar="PATH", help="start from a checkpoint (.npz)")
+    parser.add_argument("--data-dir", help="folder with the four IDX files (default: the bundled MNIST)")
+    parser.add_argument("--open", action="store_true", help="open the page in a browser")
+
+
+def run(args) -> int:
+    if not 0 <= args.port <= 65535:
+        raise ValueError(f"--port must be from 0 to 65535, got {args.port}")
+    guard = Guard.for_bind(args.host, args.port or None)
+    settings = Settings(data_dir=args.data_dir, load=args.load, guard=guard)
+    if args.load:  # fail fast, with one line, before the server starts
+        from . import checkpoint
+
+        checkpoint.load(args.load)
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=args.host, port=args.port, ws_max_size=MAX_MESSAGE_BYTES,
+                            ws_ping_interval=20, ws_ping_timeout=20, log_level="warning", timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+
+    async def serve():
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            if task.done():
+                return await task
+            await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        guard.port = port if guard.token is None else None
+        shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        shown = f"[{shown}]" if ":" in shown else shown
+        url = f"http://{shown}:{port}/" + (f"?token={guard.token}" if guard.token else "")
+        print(f"Backprop Lab is running at {url}", flush=True)
+        if args.open:
+            webbrowser.open(url)
+        await task
+
+    asyncio.run(serve())
+    return 0

@@ -1,0 +1,174 @@
+"""Pydantic models for every message the server accepts, over the websocket and over HTTP."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from .costs import COSTS
+from .session import LIMITS
+
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_DRAWING_SIDE = 1024
+
+
+class Strict(BaseModel):
+    """No extra fields, no type coercion (a string is not a number), no NaN/Infinity."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+Unit = Literal["batch", "example", "epoch"]
+Activation = Literal[HIDDEN_ACTIVATIONS]  # type: ignore[valid-type]
+OutputActivation = Literal[OUTPUT_ACTIVATIONS]  # type: ignore[valid-type]
+CostName = Literal[COSTS]  # type: ignore[valid-type]
+LearningRate = Annotated[float, Field(gt=0, le=LIMITS["learning_rate"][1])]
+BatchSize = Annotated[int, Field(ge=LIMITS["batch_size"][0], le=LIMITS["batch_size"][1])]
+Speed = Annotated[float, Field(ge=LIMITS["steps_per_second"][0], le=LIMITS["steps_per_second"][1])]
+Neurons = Annotated[int, Field(ge=LIMITS["neurons"][0], le=LIMITS["neurons"][1])]
+Pixel = Annotated[float, Field(ge=0, le=1)]
+
+
+class Drawing(Strict):
+    width: Annotated[int, Field(ge=1, le=MAX_DRAWING_SIDE)]
+    height: Annotated[int, Field(ge=1, le=MAX_DRAWING_SIDE)]
+    pixels: list[Pixel]
+
+    @model_validator(mode="after")
+    def _size(self):
+        if len(self.pixels) != self.width * self.height:
+            raise ValueError(f"image needs width × height = {self.width * self.height} pixels, got {len(self.pixels)}")
+        return self
+
+
+class PixelsOrImage(Strict):
+    """Either 784 MNIST-format pixels or a raw drawing (exactly one of the two)."""
+
+    pixels: Annotated[list[Pixel], Field(min_length=784, max_length=784)] | None = None
+    image: Drawing | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.pixels is None) == (self.image is None):
+            raise ValueError("give either 'pixels' (784 values) or 'image' ({width, height, pixels}), not both")
+        return self
+
+
+class PredictRequest(PixelsOrImage):
+    pass
+
+
+class BackpropRequest(PixelsOrImage):
+    label: Annotated[int, Field(ge=0, le=9)]
+
+
+# ----- websocket messages ---------------------------------------------------------------------
+class Play(Strict):
+    type: Literal["play"]
+
+
+class Pause(Strict):
+    type: Literal["pause"]
+
+
+class Step(Strict):
+    type: Literal["step"]
+    unit: Unit = "batch"
+
+
+class SetParams(Strict):
+    type: Literal["set_params"]
+    learning_rate: LearningRate | None = None
+    batch_size: BatchSize | None = None
+    steps_per_second: Speed | None = None
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.model_fields_set - {"type"}:
+            raise ValueError("set_params needs learning_rate, batch_size or steps_per_second")
+        return self
+
+
+class Reset(Strict):
+    type: Literal["reset"]
+    hidden: Annotated[list[Neurons], Field(max_length=LIMITS["hidden_layers"][1])]
+    activation: Activation = "sigmoid"
+    output_activation: OutputActivation = "sigmoid"
+    cost: CostName = "quadratic"
+    seed: Annotated[int, Field(ge=LIMITS["seed"][0], le=LIMITS["seed"][1])] = 0
+    learning_rate: LearningRate | None = None
+    batch_size: BatchSize | None = None
+
+
+class Predict(PixelsOrImage):
+    type: Literal["predict"]
+    id: Annotated[int, Field(ge=0, le=2**53)] | None = None
+
+
+class SelectExample(Strict):
+    type: Literal["select_example"]
+    source: Literal["train", "test", "follow"]
+    index: Annotated[int, Field(ge=0)] | None = None
+
+
+ClientMessage = Annotated[
+    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample],
+    Field(discriminator="type"),
+]
+_client_adapter = TypeAdapter(ClientMessage)
+KNOWN_TYPES = ("play", "pause", "step", "set_params", "reset", "predict", "select_example")
+
+
+class MessageError(ValueError):
+    """A client message that is refused; ``request`` is its type when one could be read."""
+
+    def __init__(self, message: str, request: str | None = None):
+        super().__init__(message)
+        self.request = request
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def parse_json(text: str):
+    """json.loads that refuses NaN/Infinity literals and absurd nesting with a ValueError."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def parse_client_message(text: str):
+    """Parse and validate one websocket text message, or raise MessageError with a plain reason."""
+    try:
+        raw = parse_json(text)
+    except ValueError as e:
+        raise MessageError(f"invalid JSON: {e}") from None
+    if not isinstance(raw, dict):
+        raise MessageError("a message must be a JSON object with a 'type'")
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        raise MessageError("a message needs a string 'type'")
+    if kind not in KNOWN_TYPES:
+        raise MessageError(f"unknown message type {kind!r}; known: {', '.join(KNOWN_TYPES)}", None)
+    try:
+        return _client_adapter.validate_python(raw)
+    except ValidationError as e:
+        raise MessageError(describe(e, skip=1), kind) from None
+
+
+def describe(e: ValidationError, skip: int = 0) -> str:
+    """A pydantic error as one readable line: 'learning_rate: Input should be greater than 0'.
+
+    ``skip`` drops leading path parts (the union tag pydantic puts first for websocket messages).
+    """
+    parts = []
+    for err in e.errors(include_url=False)[:3]:
+        loc = ".".join(str(p) for p in err["loc"][skip:] if not str(p).startswith("function-")) or "body"
+        parts.append(f"{loc}: {err['msg']}")
+    more = len(e.errors()) - 3
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")

@@ -1,0 +1,519 @@
+"""The live training session: one network, its data stream and history, trained on a worker thread.
+
+No I/O here. The transport reads ``snapshot()`` at its own pace and calls the command methods; every
+command is validated in the caller's thread (a ValueError changes nothing) and then applied by the
+worker between mini-batches, in the order received.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .blas import blas_threads_for
+from .data import Dataset, to_float
+from .history import CostHistory
+from .network import Network, validate_config
+from .training import BatchStream, evaluate
+
+DEFAULT_CONFIG = {
+    "sizes": [784, 16, 16, 10],
+    "activation": "sigmoid",
+    "output_activation": "sigmoid",
+    "cost": "quadratic",
+    "seed": 0,
+}
+DEFAULT_LEARNING_RATE = 3.0
+DEFAULT_BATCH_SIZE = 10
+
+LIMITS = {
+    "learning_rate": (0.0, 10.0),  # exclusive lower bound
+    "batch_size": (1, 1024),
+    "steps_per_second": (0.1, 1000.0),
+    "hidden_layers": (0, 4),
+    "neurons": (1, 512),
+    "seed": (0, 2**31 - 1),
+}
+EVAL_SUBSET = 1000  # test images used for the running accuracy
+EVAL_EVERY_SECONDS = 0.5
+BACKUP_EVERY_STEPS = 100  # how often the last finite weights are kept, for divergence recovery
+
+
+def check_learning_rate(value) -> float:
+    value = float(value)
+    if not (math.isfinite(value) and 0 < value <= LIMITS["learning_rate"][1]):
+        raise ValueError(f"learning rate must be > 0 and ≤ {LIMITS['learning_rate'][1]:g}, got {value!r}")
+    return value
+
+
+def check_batch_size(value) -> int:
+    lo, hi = LIMITS["batch_size"]
+    if isinstance(value, bool) or int(value) != value or not lo <= value <= hi:
+        raise ValueError(f"batch size must be a whole number from {lo} to {hi}, got {value!r}")
+    return int(value)
+
+
+def check_speed(value) -> float | None:
+    if value is None:
+        return None
+    lo, hi = LIMITS["steps_per_second"]
+    value = float(value)
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ValueError(f"steps per second must be from {lo:g} to {hi:g} (or null for flat out), got {value!r}")
+    return value
+
+
+@dataclass
+class Snapshot:
+    """A consistent copy of what the page needs, taken under the session lock."""
+
+    config: dict
+    params: dict
+    state: dict
+    example: dict
+    weights: list
+    biases: list
+    nabla_w: list | None
+    nabla_b: list | None
+    activations: list
+    zs: list
+    deltas: list | None
+    accuracy_history: list
+    markers: list
+    structure_version: int
+    version: int
+    costs: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+    costs_start: int = 1
+
+
+class TrainingSession:
+    def __init__(
+        self,
+        data: Dataset,
+        config: dict | None = None,
+        learning_rate: float = DEFAULT_LEARNING_RATE,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        steps_per_second: float | None = None,
+        net: Network | None = None,
+    ):
+        self.data = data
+        self.lock = threading.RLock()
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._blas_threads: int | None = 0  # 0: not set yet; None: no limit
+        self.learning_rate = check_learning_rate(learning_rate)
+        self.batch_size = check_batch_size(batch_size)
+        self.steps_per_second = check_speed(steps_per_second)
+        self.events: deque = deque(maxlen=200)
+        self.event_seq = 0
+        self.version = 0  # bumps on every change a viewer could see
+        self.structure_version = 0  # bumps when the network is replaced (a new hello is due)
+        self._install(net or self._build(config or DEFAULT_CONFIG))
+
+    # ----- construction ------------------------------------------------------------------------
+    @staticmethod
+    def _build(config: dict) -> Network:
+        validate_config(config["sizes"], config["activation"], config["output_activation"], config["cost"], "float32")
+        if config["sizes"][0] != 784 or config["sizes"][-1] != 10:
+            raise ValueError("the network must have 784 inputs and 10 outputs")
+        return Network(
+            config["sizes"], config["activation"], config["output_activation"], config["cost"],
+            seed=config.get("seed", 0), dtype="float32",
+        )
+
+    def _install(self, net: Network, history: dict | None = None) -> None:
+        """Make ``net`` the session's network and start its history afresh (or from ``history``)."""
+        history = history or {}
+        self.net = net
+        seed = net.seed if isinstance(net.seed, int) else 0
+        self.stream = BatchStream(self.data.train_images, self.data.train_labels, self.batch_size, net.dtype, seed=seed)
+        rng = np.random.default_rng(seed + 1)
+        self._eval_idx = np.sort(rng.permutation(len(self.data.test_images))[:EVAL_SUBSET])
+        self.iteration = int(history.get("iteration", 0))
+        self.examples_seen = int(history.get("examples_seen", 0))
+        self.stream.epoch = int(history.get("epoch", 0))
+        self.cost_history = CostHistory.from_array(history.get("costs", []))
+        self.accuracy_history: list = [list(p) for p in history.get("accuracy_history", [])]
+        self.markers: list = [dict(m) for m in history.get("markers", [])]
+        self.running = False
+        self._pending_steps = 0
+        self._pending_unit = "batch"
+        self._until_epoch_end = False
+        self._last_grads = None
+        self._last_eta = self.learning_rate
+        self._last_x = None  # first example of the last mini-batch (float input)
+        self._last_label = None
+        self._last_index = None
+        self._pinned: tuple[str, int] | None = None
+        self._backup = self.net.parameters()
+        self._rate_window: deque = deque(maxlen=64)  # (time, examples) for samples/s
+        self._last_eval_time = 0.0
+        self.structure_version += 1
+        self.version += 1
+
+    # ----- thread -----------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="training", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping = True
+        self._commands.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _submit(self, fn) -> None:
+        self._commands.put(fn)
+
+    def _run(self) -> None:
+        next_time = time.perf_counter()
+        while not self._stopping:
+            busy = self.running or self._pending_steps > 0 or self._until_epoch_end
+            wait = None
+            if busy and self.steps_per_second:
+                wait = max(0.0, next_time - time.perf_counter())
+            elif busy:
+                wait = 0.0
+            try:
+                fn = self._commands.get(timeout=wait) if wait != 0.0 else self._commands.get_nowait()
+            except queue.Empty:
+                fn = False
+            if fn is None:
+                break
+            if fn is not False:
+                with self.lock:
+                    fn()
+                    self.version += 1
+                continue  # drain every waiting command before the next mini-batch
+            if busy:
+                self._train_one()
+                if self.steps_per_second:
+                    next_time = max(next_time + 1.0 / self.steps_per_second, time.perf_counter() - 0.5)
+                else:
+                    next_time = time.perf_counter()
+
+    def run_steps(self, n: int) -> None:
+        """Train ``n`` mini-batches synchronously in the caller's thread (tests and benchmarks)."""
+        for _ in range(n):
+            self._train_one()
+
+    # ----- training ---------------------------------------------------------------------------
+    def _train_one(self) -> None:
+        with self.lock:
+            size = 1 if (self._pending_steps > 0 and self._pending_unit == "example") else self.batch_size
+            x, y, idx, epoch_ended = self.stream.next(size)
+            self._set_blas_threads(size)
+            grads = self.net.backprop(x, y, input_gradient=False)
+            cost = grads.cost
+            if not math.isfinite(cost):
+                self._diverged()
+                return
+            self.net.apply_gradients(grads.nabla_w, grads.nabla_b, self.learning_rate)
+            # apply_gradients scaled the gradients by η in place: remember η to show ∇C itself.
+            self._last_grads, self._last_eta = grads, self.learning_rate
+            self._last_x = x[0].copy()
+            self._last_label = int(np.argmax(y[0]))
+            self._last_index = int(idx[0])
+            self.iteration += 1
+            self.examples_seen += len(x)
+            self.cost_history.append(cost)
+            now = time.perf_counter()
+            self._rate_window.append((now, self.examples_seen))
+            if self.iteration % BACKUP_EVERY_STEPS == 0:
+                if self.net.is_finite():
+                    self._backup = self.net.parameters()
+                else:
+                    self._diverged()
+                    return
+            if self._pending_steps > 0:
+                self._pending_steps -= 1
+            if epoch_ended:
+                self._until_epoch_end = False
+                acc = evaluate(self.net, self.data.test_images, self.data.test_labels)
+                self.accuracy_history.append([self.iteration, acc, True])
+                self._event("epoch", f"epoch {self.stream.epoch} done: test accuracy {acc:.2%}", accuracy=acc)
+                self._last_eval_time = now
+            elif self.running and now - self._last_eval_time >= EVAL_EVERY_SECONDS:
+                acc = evaluate(self.net, self.data.test_images[self._eval_idx], self.data.test_labels[self._eval_idx])
+                self.accuracy_history.append([self.iteration, acc, False])
+                self._last_eval_time = time.perf_counter()
+            if not (self.running or self._pending_steps or self._until_epoch_end):
+                # A single step: evaluate on the subset so the counter shows where it stands.
+                acc = evaluate(self.net, self.data.test_images[self._eval_idx], self.data.test_labels[self._eval_idx])
+                self.accuracy_history.append([self.iteration, acc, False])
+            self.version += 1
+
+    def _set_blas_threads(self, batch_size: int) -> None:
+        """Limit BLAS threads for this batch size; only when it changes (a limit costs ~0.3 ms)."""
+        n = blas_threads_for(batch_size)
+        if n != self._blas_threads:
+            threadpool_limits(limits=n or os.cpu_count(), user_api="blas")
+            self._blas_threads = n
+
+    def _diverged(self) -> None:
+        """Cost or weights went NaN/inf: restore the last finite weights and pause."""
+        self.net.set_parameters(*self._backup)
+        self.running = False
+        self._pending_steps = 0
+        self._until_epoch_end = False
+        self._event(
+            "diverged",
+            f"Training diverged at iteration {self.iteration} (the cost became infinite or NaN) with learning rate "
+            f"{self.learning_rate:g}. Training is paused and the last finite weights are restored; "
+            "lower the learning rate and press play.",
+        )
+        self.version += 1
+
+    def _event(self, kind: str, message: str, **extra) -> None:
+        self.event_seq += 1
+        self.events.append({"seq": self.event_seq, "type": "event", "kind": kind, "message": message,
+                            "iteration": self.iteration, **extra})
+
+    def events_since(self, seq: int) -> list[dict]:
+        with self.lock:
+            return [e for e in self.events if e["seq"] > seq]
+
+    # ----- commands (validated here, applied on the worker between mini-batches) ---------------
+    def play(self) -> None:
+        def apply():
+            self.running = True
+            self._last_eval_time = time.perf_counter()
+        self._submit(apply)
+
+    def pause(self) -> None:
+        def apply():
+            self.running = False
+            self._pending_steps = 0
+            self._until_epoch_end = False
+        self._submit(apply)
+
+    def step(self, unit: str = "batch") -> None:
+        if unit not in ("batch", "example", "epoch"):
+            raise ValueError(f"step unit must be batch, example or epoch, got {unit!r}")
+
+        def apply():
+            self.running = False
+            if unit == "epoch":
+                self._until_epoch_end = True
+            else:
+                self._pending_steps += 1
+                self._pending_unit = unit
+        self._submit(apply)
+
+    def set_params(self, learning_rate=None, batch_size=None, steps_per_second=..., ) -> None:
+        lr = check_learning_rate(learning_rate) if learning_rate is not None else None
+        bs = check_batch_size(batch_size) if batch_size is not None else None
+        sps = check_speed(steps_per_second) if steps_per_second is not ... else ...
+
+        def apply():
+            changes = []
+            if lr is not None and lr != self.learning_rate:
+                self.learning_rate = lr
+                changes.append(f"η = {lr:g}")
+            if bs is not None and bs != self.batch_size:
+                self.batch_size = bs
+                self.stream.set_batch_size(bs)
+                changes.append(f"batch {bs}")
+            if sps is not ...:
+                self.steps_per_second = sps
+            if changes:
+                text = ", ".join(changes)
+                self.markers.append({"iteration": self.iteration, "text": text})
+                self._event("params", f"changed: {text}")
+        self._submit(apply)
+
+    def reset(self, hidden, activation, output_activation, cost, seed=0, learning_rate=None, batch_size=None) -> None:
+        lo, hi = LIMITS["hidden_layers"]
+        if not isinstance(hidden, (list, tuple)) or not lo <= len(hidden) <= hi:
+            raise ValueError(f"hidden layers: give {lo} to {hi} sizes")
+        nlo, nhi = LIMITS["neurons"]
+        for n in hidden:
+            if isinstance(n, bool) or not isinstance(n, int) or not nlo <= n <= nhi:
+                raise ValueError(f"each hidden layer needs {nlo} to {nhi} neurons, got {n!r}")
+        slo, shi = LIMITS["seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or not slo <= seed <= shi:
+            raise ValueError(f"seed must be a whole number from {slo} to {shi}")
+        lr = check_learning_rate(learning_rate) if learning_rate is not None else None
+        bs = check_batch_size(batch_size) if batch_size is not None else None
+        config = {"sizes": [784, *hidden, 10], "activation": activation,
+                  "output_activation": output_activation, "cost": cost, "seed": seed}
+        net = self._build(config)  # raises ValueError for a bad combination
+
+        def apply():
+            if lr is not None:
+                self.learning_rate = lr
+            if bs is not None:
+                self.batch_size = bs
+            self._install(net)
+            self._event("reset", f"new network {net.sizes}, {activation}/{output_activation}, {cost} cost")
+        self._submit(apply)
+
+    def select_example(self, source: str, index: int | None = None) -> None:
+        if source == "follow":
+            pinned = None
+        elif source in ("train", "test"):
+            images = self.data.train_images if source == "train" else self.data.test_images
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(images):
+                raise ValueError(f"{source} example index must be from 0 to {len(images) - 1}")
+            pinned = (source, index)
+        else:
+            raise ValueError(f"source must be train, test or follow, got {source!r}")
+
+        def apply():
+            self._pinned = pinned
+        self._submit(apply)
+
+    def load_network(self, net: Network, history: dict | None = None, message: str = "checkpoint loaded") -> None:
+        """Replace the network (already validated) between mini-batches; training pauses."""
+        if net.sizes[0] != 784 or net.sizes[-1] != 10:
+            raise ValueError(f"network {net.sizes} does not fit 784 inputs and 10 outputs")
+        net.set_parameters(*net.parameters())  # also re-checks finiteness
+        if net.dtype != np.float32:
+            net = _as_float32(net)
+
+        def apply():
+            self._install(net, history)
+            self._event("loaded", message)
+        self._submit(apply)
+
+    # ----- reading (any thread) ---------------------------------------------------------------
+    def example_input(self, source: str, index: int) -> tuple[np.ndarray, int]:
+        images, labels = (self.data.test_images, self.data.test_labels) if source == "test" else (
+            self.data.train_images, self.data.train_labels)
+        return to_float(images[index], np.float32), int(labels[index])
+
+    def samples_per_second(self) -> float:
+        w = self._rate_window
+        if len(w) < 2 or time.perf_counter() - w[-1][0] > 1.0:
+            return 0.0
+        dt = w[-1][0] - w[0][0]
+        return (w[-1][1] - w[0][1]) / dt if dt > 0 else 0.0
+
+    def accuracy(self) -> float | None:
+        return self.accuracy_history[-1][1] if self.accuracy_history else None
+
+    def params(self) -> dict:
+        return {"learning_rate": self.learning_rate, "batch_size": self.batch_size,
+                "steps_per_second": self.steps_per_second}
+
+    def state(self) -> dict:
+        with self.lock:
+            n = len(self.cost_history)
+            return {
+                "iteration": self.iteration,
+                "epoch": self.stream.epoch,
+                "epoch_progress": round(self.stream.epoch_fraction, 4),
+                "examples_seen": self.examples_seen,
+                "running": bool(self.running or self._pending_steps or self._until_epoch_end),
+                "cost": float(self.cost_history.values()[-1]) if n else None,
+                "accuracy": self.accuracy(),
+                "samples_per_second": round(self.samples_per_second(), 1),
+                "train_size": len(self.data.train_images),
+                "test_size": len(self.data.test_images),
+            }
+
+    def config(self) -> dict:
+        c = self.net.config
+        return {k: c[k] for k in ("sizes", "activation", "output_activation", "cost", "seed")}
+
+    def snapshot(self, costs_from: int | None = None, with_first_layer: bool = True) -> Snapshot:
+        """Copies of everything a frame shows; ``costs_from`` = first iteration whose cost to include."""
+        with self.lock:
+            example = self._shown_example()
+            x = example.pop("_x")
+            trace = self.net.forward(x)
+            deltas = None
+            if example["label"] is not None:
+                y = np.zeros((1, 10), np.float32)
+                y[0, example["label"]] = 1
+                deltas = [d[0].copy() for d in self.net.backprop(x, y, input_gradient=False).deltas]
+            example["prediction"] = int(np.argmax(trace.activations[-1][0]))
+            grads = self._last_grads
+            first = 0 if with_first_layer else 1
+            nabla_w = nabla_b = None
+            if grads is not None:
+                inv = 1.0 / self._last_eta  # undo the in-place η scaling of apply_gradients
+                nabla_w = [None] * first + [g * inv for g in grads.nabla_w[first:]]
+                nabla_b = [g * inv for g in grads.nabla_b]
+            start = 1 if costs_from is None else max(1, costs_from)
+            return Snapshot(
+                config=self.config(),
+                params=self.params(),
+                state=self.state(),
+                example=example,
+                weights=[None] * first + [w.copy() for w in self.net.weights[first:]],
+                biases=[b.copy() for b in self.net.biases],
+                nabla_w=nabla_w,
+                nabla_b=nabla_b,
+                activations=[a[0].copy() for a in trace.activations],
+                zs=[z[0].copy() for z in trace.zs],
+                deltas=deltas,
+                accuracy_history=[list(p) for p in self.accuracy_history],
+                markers=[dict(m) for m in self.markers],
+                structure_version=self.structure_version,
+                version=self.version,
+                costs=self.cost_history.since(start - 1),
+                costs_start=start,
+            )
+
+    def _shown_example(self) -> dict:
+        if self._pinned is not None:
+            source, index = self._pinned
+            x, label = self.example_input(source, index)
+            return {"source": source, "index": index, "label": label, "pinned": True, "_x": x[None, :]}
+        if self._last_x is None:  # nothing trained yet: the first training image
+            x, label = self.example_input("train", int(self.stream.order[0]))
+            return {"source": "train", "index": int(self.stream.order[0]), "label": label, "pinned": False,
+                    "_x": x[None, :]}
+        return {"source": "train", "index": self._last_index, "label": self._last_label, "pinned": False,
+                "_x": self._last_x[None, :]}
+
+    def history_state(self) -> dict:
+        """What --resume needs besides the weights: counters and the whole history."""
+        with self.lock:
+            return {
+                "iteration": self.iteration,
+                "epoch": self.stream.epoch,
+                "examples_seen": self.examples_seen,
+                "costs": self.cost_history.values().tolist(),
+                "accuracy_history": [list(p) for p in self.accuracy_history],
+                "markers": [dict(m) for m in self.markers],
+                "params": self.params(),
+            }
+
+    # ----- classification (any thread; never disturbs training) --------------------------------
+    def classify(self, x: np.ndarray) -> dict:
+        """Feed one 784-pixel input forward: digit, probabilities (summing to 1) and every layer."""
+        with self.lock:
+            trace = self.net.forward(np.asarray(x, np.float32)[None, :])
+            output_is_softmax = self.net.output_activation_name == "softmax"
+        out = trace.activations[-1][0].astype(np.float64)
+        if output_is_softmax:
+            probs = out / out.sum()
+        else:  # sigmoid/tanh/ReLU outputs are not a distribution: show each one's share of the positive total
+            pos = np.maximum(out, 0)
+            probs = pos / pos.sum() if pos.sum() > 0 else np.full(len(out), 1 / len(out))
+        return {
+            "digit": int(np.argmax(out)),
+            "probabilities": probs.tolist(),
+            "activations": [a[0].astype(np.float64).tolist() for a in trace.activations],
+            "zs": [z[0].astype(np.float64).tolist() for z in trace.zs],
+        }
+
+
+def _as_float32(net: Network) -> Network:
+    c = net.config
+    out = Network(c["sizes"], c["activation"], c["output_activation"], c["cost"], seed=c["seed"], dtype="float32")
+    out.set_parameters(net.weights, net.biases)
+    return out

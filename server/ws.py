@@ -1,0 +1,115 @@
+"""The websocket endpoint: checks who connects, streams the session, and applies validated commands."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import numpy as np
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from .broadcast import Viewer
+from .messages import MAX_MESSAGE_BYTES, MessageError, parse_client_message
+from .predict import predict_payload
+from .security import TOKEN_HEADER
+
+log = logging.getLogger("backprop_lab")
+router = APIRouter()
+RATE_PER_SECOND = 50.0  # sustained client messages per second
+RATE_BURST = 100.0
+
+
+class RateLimit:
+    """A token bucket: ``RATE_BURST`` messages at once, refilled at ``RATE_PER_SECOND``."""
+
+    def __init__(self, rate=RATE_PER_SECOND, burst=RATE_BURST):
+        self.rate, self.burst, self.tokens, self.t = rate, burst, burst, time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.t) * self.rate)
+        self.t = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@router.websocket("/ws")
+async def websocket_endpoint(ws: WebSocket):
+    guard = ws.app.state.guard
+    host = ws.headers.get("host")
+    origins = [v.decode("latin-1") for k, v in ws.scope["headers"] if k == b"origin"]
+    token = ws.query_params.get("token") or ws.headers.get(TOKEN_HEADER)
+    if not guard.host_ok(host) or not guard.origin_ok(origins, host) or not guard.token_ok(token):
+        await ws.close(code=1008, reason="origin, host or token refused")
+        return
+    await ws.accept()
+    broadcaster = ws.app.state.broadcaster
+    viewer = Viewer(ws)
+    sender = asyncio.create_task(broadcaster.serve(viewer), name="viewer")
+    limit = RateLimit()
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                await viewer.send_text({"type": "error", "message": "binary frames are not accepted; send JSON text",
+                                        "request": None})
+                continue
+            if len(text) > MAX_MESSAGE_BYTES or len(text.encode()) > MAX_MESSAGE_BYTES:
+                await ws.close(code=1009, reason=f"message over {MAX_MESSAGE_BYTES} bytes")
+                break
+            if not limit.allow():
+                await viewer.send_text({"type": "error", "message": "too many messages: slow down", "request": None})
+                continue
+            await handle(ws, viewer, text)
+    except WebSocketDisconnect:
+        pass
+    except (asyncio.TimeoutError, RuntimeError, OSError) as e:
+        log.info("viewer dropped: %s", e)
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
+
+
+async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
+    """Validate one message and apply it; any refusal goes back as an error and changes nothing."""
+    session = ws.app.state.session
+    try:
+        msg = parse_client_message(text)
+    except MessageError as e:
+        await viewer.send_text({"type": "error", "message": str(e), "request": e.request})
+        return
+    try:
+        if msg.type == "play":
+            session.play()
+        elif msg.type == "pause":
+            session.pause()
+        elif msg.type == "step":
+            session.step(msg.unit)
+        elif msg.type == "set_params":
+            fields = msg.model_fields_set
+            session.set_params(
+                learning_rate=msg.learning_rate,
+                batch_size=msg.batch_size,
+                **({"steps_per_second": msg.steps_per_second} if "steps_per_second" in fields else {}),
+            )
+        elif msg.type == "reset":
+            session.reset(msg.hidden, msg.activation, msg.output_activation, msg.cost, msg.seed,
+                          msg.learning_rate, msg.batch_size)
+        elif msg.type == "select_example":
+            session.select_example(msg.source, msg.index)
+        elif msg.type == "predict":
+            body = await asyncio.to_thread(predict_payload, session, msg)
+            await viewer.send_text({"type": "prediction", "id": msg.id, **body})
+            return
+    except ValueError as e:
+        await viewer.send_text({"type": "error", "message": str(e), "request": msg.type})
+        return
+    await viewer.send_text({"type": "ack", "request": msg.type})
