@@ -85,10 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from .api import router as api_router
     from .pages import router as page_router
+    from .walkthrough_api import router as walkthrough_router
     from .ws import router as ws_router
 
     app.include_router(page_router)
     app.include_router(api_router)
+    app.include_router(walkthrough_router)
     app.include_router(ws_router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app
