@@ -1,0 +1,166 @@
+"""The walkthrough's numbers are the engine's: per example, per mini-batch, and the applied step."""
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from server import checkpoint, walkthrough as wt
+from server.app import Settings, create_app
+from server.data import load_dataset, to_float
+from server.network import Network, one_hot
+from server.security import Guard
+
+
+@pytest.fixture(scope="module")
+def client():
+    settings = Settings(guard=Guard(extra_hosts=("testserver",)))
+    with TestClient(create_app(settings)) as c:
+        session = c.app.state.session
+        session.run_steps(300)  # a little training so the numbers are not those of random weights
+        yield c
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_dataset()
+
+
+def live_network(client) -> Network:
+    net, _ = checkpoint.from_bytes(client.get("/api/model").content)
+    return net
+
+
+def test_backprop_api_equals_engine_and_changes_nothing(client, data):
+    before = client.get("/api/model").content
+    x = to_float(data.test_images[0])
+    label = int(data.test_labels[0])
+    r = client.post("/api/backprop", json={"pixels": x.tolist(), "label": label})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert client.get("/api/model").content == before  # weights untouched
+
+    net = live_network(client)
+    grads = net.backprop(x[None, :], one_hot([label]))
+    assert len(body["layers"]) == len(net.weights)
+    for l, layer in enumerate(body["layers"]):
+        np.testing.assert_allclose(layer["z"], grads.trace.zs[l][0], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(layer["a"], grads.trace.activations[l + 1][0], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(layer["delta"], grads.deltas[l][0], rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(layer["dC_da"], grads.dC_da[l + 1][0], rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(layer["nabla_w"], grads.nabla_w[l], rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(layer["nabla_b"], grads.nabla_b[l], rtol=1e-5, atol=1e-8)
+        assert np.shape(layer["nabla_w"]) == net.weights[l].shape
+    assert body["cost"] == pytest.approx(net.cost(x[None, :], one_hot([label])), rel=1e-5)
+    # the lectures' cost table: C0 = Σ (a_j − y_j)²
+    assert sum(body["cost_terms"]) == pytest.approx(body["cost"], rel=1e-5)
+    assert sum(body["probabilities"]) == pytest.approx(1.0)
+
+
+def test_backprop_rules_hold_in_the_numbers(client, data):
+    """∂C0/∂w_jk = a_k δ_j, δ_j = σ'(z_j) ∂C0/∂a_j, ∂C0/∂a_k = Σ_j w_jk δ_j."""
+    x = to_float(data.test_images[1])
+    body = client.post("/api/backprop", json={"pixels": x.tolist(), "label": 3}).json()
+    net = live_network(client)
+    prev = [x.astype(np.float64)] + [np.array(l["a"]) for l in body["layers"]]
+    for l, layer in enumerate(body["layers"]):
+        delta = np.array(layer["delta"])
+        np.testing.assert_allclose(layer["nabla_w"], np.outer(delta, prev[l]), rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(delta, np.array(layer["sigma_prime"]) * layer["dC_da"], rtol=1e-4, atol=1e-9)
+        below = body["layers"][l - 1]["dC_da"] if l > 0 else body["input_dC_da"]
+        np.testing.assert_allclose(below, net.weights[l].T.astype(np.float64) @ delta, rtol=1e-4, atol=1e-7)
+
+
+def test_backprop_accepts_a_drawing(client, data):
+    img = data.test_images[2].reshape(28, 28).astype(np.float64) / 255
+    big = np.kron(img, np.ones((5, 5)))
+    r = client.post("/api/backprop", json={"image": {"width": 140, "height": 140, "pixels": big.ravel().tolist()},
+                                           "label": int(data.test_labels[2])})
+    assert r.status_code == 200
+    assert len(r.json()["input"]) == 784 and "centered" in r.json()["stages"]
+
+
+@pytest.mark.parametrize("body", [
+    {"pixels": [0.0] * 784},  # no label
+    {"pixels": [0.0] * 784, "label": 10},
+    {"pixels": [0.0] * 783, "label": 1},
+    {"pixels": [0.0] * 784, "label": "1"},
+    {"pixels": [2.0] * 784, "label": 1},
+])
+def test_backprop_refuses_bad_input(client, body):
+    assert client.post("/api/backprop", json=body).status_code == 422
+
+
+def test_batch_table_average_is_the_batch_gradient_and_step_is_minus_eta_times_it(client):
+    r = client.post("/api/walkthrough/batch", json={"size": 10, "seed": 7})
+    assert r.status_code == 200, r.text
+    table = r.json()
+    assert len(table["indices"]) == 10 and len(table["rows"]) >= 3
+    for row in table["rows"]:
+        assert len(row["per_example"]) == 10
+        # the average column is the mean of the per-example nudges (the lectures' table)...
+        assert row["average"] == pytest.approx(np.mean(row["per_example"]), rel=1e-4, abs=1e-7)
+    # ... and equals the engine's nabla of that batch
+    net = live_network(client)
+    data = client.app.state.session.data
+    idx = np.array(table["indices"])
+    grads = net.backprop(to_float(data.train_images[idx]), one_hot(data.train_labels[idx]))
+    for row in table["rows"]:
+        p = row["param"]
+        expected = grads.nabla_b[p["layer"]][p["j"]] if p["k"] is None else grads.nabla_w[p["layer"]][p["j"], p["k"]]
+        assert row["average"] == pytest.approx(float(expected), rel=1e-4, abs=1e-7)
+
+    eta = 0.05
+    step = client.post("/api/walkthrough/step", json={"indices": table["indices"], "learning_rate": eta}).json()
+    for before, after, avg in zip(step["before"], step["after"], step["average"]):
+        assert after - before == pytest.approx(-eta * avg, rel=1e-3, abs=1e-6)
+    assert step["cost_after"] < step["cost_before"]  # a small step downhill lowers this batch's cost
+    after_net = live_network(client)
+    for l in range(len(net.weights)):
+        np.testing.assert_allclose(after_net.weights[l], net.weights[l] - eta * grads.nabla_w[l], rtol=1e-4, atol=1e-6)
+    # undo restores the weights exactly
+    assert client.post("/api/undo").json()["undone"] is True
+    restored = live_network(client)
+    for w0, w1 in zip(net.weights, restored.weights):
+        np.testing.assert_array_equal(w0, w1)
+
+
+def test_teach_moves_the_prediction_toward_the_label_and_undo_restores(client, data):
+    x = to_float(data.test_images[3])
+    target = (int(data.test_labels[3]) + 1) % 10  # teach it a wrong label: its probability must rise
+    before_model = client.get("/api/model").content
+    r = client.post("/api/teach", json={"pixels": x.tolist(), "label": target, "learning_rate": 1.0})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["after"]["probabilities"][target] > body["before"]["probabilities"][target]
+    assert body["cost_after"] < body["cost_before"]
+    assert client.get("/api/model").content != before_model
+    client.post("/api/undo")
+    assert client.get("/api/model").content == before_model
+
+
+def test_teach_refuses_an_empty_drawing(client):
+    r = client.post("/api/teach", json={"image": {"width": 10, "height": 10, "pixels": [0.0] * 100}, "label": 1})
+    assert r.status_code == 422 and "empty" in r.json()["detail"]
+
+
+def test_gradient_check_agrees_with_backprop(client, data):
+    x = to_float(data.test_images[4])
+    for param in ({"layer": 0, "j": 3, "k": 300}, {"layer": 2, "j": 5, "k": 1}, {"layer": 1, "j": 0}):
+        r = client.post("/api/gradcheck", json={"pixels": x.tolist(), "label": 7, "param": param, "eps": 1e-5})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["relative_error"] < 1e-4, body
+    r = client.post("/api/gradcheck", json={"pixels": x.tolist(), "label": 7, "param": {"layer": 9, "j": 0}})
+    assert r.status_code == 422
+
+
+def test_pure_batch_table_matches_engine():
+    net = Network([6, 5, 3], "tanh", "softmax", "cross_entropy", seed=1, dtype="float64")
+    rng = np.random.default_rng(0)
+    x, labels = rng.random((4, 6)), np.array([0, 2, 1, 2])
+    params = [{"layer": 0, "j": 1, "k": 2}, {"layer": 1, "j": 2, "k": None}]
+    table = wt.batch_table(net, x, labels, params)
+    g = net.backprop(x, one_hot(labels, 3, "float64"))
+    assert table["rows"][0]["average"] == pytest.approx(g.nabla_w[0][1, 2])
+    assert table["rows"][1]["average"] == pytest.approx(g.nabla_b[1][2])
+    assert table["rows"][0]["average"] == pytest.approx(np.mean(table["rows"][0]["per_example"]))
