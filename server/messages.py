@@ -108,6 +108,13 @@ class Predict(PixelsOrImage):
     id: Annotated[int, Field(ge=0, le=2**53)] | None = None
 
 
+class Backprop(BackpropRequest):
+    """The walkthrough's numbers for one example (as POST /api/backprop)."""
+
+    type: Literal["backprop"]
+    id: Annotated[int, Field(ge=0, le=2**53)] | None = None
+
+
 class SelectExample(Strict):
     type: Literal["select_example"]
     source: Literal["train", "test", "follow"]
@@ -115,11 +122,11 @@ class SelectExample(Strict):
 
 
 ClientMessage = Annotated[
-    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample],
+    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample, Backprop],
     Field(discriminator="type"),
 ]
 _client_adapter = TypeAdapter(ClientMessage)
-KNOWN_TYPES = ("play", "pause", "step", "set_params", "reset", "predict", "select_example")
+KNOWN_TYPES = ("play", "pause", "step", "set_params", "reset", "predict", "select_example", "backprop")
 
 
 class MessageError(ValueError):

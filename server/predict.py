@@ -27,3 +27,14 @@ def predict_payload(session: TrainingSession, req) -> dict:
         "stages": stages,
         "empty": bool(empty),
     }
+
+
+def backprop_payload(session: TrainingSession, req) -> dict:
+    """The walkthrough's numbers for one labelled example, with the session's current weights."""
+    from .walkthrough import example_breakdown
+
+    x, stages, _ = mnist_input(req)
+    with session.lock:
+        body = example_breakdown(session.net, x, req.label)
+    body["stages"] = stages
+    return body

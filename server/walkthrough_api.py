@@ -13,7 +13,7 @@ from . import walkthrough as wt
 from .api import read_json, validated
 from .data import to_float
 from .messages import BackpropRequest, LearningRate, Strict
-from .predict import mnist_input
+from .predict import backprop_payload, mnist_input
 
 router = APIRouter(prefix="/api")
 UNDO_DEPTH = 20
@@ -73,16 +73,7 @@ async def _run(fn, *args):
 async def post_backprop(request: Request):
     """One example forward and backward with the current weights (which stay unchanged)."""
     req = validated(BackpropRequest, await read_json(request))
-    session = _session(request)
-
-    def run():
-        x, stages, _ = mnist_input(req)
-        with session.lock:
-            body = wt.example_breakdown(session.net, x, req.label)
-        body["stages"] = stages
-        return body
-
-    return await _run(run)
+    return await _run(backprop_payload, _session(request), req)
 
 
 @router.post("/walkthrough/open")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from .broadcast import Viewer
 from .messages import MAX_MESSAGE_BYTES, MessageError, parse_client_message
-from .predict import predict_payload
+from .predict import backprop_payload, predict_payload
 from .security import TOKEN_HEADER
 
 log = logging.getLogger("backprop_lab")
@@ -108,6 +108,10 @@ async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
         elif msg.type == "predict":
             body = await asyncio.to_thread(predict_payload, session, msg)
             await viewer.send_text({"type": "prediction", "id": msg.id, **body})
+            return
+        elif msg.type == "backprop":
+            body = await asyncio.to_thread(backprop_payload, session, msg)
+            await viewer.send_text({"type": "backprop", "id": msg.id, **body})
             return
     except ValueError as e:
         await viewer.send_text({"type": "error", "message": str(e), "request": msg.type})
