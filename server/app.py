@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from . import __version__
-from .data import load_dataset
+from .data import Dataset, load_dataset
 from .security import TOKEN_HEADER, Guard
 from .session import TrainingSession
 
@@ -28,8 +28,11 @@ class Settings:
     guard: Guard = field(default_factory=Guard)
     frame_rate: float = 30.0
     session_kwargs: dict = field(default_factory=dict)
-    checkpoint_dir: Path | None = None
-    resume: bool = False
+    checkpoint_dir: Path = Path("checkpoints")  # created on demand
+    resume: bool = False  # with ``load``: also restore counters and history saved in the checkpoint
+    autosave: bool = False  # on shutdown, save the session as the checkpoint "autosave" (with history)
+    stall_limit: float = 20.0  # seconds a send may block before the viewer is disconnected
+    dataset: Dataset | None = None  # an already loaded dataset (tests, benchmarks); else loaded at start-up
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         from .broadcast import Broadcaster
 
-        data = await asyncio.to_thread(load_dataset, settings.data_dir)
+        data = settings.dataset or await asyncio.to_thread(load_dataset, settings.data_dir)
         net, history = None, None
         if settings.load:
             from . import checkpoint

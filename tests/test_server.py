@@ -1,0 +1,200 @@
+"""The HTTP API and the websocket through FastAPI's TestClient (issue 3)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from server import checkpoint, wire
+from server.messages import MAX_MESSAGE_BYTES
+
+pytest_plugins = ["conftest_server"]
+pytest.register_assert_rewrite("conftest_server")
+
+from conftest_server import test_digit_image  # noqa: E402
+
+
+def receive(ws) -> dict:
+    m = ws.receive()
+    if m.get("text") is not None:
+        return json.loads(m["text"])
+    if m.get("bytes") is not None:
+        header, arrays = wire.decode(m["bytes"])
+        header["_arrays"] = arrays
+        return header
+    raise WebSocketDisconnect(m.get("code", 1000), m.get("reason"))
+
+
+def reply(ws) -> dict:
+    """The next ack/error/prediction (frames and events of a paused session are skipped)."""
+    while True:
+        msg = receive(ws)
+        if msg["type"] in ("ack", "error", "prediction"):
+            return msg
+
+
+# ----- HTTP -----------------------------------------------------------------------------------
+def test_state_has_the_documented_fields(test_client):
+    with test_client() as c:
+        r = c.get("/api/state")
+        assert r.status_code == 200
+        s = r.json()
+    for key in ("iteration", "epoch", "examples_seen", "running", "learning_rate", "batch_size",
+                "steps_per_second", "sizes", "activation", "output_activation", "cost", "batch_cost", "seed"):
+        assert key in s, key
+    assert s["sizes"] == [784, 16, 16, 10]
+    assert (s["activation"], s["output_activation"], s["cost"]) == ("sigmoid", "sigmoid", "quadratic")
+    assert s["iteration"] == 0 and s["running"] is False
+    assert s["learning_rate"] == 3.0 and s["batch_size"] == 10
+
+
+def test_predict_with_pixels_and_image(test_client, trained_checkpoint, server_data):
+    path, net, acc = trained_checkpoint
+    assert acc > 0.85
+    with test_client(load=str(path)) as c:
+        # pixels: already MNIST format
+        right = 0
+        for i in range(10):
+            x = (server_data.test_images[i] / 255).round(4).tolist()
+            r = c.post("/api/predict", json={"pixels": x})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert len(body["input"]) == 784
+            assert abs(sum(body["probabilities"]) - 1) < 1e-6 and len(body["probabilities"]) == 10
+            assert [len(a) for a in body["activations"]] == [784, 16, 16, 10]
+            assert body["digit"] == int(np.argmax(net.feedforward(np.asarray(x, np.float32))[0]))
+            right += body["digit"] == server_data.test_labels[i]
+        assert right >= 8
+        # a raw drawing: a test digit upscaled to 280×280 is cropped, scaled and centred like MNIST
+        right = 0
+        for i in range(10):
+            r = c.post("/api/predict", json={"image": test_digit_image(server_data, i)})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert len(body["input"]) == 784 and all(0 <= v <= 1 for v in body["input"])
+            assert abs(sum(body["probabilities"]) - 1) < 1e-6
+            assert set(body["stages"]) == {"cropped", "scaled", "boxed", "centered"}
+            assert body["stages"]["centered"]["width"] == 28 and body["empty"] is False
+            right += body["digit"] == server_data.test_labels[i]
+        assert right >= 8
+        # classifying never changes the network
+        assert c.get("/api/state").json()["iteration"] == 0
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"pixels": [0.5] * 783}, 422, "784"),
+    ({"pixels": [0.5] * 785}, 422, "784"),
+    ({"pixels": [0.5] * 783 + [1.5]}, 422, "less than or equal to 1"),
+    ({"pixels": [-0.1] + [0.5] * 783}, 422, "greater than or equal to 0"),
+    ({"pixels": ["0.5"] * 784}, 422, "valid number"),
+    ({"pixels": [None] * 784}, 422, "valid number"),
+    ({"pixels": [True] * 784}, 422, "valid number"),
+    ({"image": {"width": 4096, "height": 4096, "pixels": [0.0] * 16}}, 422, "1024"),
+    ({"image": {"width": 2, "height": 2, "pixels": [0.0] * 3}}, 422, "4 pixels"),
+    ({"pixels": [0.0] * 784, "image": {"width": 1, "height": 1, "pixels": [0.0]}}, 422, "not both"),
+    ({}, 422, "either"),
+    ({"pixels": [0.0] * 784, "extra": 1}, 422, "extra"),
+    ([], 422, ""),
+])
+def test_predict_refuses_bad_payloads(test_client, body, status, words):
+    with test_client() as c:
+        r = c.post("/api/predict", json=body)
+        assert r.status_code == status, r.text
+        assert words in r.json()["detail"]
+
+
+def test_predict_refuses_bad_json_nan_and_huge_images(test_client):
+    with test_client() as c:
+        r = c.post("/api/predict", content=b"{not json", headers={"content-type": "application/json"})
+        assert r.status_code == 400 and "invalid JSON" in r.json()["detail"]
+        nan = "[" + ",".join(["0.5"] * 783 + ["NaN"]) + "]"
+        r = c.post("/api/predict", content=f'{{"pixels": {nan}}}', headers={"content-type": "application/json"})
+        assert r.status_code == 400 and "NaN" in r.json()["detail"]
+        # a full 4096×4096 drawing: the body alone is over the limit
+        huge = b'{"image": {"width": 4096, "height": 4096, "pixels": [' + b"0," * (4096 * 4096 - 1) + b"0]}}"
+        r = c.post("/api/predict", content=huge, headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        assert c.get("/api/state").status_code == 200  # still serving
+
+
+def test_model_download_is_a_loadable_checkpoint(test_client, trained_checkpoint):
+    path, net, _ = trained_checkpoint
+    with test_client(load=str(path)) as c:
+        r = c.get("/api/model")
+        assert r.status_code == 200
+        assert "attachment" in r.headers["content-disposition"]
+    loaded, extra = checkpoint.from_bytes(r.content)
+    assert loaded.sizes == net.sizes and extra["iteration"] == 0
+    for a, b in zip(loaded.weights + loaded.biases, net.weights + net.biases):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_openapi_docs_available(test_client):
+    with test_client() as c:
+        assert c.get("/docs").status_code == 200
+        spec = c.get("/openapi.json").json()
+        assert "/api/predict" in spec["paths"] and "/api/state" in spec["paths"]
+
+
+def test_host_and_origin_checks_over_http(test_client):
+    with test_client() as c:
+        assert c.get("/api/state", headers={"host": "evil.example"}).status_code == 403
+        assert c.get("/", headers={"host": "evil.example"}).status_code == 403
+        pixels = {"pixels": [0.0] * 784}
+        assert c.post("/api/predict", json=pixels, headers={"origin": "http://evil.example"}).status_code == 403
+        assert c.post("/api/predict", json=pixels, headers={"origin": "http://testserver"}).status_code == 200
+        assert c.post("/api/predict", json=pixels).status_code == 200  # no Origin: not a browser
+
+
+# ----- websocket via TestClient -----------------------------------------------------------------
+def test_ws_hello_then_commands(test_client):
+    with test_client() as c, c.websocket_connect("/ws") as ws:
+        hello = receive(ws)
+        assert hello["type"] == "hello"
+        assert hello["config"]["sizes"] == [784, 16, 16, 10]
+        assert hello["params"] == {"learning_rate": 3.0, "batch_size": 10, "steps_per_second": None}
+        assert hello["state"]["iteration"] == 0 and hello["state"]["running"] is False
+        assert hello["_arrays"]["W0"].shape == (16, 784) and hello["_arrays"]["b2"].shape == (10,)
+        assert set(hello["limits"]) >= {"learning_rate", "batch_size", "hidden_layers", "neurons"}
+        ws.send_text(json.dumps({"type": "step"}))
+        assert reply(ws) == {"type": "ack", "request": "step"}
+        frame = next(m for m in iter(lambda: receive(ws), None) if m["type"] == "frame")
+        assert frame["state"]["iteration"] == 1 and frame["seq"] == 1
+        assert frame["costs_start"] == 1 and len(frame["_arrays"]["costs"]) == 1
+
+
+def test_ws_refuses_cross_site_origin_and_host(test_client):
+    with test_client() as c:
+        for headers in ({"origin": "http://evil.example"}, {"host": "evil.example"},
+                        {"origin": "http://localhost:1"}):
+            with pytest.raises(WebSocketDisconnect) as e:
+                with c.websocket_connect("/ws", headers=headers) as ws:
+                    ws.receive()
+            assert e.value.code == 1008
+
+
+def test_ws_oversize_message_is_closed_with_1009(test_client):
+    with test_client() as c, c.websocket_connect("/ws") as ws:
+        receive(ws)
+        ws.send_text(json.dumps({"type": "set_params", "learning_rate": 1, "pad": "x" * MAX_MESSAGE_BYTES}))
+        with pytest.raises(WebSocketDisconnect) as e:
+            while True:
+                receive(ws)
+        assert e.value.code == 1009
+        assert c.get("/api/state").json()["learning_rate"] == 3.0
+
+
+def test_ws_predict(test_client, server_data):
+    with test_client() as c, c.websocket_connect("/ws") as ws:
+        receive(ws)
+        x = (server_data.test_images[0] / 255).round(3).tolist()
+        ws.send_text(json.dumps({"type": "predict", "id": 7, "pixels": x}))
+        msg = reply(ws)
+        assert msg["type"] == "prediction" and msg["id"] == 7
+        assert abs(sum(msg["probabilities"]) - 1) < 1e-6 and len(msg["input"]) == 784
+        ws.send_text(json.dumps({"type": "predict", "pixels": x[:-1]}))
+        err = reply(ws)
+        assert err["type"] == "error" and err["request"] == "predict" and "784" in err["message"]

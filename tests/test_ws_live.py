@@ -1,0 +1,280 @@
+"""A real uvicorn on 127.0.0.1 (port 0) driven by the ``websockets`` client (issue 3)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import numpy as np
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+pytest_plugins = ["conftest_server"]
+pytest.register_assert_rewrite("conftest_server")
+
+from conftest_server import poll, raw_http, ws_connect, ws_upgrade_request  # noqa: E402
+
+
+def api_state(srv) -> dict:
+    return httpx.get(srv.url + "/api/state", timeout=5).json()
+
+
+def test_hello_has_the_full_state(live_server):
+    srv = live_server()
+    with ws_connect(srv) as c:
+        hello = c.recv()
+    assert hello["type"] == "hello"
+    assert hello["config"] == {"sizes": [784, 16, 16, 10], "activation": "sigmoid", "output_activation": "sigmoid",
+                               "cost": "quadratic", "seed": 0}
+    assert hello["params"]["learning_rate"] == 3.0 and hello["params"]["batch_size"] == 10
+    assert hello["state"]["iteration"] == 0 and hello["state"]["running"] is False
+    assert hello["state"]["train_size"] == 60000
+    arrays = hello["_arrays"]
+    net = srv.session.net
+    for l in range(3):
+        np.testing.assert_array_equal(arrays[f"W{l}"], net.weights[l])
+        np.testing.assert_array_equal(arrays[f"b{l}"], net.biases[l])
+    assert len(arrays["cost_iterations"]) == len(arrays["cost_values"]) == 0
+
+
+def test_pause_stops_and_step_advances_by_exactly_one(live_server):
+    srv = live_server()
+    with ws_connect(srv) as c:
+        c.recv()
+        assert c.command({"type": "play"})["type"] == "ack"
+        c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] > 20)
+        assert c.command({"type": "pause"})["type"] == "ack"
+        poll(lambda: not api_state(srv)["running"], what="pause")
+        it = api_state(srv)["iteration"]
+        time.sleep(0.3)
+        assert api_state(srv)["iteration"] == it
+        for unit, examples in (("batch", 10), ("example", 1)):
+            before = api_state(srv)
+            assert c.command({"type": "step", "unit": unit}) == {"type": "ack", "request": "step"}
+            frame = c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] > before["iteration"])
+            assert frame["state"]["iteration"] == before["iteration"] + 1
+            assert frame["state"]["examples_seen"] == before["examples_seen"] + examples
+            time.sleep(0.15)
+            after = api_state(srv)
+            assert after["iteration"] == before["iteration"] + 1 and not after["running"]
+
+
+def test_step_epoch_runs_to_the_end_of_the_epoch(live_server, small_data):
+    srv = live_server(dataset=small_data)  # 1000 training images: 100 mini-batches of 10
+    with ws_connect(srv) as c:
+        c.recv()
+        c.command({"type": "step"})
+        c.command({"type": "step", "unit": "epoch"})
+        event = c.next(type="event", kind="epoch")
+        assert event["iteration"] == 100 and 0 <= event["accuracy"] <= 1
+        frame = c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == 100)
+        assert frame["state"]["epoch"] == 1 and frame["state"]["examples_seen"] == 1000
+        assert any(full for _, _, full in frame["accuracy_history_new"])
+        time.sleep(0.15)
+        assert api_state(srv)["iteration"] == 100 and not api_state(srv)["running"]
+
+
+def test_set_params_is_seen_by_every_client_of_the_one_session(live_server):
+    srv = live_server()
+    with ws_connect(srv) as a, ws_connect(srv) as b:
+        a.recv(), b.recv()
+        assert a.command({"type": "set_params", "learning_rate": 0.5, "batch_size": 32})["type"] == "ack"
+        for c in (a, b):
+            event = c.next(type="event", kind="params")
+            assert "0.5" in event["message"]
+            frame = c.next(type="frame")
+            assert frame["params"]["learning_rate"] == 0.5 and frame["params"]["batch_size"] == 32
+            assert frame["markers_new"][-1]["text"] == "η = 0.5, batch 32"
+        assert api_state(srv)["learning_rate"] == 0.5
+        # B steers the session A sees
+        b.command({"type": "step"})
+        frame = a.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == 1)
+        assert frame["state"]["examples_seen"] == 32
+        # a page reload (a new connection) shows the same session
+        with ws_connect(srv) as c:
+            hello = c.recv()
+        assert hello["state"]["iteration"] == 1 and hello["params"]["learning_rate"] == 0.5
+        assert hello["markers"] == [{"iteration": 0, "text": "η = 0.5, batch 32"}]
+
+
+def test_reset_to_a_new_architecture_sends_a_new_hello(live_server):
+    srv = live_server()
+    with ws_connect(srv) as a, ws_connect(srv) as b:
+        a.recv(), b.recv()
+        a.command({"type": "step"})
+        reset = {"type": "reset", "hidden": [30, 20], "activation": "relu", "output_activation": "softmax",
+                 "cost": "cross_entropy", "seed": 3, "learning_rate": 0.1}
+        assert a.command(reset)["type"] == "ack"
+        for c in (a, b):
+            hello = c.next(lambda m: m["type"] == "hello")
+            assert hello["config"] == {"sizes": [784, 30, 20, 10], "activation": "relu",
+                                       "output_activation": "softmax", "cost": "cross_entropy", "seed": 3}
+            assert hello["state"]["iteration"] == 0 and hello["params"]["learning_rate"] == 0.1
+            assert hello["_arrays"]["W0"].shape == (30, 784) and hello["_arrays"]["W2"].shape == (10, 20)
+        # exactly one new hello: the next message after it is not another hello
+        a.command({"type": "step"})
+        frame = a.next(lambda m: m["type"] in ("frame", "hello"))
+        assert frame["type"] == "frame" and frame["state"]["iteration"] == 1
+        assert [m["type"] for m in a.log].count("hello") == 2
+        assert api_state(srv)["sizes"] == [784, 30, 20, 10]
+
+
+BAD_MESSAGES = [
+    ("{not json", "invalid JSON"),
+    ("[]", "JSON object"),
+    ('{"type": 5}', "string 'type'"),
+    ('{"type": "jump"}', "unknown message type"),
+    ('{"type": "set_params"}', "needs learning_rate"),
+    ('{"type": "set_params", "learning_rate": 1, "momentum": 0.9}', "momentum"),
+    ('{"type": "set_params", "learning_rate": NaN}', "NaN"),
+    ('{"type": "set_params", "learning_rate": Infinity}', "Infinity"),
+    ('{"type": "set_params", "learning_rate": "1"}', "learning_rate"),
+    ('{"type": "set_params", "learning_rate": true}', "learning_rate"),
+    ('{"type": "set_params", "learning_rate": 0}', "greater than 0"),
+    ('{"type": "set_params", "learning_rate": 11}', "less than or equal to 10"),
+    ('{"type": "set_params", "batch_size": 0}', "greater than or equal to 1"),
+    ('{"type": "set_params", "batch_size": 100000}', "less than or equal to 1024"),
+    ('{"type": "set_params", "batch_size": 2.5}', "batch_size"),
+    ('{"type": "step", "unit": "year"}', "unit"),
+    ('{"type": "reset", "hidden": [0]}', "greater than or equal to 1"),
+    ('{"type": "reset", "hidden": [100000]}', "less than or equal to 512"),
+    ('{"type": "reset", "hidden": [16, 16, 16, 16, 16]}', "at most 4"),
+    ('{"type": "reset", "hidden": [16], "cost": "cross_entropy", "output_activation": "relu"}', "cross"),
+    ('{"type": "select_example", "source": "test", "index": 99999999}', "index"),
+    ('{"type": "predict", "pixels": [0.5]}', "784"),
+]
+
+
+def test_every_bad_message_gets_an_error_and_changes_nothing(live_server):
+    srv = live_server()
+    before = api_state(srv)
+    with ws_connect(srv) as c, ws_connect(srv) as other:
+        c.recv(), other.recv()
+        for text, words in BAD_MESSAGES:
+            reply = c.command(text)
+            assert reply["type"] == "error", text
+            assert words in reply["message"], (text, reply["message"])
+        c.send(b"\x00\x01binary")
+        reply = c.next(type="error")
+        assert "binary" in reply["message"]
+        # still serving, nothing changed
+        assert c.command({"type": "pause"}) == {"type": "ack", "request": "pause"}
+        assert other.command({"type": "pause"}) == {"type": "ack", "request": "pause"}
+    after = api_state(srv)
+    for key in ("iteration", "learning_rate", "batch_size", "sizes", "activation", "cost", "steps_per_second"):
+        assert after[key] == before[key], key
+
+
+def test_oversize_message_closes_1009_and_other_clients_keep_going(live_server):
+    srv = live_server()
+    with ws_connect(srv) as big, ws_connect(srv) as other:
+        big.recv(), other.recv()
+        big.send('{"type": "set_params", "learning_rate": 1, "pad": "' + "x" * (64 * 1024) + '"}')
+        with pytest.raises(ConnectionClosed) as e:
+            big.next(timeout=5)
+        assert e.value.rcvd.code == 1009
+        assert other.command({"type": "step"})["type"] == "ack"
+        assert other.next(type="frame")["state"]["iteration"] == 1
+    assert api_state(srv)["learning_rate"] == 3.0
+    # exactly at the limit is still fine
+    with ws_connect(srv) as c:
+        c.recv()
+        text = '{"type": "pause"' + " " * (64 * 1024 - 17) + "}"
+        assert len(text) == 64 * 1024
+        assert c.command(text)["type"] == "ack"
+
+
+def test_cross_site_origin_and_foreign_host_are_refused(live_server):
+    srv = live_server()
+    for origin in ("http://evil.example", f"http://127.0.0.1:{srv.port + 1}", "null"):
+        with pytest.raises(InvalidStatus) as e:
+            ws_connect(srv, origin=origin)
+        assert e.value.response.status_code == 403
+    with ws_connect(srv, origin=srv.url) as c:  # the page itself
+        assert c.recv()["type"] == "hello"
+    with ws_connect(f"ws://localhost:{srv.port}/ws", origin=f"http://localhost:{srv.port}") as c:
+        assert c.recv()["type"] == "hello"
+    # DNS rebinding: the right socket, a foreign Host
+    assert raw_http(srv.port, ws_upgrade_request("evil.example")).startswith(b"HTTP/1.1 403")
+    assert raw_http(srv.port, ws_upgrade_request(f"evil.example:{srv.port}")).startswith(b"HTTP/1.1 403")
+    two_origins = ws_upgrade_request(srv.host, srv.url, extra=f"Origin: {srv.url}")
+    assert raw_http(srv.port, two_origins).split(b" ")[1] in (b"400", b"403")  # uvicorn refuses it first
+    assert raw_http(srv.port, ws_upgrade_request(srv.host, srv.url)).startswith(b"HTTP/1.1 101")
+    # and over HTTP
+    r = httpx.get(srv.url + "/api/state", headers={"host": "evil.example"})
+    assert r.status_code == 403
+    r = httpx.post(srv.url + "/api/predict", json={"pixels": [0] * 784}, headers={"origin": "http://evil.example"})
+    assert r.status_code == 403
+    r = httpx.post(srv.url + "/api/predict", json={"pixels": [0] * 784},
+                   headers=[("origin", srv.url), ("origin", "http://evil.example")])
+    assert r.status_code == 403
+
+
+def test_frames_carry_every_cost_at_most_30_per_second(live_server):
+    srv = live_server()
+    with ws_connect(srv) as c:
+        hello = c.recv()
+        c.command({"type": "set_params", "steps_per_second": 1000})
+        c.command({"type": "play"})
+        start = time.monotonic()
+        frames = []
+        while time.monotonic() - start < 1.5:
+            m = c.next()
+            if m["type"] == "frame":
+                frames.append(m)
+        elapsed = time.monotonic() - start
+        c.command({"type": "pause"})
+        poll(lambda: not api_state(srv)["running"], what="pause")
+        last = api_state(srv)["iteration"]
+        frames.append(c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == last))
+    assert 500 < last < 2000  # the speed limit worked; the whole history fits in a hello
+    seqs = [f["seq"] for f in frames]
+    assert seqs == list(range(1, len(seqs) + 1))
+    rate = (len(frames) - 1) / elapsed
+    assert 10 < rate <= 31, rate
+    # costs: contiguous from the hello onwards, no gaps, nothing twice
+    expected_start = hello["state"]["iteration"] + 1
+    for f in frames:
+        assert f["costs_start"] == expected_start
+        expected_start += len(f["_arrays"]["costs"])
+        assert f["state"]["iteration"] == expected_start - 1
+    costs = np.concatenate([f["_arrays"]["costs"] for f in frames])
+    assert len(costs) == last
+    np.testing.assert_array_equal(costs, srv.session.cost_history.values()[:last])
+    # and a new tab's hello holds the same history
+    with ws_connect(srv) as c2:
+        hello2 = c2.recv()
+    np.testing.assert_array_equal(hello2["_arrays"]["cost_values"], costs)
+    np.testing.assert_array_equal(hello2["_arrays"]["cost_iterations"], np.arange(1, last + 1))
+    # every frame has the documented arrays
+    f = frames[-1]
+    arrays = f["_arrays"]
+    for name in ("a0", "a1", "a2", "a3", "z1", "z2", "z3", "W1", "W2", "b0", "b1", "b2",
+                 "nabla_w1", "nabla_w2", "nabla_b0", "nabla_b1", "nabla_b2", "delta1", "delta2", "delta3"):
+        assert name in arrays, name
+    assert arrays["a0"].shape == (784,) and arrays["a3"].shape == (10,)
+    assert len(f["grad_norms"]) == 3 and f["example"]["source"] == "train"
+    assert frames[0]["has_first_layer"] and "W0" in frames[0]["_arrays"]
+    assert any(not g["has_first_layer"] for g in frames)  # the first layer is sent at a lower rate
+
+
+def test_hello_mid_training_and_predict_over_the_socket(live_server, trained_checkpoint, server_data):
+    path, net, _ = trained_checkpoint
+    srv = live_server(load=str(path))
+    with ws_connect(srv) as a:
+        a.recv()
+        a.command({"type": "play"})
+        a.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] > 50)
+        with ws_connect(srv) as b:
+            hello = b.recv()
+            assert hello["type"] == "hello" and hello["state"]["iteration"] > 50 and hello["state"]["running"]
+            assert len(hello["_arrays"]["cost_values"]) > 0
+            right = 0
+            for i in range(10):
+                x = (server_data.test_images[i] / 255).round(4).tolist()
+                b.send({"type": "predict", "id": i, "pixels": x})
+                p = b.next(type="prediction")
+                assert p["id"] == i and abs(sum(p["probabilities"]) - 1) < 1e-6
+                right += p["digit"] == server_data.test_labels[i]
+            assert right >= 8
+        a.command({"type": "pause"})
