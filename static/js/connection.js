@@ -1,0 +1,104 @@
+// The websocket to the training server: decodes messages, reconnects with jittered exponential backoff.
+
+import { decodeEnvelope } from "./lib/envelope.js";
+
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 10000;
+
+export class Connection {
+  /**
+   * @param {string} url websocket URL
+   * @param {{onMessage(msg): void, onStatus(status, info): void}} handlers
+   *   status: "connecting" | "connected" | "reconnecting" | "disconnected"
+   */
+  constructor(url, { onMessage, onStatus }) {
+    this.url = url;
+    this.onMessage = onMessage;
+    this.onStatus = onStatus;
+    this.socket = null;
+    this.attempt = 0;
+    this.timer = null;
+    this.retryAt = 0;
+    this.everConnected = false;
+    this.stopped = false;
+    this.status = "connecting";
+  }
+
+  get connected() {
+    return this.socket != null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  connect() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.socket) return;
+    this.setStatus(this.everConnected ? "reconnecting" : "connecting");
+    let socket;
+    try {
+      socket = new WebSocket(this.url);
+    } catch (err) {
+      this.scheduleRetry();
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    this.socket = socket;
+    socket.onopen = () => {
+      this.attempt = 0;
+      this.everConnected = true;
+      this.setStatus("connected");
+    };
+    socket.onmessage = (event) => this.receive(event.data);
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (!this.stopped) this.scheduleRetry(event);
+    };
+    socket.onerror = () => {
+      /* a close event follows; nothing to log (keeps the console clean) */
+    };
+  }
+
+  receive(data) {
+    let msg;
+    try {
+      if (typeof data === "string") {
+        msg = { header: JSON.parse(data), arrays: {}, shapes: {} };
+      } else {
+        msg = decodeEnvelope(data);
+      }
+    } catch (err) {
+      console.warn("Backprop Lab: undecodable message", err);
+      return;
+    }
+    this.onMessage(msg);
+  }
+
+  scheduleRetry(closeEvent) {
+    // Exponential backoff with full jitter: 0.5 s, 1 s, 2 s, … up to 10 s, each × a random 0.5–1.5.
+    const base = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** this.attempt);
+    const delay = Math.round(base * (0.5 + Math.random()));
+    this.attempt++;
+    this.retryAt = performance.now() + delay;
+    this.setStatus(this.everConnected ? "reconnecting" : "disconnected", { delay, code: closeEvent?.code });
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Reconnect right away (the banner's "retry now"). */
+  retryNow() {
+    if (this.socket) return;
+    this.attempt = 0;
+    this.connect();
+  }
+
+  /** Send a JSON command; false when not connected. */
+  send(message) {
+    if (!this.connected) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  setStatus(status, info = {}) {
+    this.status = status;
+    this.onStatus(status, info);
+  }
+}

@@ -1,0 +1,168 @@
+// Backprop Lab page: wires the connection, the store and the views, and runs the one
+// requestAnimationFrame loop that draws the latest state.
+
+import { websocketURL } from "./api.js";
+import { Connection } from "./connection.js";
+import { $, setText } from "./lib/dom.js";
+import { Store } from "./store.js";
+import { Controls } from "./views/controls.js";
+import { CostChart } from "./views/cost-chart.js";
+import { Counters } from "./views/counters.js";
+import { DigitLab } from "./views/digit-lab.js";
+import { NetworkEditor } from "./views/editor.js";
+import { NetworkPanel } from "./views/network-panel.js";
+import { NetworkView } from "./views/network-view.js";
+import { NeuronInspector, NeuronTooltip } from "./views/neuron-readouts.js";
+import { PredictionPanel } from "./views/prediction-panel.js";
+import { FieldErrors, Toasts } from "./views/toasts.js";
+
+const store = new Store();
+const toasts = new Toasts();
+const fieldErrors = new FieldErrors();
+const showError = (where, message) => fieldErrors.show(where, message);
+
+// ----- connection --------------------------------------------------------------------------------
+const badge = $("connection");
+const banner = $("conn-banner");
+const bannerText = $("conn-banner-text");
+const BADGE_TEXT = { connecting: "connecting…", connected: "connected", reconnecting: "reconnecting…", disconnected: "disconnected" };
+let lastOrigin = {}; // request type → the control that sent it, for placing `error` replies
+
+const connection = new Connection(websocketURL(), {
+  onMessage: receive,
+  onStatus(status) {
+    badge.dataset.state = status;
+    setText(badge, BADGE_TEXT[status] || status);
+    banner.hidden = status === "connected" || status === "connecting";
+    document.body.classList.toggle("offline", status !== "connected");
+  },
+});
+$("reconnect-now").addEventListener("click", () => connection.retryNow());
+
+function send(message, origin) {
+  lastOrigin[message.type] = origin;
+  if (connection.send(message)) return true;
+  showError(origin, "Not connected to the training server — waiting to reconnect.");
+  return false;
+}
+
+// ----- views -------------------------------------------------------------------------------------
+const networkView = new NetworkView($("network-view"), $("network-wrap"), store);
+const chart = new CostChart($("cost-chart"), $("cost-chart").parentElement, store);
+const tooltip = new NeuronTooltip($("neuron-tooltip"), $("network-wrap"), store, networkView);
+const inspector = new NeuronInspector($("inspector"), store, () => networkView.setPinned(null));
+const controls = new Controls(store, send, showError);
+const editor = new NetworkEditor(store, send, showError);
+const counters = new Counters(store);
+const predictionPanel = new PredictionPanel();
+const digitLab = new DigitLab(store, send, predictionPanel, showError, toasts);
+const networkPanel = new NetworkPanel(store, networkView, () => digitLab.follow());
+networkView.on("hover", (target) => tooltip.setTarget(target));
+networkView.on("pin", (target) => {
+  inspector.setTarget(target);
+  tooltip.setTarget(null);
+});
+$("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
+
+// ----- messages ----------------------------------------------------------------------------------
+const EVENT_STYLE = { diverged: "warning", epoch: "success", reset: "info", loaded: "info" };
+
+function receive(msg) {
+  const { header } = msg;
+  switch (header.type) {
+    case "hello":
+      store.applyHello(msg);
+      networkView.setPinned(null);
+      editor.fill();
+      digitLab.resync();
+      counters.update(0, true);
+      break;
+    case "frame":
+      store.applyFrame(msg);
+      break;
+    case "prediction":
+      digitLab.receive(header);
+      break;
+    case "event":
+      onEvent(header);
+      break;
+    case "error": {
+      const origin = header.request === "set_params" ? lastOrigin.set_params : lastOrigin[header.request];
+      if (!origin || !showError(origin, header.message)) toasts.show(header.message, "error", { title: "The server refused that" });
+      break;
+    }
+    case "ack":
+      if (lastOrigin[header.request]) showError(lastOrigin[header.request], null);
+      break;
+    default:
+      break;
+  }
+}
+
+const eventBanner = $("event-banner");
+$("event-banner-close").addEventListener("click", () => (eventBanner.hidden = true));
+
+function onEvent(event) {
+  if (event.kind === "params") return; // visible in the controls and as chart markers
+  if (event.kind === "diverged") {
+    // Training stopped by itself: say so where it cannot be missed, until dismissed.
+    setText($("event-banner-text"), event.message);
+    eventBanner.hidden = false;
+    return;
+  }
+  if (event.kind === "reset" || event.kind === "loaded") eventBanner.hidden = true;
+  const kind = EVENT_STYLE[event.kind] || "info";
+  const titles = { diverged: "Training diverged", epoch: "Epoch finished", reset: "New network", loaded: "Checkpoint loaded" };
+  toasts.show(event.message, kind, { sticky: event.kind === "diverged", title: titles[event.kind] || null, timeout: 4500, key: event.kind });
+}
+
+// ----- the animation loop ------------------------------------------------------------------------
+const frameTimes = new Float64Array(600);
+const workTimes = new Float64Array(600);
+let frameCount = 0;
+let lastTick = 0;
+
+function tick(now) {
+  if (lastTick) frameTimes[frameCount++ % frameTimes.length] = now - lastTick;
+  lastTick = now;
+  const t0 = performance.now();
+  controls.sync();
+  editor.fill();
+  counters.update(now);
+  networkPanel.update();
+  networkView.draw(now);
+  chart.draw(now);
+  tooltip.update();
+  inspector.update(now);
+  digitLab.tick(now);
+  if (!banner.hidden && connection.status === "reconnecting" && connection.retryAt) {
+    const s = Math.max(0, Math.ceil((connection.retryAt - now) / 1000));
+    setText(bannerText, s > 0 ? `Connection to the training server lost — reconnecting in ${s} s…` : "Connection to the training server lost — reconnecting…");
+  }
+  workTimes[frameCount % workTimes.length] = performance.now() - t0;
+  requestAnimationFrame(tick);
+}
+
+/** Frame-interval statistics over the last `n` animation frames (for the smoothness check). */
+function fps(n = 120) {
+  const count = Math.min(n, frameCount, frameTimes.length);
+  const intervals = [];
+  for (let i = 1; i <= count; i++) intervals.push(frameTimes[(frameCount - i + frameTimes.length) % frameTimes.length]);
+  intervals.sort((a, b) => a - b);
+  const mean = intervals.reduce((a, b) => a + b, 0) / Math.max(1, count);
+  let work = 0;
+  for (let i = 1; i <= count; i++) work += workTimes[(frameCount - i + workTimes.length) % workTimes.length];
+  return {
+    frames: count,
+    fps: mean ? 1000 / mean : 0,
+    p95: intervals[Math.floor(count * 0.95)] || 0,
+    worst: intervals[count - 1] || 0,
+    workMs: work / Math.max(1, count), // time this page's own drawing takes per animation frame
+  };
+}
+
+// Debug/test hooks; the later walkthrough mode reaches the network view through here too.
+window.__lab = { store, chart, networkView, connection, digitLab, fps, send };
+
+connection.connect();
+requestAnimationFrame(tick);

@@ -1,0 +1,181 @@
+// Transport (play/pause, step), hyper-parameters (η, batch size, speed) and keyboard shortcuts.
+// Inputs follow the server's params (every tab sees the same session) unless the user is editing them.
+
+import { $, isTyping, setText } from "../lib/dom.js";
+import { fmtLog } from "../lib/format.js";
+
+const BATCH_PRESETS = [1, 2, 5, 10, 20, 32, 64, 100, 256, 512, 1024];
+const SPEED_MAX = 100; // slider position meaning "flat out"
+
+export class Controls {
+  constructor(store, send, showError) {
+    this.store = store;
+    this.send = send;
+    this.showError = showError;
+    this.paramsSeen = -1;
+    this.runningShown = null;
+    this.play = $("play-pause");
+    this.stepButton = $("step");
+    this.stepUnit = $("step-unit");
+    this.lrSlider = $("lr-slider");
+    this.lrNumber = $("lr-number");
+    this.batchSlider = $("batch-slider");
+    this.batchNumber = $("batch-size");
+    this.speed = $("speed");
+    this.speedReadout = $("speed-readout");
+    this.dragging = null;
+    this.expected = null;
+
+    this.play.addEventListener("click", () => this.togglePlay());
+    this.stepButton.addEventListener("click", () => this.step());
+
+    this.lrSlider.addEventListener("input", () => (this.lrNumber.value = fmtLog(this.sliderToLr(+this.lrSlider.value))));
+    this.lrSlider.addEventListener("change", () => this.setLearningRate(this.sliderToLr(+this.lrSlider.value), this.lrSlider));
+    this.lrNumber.addEventListener("change", () => this.setLearningRate(+this.lrNumber.value, this.lrNumber));
+
+    this.batchSlider.addEventListener("input", () => (this.batchNumber.value = BATCH_PRESETS[+this.batchSlider.value]));
+    this.batchSlider.addEventListener("change", () => this.setBatchSize(BATCH_PRESETS[+this.batchSlider.value]));
+    this.batchNumber.addEventListener("change", () => this.setBatchSize(+this.batchNumber.value));
+
+    this.speed.addEventListener("input", () => setText(this.speedReadout, speedText(this.sliderToSpeed(+this.speed.value))));
+    this.speed.addEventListener("change", () => this.setSpeed(this.sliderToSpeed(+this.speed.value)));
+    for (const input of [this.lrSlider, this.batchSlider, this.speed]) {
+      input.addEventListener("pointerdown", () => (this.dragging = input));
+      input.addEventListener("pointerup", () => (this.dragging = null));
+    }
+    document.addEventListener("keydown", (e) => this.key(e));
+  }
+
+  key(e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+    if (e.key === " " || e.code === "Space") {
+      if (e.target instanceof HTMLButtonElement || e.target instanceof HTMLElement && e.target.tagName === "SUMMARY") return; // the focused control handles it
+      e.preventDefault();
+      this.togglePlay();
+    } else if (e.key === "ArrowRight") {
+      e.preventDefault();
+      this.step();
+    }
+  }
+
+  /** Running as the user last asked for it, until the server's frames confirm (fast double presses). */
+  get running() {
+    if (this.expected && performance.now() - this.expected.at < 1500 && this.store.state?.running !== this.expected.running) {
+      return this.expected.running;
+    }
+    this.expected = null;
+    return !!this.store.state?.running;
+  }
+
+  togglePlay() {
+    const running = !this.running;
+    if (this.send({ type: running ? "play" : "pause" }, "transport")) this.expected = { running, at: performance.now() };
+  }
+
+  step() {
+    if (this.send({ type: "step", unit: this.stepUnit.value }, "transport")) this.expected = { running: false, at: performance.now() };
+  }
+
+  get lrLimits() {
+    const [lo, hi] = this.store.limits?.learning_rate || [0.001, 10];
+    return [Math.max(lo, 0.001), Math.min(hi, 10)];
+  }
+
+  sliderToLr(pos) {
+    const [lo, hi] = this.lrLimits;
+    const v = 10 ** (Math.log10(lo) + (pos / 1000) * (Math.log10(hi) - Math.log10(lo)));
+    return +v.toPrecision(2);
+  }
+
+  lrToSlider(lr) {
+    const [lo, hi] = this.lrLimits;
+    return Math.round(((Math.log10(lr) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * 1000);
+  }
+
+  sliderToSpeed(pos) {
+    if (pos >= SPEED_MAX) return null;
+    const [lo, hi] = this.store.limits?.steps_per_second || [0.1, 1000];
+    return +(10 ** (Math.log10(lo) + (pos / (SPEED_MAX - 1)) * (Math.log10(hi) - Math.log10(lo)))).toPrecision(2);
+  }
+
+  speedToSlider(sps) {
+    if (sps == null) return SPEED_MAX;
+    const [lo, hi] = this.store.limits?.steps_per_second || [0.1, 1000];
+    return Math.round(((Math.log10(sps) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (SPEED_MAX - 1));
+  }
+
+  setLearningRate(lr, source) {
+    const [lo, hi] = this.store.limits?.learning_rate || [0.001, 10];
+    if (!Number.isFinite(lr) || lr <= 0 || lr < lo || lr > hi) {
+      this.showError("lr", `The learning rate must be above ${lo} and at most ${hi}.`);
+      this.paramsSeen = -1; // restore the server's value
+      return;
+    }
+    this.showError("lr", null);
+    if (source !== this.lrSlider) this.lrSlider.value = this.lrToSlider(lr);
+    this.send({ type: "set_params", learning_rate: lr }, "lr");
+  }
+
+  setBatchSize(size) {
+    const [lo, hi] = this.store.limits?.batch_size || [1, 1024];
+    if (!Number.isInteger(size) || size < lo || size > hi) {
+      this.showError("batch", `The mini-batch size must be a whole number from ${lo} to ${hi}.`);
+      this.paramsSeen = -1;
+      return;
+    }
+    this.showError("batch", null);
+    this.send({ type: "set_params", batch_size: size }, "batch");
+  }
+
+  setSpeed(sps) {
+    setText(this.speedReadout, speedText(sps));
+    this.send({ type: "set_params", steps_per_second: sps }, "speed");
+  }
+
+  /** Called from the animation loop: mirror the server's params and running state. */
+  sync() {
+    const store = this.store;
+    if (!store.ready) return;
+    const running = this.running;
+    if (running !== this.runningShown) {
+      this.runningShown = running;
+      this.play.querySelector(".icon").textContent = running ? "❚❚" : "▶";
+      this.play.querySelector(".label").textContent = running ? "Pause" : "Play";
+      this.play.setAttribute("aria-pressed", String(running));
+      this.play.classList.toggle("running", running);
+    }
+    if (store.paramsVersion === this.paramsSeen) return;
+    this.paramsSeen = store.paramsVersion;
+    const p = store.params;
+    const focus = document.activeElement;
+    const [lrLo, lrHi] = store.limits?.learning_rate || [0.001, 10];
+    this.lrNumber.min = String(lrLo);
+    this.lrNumber.max = String(lrHi);
+    if (focus !== this.lrNumber && this.dragging !== this.lrSlider) {
+      this.lrNumber.value = fmtLog(p.learning_rate);
+      this.lrSlider.value = this.lrToSlider(p.learning_rate);
+    }
+    if (focus !== this.batchNumber && this.dragging !== this.batchSlider) {
+      this.batchNumber.value = p.batch_size;
+      this.batchSlider.value = nearestPreset(p.batch_size);
+    }
+    if (this.dragging !== this.speed) {
+      this.speed.value = this.speedToSlider(p.steps_per_second);
+      setText(this.speedReadout, speedText(p.steps_per_second));
+    }
+  }
+}
+
+function nearestPreset(size) {
+  let best = 0;
+  BATCH_PRESETS.forEach((v, i) => {
+    if (Math.abs(Math.log(v / size)) < Math.abs(Math.log(BATCH_PRESETS[best] / size))) best = i;
+  });
+  return best;
+}
+
+function speedText(sps) {
+  if (sps == null) return "flat out";
+  if (sps < 1) return `slow motion · ${sps} steps/s`;
+  return `${sps} steps/s`;
+}

@@ -1,0 +1,36 @@
+// The progress counters, refreshed from the animation loop at most ten times a second.
+
+import { $, setText } from "../lib/dom.js";
+import { fmtGrouped, fmtInt, fmtNum, fmtPct, fmtRate } from "../lib/format.js";
+
+export class Counters {
+  constructor(store) {
+    this.store = store;
+    this.at = 0;
+    this.nodes = {
+      iteration: $("iteration"),
+      epoch: $("epoch"),
+      examples: $("examples"),
+      cost: $("cost"),
+      accuracy: $("accuracy"),
+      sps: $("sps"),
+      progress: $("epoch-progress"),
+    };
+  }
+
+  update(now, force = false) {
+    if (!force && now - this.at < 100) return;
+    this.at = now;
+    const s = this.store.state;
+    if (!s) return;
+    const n = this.nodes;
+    setText(n.iteration, fmtInt(s.iteration));
+    setText(n.epoch, fmtInt(s.epoch));
+    setText(n.examples, fmtGrouped(s.examples_seen));
+    setText(n.cost, fmtNum(s.cost, 4));
+    setText(n.accuracy, fmtPct(s.accuracy));
+    setText(n.sps, s.running ? fmtRate(s.samples_per_second) : "paused");
+    const within = s.train_size ? (s.examples_seen % s.train_size) / s.train_size : 0;
+    n.progress.style.transform = `scaleX(${within})`;
+  }
+}

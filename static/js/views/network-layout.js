@@ -1,0 +1,146 @@
+// Geometry of the network view: where the input image, every visible neuron and heat-map sit.
+// Pure function of (sizes, canvas size, subsets), so it is computed only when one of those changes.
+
+export const MARGIN = { top: 40, bottom: 14, left: 14, right: 112 };
+const MAX_HEAT = 46; // px, the largest "what it looks for" heat-map
+
+function clamp(x, lo, hi) {
+  return Math.max(lo, Math.min(hi, x));
+}
+
+/** How many neurons of an `n`-neuron layer fit in `height` px, with `minSpacing` px each. */
+export function visibleCount(n, height, minSpacing) {
+  return n * minSpacing <= height ? n : Math.max(2, Math.floor(height / minSpacing));
+}
+
+/**
+ * @param {number[]} sizes  layer sizes, sizes[0] = 784
+ * @param {number} width, height  CSS pixels
+ * @param {(l: number, k: number) => Int32Array} pickSubset  which k of layer l's neurons to show
+ */
+export function computeLayout(sizes, width, height, pickSubset) {
+  const L = sizes.length - 1;
+  const top = MARGIN.top;
+  const availH = Math.max(60, height - MARGIN.top - MARGIN.bottom);
+  const layers = [null];
+
+  // Input: the 28×28 image, a whole number of screen pixels per image pixel where possible.
+  let size = Math.min(availH * 0.56, width * 0.19);
+  size = size >= 84 ? Math.floor(size / 28) * 28 : Math.max(56, Math.floor(size));
+  const input = {
+    x: MARGIN.left,
+    y: Math.round(top + (availH - size) / 2),
+    size,
+    cell: size / 28,
+  };
+
+  // The layer fed by W0 (the first hidden layer, or the output if there is none) gets heat-maps.
+  const n1 = sizes[1];
+  const k1 = visibleCount(n1, availH, 11);
+  let spacing1 = availH / k1;
+  // One column of heat-maps when they can be big anyway, else two staggered columns (twice the size).
+  const cols = spacing1 - 4 >= 34 || k1 === 1 ? 1 : 2;
+  const hs = Math.min(MAX_HEAT, cols === 1 ? spacing1 - 4 : 2 * spacing1 - 4);
+  if (L === 1) spacing1 = Math.min(spacing1, 52);
+  const heatBlock = cols * hs + (cols - 1) * 6;
+  const inputRight = input.x + input.size;
+  // With no hidden layer the output sits between the image and the right edge; else leave room for links.
+  const gap = L === 1 ? Math.max(48, (width - MARGIN.right - inputRight - heatBlock) * 0.45) : clamp(width * 0.11, 48, 170);
+  const heatStart = inputRight + gap;
+  const r1 = clamp(spacing1 * 0.3, 3, L === 1 ? 12 : 8);
+  const x1 = heatStart + heatBlock + 10 + r1;
+  const xLast = width - MARGIN.right;
+
+  for (let l = 1; l <= L; l++) {
+    const n = sizes[l];
+    const isOutput = l === L;
+    let k;
+    let spacing;
+    let r;
+    if (l === 1) {
+      k = k1;
+      spacing = spacing1;
+      r = r1;
+    } else {
+      k = visibleCount(n, availH, 9);
+      spacing = Math.min(availH / k, isOutput ? 46 : 40);
+      r = clamp(spacing * 0.36, 2.5, isOutput ? 13 : 11);
+    }
+    const x = L === 1 ? x1 : l === 1 ? x1 : x1 + ((xLast - x1) * (l - 1)) / (L - 1);
+    const visible = k < n ? pickSubset(l, k) : Int32Array.from({ length: n }, (_, i) => i);
+    const ys = new Float32Array(k);
+    const y0 = top + (availH - k * spacing) / 2;
+    for (let i = 0; i < k; i++) ys[i] = y0 + spacing * (i + 0.5);
+    const slotOf = new Int32Array(n).fill(-1);
+    visible.forEach((neuron, slot) => (slotOf[neuron] = slot));
+    const layer = { l, n, k, x, r, spacing, ys, visible, slotOf, subset: k < n, heat: null, strip: null };
+    if (l === 1) {
+      const hx = new Float32Array(k);
+      for (let i = 0; i < k; i++) hx[i] = heatStart + (cols === 2 ? (i % 2) * (hs + 6) : 0);
+      layer.heat = { size: hs, xs: hx, cols, start: heatStart };
+    }
+    if (layer.subset) layer.strip = { x: x + r + 6, w: 5, y: top, h: availH };
+    layers.push(layer);
+  }
+  return { width, height, top, availH, input, layers, sizes: sizes.slice() };
+}
+
+/** The neuron under a point: {layer, index} (layer 0 = an input pixel), or null. */
+export function hitTest(layout, px, py) {
+  const { input } = layout;
+  if (px >= input.x && px < input.x + input.size && py >= input.y && py < input.y + input.size) {
+    const col = Math.floor((px - input.x) / input.cell);
+    const row = Math.floor((py - input.y) / input.cell);
+    return { layer: 0, index: row * 28 + col };
+  }
+  for (let l = 1; l < layout.layers.length; l++) {
+    const layer = layout.layers[l];
+    const reach = Math.max(layer.r, 7) + 3;
+    let slot = -1;
+    if (layer.heat && px >= layer.heat.start - 2 && px <= layer.x + reach) {
+      // Over the heat-map block or the circles: pick by heat-map rectangle first, then by row.
+      const hs = layer.heat.size;
+      for (let i = 0; i < layer.k; i++) {
+        const hx = layer.heat.xs[i];
+        if (px >= hx && px <= hx + hs && Math.abs(py - layer.ys[i]) <= hs / 2) {
+          slot = i;
+          break;
+        }
+      }
+      if (slot < 0 && Math.abs(px - layer.x) <= reach) slot = nearestSlot(layer, py);
+    } else if (Math.abs(px - layer.x) <= reach) {
+      slot = nearestSlot(layer, py);
+    }
+    if (slot >= 0) return { layer: l, index: layer.visible[slot] };
+  }
+  return null;
+}
+
+function nearestSlot(layer, py) {
+  let best = -1;
+  let bestD = Math.max(layer.spacing / 2, layer.r + 2);
+  for (let i = 0; i < layer.k; i++) {
+    const d = Math.abs(py - layer.ys[i]);
+    if (d <= bestD) {
+      bestD = d;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** Screen position of a neuron, or null when it is not drawn (a subset is shown). */
+export function positionOf(layout, l, index) {
+  if (!layout) return null;
+  if (l === 0) {
+    const { input } = layout;
+    const row = Math.floor(index / 28);
+    const col = index % 28;
+    return { x: input.x + (col + 0.5) * input.cell, y: input.y + (row + 0.5) * input.cell, r: input.cell / 2 };
+  }
+  const layer = layout.layers[l];
+  if (!layer) return null;
+  const slot = layer.slotOf[index];
+  if (slot < 0) return null;
+  return { x: layer.x, y: layer.ys[slot], r: layer.r };
+}

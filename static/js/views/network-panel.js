@@ -1,0 +1,95 @@
+// The chrome around the network view: caption of the shown example, weights/gradients switch,
+// "follow training" button and the colour legend.
+
+import { $, el, setText } from "../lib/dom.js";
+import { fmtGrouped } from "../lib/format.js";
+
+export class NetworkPanel {
+  constructor(store, view, onFollow) {
+    this.store = store;
+    this.view = view;
+    this.caption = $("example-caption");
+    this.followButton = $("follow-training");
+    this.weightsButton = $("show-weights");
+    this.gradButton = $("show-gradients");
+    this.legend = $("network-legend");
+    this.seen = "";
+    this.followButton.addEventListener("click", onFollow);
+    this.weightsButton.addEventListener("click", () => this.setMode("weights"));
+    this.gradButton.addEventListener("click", () => this.setMode("gradients"));
+    for (const b of [this.weightsButton, this.gradButton]) {
+      b.addEventListener("keydown", (e) => {
+        if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+          e.preventDefault();
+          e.stopPropagation();
+          const next = this.view.mode === "weights" ? "gradients" : "weights";
+          this.setMode(next);
+          (next === "weights" ? this.weightsButton : this.gradButton).focus();
+        }
+      });
+    }
+    this.setMode("weights");
+  }
+
+  setMode(mode) {
+    this.view.setMode(mode);
+    this.weightsButton.setAttribute("aria-checked", String(mode === "weights"));
+    this.gradButton.setAttribute("aria-checked", String(mode === "gradients"));
+    this.weightsButton.tabIndex = mode === "weights" ? 0 : -1;
+    this.gradButton.tabIndex = mode === "gradients" ? 0 : -1;
+    this.renderLegend(mode);
+  }
+
+  renderLegend(mode) {
+    const swatch = (cls) => el("span", { class: `swatch ${cls}` });
+    const items =
+      mode === "weights"
+        ? [
+            [swatch("pos"), "positive weight"],
+            [swatch("neg"), "negative weight"],
+            [null, "thicker = larger |w| (within a layer)"],
+            [swatch("neuron"), "brightness = activation a"],
+            [swatch("heat"), "heat-maps: each hidden neuron's 784 incoming weights"],
+          ]
+        : [
+            [swatch("pos"), "nudge −∂C/∂w > 0: pushed up"],
+            [swatch("neg"), "pushed down"],
+            [null, "thicker = pushed harder (last mini-batch)"],
+            [swatch("ring"), "ring: −∂C/∂b, how much the neuron wants to change"],
+          ];
+    this.legend.replaceChildren(...items.map(([sw, text]) => el("span", { class: "legend-item" }, sw, text)));
+  }
+
+  /** Called from the animation loop; cheap when nothing changed. */
+  update() {
+    const store = this.store;
+    const shown = store.shown();
+    const meta = shown?.meta || {};
+    const key = `${store.helloCount}|${store.exampleVersion}|${!!store.drawing}|${meta.source}|${meta.index}|${meta.prediction}|${meta.pinned}|${store.state?.running}`;
+    if (key === this.seen) return;
+    this.seen = key;
+    let text = !store.ready
+      ? "Waiting for the server…"
+      : store.state?.running
+        ? "Waiting for the first frame…"
+        : "Paused — press Play, or Step (→), to send an image through the network.";
+    if (store.drawing) {
+      text = `Showing your drawing · the network says ${meta.prediction ?? "?"}`;
+    } else if (meta.source) {
+      const what = meta.source === "test" ? `Test image #${fmtGrouped(meta.index)}` : `Training image #${fmtGrouped(meta.index)}`;
+      const verdict =
+        meta.label != null && meta.prediction != null
+          ? ` · label ${meta.label} · network says ${meta.prediction} ${meta.label === meta.prediction ? "✓" : "✗"}`
+          : meta.prediction != null
+            ? ` · network says ${meta.prediction}`
+            : "";
+      const how = meta.pinned ? "" : " (first of the latest mini-batch)";
+      text = `${what}${verdict}${how}`;
+    } else if (shown) {
+      text = "Current example";
+    }
+    setText(this.caption, text);
+    this.followButton.hidden = !(store.drawing || meta.pinned);
+  }
+}
+

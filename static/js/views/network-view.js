@@ -1,0 +1,380 @@
+// The network view: the input image, every layer's neurons (brightness = activation), the first
+// layer's "what it looks for" heat-maps, and the connections (weights or gradient nudges).
+// Drawn only when something changed, from the single animation loop in main.js.
+
+import { ACCENT, BG, GOOD, INK, NEG, POS, divergingPixels, grayPixels, maxAbs, rgba } from "../lib/colors.js";
+import { fitCanvas, observeSize } from "../lib/dom.js";
+import { argmax } from "../lib/math.js";
+import { computeLayout, hitTest, positionOf } from "./network-layout.js";
+import { LinkBatch, addHiddenLinks, addInputLinks, influentialNeurons, linkSource } from "./network-links.js";
+
+const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+const SUBSET_REFRESH_MS = 2000;
+
+export class NetworkView {
+  constructor(canvas, wrap, store) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d");
+    this.store = store;
+    this.mode = "weights";
+    this.hover = null; // {layer, index}
+    this.pinned = null;
+    this.overlay = null;
+    this.overlayVersion = 0;
+    this.cssW = 0;
+    this.cssH = 0;
+    this.layout = null;
+    this.layoutKey = "";
+    this.subsetAt = 0;
+    this.lastKey = "";
+    this.links = new LinkBatch();
+    this.inputCanvas = new OffscreenOrCanvas(28, 28);
+    this.inputKey = "";
+    this.heatCanvas = new OffscreenOrCanvas(28, 28);
+    this.heatKey = "";
+    this.listeners = { hover: [], pin: [] };
+    observeSize(wrap, (w, h) => {
+      this.cssW = Math.floor(w);
+      this.cssH = Math.floor(h);
+    });
+    canvas.addEventListener("pointermove", (e) => this.setHover(this.hitAt(e)));
+    canvas.addEventListener("pointerleave", () => this.setHover(null));
+    canvas.addEventListener("click", (e) => {
+      const hit = this.hitAt(e);
+      const same = hit && this.pinned && hit.layer === this.pinned.layer && hit.index === this.pinned.index;
+      this.setPinned(!hit || same || hit.layer === 0 ? null : hit);
+    });
+  }
+
+  on(event, fn) {
+    this.listeners[event].push(fn);
+  }
+
+  // ----- public API (also the hook for the later "Backprop walkthrough" mode) ------------------
+  setMode(mode) {
+    this.mode = mode;
+    this.invalidate();
+  }
+
+  /** Draw extra things on top: fn(ctx, {layout, store, shown, positionOf(l, j)}), or null to remove. */
+  setOverlay(fn) {
+    this.overlay = fn;
+    this.invalidate();
+  }
+
+  invalidate() {
+    this.overlayVersion++;
+  }
+
+  positionOf(l, index) {
+    return positionOf(this.layout, l, index);
+  }
+
+  setPinned(target) {
+    this.pinned = target;
+    this.invalidate();
+    for (const fn of this.listeners.pin) fn(target);
+  }
+
+  setHover(target) {
+    const a = this.hover;
+    if (a === target || (a && target && a.layer === target.layer && a.index === target.index)) return;
+    this.hover = target;
+    this.canvas.style.cursor = target && target.layer > 0 ? "pointer" : "default";
+    for (const fn of this.listeners.hover) fn(target);
+  }
+
+  hitAt(event) {
+    if (!this.layout) return null;
+    const rect = this.canvas.getBoundingClientRect();
+    return hitTest(this.layout, event.clientX - rect.left, event.clientY - rect.top);
+  }
+
+  // ----- drawing ------------------------------------------------------------------------------
+  draw(now) {
+    const store = this.store;
+    if (!store.ready || this.cssW < 50 || this.cssH < 50) return false;
+    const resized = fitCanvas(this.canvas, this.cssW, this.cssH);
+    this.updateLayout(now, resized);
+    const hv = this.hover ? `${this.hover.layer}:${this.hover.index}` : "";
+    const pv = this.pinned ? `${this.pinned.layer}:${this.pinned.index}` : "";
+    const key = `${store.helloCount}|${store.exampleVersion}|${store.weightsVersion}|${this.mode}|${hv}|${pv}|${this.overlayVersion}|${this.canvas.width}x${this.canvas.height}|${this.layoutKey}`;
+    if (key === this.lastKey) return false;
+    this.lastKey = key;
+
+    const ctx = this.ctx;
+    const dpr = this.canvas.width / this.cssW;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.cssW, this.cssH);
+    const layout = this.layout;
+    const shown = store.shown();
+    const focus = this.pinned || (this.hover && this.hover.layer > 0 ? this.hover : null);
+
+    this.drawCaptions(ctx, layout);
+    // Connections: all of them, dimmed when a neuron is in focus; then the focused neuron's own.
+    const dim = focus ? 0.35 : 1;
+    addInputLinks(this.links, layout, store, shown, this.mode);
+    this.links.draw(ctx, { alphaScale: dim });
+    for (let l = 1; l < store.layers; l++) {
+      addHiddenLinks(this.links, layout, store, l, this.mode);
+      this.links.draw(ctx, { alphaScale: dim });
+    }
+    if (focus) this.drawFocusLinks(ctx, focus, shown);
+    this.drawInput(ctx, layout, shown);
+    this.drawHeatmaps(ctx, layout, focus);
+    for (let l = 1; l <= store.layers; l++) this.drawLayer(ctx, layout.layers[l], shown, l === store.layers);
+    this.drawHighlight(ctx, this.hover, ACCENT, 2);
+    if (this.pinned) this.drawHighlight(ctx, this.pinned, "#ffffff", 2.5);
+    if (this.overlay) {
+      ctx.save();
+      this.overlay(ctx, { layout, store, shown, positionOf: (l, j) => this.positionOf(l, j) });
+      ctx.restore();
+    }
+    return true;
+  }
+
+  updateLayout(now, resized) {
+    const store = this.store;
+    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${this.cssW}x${this.cssH}`;
+    const hasSubsets = this.layout && this.layout.layers.some((layer) => layer && layer.subset);
+    const refresh = hasSubsets && now - this.subsetAt > SUBSET_REFRESH_MS;
+    if (!resized && sizesKey === this.layoutKey && !refresh && this.layout) return;
+    this.layout = computeLayout(store.sizes, this.cssW, this.cssH, (l, k) => influentialNeurons(store, l, k));
+    this.subsetAt = now;
+    this.layoutKey = sizesKey;
+    this.heatKey = "";
+    this.lastKey = "";
+  }
+
+  drawCaptions(ctx, layout) {
+    const { sizes, config } = this.store;
+    const L = sizes.length - 1;
+    const { input } = layout;
+    const columns = [{ x: input.x + input.size / 2, title: "Input", subs: ["28 × 28 = 784 pixels", "784 pixels", "784"] }];
+    for (let l = 1; l <= L; l++) {
+      const layer = layout.layers[l];
+      const act = (l === L ? config.output_activation : config.activation).replace("_", " ");
+      const title = l === L ? "Output" : L === 2 ? "Hidden layer" : `Hidden ${l}`;
+      const count = layer.subset ? `${layer.k} of ${layer.n} shown` : `${layer.n} neuron${layer.n === 1 ? "" : "s"}`;
+      const x = layer.heat ? (layer.heat.start + layer.x + layer.r) / 2 : layer.x;
+      columns.push({ x, title, subs: [`${count} · ${act}`, count, layer.subset ? `${layer.k}/${layer.n}` : `${layer.n}`] });
+    }
+    ctx.textAlign = "center";
+    columns.forEach((c, i) => {
+      // Room for this caption: up to halfway to each neighbour, and never past the canvas edges.
+      const left = i > 0 ? (c.x - columns[i - 1].x) / 2 : c.x;
+      const right = i < columns.length - 1 ? (columns[i + 1].x - c.x) / 2 : this.cssW - c.x;
+      const room = 2 * Math.min(left, right) - 6;
+      ctx.font = `600 12px ${FONT}`;
+      ctx.fillStyle = rgba(INK, 0.9);
+      const tw = ctx.measureText(c.title).width;
+      ctx.fillText(c.title, Math.max(c.x, tw / 2 + 2), 15);
+      ctx.font = `11px ${FONT}`;
+      const sub = c.subs.find((t) => ctx.measureText(t).width <= room) ?? c.subs[c.subs.length - 1];
+      const sw = ctx.measureText(sub).width;
+      ctx.fillStyle = rgba(INK, 0.5);
+      ctx.fillText(sub, Math.min(Math.max(c.x, sw / 2 + 2), this.cssW - sw / 2 - 2), 30);
+    });
+    ctx.textAlign = "left";
+  }
+
+  drawInput(ctx, layout, shown) {
+    const { input } = layout;
+    const pixels = shown?.activations?.[0];
+    const key = `${this.store.exampleVersion}|${this.store.helloCount}`;
+    if (pixels && key !== this.inputKey) {
+      const image = this.inputCanvas.ctx.createImageData(28, 28);
+      grayPixels(pixels, image.data, 784);
+      this.inputCanvas.ctx.putImageData(image, 0, 0);
+      this.inputKey = key;
+    }
+    ctx.fillStyle = rgba(BG, 1);
+    ctx.fillRect(input.x, input.y, input.size, input.size);
+    if (pixels) {
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(this.inputCanvas.canvas, input.x, input.y, input.size, input.size);
+      ctx.imageSmoothingEnabled = true;
+    }
+    ctx.strokeStyle = rgba(INK, 0.25);
+    ctx.lineWidth = 1;
+    ctx.strokeRect(input.x - 0.5, input.y - 0.5, input.size + 1, input.size + 1);
+  }
+
+  drawHeatmaps(ctx, layout, focus) {
+    const layer = layout.layers[1];
+    if (!layer?.heat) return;
+    const store = this.store;
+    const source = linkSource(store, 0, this.mode) || linkSource(store, 0, "weights");
+    const { size, xs } = layer.heat;
+    const key = `${store.helloCount}|${store.firstLayerVersion}|${this.mode}|${this.layoutKey}|${this.subsetAt}`;
+    if (source && key !== this.heatKey) {
+      const nIn = store.sizes[0];
+      const atlas = this.heatCanvas;
+      atlas.resize(28 * layer.k, 28);
+      const image = atlas.ctx.createImageData(28 * layer.k, 28);
+      const tile = new Uint8ClampedArray(784 * 4);
+      for (let slot = 0; slot < layer.k; slot++) {
+        const row = layer.visible[slot] * nIn;
+        const values = source.data.subarray(row, row + nIn);
+        divergingPixels(values, (maxAbs(values) || 1) * source.sign, tile, 0, 784);
+        for (let y = 0; y < 28; y++) image.data.set(tile.subarray(y * 112, y * 112 + 112), (y * 28 * layer.k + slot * 28) * 4);
+      }
+      atlas.ctx.putImageData(image, 0, 0);
+      this.heatKey = key;
+    }
+    ctx.imageSmoothingEnabled = size > 40;
+    for (let slot = 0; slot < layer.k; slot++) {
+      const x = xs[slot];
+      const y = layer.ys[slot] - size / 2;
+      // leader line from the heat-map to its neuron
+      ctx.strokeStyle = rgba(INK, 0.14);
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(x + size, layer.ys[slot]);
+      ctx.lineTo(layer.x - layer.r, layer.ys[slot]);
+      ctx.stroke();
+      ctx.drawImage(this.heatCanvas.canvas, slot * 28, 0, 28, 28, x, y, size, size);
+      const focused = focus && focus.layer === 1 && focus.index === layer.visible[slot];
+      ctx.strokeStyle = focused ? ACCENT : rgba(INK, 0.16);
+      ctx.lineWidth = focused ? 2 : 1;
+      ctx.strokeRect(x - 0.5, y - 0.5, size + 1, size + 1);
+    }
+    ctx.imageSmoothingEnabled = true;
+  }
+
+  drawLayer(ctx, layer, shown, isOutput) {
+    const l = layer.l;
+    const a = shown?.activations?.[l];
+    const store = this.store;
+    const act = isOutput ? store.config.output_activation : store.config.activation;
+    const unbounded = act === "relu" || act === "leaky_relu";
+    const scale = a && unbounded ? Math.max(1, maxAbs(a)) : 1;
+    const nb = this.mode === "gradients" ? store.nablaB[l - 1] : null;
+    const nbMax = nb ? maxAbs(nb) || 1 : 1;
+    if (layer.strip && a) this.drawStrip(ctx, layer, a, scale);
+    const winner = isOutput && a ? argmax(a) : -1;
+    for (let slot = 0; slot < layer.k; slot++) {
+      const j = layer.visible[slot];
+      const v = a ? a[j] / scale : 0;
+      const y = layer.ys[slot];
+      const t = Math.min(1, Math.abs(v));
+      const c = v >= 0 ? INK : NEG;
+      ctx.beginPath();
+      ctx.arc(layer.x, y, layer.r, 0, Math.PI * 2);
+      ctx.fillStyle = `rgb(${Math.round(27 + (c[0] - 27) * t)},${Math.round(34 + (c[1] - 34) * t)},${Math.round(48 + (c[2] - 48) * t)})`;
+      ctx.fill();
+      if (nb) {
+        const g = -nb[j];
+        ctx.strokeStyle = rgba(g >= 0 ? POS : NEG, 0.95);
+        ctx.lineWidth = 0.75 + 3 * Math.min(1, Math.abs(g) / nbMax);
+      } else {
+        ctx.strokeStyle = j === winner ? ACCENT : rgba(INK, 0.32);
+        ctx.lineWidth = j === winner ? 2.5 : 1;
+      }
+      ctx.stroke();
+    }
+    if (isOutput) this.drawOutputLabels(ctx, layer, a, winner, shown);
+  }
+
+  drawStrip(ctx, layer, a, scale) {
+    // Compact column: every neuron of a big layer as one thin row, brightness = activation.
+    const { x, w, y, h } = layer.strip;
+    const rowH = h / layer.n;
+    for (let j = 0; j < layer.n; j++) {
+      const v = Math.min(1, Math.abs(a[j] / scale));
+      const c = a[j] >= 0 ? INK : NEG;
+      ctx.fillStyle = rgba(c, 0.08 + 0.92 * v);
+      ctx.fillRect(x, y + j * rowH, w, Math.max(rowH, 0.6));
+    }
+  }
+
+  drawOutputLabels(ctx, layer, a, winner, shown) {
+    const label = shown?.meta?.label;
+    ctx.textBaseline = "middle";
+    for (let slot = 0; slot < layer.k; slot++) {
+      const j = layer.visible[slot];
+      const y = layer.ys[slot];
+      const x = layer.x + layer.r + 8;
+      const isWinner = j === winner;
+      ctx.font = `${isWinner ? 700 : 500} ${isWinner ? 16 : 14}px ${FONT}`;
+      ctx.fillStyle = isWinner ? ACCENT : rgba(INK, 0.75);
+      ctx.fillText(String(j), x, y + 1);
+      if (a) {
+        ctx.font = `11px ${FONT}`;
+        ctx.fillStyle = rgba(INK, isWinner ? 0.85 : 0.45);
+        ctx.fillText(a[j].toFixed(2), x + 16, y + 1);
+      }
+      if (label === j && layer.k <= 16) {
+        ctx.font = `600 10px ${FONT}`;
+        ctx.fillStyle = GOOD;
+        ctx.fillText("◂ label", x + 46, y + 1);
+      }
+    }
+    ctx.textBaseline = "alphabetic";
+  }
+
+  drawFocusLinks(ctx, focus, shown) {
+    const { layout, store } = this;
+    const l = focus.layer;
+    const target = positionOf(layout, l, focus.index);
+    if (!target) return;
+    const source = linkSource(store, l - 1, this.mode);
+    if (!source) return;
+    const nIn = store.sizes[l - 1];
+    const row = focus.index * nIn;
+    if (l === 1) {
+      const a0 = shown?.activations?.[0];
+      const layer = layout.layers[1];
+      const slot = layer.slotOf[focus.index];
+      const tx = layer.heat ? layer.heat.xs[slot] : target.x - target.r;
+      const scores = new Float32Array(nIn);
+      for (let k = 0; k < nIn; k++) scores[k] = source.sign * source.data[row + k] * (this.mode === "weights" && a0 ? a0[k] : 1);
+      const order = Array.from(scores.keys()).sort((p, q) => Math.abs(scores[q]) - Math.abs(scores[p])).slice(0, 40);
+      for (const k of order) {
+        const p = positionOf(layout, 0, k);
+        if (scores[k] !== 0) this.links.add(p.x, p.y, tx, target.y, scores[k]);
+      }
+    } else {
+      const from = layout.layers[l - 1];
+      for (let s = 0; s < from.k; s++) {
+        const i = from.visible[s];
+        const x1 = from.strip ? from.strip.x + from.strip.w + 1 : from.x + from.r + 1;
+        this.links.add(x1, from.ys[s], target.x - target.r - 1, target.y, source.sign * source.data[row + i]);
+      }
+    }
+    this.links.draw(ctx, { widthScale: 1.25, alphaScale: 1.5 });
+  }
+
+  drawHighlight(ctx, target, color, width) {
+    if (!target) return;
+    const p = positionOf(this.layout, target.layer, target.index);
+    if (!p) return;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    if (target.layer === 0) {
+      const c = this.layout.input.cell;
+      ctx.strokeRect(p.x - c / 2, p.y - c / 2, c, c);
+      return;
+    }
+    ctx.beginPath();
+    ctx.arc(p.x, p.y, p.r + 3, 0, Math.PI * 2);
+    ctx.stroke();
+  }
+}
+
+/** A small off-screen drawing surface (OffscreenCanvas where available). */
+class OffscreenOrCanvas {
+  constructor(w, h) {
+    this.canvas = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(w, h) : document.createElement("canvas");
+    this.canvas.width = w;
+    this.canvas.height = h;
+    this.ctx = this.canvas.getContext("2d");
+  }
+
+  resize(w, h) {
+    if (this.canvas.width !== w || this.canvas.height !== h) {
+      this.canvas.width = w;
+      this.canvas.height = h;
+    }
+  }
+}

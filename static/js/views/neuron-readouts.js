@@ -1,0 +1,198 @@
+// Numbers behind one neuron: a live hover tooltip (z, a, b, σ'(z), gradients) and a pinned
+// inspector (incoming weights as an image, biggest contributors w·a). Built with textContent only.
+
+import { divergingPixels, maxAbs } from "../lib/colors.js";
+import { el, setText } from "../lib/dom.js";
+import { fmtNum, fmtSigned } from "../lib/format.js";
+import { activationDerivative, topIndices, weightedSum } from "../lib/math.js";
+
+/** Everything known about neuron `index` of layer `l` for what the network view shows. */
+export function neuronFacts(store, l, index) {
+  const shown = store.shown();
+  const L = store.layers;
+  if (!shown || !store.ready) return null;
+  if (l === 0) {
+    return { l, index, a: shown.activations[0]?.[index], x: index % 28, y: Math.floor(index / 28) };
+  }
+  const nIn = store.sizes[l - 1];
+  const aPrev = shown.activations[l - 1];
+  const a = shown.activations[l]?.[index];
+  const W = store.weights[l - 1];
+  const b = store.biases[l - 1];
+  let z = shown.zs?.[l]?.[index];
+  if (z == null && W && aPrev) z = weightedSum(W, b, aPrev, index, nIn);
+  const act = l === L ? store.config.output_activation : store.config.activation;
+  return {
+    l,
+    index,
+    nIn,
+    act,
+    a,
+    z,
+    bias: b?.[index],
+    dsigma: z != null && a != null ? activationDerivative(act, z, a) : null,
+    delta: shown.deltas?.[l]?.[index] ?? null,
+    gradBias: store.nablaB[l - 1]?.[index] ?? null,
+    isOutput: l === L,
+    drawing: !!store.drawing,
+  };
+}
+
+export function neuronTitle(store, l, index) {
+  const L = store.layers;
+  if (l === 0) return `Input pixel (${index % 28}, ${Math.floor(index / 28)})`;
+  if (l === L) return `Output neuron “${index}”`;
+  return `${L > 2 ? `Hidden ${l}` : "Hidden"} · neuron ${index}`;
+}
+
+// ----- hover tooltip ------------------------------------------------------------------------------
+export class NeuronTooltip {
+  constructor(node, wrap, store, view) {
+    this.node = node;
+    this.wrap = wrap;
+    this.store = store;
+    this.view = view;
+    this.target = null;
+    this.rows = null;
+  }
+
+  setTarget(target) {
+    this.target = target;
+    this.node.hidden = !target;
+    if (!target) return;
+    const { layer: l, index } = target;
+    this.node.replaceChildren();
+    this.title = el("div", { class: "tt-title", text: neuronTitle(this.store, l, index) });
+    this.node.append(this.title);
+    const specs =
+      l === 0
+        ? [["a", "activation a (brightness)"]]
+        : [
+            ["z", "z = Σ w·a + b"],
+            ["a", "a = σ(z)"],
+            ["bias", "bias b"],
+            ["dsigma", "σ′(z)"],
+            ["delta", "δ = ∂C₀/∂z (this image)"],
+            ["gradBias", "∂C/∂b (last batch)"],
+          ];
+    const table = el("dl", { class: "tt-rows" });
+    this.rows = {};
+    for (const [key, label] of specs) {
+      const value = el("dd");
+      table.append(el("dt", { text: label }), value);
+      this.rows[key] = value;
+    }
+    this.note = el("div", { class: "tt-note" });
+    this.node.append(table, this.note);
+  }
+
+  /** Called every animation frame while hovering: values stay live during training. */
+  update() {
+    if (!this.target) return;
+    const facts = neuronFacts(this.store, this.target.layer, this.target.index);
+    if (!facts) return;
+    for (const [key, node] of Object.entries(this.rows)) {
+      let text = key === "delta" || key === "gradBias" ? fmtSigned(facts[key], 3) : fmtNum(facts[key], 4);
+      if (key === "delta" && facts.delta == null && facts.drawing) text = "— (no label)";
+      setText(node, text);
+    }
+    const note =
+      this.target.layer === 0
+        ? "A pixel of the image fed in: 0 = black, 1 = white."
+        : this.target.layer > 0 && !this.view.pinned
+          ? "Click to pin this neuron."
+          : "";
+    setText(this.note, note);
+    this.position();
+  }
+
+  position() {
+    const p = this.view.positionOf(this.target.layer, this.target.index);
+    if (!p) return;
+    const w = this.node.offsetWidth;
+    const h = this.node.offsetHeight;
+    const W = this.wrap.clientWidth;
+    const H = this.wrap.clientHeight;
+    let x = p.x + p.r + 14;
+    if (x + w > W - 4) x = p.x - p.r - 14 - w;
+    let y = Math.max(4, Math.min(H - h - 4, p.y - h / 2));
+    this.node.style.transform = `translate(${Math.round(Math.max(4, x))}px, ${Math.round(y)}px)`;
+  }
+}
+
+// ----- pinned inspector ---------------------------------------------------------------------------
+export class NeuronInspector {
+  constructor(node, store, onClose) {
+    this.node = node;
+    this.store = store;
+    this.onClose = onClose;
+    this.target = null;
+    this.updatedAt = 0;
+  }
+
+  setTarget(target) {
+    this.target = target && target.layer > 0 ? target : null;
+    this.node.hidden = !this.target;
+    if (!this.target) return;
+    const { layer: l, index } = this.target;
+    const nIn = this.store.sizes[l - 1];
+    const close = el("button", { type: "button", class: "icon-button", title: "Unpin this neuron.", "aria-label": "Close" }, "×");
+    close.addEventListener("click", () => this.onClose());
+    this.formula = el("p", { class: "insp-formula" });
+    const side = nIn === 784 ? 28 : Math.ceil(Math.sqrt(nIn));
+    this.canvas = el("canvas", { class: "insp-weights", width: side, height: Math.ceil(nIn / side) });
+    this.list = el("ol", { class: "contrib" });
+    this.node.replaceChildren(
+      el("div", { class: "insp-head" }, el("h3", { text: neuronTitle(this.store, l, index) }), close),
+      this.formula,
+      el(
+        "div",
+        { class: "insp-body" },
+        el("figure", {}, this.canvas, el("figcaption", { text: nIn === 784 ? "incoming weights (what it looks for)" : `incoming weights from ${nIn} neurons` })),
+        el("div", { class: "insp-contrib" }, el("h4", { text: "Biggest contributors w·a" }), this.list),
+      ),
+    );
+    this.updatedAt = 0;
+  }
+
+  update(now) {
+    if (!this.target || now - this.updatedAt < 200) return;
+    this.updatedAt = now;
+    const store = this.store;
+    const { layer: l, index } = this.target;
+    if (l > store.layers || index >= store.sizes[l]) return this.onClose();
+    const facts = neuronFacts(store, l, index);
+    const W = store.weights[l - 1];
+    const aPrev = store.shown()?.activations?.[l - 1];
+    if (!facts || !W || !aPrev) return;
+    const nIn = facts.nIn;
+    const row = W.subarray(index * nIn, index * nIn + nIn);
+    setText(this.formula, `z = Σ w·a + b = ${fmtNum(facts.z, 4)}\na = σ(z) = ${fmtNum(facts.a, 4)}\nσ′(z) = ${fmtNum(facts.dsigma, 3)}`);
+    // weights image
+    const ctx = this.canvas.getContext("2d");
+    const image = ctx.createImageData(this.canvas.width, this.canvas.height);
+    divergingPixels(row, maxAbs(row) || 1, image.data, 0, nIn);
+    ctx.putImageData(image, 0, 0);
+    // contributors
+    const contrib = new Float32Array(nIn);
+    for (let k = 0; k < nIn; k++) contrib[k] = row[k] * aPrev[k];
+    const best = topIndices(contrib, 5);
+    const max = Math.abs(contrib[best[0]]) || 1;
+    this.list.replaceChildren(
+      ...best.map((k) => {
+        const name = l === 1 ? `pixel (${k % 28}, ${Math.floor(k / 28)})` : `neuron ${k}`;
+        const bar = el("span", { class: `bar ${contrib[k] >= 0 ? "pos" : "neg"}` });
+        bar.style.transform = `scaleX(${Math.abs(contrib[k]) / max})`;
+        return el(
+          "li",
+          {},
+          el("span", { class: "who", text: name }),
+          el("span", { class: "calc", text: `${fmtNum(row[k], 3)} × ${fmtNum(aPrev[k], 3)}` }),
+          el("span", { class: "val", text: fmtSigned(contrib[k], 3) }),
+          el("span", { class: "track" }, bar),
+        );
+      }),
+      el("li", { class: "bias-row" }, el("span", { class: "who", text: "bias b" }), el("span", { class: "calc" }), el("span", { class: "val", text: fmtSigned(facts.bias, 3) })),
+    );
+  }
+}

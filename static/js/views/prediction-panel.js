@@ -1,0 +1,136 @@
+// What the network makes of the pad: the preprocessing stages, the 28×28 it receives, ten bars.
+
+import { $, el, setText } from "../lib/dom.js";
+import { fmtPct } from "../lib/format.js";
+
+export class PredictionPanel {
+  constructor() {
+    this.digit = $("prediction");
+    this.verdict = $("verdict-text");
+    this.preview = $("input-preview");
+    this.stageCrop = $("stage-crop");
+    this.stageScale = $("stage-scale");
+    this.stages = $("stages");
+    this.bars = [];
+    const list = $("probabilities");
+    for (let d = 0; d < 10; d++) {
+      const fill = el("span", { class: "fill" });
+      const value = el("span", { class: "pv", text: "" });
+      const row = el("div", { class: "prob", role: "listitem", "data-digit": String(d) },
+        el("span", { class: "pd", text: String(d) }), el("span", { class: "track" }, fill), value);
+      list.append(row);
+      this.bars.push({ row, fill, value });
+    }
+    this.reset();
+  }
+
+  reset(message = "The network's guess appears here.") {
+    setText(this.digit, "");
+    setText(this.verdict, message);
+    this.digit.parentElement.dataset.state = "empty";
+    for (const bar of this.bars) {
+      bar.fill.style.transform = "scaleX(0)";
+      setText(bar.value, "");
+      bar.row.classList.remove("winner", "label");
+    }
+    for (const canvas of [this.preview, this.stageCrop, this.stageScale]) blank(canvas);
+    this.stages.classList.remove("no-stages");
+  }
+
+  /** Show a `prediction` reply. `context` = {kind: "drawing"|"test", label?, index?}. */
+  show(reply, context) {
+    if (reply.empty || reply.digit == null) {
+      this.reset(context.kind === "drawing" ? "Draw a digit in the box." : "The network's guess appears here.");
+      return;
+    }
+    const probs = reply.probabilities || [];
+    const digit = reply.digit;
+    setText(this.digit, String(digit));
+    const p = probs[digit];
+    let text = `It thinks this is a ${digit}${Number.isFinite(p) ? ` (${fmtPct(p, 0)} sure)` : ""}.`;
+    let state = "guess";
+    if (context.kind === "test" && context.label != null) {
+      const right = context.label === digit;
+      text = `Test image #${context.index} is a ${context.label}: ${right ? "the network is right" : `the network says ${digit}`}.`;
+      state = right ? "right" : "wrong";
+    }
+    setText(this.verdict, text);
+    this.digit.parentElement.dataset.state = state;
+    this.bars.forEach((bar, d) => {
+      const v = Math.max(0, Math.min(1, probs[d] ?? 0));
+      bar.fill.style.transform = `scaleX(${v})`;
+      setText(bar.value, fmtPct(probs[d], probs[d] < 0.1 ? 1 : 0));
+      bar.row.classList.toggle("winner", d === digit);
+      bar.row.classList.toggle("label", context.kind === "test" && d === context.label && d !== digit);
+    });
+    if (reply.input) paint(this.preview, { width: 28, height: 28, pixels: reply.input });
+    const stages = normaliseStages(reply.stages);
+    this.stages.classList.toggle("no-stages", !stages.crop && !stages.scale);
+    if (stages.crop) paint(this.stageCrop, stages.crop, true);
+    else blank(this.stageCrop);
+    if (stages.scale) paint(this.stageScale, stages.scale, true);
+    else blank(this.stageScale);
+  }
+}
+
+/** Accept stage images as {width, height, pixels}, a square flat array, or rows of numbers. */
+function asImage(stage) {
+  if (!stage) return null;
+  if (Array.isArray(stage) && Array.isArray(stage[0])) {
+    return { width: stage[0].length, height: stage.length, pixels: stage.flat() };
+  }
+  if (Array.isArray(stage)) {
+    const side = Math.round(Math.sqrt(stage.length));
+    return side * side === stage.length ? { width: side, height: side, pixels: stage } : null;
+  }
+  if (stage.pixels && stage.width && stage.height) return stage;
+  return null;
+}
+
+function normaliseStages(stages) {
+  if (!stages || typeof stages !== "object") return {};
+  const entries = Object.entries(stages);
+  const find = (re) => entries.find(([k]) => re.test(k))?.[1];
+  return {
+    crop: asImage(find(/crop|bbox|box/i) ?? entries[0]?.[1]),
+    scale: asImage(find(/scal|resiz|20/i) ?? entries[1]?.[1]),
+  };
+}
+
+/** Paint a grayscale image into a canvas, letterboxed to keep its aspect ratio. */
+function paint(canvas, image, letterbox = false) {
+  const { width, height, pixels } = image;
+  const src = document.createElement("canvas");
+  src.width = width;
+  src.height = height;
+  const sctx = src.getContext("2d");
+  const data = sctx.createImageData(width, height);
+  for (let i = 0; i < width * height; i++) {
+    const g = Math.max(0, Math.min(255, Math.round((pixels[i] || 0) * 255)));
+    data.data[i * 4] = g;
+    data.data[i * 4 + 1] = g;
+    data.data[i * 4 + 2] = g;
+    data.data[i * 4 + 3] = 255;
+  }
+  sctx.putImageData(data, 0, 0);
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.imageSmoothingEnabled = false;
+  if (letterbox) {
+    const s = Math.min(canvas.width / width, canvas.height / height);
+    const w = width * s;
+    const h = height * s;
+    ctx.drawImage(src, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
+  } else {
+    ctx.drawImage(src, 0, 0, canvas.width, canvas.height);
+  }
+  canvas.dataset.filled = "true";
+}
+
+function blank(canvas) {
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#05070b";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  canvas.dataset.filled = "false";
+}
