@@ -52,8 +52,17 @@ def layer_sizes(text: str) -> list[int]:
     return sizes
 
 
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is reported as one `error: ...` line (no usage block), exit status 2."""
+
+    def error(self, message: str):
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m server", description="Backprop Lab: watch a neural network learn.")
+    # Sub-parsers are created with the parent's class, so they report errors the same way.
+    parser = OneLineArgumentParser(prog="python -m server", description="Backprop Lab: watch a neural network learn.")
     sub = parser.add_subparsers(dest="command")
 
     train = sub.add_parser("train", help="train headless and report test accuracy")

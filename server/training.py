@@ -16,6 +16,7 @@ class BatchStream:
         self.rng = np.random.default_rng(seed)
         self.dtype = np.dtype(dtype)
         self.n_out = n_out
+        self._eye = np.eye(n_out, dtype=self.dtype)  # row d is the one-hot target of digit d
         self.epoch = 0
         self.position = 0  # index into the current epoch's order
         self.order = self.rng.permutation(len(images))
@@ -45,8 +46,7 @@ class BatchStream:
             u8 = np.empty((n, self.images.shape[1]), dtype=np.uint8)
         np.take(self.images, idx, axis=0, out=u8)
         to_float(u8, self.dtype, out=x)
-        y.fill(0)
-        y[np.arange(n), self.labels[idx]] = 1
+        np.take(self._eye, self.labels[idx], axis=0, out=y)  # y = 1 for the right digit, 0 elsewhere
         ended = self.position >= len(self.order)
         if ended:
             self.epoch += 1

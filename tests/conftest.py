@@ -1,0 +1,58 @@
+"""Shared fixtures: the bundled MNIST (loaded once per session) and tiny hand-written IDX datasets."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from server.data import FILES, load_dataset
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The bundled MNIST, verified by MD5 (about half a second to load)."""
+    return load_dataset()
+
+
+def idx_bytes(array: np.ndarray, magic_type: int = 0x08) -> bytes:
+    """An IDX file: 0x00 0x00, the element type, the number of dimensions, big-endian sizes, the data."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, magic_type, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    return header + array.tobytes()
+
+
+def write_idx_dataset(folder: Path, arrays: dict[str, np.ndarray], compress: bool = True, md5sums: bool = False) -> Path:
+    """Write train/test images/labels (keys as in server.data.FILES) as IDX files, optionally with MD5SUMS."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sums = []
+    for key, name in FILES.items():
+        raw = idx_bytes(arrays[key])
+        if compress:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(raw))
+        else:
+            (folder / name).write_bytes(raw)
+        sums.append(f"{hashlib.md5(raw).hexdigest()}  {name}\n")
+    if md5sums:
+        (folder / "MD5SUMS").write_text("".join(sums))
+    return folder
+
+
+def tiny_arrays(seed: int = 0, n_train: int = 40, n_test: int = 12) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "train_images": rng.integers(0, 256, size=(n_train, 28, 28), dtype=np.uint8),
+        "train_labels": (np.arange(n_train) % 10).astype(np.uint8),
+        "test_images": rng.integers(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
+        "test_labels": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path):
+    """A synthetic dataset in the MNIST layout (gzip IDX files + MD5SUMS): (folder, arrays)."""
+    arrays = tiny_arrays()
+    return write_idx_dataset(tmp_path / "tiny", arrays, md5sums=True), arrays
