@@ -9,11 +9,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from . import checkpoint
+from . import checkpoint, wire
 from .app import MAX_BODY_BYTES
 from .data import to_float
 from .messages import PredictRequest, describe, parse_json
-from .predict import predict_payload
+from .predict import classify_request
 
 router = APIRouter(prefix="/api")
 
@@ -39,12 +39,21 @@ def validated(model, raw):
         raise HTTPException(422, describe(e)) from None
 
 
+def json_response(body) -> Response:
+    """Strict JSON (no NaN), encoded once: FastAPI's generic encoder costs ~1.5 ms on a prediction."""
+    return Response(wire.dumps(body), media_type="application/json")
+
+
 @router.get("/state")
 async def get_state(request: Request):
+    """Counters, parameters and configuration ("cost" is the cost function; "batch_cost" the latest value)."""
     session = request.app.state.session
-    state = await asyncio.to_thread(session.state)
-    # "cost" names the cost function here; the latest mini-batch's cost is "batch_cost".
-    return {**state, "batch_cost": state["cost"], **session.params(), **session.config()}
+
+    def read():
+        state = session.state()
+        return {**state, "batch_cost": state["cost"], **session.params(), **session.config()}
+
+    return json_response(await asyncio.wrap_future(session.read(read)))
 
 
 @router.post(
@@ -55,7 +64,7 @@ async def post_predict(request: Request):
     """Classify 784 MNIST-format pixels or a raw drawing (cropped, scaled, centred the way MNIST was made)."""
     req = validated(PredictRequest, await read_json(request))
     try:
-        return await asyncio.to_thread(predict_payload, request.app.state.session, req)
+        return json_response(await classify_request(request.app.state.session, req))
     except ValueError as e:
         raise HTTPException(422, str(e)) from None
 

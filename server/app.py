@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from starlette.datastructures import Headers, QueryParams
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -33,6 +34,43 @@ class Settings:
     autosave: bool = False  # on shutdown, save the session as the checkpoint "autosave" (with history)
     stall_limit: float = 20.0  # seconds a send may block before the viewer is disconnected
     dataset: Dataset | None = None  # an already loaded dataset (tests, benchmarks); else loaded at start-up
+
+
+class GuardMiddleware:
+    """Host, Origin, token and body-size checks on every HTTP request, before any route runs.
+
+    A plain ASGI middleware (Starlette's ``@app.middleware("http")`` costs about a millisecond per
+    request). Websockets are checked in ``ws.py`` before they are accepted.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        response = self.refusal(scope)
+        if response is not None:
+            return await response(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+    @staticmethod
+    def refusal(scope):
+        guard: Guard = scope["app"].state.guard
+        headers = Headers(scope=scope)
+        host = headers.get("host")
+        if not guard.host_ok(host):
+            return PlainTextResponse(f"Host {host!r} is not allowed (this server answers only on loopback)", 403)
+        if scope["method"] not in ("GET", "HEAD") and not guard.origin_ok(headers.getlist("origin"), host):
+            return JSONResponse({"detail": "cross-site request refused"}, 403)
+        if scope["path"].startswith("/api/") and not guard.token_ok(
+            headers.get(TOKEN_HEADER) or QueryParams(scope.get("query_string", b"")).get("token")
+        ):
+            return JSONResponse({"detail": "missing or wrong token"}, 401)
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, 413)
+        return None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -68,23 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates = Jinja2Templates(directory=str(ROOT / "templates"))
     app.state.templates = templates
 
-    @app.middleware("http")
-    async def guard_requests(request: Request, call_next):
-        guard: Guard = request.app.state.guard
-        host = request.headers.get("host")
-        if not guard.host_ok(host):
-            return PlainTextResponse(f"Host {host!r} is not allowed (this server answers only on loopback)", 403)
-        origins = request.headers.getlist("origin")
-        if request.method not in ("GET", "HEAD") and not guard.origin_ok(origins, host):
-            return JSONResponse({"detail": "cross-site request refused"}, 403)
-        if request.url.path.startswith("/api/") and not guard.token_ok(
-            request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
-        ):
-            return JSONResponse({"detail": "missing or wrong token"}, 401)
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, 413)
-        return await call_next(request)
+    app.add_middleware(GuardMiddleware)
 
     from .api import router as api_router
     from .pages import router as page_router

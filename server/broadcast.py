@@ -1,26 +1,42 @@
-"""Fan the session out to every viewer: ≤ 30 frames/s, latest state only, slow viewers skip frames."""
+"""Fan the session out to every viewer: ≤ 30 frames/s, latest state only, slow viewers skip frames.
+
+One loop ticks at the frame rate (on a fixed schedule, so time spent working does not lower the rate).
+On each tick where something changed it asks the session's worker for a snapshot, taken between two
+mini-batches, with the arrays every frame shares already packed (``frames.prepare``); then it wakes
+every viewer. Each viewer sends the newest prepared frame when it is ready for one: a viewer whose
+socket is slow simply skips the frames it had no time for, and one whose send blocks longer than the
+stall limit is disconnected. Nobody ever waits for a slow viewer.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import math
 
 from fastapi import WebSocket
 
 from . import frames, wire
-from .session import Snapshot, TrainingSession
+from .frames import Prepared
+from .session import TrainingSession
 
 log = logging.getLogger("backprop_lab")
 FIRST_LAYER_EVERY = 10  # ticks between frames that carry the 784×n first layer (≈ 3 per second)
+SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER = 100.0  # steps/s at or below which every frame carries the first layer
 STALL_LIMIT_SECONDS = 20.0  # a viewer whose send takes longer than this is disconnected
+
+
+class ViewerStalled(Exception):
+    """A send to this viewer did not complete within the stall limit."""
 
 
 class Viewer:
     """One websocket's position in the stream: what it has seen so far."""
 
-    def __init__(self, ws: WebSocket):
+    def __init__(self, ws: WebSocket, stall_limit: float = STALL_LIMIT_SECONDS):
         self.ws = ws
+        self.stall_limit = stall_limit
         self.seq = 0
         self.next_cost = 1  # iteration of the first cost it has not received
         self.acc_seen = 0
@@ -28,26 +44,37 @@ class Viewer:
         self.event_seq = 0
         self.structure_version = -1
         self.version = -1
+        self.helloed = False
         self.send_lock = asyncio.Lock()
 
-    async def send_text(self, payload: dict) -> None:
+    async def _send(self, message: dict) -> None:
         async with self.send_lock:
-            await asyncio.wait_for(self.ws.send_text(wire.dumps(payload)), STALL_LIMIT_SECONDS)
+            try:
+                await asyncio.wait_for(self.ws.send(message), self.stall_limit)
+            except asyncio.TimeoutError:
+                raise ViewerStalled(f"a send blocked for {self.stall_limit:g} s") from None
+
+    async def send_text(self, payload: dict) -> None:
+        await self._send({"type": "websocket.send", "text": wire.dumps(payload)})
 
     async def send_bytes(self, data: bytes) -> None:
-        async with self.send_lock:
-            await asyncio.wait_for(self.ws.send_bytes(data), STALL_LIMIT_SECONDS)
+        await self._send({"type": "websocket.send", "bytes": data})
 
 
 class Broadcaster:
-    def __init__(self, session: TrainingSession, frame_rate: float = 30.0):
+    def __init__(self, session: TrainingSession, frame_rate: float = 30.0, stall_limit: float = STALL_LIMIT_SECONDS):
+        if not (math.isfinite(frame_rate) and 0 < frame_rate <= 60):
+            raise ValueError("frame rate must be > 0 and ≤ 60")
         self.session = session
         self.interval = 1.0 / frame_rate
+        self.stall_limit = stall_limit
         self.viewers: set[Viewer] = set()
-        self.latest: Snapshot | None = None
-        self._tick = asyncio.Condition()
+        self.latest: Prepared | None = None
+        self._tick = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._ticks = 0
+        self._first_layer_tick = -FIRST_LAYER_EVERY
+        self.frames_prepared = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="broadcaster")
@@ -57,68 +84,96 @@ class Broadcaster:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
 
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
         last_version = -1
+        deadline = loop.time()
         while True:
-            await asyncio.sleep(self.interval)
-            if not self.viewers:
+            deadline += self.interval
+            now = loop.time()
+            if deadline < now:  # fell behind (a busy machine): carry on from now, no burst to catch up
+                deadline = now
+            await asyncio.sleep(deadline - now)
+            viewers = list(self.viewers)
+            if not viewers:
                 continue
             self._ticks += 1
             version = self.session.version
-            if version == last_version and not any(v.version < version for v in self.viewers):
+            if version == last_version and all(v.version >= version for v in viewers):
                 continue
-            costs_from = min(v.next_cost for v in self.viewers)
-            first = self._ticks % FIRST_LAYER_EVERY == 0 or any(v.seq == 0 for v in self.viewers)
+            ready = [v for v in viewers if v.helloed] or viewers
+            costs_from = min(v.next_cost for v in ready)
+            acc_from = min(v.acc_seen for v in ready)
+            markers_from = min(v.markers_seen for v in ready)
+            first = self._first_layer_due(viewers)
             try:
-                self.latest = await asyncio.to_thread(self.session.snapshot, costs_from, first)
+                prep = await asyncio.wrap_future(
+                    self.session.read(self._prepare, costs_from, first, acc_from, markers_from))
             except Exception:  # never let one bad snapshot end the stream
                 log.exception("snapshot failed")
                 continue
-            last_version = self.latest.version
-            async with self._tick:
-                self._tick.notify_all()
+            if first:
+                self._first_layer_tick = self._ticks
+            last_version = prep.version
+            self.latest = prep
+            self.frames_prepared += 1
+            tick, self._tick = self._tick, asyncio.Event()
+            tick.set()
 
-    async def wait_tick(self) -> Snapshot:
-        async with self._tick:
-            await self._tick.wait()
-        return self.latest
+    def _first_layer_due(self, viewers) -> bool:
+        """The 784×n first layer travels about 3 times a second, but in every frame when training is
+        paused, stepped or slow (each of those frames may be the one the user studies), and in a new
+        viewer's first frame."""
+        s = self.session
+        if self._ticks - self._first_layer_tick >= FIRST_LAYER_EVERY or any(v.seq == 0 for v in viewers):
+            return True
+        if not s.running:
+            return True
+        return s.steps_per_second is not None and s.steps_per_second <= SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER
+
+    def _prepare(self, costs_from, first, acc_from, markers_from) -> Prepared:
+        """Runs on the session's worker, between two mini-batches."""
+        return frames.prepare(self.session.snapshot(costs_from, first, acc_from, markers_from))
 
     async def serve(self, viewer: Viewer) -> None:
-        """Send hello, then frames and events to one viewer until it goes away."""
+        """Send hello, then events and frames to one viewer until it goes away (or stalls)."""
         self.viewers.add(viewer)
         try:
             await self.send_hello(viewer)
             while True:
-                snap = self.latest
-                if snap is None or (snap.version <= viewer.version and snap.structure_version == viewer.structure_version):
-                    snap = await self.wait_tick()  # nothing new since this viewer's last frame
-                await self.send_events(viewer)
-                if snap.structure_version != viewer.structure_version:
-                    await self.send_hello(viewer)
+                prep = self.latest
+                if prep is None or prep.version <= viewer.version:
+                    await self._tick.wait()  # nothing newer than what this viewer has
                     continue
-                if snap.version <= viewer.version:
+                await self.send_events(viewer)
+                if prep.structure_version != viewer.structure_version:
+                    if prep.structure_version > viewer.structure_version:
+                        await self.send_hello(viewer)  # a new network: start over
                     continue
                 viewer.seq += 1
-                data = frames.frame(snap, viewer.seq, viewer.next_cost, viewer.acc_seen, viewer.markers_seen)
+                data = frames.frame(prep, viewer.seq, viewer.next_cost, viewer.acc_seen, viewer.markers_seen)
                 await viewer.send_bytes(data)
+                snap = prep.snap
                 viewer.version = snap.version
                 viewer.next_cost = snap.costs_start + len(snap.costs)
-                viewer.acc_seen = len(snap.accuracy_history)
-                viewer.markers_seen = len(snap.markers)
+                viewer.acc_seen = snap.accuracy_start + len(snap.accuracy_history)
+                viewer.markers_seen = snap.markers_start + len(snap.markers)
         finally:
             self.viewers.discard(viewer)
 
     async def send_hello(self, viewer: Viewer) -> None:
-        data, snap = await asyncio.to_thread(frames.hello, self.session)
-        viewer.event_seq = max(viewer.event_seq, self.session.event_seq) if viewer.seq == 0 else viewer.event_seq
+        data, info = await asyncio.wrap_future(self.session.read(frames.hello, self.session))
+        if not viewer.helloed:
+            viewer.event_seq = info.event_seq  # a new tab sees the state, not the events that led to it
         await viewer.send_bytes(data)
-        viewer.structure_version = snap.structure_version
-        viewer.version = snap.version
-        viewer.next_cost = snap.state["iteration"] + 1
-        viewer.acc_seen = len(snap.accuracy_history)
-        viewer.markers_seen = len(snap.markers)
-        viewer.seq = max(viewer.seq, 0)
+        viewer.structure_version = info.structure_version
+        viewer.version = info.version
+        viewer.next_cost = info.iteration + 1
+        viewer.acc_seen = info.accuracy_count
+        viewer.markers_seen = info.markers_count
+        viewer.helloed = True
 
     async def send_events(self, viewer: Viewer) -> None:
         for event in self.session.events_since(viewer.event_seq):

@@ -1,12 +1,22 @@
-"""Turn session snapshots into protocol messages (hello and frame envelopes); no I/O."""
+"""Turn session snapshots into protocol messages (hello and frame envelopes); no I/O.
+
+A frame's arrays are the same for every viewer except ``costs`` (each viewer gets the costs since its
+own previous frame). ``prepare`` packs the shared arrays once per tick; ``frame`` then only writes a
+small header per viewer and appends that viewer's costs.
+"""
 
 from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import wire
 from .session import LIMITS, Snapshot, TrainingSession
 
+log = logging.getLogger("backprop_lab")
 MAX_HISTORY_POINTS = 2000
 
 
@@ -23,9 +33,28 @@ def _parameter_arrays(snap: Snapshot) -> dict[str, np.ndarray]:
     return arrays
 
 
-def hello(session: TrainingSession) -> tuple[bytes, Snapshot]:
-    """The full state for a new (or resynchronising) viewer."""
-    with session.lock:  # one lock: the history and the snapshot describe the same iteration
+def _norm(a) -> float | None:
+    if a is None:
+        return None
+    n = float(np.linalg.norm(a.astype(np.float64, copy=False)))
+    return n if math.isfinite(n) else None
+
+
+@dataclass
+class HelloInfo:
+    """What the broadcaster needs to know about the state a hello described."""
+
+    version: int
+    structure_version: int
+    iteration: int
+    accuracy_count: int
+    markers_count: int
+    event_seq: int
+
+
+def hello(session: TrainingSession) -> tuple[bytes, HelloInfo]:
+    """The full state for a new (or resynchronising) viewer. Call it via ``session.read`` (or under the lock)."""
+    with session.lock:  # the history and the snapshot describe the same iteration
         snap = session.snapshot(costs_from=None)
         iterations, values = session.cost_history.decimated(MAX_HISTORY_POINTS)
     header = {
@@ -39,28 +68,31 @@ def hello(session: TrainingSession) -> tuple[bytes, Snapshot]:
         "example": snap.example,
     }
     arrays = {"cost_iterations": iterations, "cost_values": values, **_parameter_arrays(snap)}
-    return wire.encode(header, arrays), snap
+    info = HelloInfo(snap.version, snap.structure_version, snap.state["iteration"], len(snap.accuracy_history),
+                     len(snap.markers), snap.event_seq)
+    return wire.encode(header, arrays), info
 
 
-def frame(snap: Snapshot, seq: int, costs_from: int, acc_seen: int, markers_seen: int) -> bytes:
-    """One frame for one viewer: shared arrays plus the costs and evaluations it has not seen yet."""
-    costs = snap.costs[max(0, costs_from - snap.costs_start) :]
-    header = {
-        "type": "frame",
-        "seq": seq,
-        "state": snap.state,
-        "params": snap.params,
-        "costs_start": max(costs_from, snap.costs_start),
-        "example": snap.example,
-        "grad_norms": [
-            {"w": float(np.linalg.norm(w)) if w is not None else None, "b": float(np.linalg.norm(b))}
-            for w, b in zip(snap.nabla_w, snap.nabla_b)
-        ] if snap.nabla_w is not None else [],
-        "accuracy_history_new": snap.accuracy_history[acc_seen:],
-        "markers_new": snap.markers[markers_seen:],
-        "has_first_layer": snap.weights[0] is not None,
-    }
-    arrays = {"costs": costs}
+@dataclass
+class Prepared:
+    """One snapshot with its shared arrays already packed."""
+
+    snap: Snapshot
+    table: dict
+    blob: bytes
+    grad_norms: list
+
+    @property
+    def version(self) -> int:
+        return self.snap.version
+
+    @property
+    def structure_version(self) -> int:
+        return self.snap.structure_version
+
+
+def shared_arrays(snap: Snapshot) -> dict[str, np.ndarray]:
+    arrays = {}
     for l, a in enumerate(snap.activations):
         arrays[f"a{l}"] = a
     for l, z in enumerate(snap.zs):
@@ -74,4 +106,39 @@ def frame(snap: Snapshot, seq: int, costs_from: int, acc_seen: int, markers_seen
     if snap.deltas is not None:
         for l, d in enumerate(snap.deltas):
             arrays[f"delta{l + 1}"] = d
-    return wire.encode(header, arrays)
+    return arrays
+
+
+def prepare(snap: Snapshot) -> Prepared:
+    """Pack the arrays every viewer's frame shares. Never raises for non-finite values: the session's
+    snapshot is finite by construction, and should anything slip through it is zeroed here (and logged)."""
+    arrays = shared_arrays(snap)
+    try:
+        table, blob = wire.pack(arrays)
+    except ValueError as e:
+        log.error("non-finite values in a snapshot (%s): sending them as zeros", e)
+        big = float(np.finfo(np.float32).max)
+        arrays = {k: np.nan_to_num(v, nan=0.0, posinf=big, neginf=-big) for k, v in arrays.items()}
+        table, blob = wire.pack(arrays)
+    norms = [{"w": _norm(w), "b": _norm(b)} for w, b in zip(snap.nabla_w, snap.nabla_b)] if snap.nabla_w else []
+    return Prepared(snap, table, blob, norms)
+
+
+def frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen: int) -> bytes:
+    """One frame for one viewer: the shared arrays plus the costs and evaluations it has not seen yet."""
+    snap = prep.snap
+    costs = snap.costs[max(0, costs_from - snap.costs_start) :]
+    header = {
+        "type": "frame",
+        "seq": seq,
+        "state": snap.state,
+        "params": snap.params,
+        "costs_start": max(costs_from, snap.costs_start),
+        "example": snap.example,
+        "grad_norms": prep.grad_norms,
+        "accuracy_history_new": snap.accuracy_history[max(0, acc_seen - snap.accuracy_start) :],
+        "markers_new": snap.markers[max(0, markers_seen - snap.markers_start) :],
+        "has_first_layer": snap.weights[0] is not None,
+    }
+    costs_table, costs_blob = wire.pack({"costs": costs}, offset=len(prep.blob))
+    return wire.envelope(header, {**costs_table, **prep.table}, prep.blob, costs_blob)

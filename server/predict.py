@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 
 from .preprocess import to_mnist
@@ -16,9 +18,18 @@ def mnist_input(req) -> tuple[np.ndarray, dict, bool]:
     return result.input, result.stages, result.empty
 
 
-def predict_payload(session: TrainingSession, req) -> dict:
-    x, stages, empty = mnist_input(req)
-    out = session.classify(x)
+async def classify_request(session: TrainingSession, req) -> dict:
+    """``predict_payload`` for async callers: a drawing is preprocessed on a worker thread, and the
+    network runs on the session's worker between two mini-batches (no lock contention with training)."""
+    if req.pixels is not None:
+        x, stages, empty = mnist_input(req)  # 784 floats: cheaper here than a thread hand-off
+    else:
+        x, stages, empty = await asyncio.to_thread(mnist_input, req)
+    out = await asyncio.wrap_future(session.read(session.classify, x))
+    return _body(x, out, stages, empty)
+
+
+def _body(x: np.ndarray, out: dict, stages: dict, empty: bool) -> dict:
     return {
         "digit": out["digit"],
         "probabilities": out["probabilities"],
@@ -27,6 +38,12 @@ def predict_payload(session: TrainingSession, req) -> dict:
         "stages": stages,
         "empty": bool(empty),
     }
+
+
+def predict_payload(session: TrainingSession, req) -> dict:
+    """The prediction body, computed in the caller's thread (under the session lock)."""
+    x, stages, empty = mnist_input(req)
+    return _body(x, session.classify(x), stages, empty)
 
 
 def backprop_payload(session: TrainingSession, req) -> dict:

@@ -7,12 +7,14 @@ worker between mini-batches, in the order received.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import queue
 import threading
 import time
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,9 +44,31 @@ LIMITS = {
     "neurons": (1, 512),
     "seed": (0, 2**31 - 1),
 }
+log = logging.getLogger("backprop_lab")
 EVAL_SUBSET = 1000  # test images used for the running accuracy
 EVAL_EVERY_SECONDS = 0.5
 BACKUP_EVERY_STEPS = 100  # how often the last finite weights are kept, for divergence recovery
+MAX_EVENTS = 200
+
+
+class _Read:
+    """A reader's request, run by the worker between mini-batches (see ``TrainingSession.read``)."""
+
+    __slots__ = ("fn", "args", "future")
+
+    def __init__(self, fn, args, future):
+        self.fn, self.args, self.future = fn, args, future
+
+    def run(self, lock) -> None:
+        if not self.future.set_running_or_notify_cancel():
+            return
+        try:
+            with lock:
+                result = self.fn(*self.args)
+        except BaseException as e:  # the reader gets the error; the worker carries on
+            self.future.set_exception(e)
+        else:
+            self.future.set_result(result)
 
 
 def check_learning_rate(value) -> float:
@@ -92,6 +116,9 @@ class Snapshot:
     version: int
     costs: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     costs_start: int = 1
+    accuracy_start: int = 0  # index in the whole accuracy history of accuracy_history[0]
+    markers_start: int = 0  # likewise for markers
+    event_seq: int = 0  # the last event created before this snapshot
 
 
 class TrainingSession:
@@ -113,8 +140,9 @@ class TrainingSession:
         self.learning_rate = check_learning_rate(learning_rate)
         self.batch_size = check_batch_size(batch_size)
         self.steps_per_second = check_speed(steps_per_second)
-        self.events: deque = deque(maxlen=200)
+        self._events: tuple = ()  # replaced, never mutated: readers need no lock
         self.event_seq = 0
+        self._read_guard = threading.Lock()  # orders read() against stop()
         self.version = 0  # bumps on every change a viewer could see
         self.structure_version = 0  # bumps when the network is replaced (a new hello is due)
         self._install(net or self._build(config or DEFAULT_CONFIG))
@@ -167,14 +195,44 @@ class TrainingSession:
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stopping = True
-        self._commands.put(None)
+        with self._read_guard:
+            self._stopping = True
+            self._commands.put(None)
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._drain_reads()
+
+    def _drain_reads(self) -> None:
+        """Answer readers still queued when the worker stopped (their futures must not hang)."""
+        while True:
+            try:
+                item = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Read):
+                item.run(self.lock)
 
     def _submit(self, fn) -> None:
         self._commands.put(fn)
+
+    def read(self, fn, *args) -> Future:
+        """Run ``fn(*args)`` on a consistent session and return a Future of its result.
+
+        While the worker runs, the worker itself calls it between two mini-batches: training never
+        waits for a reader's lock hand-off, and the reader never waits for a lock the worker keeps
+        re-taking. Without a worker it runs at once, under the lock. Use it for snapshots, state and
+        classification (``await asyncio.wrap_future(session.read(...))`` in async code).
+        """
+        future: Future = Future()
+        item = _Read(fn, args, future)
+        with self._read_guard:
+            worker = self._thread
+            if worker is not None and worker.is_alive() and not self._stopping:
+                self._commands.put(item)
+                return future
+        item.run(self.lock)
+        return future
 
     def _run(self) -> None:
         next_time = time.perf_counter()
@@ -191,35 +249,57 @@ class TrainingSession:
                 fn = False
             if fn is None:
                 break
+            if isinstance(fn, _Read):
+                fn.run(self.lock)
+                continue
             if fn is not False:
                 with self.lock:
-                    fn()
+                    try:
+                        fn()
+                    except Exception:  # a bug must not kill the worker: report it, stay paused
+                        log.exception("session command failed")
+                        self._fault("a command failed")
                     self.version += 1
                 continue  # drain every waiting command before the next mini-batch
             if busy:
-                self._train_one()
+                try:
+                    self._train_one()
+                except Exception:
+                    log.exception("training step failed")
+                    with self.lock:
+                        self._fault("a training step failed")
                 if self.steps_per_second:
                     next_time = max(next_time + 1.0 / self.steps_per_second, time.perf_counter() - 0.5)
                 else:
                     next_time = time.perf_counter()
 
+    def _fault(self, what: str) -> None:
+        self.running = False
+        self._pending_steps = 0
+        self._until_epoch_end = False
+        self._event("error", f"{what} on the server (see its log); training is paused.")
+        self.version += 1
+
     def run_steps(self, n: int) -> None:
         """Train ``n`` mini-batches synchronously in the caller's thread (tests and benchmarks)."""
         for _ in range(n):
-            self._train_one()
+            self._train_one(force=True)
 
     # ----- training ---------------------------------------------------------------------------
-    def _train_one(self) -> None:
+    def _train_one(self, force: bool = False) -> None:
         with self.lock:
+            if not (force or self.running or self._pending_steps > 0 or self._until_epoch_end):
+                return  # paused since the worker looked (e.g. a snapshot found the weights diverged)
             size = 1 if (self._pending_steps > 0 and self._pending_unit == "example") else self.batch_size
             x, y, idx, epoch_ended = self.stream.next(size)
             self._set_blas_threads(size)
-            grads = self.net.backprop(x, y, input_gradient=False)
-            cost = grads.cost
-            if not math.isfinite(cost):
-                self._diverged()
-                return
-            self.net.apply_gradients(grads.nabla_w, grads.nabla_b, self.learning_rate)
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and handled here
+                grads = self.net.backprop(x, y, input_gradient=False)
+                cost = grads.cost
+                if not math.isfinite(cost):
+                    self._diverged()
+                    return
+                self.net.apply_gradients(grads.nabla_w, grads.nabla_b, self.learning_rate)
             # apply_gradients scaled the gradients by η in place: remember η to show ∇C itself.
             self._last_grads, self._last_eta = grads, self.learning_rate
             self._last_x = x[0].copy()
@@ -248,7 +328,7 @@ class TrainingSession:
                 acc = evaluate(self.net, self.data.test_images[self._eval_idx], self.data.test_labels[self._eval_idx])
                 self.accuracy_history.append([self.iteration, acc, False])
                 self._last_eval_time = time.perf_counter()
-            if not (self.running or self._pending_steps or self._until_epoch_end):
+            if not (epoch_ended or self.running or self._pending_steps or self._until_epoch_end):
                 # A single step: evaluate on the subset so the counter shows where it stands.
                 acc = evaluate(self.net, self.data.test_images[self._eval_idx], self.data.test_labels[self._eval_idx])
                 self.accuracy_history.append([self.iteration, acc, False])
@@ -264,6 +344,7 @@ class TrainingSession:
     def _diverged(self) -> None:
         """Cost or weights went NaN/inf: restore the last finite weights and pause."""
         self.net.set_parameters(*self._backup)
+        self._last_grads = None  # the gradients that blew up are not shown
         self.running = False
         self._pending_steps = 0
         self._until_epoch_end = False
@@ -277,12 +358,17 @@ class TrainingSession:
 
     def _event(self, kind: str, message: str, **extra) -> None:
         self.event_seq += 1
-        self.events.append({"seq": self.event_seq, "type": "event", "kind": kind, "message": message,
-                            "iteration": self.iteration, **extra})
+        event = {"seq": self.event_seq, "type": "event", "kind": kind, "message": message,
+                 "iteration": self.iteration, **extra}
+        self._events = (*self._events[-(MAX_EVENTS - 1):], event)
+
+    @property
+    def events(self) -> tuple:
+        return self._events
 
     def events_since(self, seq: int) -> list[dict]:
-        with self.lock:
-            return [e for e in self.events if e["seq"] > seq]
+        """Events after ``seq`` (no lock: the tuple is replaced, never changed)."""
+        return [e for e in self._events if e["seq"] > seq]
 
     # ----- commands (validated here, applied on the worker between mini-batches) ---------------
     def play(self) -> None:
@@ -375,14 +461,29 @@ class TrainingSession:
         self._submit(apply)
 
     def load_network(self, net: Network, history: dict | None = None, message: str = "checkpoint loaded") -> None:
-        """Replace the network (already validated) between mini-batches; training pauses."""
+        """Replace the network (already validated) between mini-batches; training pauses.
+
+        ``history`` (from ``history_state()``, e.g. a resumed autosave) restores the counters, the cost and
+        accuracy history, the markers and the learning rate, batch size and speed.
+        """
         if net.sizes[0] != 784 or net.sizes[-1] != 10:
             raise ValueError(f"network {net.sizes} does not fit 784 inputs and 10 outputs")
         net.set_parameters(*net.parameters())  # also re-checks finiteness
         if net.dtype != np.float32:
             net = _as_float32(net)
+        history = _check_history(history) if history else None
+        params = (history or {}).get("params") or {}
+        lr = check_learning_rate(params["learning_rate"]) if "learning_rate" in params else None
+        bs = check_batch_size(params["batch_size"]) if "batch_size" in params else None
+        sps = check_speed(params["steps_per_second"]) if "steps_per_second" in params else ...
 
         def apply():
+            if lr is not None:
+                self.learning_rate = lr
+            if bs is not None:
+                self.batch_size = bs
+            if sps is not ...:
+                self.steps_per_second = sps
             self._install(net, history)
             self._event("loaded", message)
         self._submit(apply)
@@ -427,45 +528,66 @@ class TrainingSession:
         c = self.net.config
         return {k: c[k] for k in ("sizes", "activation", "output_activation", "cost", "seed")}
 
-    def snapshot(self, costs_from: int | None = None, with_first_layer: bool = True) -> Snapshot:
-        """Copies of everything a frame shows; ``costs_from`` = first iteration whose cost to include."""
-        with self.lock:
-            example = self._shown_example()
-            x = example.pop("_x")
-            trace = self.net.forward(x)
-            deltas = None
-            if example["label"] is not None:
-                y = np.zeros((1, 10), np.float32)
-                y[0, example["label"]] = 1
-                deltas = [d[0].copy() for d in self.net.backprop(x, y, input_gradient=False).deltas]
-            example["prediction"] = int(np.argmax(trace.activations[-1][0]))
-            grads = self._last_grads
-            first = 0 if with_first_layer else 1
-            nabla_w = nabla_b = None
-            if grads is not None:
-                inv = 1.0 / self._last_eta  # undo the in-place η scaling of apply_gradients
-                nabla_w = [None] * first + [g * inv for g in grads.nabla_w[first:]]
-                nabla_b = [g * inv for g in grads.nabla_b]
-            start = 1 if costs_from is None else max(1, costs_from)
-            return Snapshot(
-                config=self.config(),
-                params=self.params(),
-                state=self.state(),
-                example=example,
-                weights=[None] * first + [w.copy() for w in self.net.weights[first:]],
-                biases=[b.copy() for b in self.net.biases],
-                nabla_w=nabla_w,
-                nabla_b=nabla_b,
-                activations=[a[0].copy() for a in trace.activations],
-                zs=[z[0].copy() for z in trace.zs],
-                deltas=deltas,
-                accuracy_history=[list(p) for p in self.accuracy_history],
-                markers=[dict(m) for m in self.markers],
-                structure_version=self.structure_version,
-                version=self.version,
-                costs=self.cost_history.since(start - 1),
-                costs_start=start,
-            )
+    def snapshot(self, costs_from: int | None = None, with_first_layer: bool = True,
+                 accuracy_from: int = 0, markers_from: int = 0) -> Snapshot:
+        """Copies of everything a frame shows: every array finite (a diverged network is restored first).
+
+        ``costs_from`` = the first iteration whose cost to include (None: none before the first);
+        ``accuracy_from`` / ``markers_from`` = how many entries of those histories to leave out.
+        """
+        with self.lock, np.errstate(over="ignore", invalid="ignore"):
+            snap = self._snapshot(costs_from, with_first_layer, accuracy_from, markers_from)
+            if _all_finite(snap):
+                return snap
+            # The weights (or what they compute) overflowed between two divergence checks.
+            self._diverged()
+            snap = self._snapshot(costs_from, with_first_layer, accuracy_from, markers_from)
+            if not _all_finite(snap):  # even the restored weights overflow on this example: never send it
+                _make_finite(snap)
+            return snap
+
+    def _snapshot(self, costs_from, with_first_layer, accuracy_from, markers_from) -> Snapshot:
+        example = self._shown_example()
+        x = example.pop("_x")
+        trace = self.net.forward(x)
+        deltas = None
+        if example["label"] is not None:
+            y = np.zeros((1, 10), np.float32)
+            y[0, example["label"]] = 1
+            deltas = [d[0].copy() for d in self.net.backprop(x, y, input_gradient=False).deltas]
+        example["prediction"] = int(np.argmax(trace.activations[-1][0]))
+        grads = self._last_grads
+        first = 0 if with_first_layer else 1
+        nabla_w = nabla_b = None
+        if grads is not None:
+            inv = 1.0 / self._last_eta  # undo the in-place η scaling of apply_gradients
+            nabla_w = [None] * first + [g * inv for g in grads.nabla_w[first:]]
+            nabla_b = [g * inv for g in grads.nabla_b]
+        start = 1 if costs_from is None else max(1, costs_from)
+        accuracy_from = max(0, min(accuracy_from, len(self.accuracy_history)))
+        markers_from = max(0, min(markers_from, len(self.markers)))
+        return Snapshot(
+            config=self.config(),
+            params=self.params(),
+            state=self.state(),
+            example=example,
+            weights=[None] * first + [w.copy() for w in self.net.weights[first:]],
+            biases=[b.copy() for b in self.net.biases],
+            nabla_w=nabla_w,
+            nabla_b=nabla_b,
+            activations=[a[0].copy() for a in trace.activations],
+            zs=[z[0].copy() for z in trace.zs],
+            deltas=deltas,
+            accuracy_history=[list(p) for p in self.accuracy_history[accuracy_from:]],
+            markers=[dict(m) for m in self.markers[markers_from:]],
+            structure_version=self.structure_version,
+            version=self.version,
+            costs=self.cost_history.since(start - 1),
+            costs_start=start,
+            accuracy_start=accuracy_from,
+            markers_start=markers_from,
+            event_seq=self.event_seq,
+        )
 
     def _shown_example(self) -> dict:
         if self._pinned is not None:
@@ -494,11 +616,17 @@ class TrainingSession:
 
     # ----- classification (any thread; never disturbs training) --------------------------------
     def classify(self, x: np.ndarray) -> dict:
-        """Feed one 784-pixel input forward: digit, probabilities (summing to 1) and every layer."""
-        with self.lock:
+        """Feed one 784-pixel input forward: digit, probabilities (summing to 1) and every layer.
+
+        Raises ValueError if the network's output is not finite (a diverged network is never shown).
+        """
+        with self.lock, np.errstate(over="ignore", invalid="ignore"):
             trace = self.net.forward(np.asarray(x, np.float32)[None, :])
             output_is_softmax = self.net.output_activation_name == "softmax"
         out = trace.activations[-1][0].astype(np.float64)
+        if not all(np.isfinite(a).all() for a in trace.activations):
+            raise ValueError("the network's activations overflow for this input (its weights have grown huge): "
+                             "lower the learning rate and reset")
         if output_is_softmax:
             probs = out / out.sum()
         else:  # sigmoid/tanh/ReLU outputs are not a distribution: show each one's share of the positive total
@@ -508,8 +636,62 @@ class TrainingSession:
             "digit": int(np.argmax(out)),
             "probabilities": probs.tolist(),
             "activations": [a[0].astype(np.float64).tolist() for a in trace.activations],
-            "zs": [z[0].astype(np.float64).tolist() for z in trace.zs],
         }
+
+
+def _check_history(history: dict) -> dict:
+    """A saved history (from a checkpoint's extra) checked before it replaces the live one."""
+    if not isinstance(history, dict):
+        raise ValueError("history must be an object")
+    out = {}
+    for key in ("iteration", "epoch", "examples_seen"):
+        v = history.get(key, 0)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"history.{key} must be a whole number ≥ 0")
+        out[key] = v
+    costs = np.asarray(history.get("costs", []), dtype=np.float64)
+    if costs.ndim != 1 or not np.isfinite(costs).all():
+        raise ValueError("history.costs must be a list of finite numbers")
+    if len(costs) != out["iteration"]:
+        raise ValueError(f"history.costs has {len(costs)} entries for {out['iteration']} iterations")
+    out["costs"] = costs
+    acc = history.get("accuracy_history", [])
+    if not isinstance(acc, list) or not all(
+        isinstance(p, list) and len(p) == 3 and isinstance(p[0], int) and isinstance(p[1], (int, float))
+        and math.isfinite(p[1]) and isinstance(p[2], bool) for p in acc
+    ):
+        raise ValueError("history.accuracy_history must be [[iteration, accuracy, full], ...]")
+    out["accuracy_history"] = acc
+    markers = history.get("markers", [])
+    if not isinstance(markers, list) or not all(
+        isinstance(m, dict) and isinstance(m.get("iteration"), int) and isinstance(m.get("text"), str) for m in markers
+    ):
+        raise ValueError("history.markers must be [{iteration, text}, ...]")
+    out["markers"] = [{"iteration": m["iteration"], "text": m["text"]} for m in markers]
+    params = history.get("params") or {}
+    if not isinstance(params, dict):
+        raise ValueError("history.params must be an object")
+    out["params"] = {k: params[k] for k in ("learning_rate", "batch_size", "steps_per_second") if k in params}
+    return out
+
+
+def _snapshot_arrays(snap: Snapshot):
+    for group in (snap.weights, snap.biases, snap.nabla_w, snap.nabla_b, snap.activations, snap.zs, snap.deltas):
+        for a in group or ():
+            if a is not None:
+                yield a
+
+
+def _all_finite(snap: Snapshot) -> bool:
+    # The sum of a float array is finite only if every element is (an overflowing sum of huge finite
+    # values also counts as not finite, which is what we want: such a network has diverged).
+    return all(math.isfinite(float(a.sum(dtype=np.float64))) for a in _snapshot_arrays(snap))
+
+
+def _make_finite(snap: Snapshot) -> None:
+    big = float(np.finfo(np.float32).max)
+    for a in _snapshot_arrays(snap):
+        np.nan_to_num(a, copy=False, nan=0.0, posinf=big, neginf=-big)
 
 
 def _as_float32(net: Network) -> Network:

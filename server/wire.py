@@ -15,23 +15,39 @@ def dumps(obj) -> str:
     return json.dumps(obj, allow_nan=False, separators=(",", ":"))
 
 
-def encode(header: dict, arrays: dict[str, np.ndarray]) -> bytes:
-    """uint32 header length, header JSON, padding to 4, then each array at a 4-aligned offset."""
-    table, chunks, offset = {}, [], 0
+def pack(arrays: dict[str, np.ndarray], offset: int = 0) -> tuple[dict, bytes]:
+    """The arrays' table and bytes: each little-endian, C order, at a 4-aligned offset from ``offset``.
+
+    Raises ValueError for a float array holding NaN or infinity (nothing non-finite reaches a browser).
+    """
+    table, chunks = {}, []
     for name, arr in arrays.items():
-        arr = np.ascontiguousarray(arr)
+        arr = np.asarray(arr)
         if arr.dtype not in _DTYPES:
             arr = arr.astype(np.float32)
         if arr.dtype.kind == "f" and not np.isfinite(arr).all():
             raise ValueError(f"array {name} holds NaN or infinity")
-        raw = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
+        raw = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes(order="C")
         table[name] = {"dtype": _DTYPES[arr.dtype], "shape": list(arr.shape), "offset": offset}
         pad = (-len(raw)) % 4
-        chunks.append(raw + b"\0" * pad)
+        chunks.append(raw)
+        if pad:
+            chunks.append(b"\0" * pad)
         offset += len(raw) + pad
+    return table, b"".join(chunks)
+
+
+def envelope(header: dict, table: dict, *blobs: bytes) -> bytes:
+    """uint32 header length, header JSON (with ``arrays`` = ``table``), padding to 4, then the blobs."""
     head = dumps({**header, "arrays": table}).encode()
     head += b" " * ((-(4 + len(head))) % 4)  # JSON ignores trailing spaces; keeps the data 4-aligned
-    return struct.pack("<I", len(head)) + head + b"".join(chunks)
+    return b"".join((struct.pack("<I", len(head)), head, *blobs))
+
+
+def encode(header: dict, arrays: dict[str, np.ndarray]) -> bytes:
+    """One envelope: the header, then each array at a 4-aligned offset (see docs/protocol.md)."""
+    table, blob = pack(arrays)
+    return envelope(header, table, blob)
 
 
 def decode(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:

@@ -10,9 +10,9 @@ import time
 import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from .broadcast import Viewer
+from .broadcast import Viewer, ViewerStalled
 from .messages import MAX_MESSAGE_BYTES, MessageError, parse_client_message
-from .predict import backprop_payload, predict_payload
+from .predict import backprop_payload, classify_request
 from .security import TOKEN_HEADER
 
 log = logging.getLogger("backprop_lab")
@@ -48,34 +48,62 @@ async def websocket_endpoint(ws: WebSocket):
         return
     await ws.accept()
     broadcaster = ws.app.state.broadcaster
-    viewer = Viewer(ws)
-    sender = asyncio.create_task(broadcaster.serve(viewer), name="viewer")
-    limit = RateLimit()
+    viewer = Viewer(ws, broadcaster.stall_limit)
+    sender = asyncio.create_task(broadcaster.serve(viewer), name="viewer-send")
+    receiver = asyncio.create_task(receive_loop(ws, viewer), name="viewer-receive")
     try:
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            text = message.get("text")
-            if text is None:
-                await viewer.send_text({"type": "error", "message": "binary frames are not accepted; send JSON text",
-                                        "request": None})
-                continue
-            if len(text) > MAX_MESSAGE_BYTES or len(text.encode()) > MAX_MESSAGE_BYTES:
-                await ws.close(code=1009, reason=f"message over {MAX_MESSAGE_BYTES} bytes")
-                break
-            if not limit.allow():
-                await viewer.send_text({"type": "error", "message": "too many messages: slow down", "request": None})
-                continue
-            await handle(ws, viewer, text)
-    except WebSocketDisconnect:
-        pass
-    except (asyncio.TimeoutError, RuntimeError, OSError) as e:
-        log.info("viewer dropped: %s", e)
+        done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sender
+        for task in (sender, receiver):
+            task.cancel()
+        # asyncio.wait, not gather: a cancellation of this task must reach the server unaltered
+        await asyncio.wait({sender, receiver})
+    send_error = _failure(sender)
+    receive_error = _failure(receiver)
+    if isinstance(send_error, ViewerStalled):
+        log.info("viewer disconnected: %s", send_error)
+        with contextlib.suppress(Exception):  # the close frame may not get through a stalled socket either
+            await asyncio.wait_for(ws.close(code=1013, reason="stalled: not reading"), 1.0)
+    elif send_error is not None or receive_error is not None:
+        log.error("viewer connection failed", exc_info=send_error or receive_error)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(code=1011, reason="server error"), 1.0)
+
+
+def _failure(task: asyncio.Task) -> BaseException | None:
+    """The task's exception, unless it was cancelled or the peer simply went away."""
+    if task.cancelled():
+        return None
+    e = task.exception()
+    return None if e is None or _is_disconnect(e) and not isinstance(e, ViewerStalled) else e
+
+
+def _is_disconnect(e: BaseException) -> bool:
+    """The peer went away (reset, closed, or the socket was already closing): nothing to report."""
+    # uvicorn's ClientDisconnected is an OSError
+    return isinstance(e, (WebSocketDisconnect, OSError, asyncio.CancelledError)) or (
+        isinstance(e, RuntimeError) and ("close" in str(e) or "disconnect" in str(e)))
+
+
+async def receive_loop(ws: WebSocket, viewer: Viewer) -> None:
+    """Read and handle client messages, in order, until the client goes away."""
+    limit = RateLimit()
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            await viewer.send_text({"type": "error", "message": "binary frames are not accepted; send JSON text",
+                                    "request": None})
+            continue
+        if len(text) > MAX_MESSAGE_BYTES or len(text.encode()) > MAX_MESSAGE_BYTES:
+            await ws.close(code=1009, reason=f"message over {MAX_MESSAGE_BYTES} bytes")
+            return
+        if not limit.allow():
+            await viewer.send_text({"type": "error", "message": "too many messages: slow down", "request": None})
+            continue
+        await handle(ws, viewer, text)
 
 
 async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
@@ -106,7 +134,7 @@ async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
         elif msg.type == "select_example":
             session.select_example(msg.source, msg.index)
         elif msg.type == "predict":
-            body = await asyncio.to_thread(predict_payload, session, msg)
+            body = await classify_request(session, msg)
             await viewer.send_text({"type": "prediction", "id": msg.id, **body})
             return
         elif msg.type == "backprop":

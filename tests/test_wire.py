@@ -1,0 +1,92 @@
+"""The binary envelope and the frame/hello encoders (no server needed)."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from server import frames, wire
+from server.session import TrainingSession
+
+pytest_plugins = ["conftest_server"]
+
+
+def test_roundtrip_alignment_and_dtypes():
+    arrays = {
+        "a": np.arange(5, dtype=np.float32),  # 20 bytes
+        "b": np.arange(3, dtype=np.uint8),  # 3 bytes, then padding
+        "c": np.arange(6, dtype=np.int32).reshape(2, 3),
+        "d": np.linspace(0, 1, 7),  # float64 travels as float32
+        "e": np.asfortranarray(np.arange(12, dtype=np.float32).reshape(3, 4)),  # sent in C order
+        "empty": np.empty((0,), np.float32),
+    }
+    data = wire.encode({"type": "x", "n": 1}, arrays)
+    (n,) = struct.unpack_from("<I", data)
+    assert (4 + n) % 4 == 0
+    header = json.loads(data[4 : 4 + n])
+    assert header["type"] == "x" and header["n"] == 1
+    assert all(spec["offset"] % 4 == 0 for spec in header["arrays"].values())
+    assert header["arrays"]["d"]["dtype"] == "f4" and header["arrays"]["c"]["shape"] == [2, 3]
+    h, out = wire.decode(data)
+    for name, a in arrays.items():
+        np.testing.assert_allclose(out[name], a.astype(out[name].dtype), rtol=1e-7)
+        assert out[name].shape == a.shape
+    assert out["b"].dtype == np.uint8 and out["c"].dtype == np.int32 and out["d"].dtype == np.float32
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_never_encoded(bad):
+    with pytest.raises(ValueError):
+        wire.encode({"type": "x"}, {"w": np.array([1.0, bad], np.float32)})
+    with pytest.raises(ValueError):
+        wire.dumps({"cost": bad})
+
+
+def test_frame_shares_arrays_and_appends_each_viewers_costs(small_data):
+    s = TrainingSession(small_data)
+    s.run_steps(30)
+    prep = frames.prepare(s.snapshot(costs_from=5, with_first_layer=True))
+    a = frames.frame(prep, 1, 5, 0, 0)
+    b = frames.frame(prep, 7, 21, 0, 0)
+    ha, xa = wire.decode(a)
+    hb, xb = wire.decode(b)
+    assert (ha["costs_start"], hb["costs_start"]) == (5, 21)
+    values = s.cost_history.values()
+    np.testing.assert_array_equal(xa["costs"], values[4:30])
+    np.testing.assert_array_equal(xb["costs"], values[20:30])
+    for name in xa:
+        if name != "costs":
+            np.testing.assert_array_equal(xa[name], xb[name])
+    np.testing.assert_array_equal(xa["W0"], s.net.weights[0])
+    assert ha["has_first_layer"] and hb["seq"] == 7
+    assert [g["w"] > 0 for g in ha["grad_norms"]] == [True, True, True]
+    without = wire.decode(frames.frame(frames.prepare(s.snapshot(31, False)), 2, 31, 0, 0))
+    assert "W0" not in without[1] and "nabla_w0" not in without[1] and "W1" in without[1]
+    assert without[0]["grad_norms"][0]["w"] is None and not without[0]["has_first_layer"]
+
+
+def test_prepare_never_raises_on_non_finite_values(small_data):
+    s = TrainingSession(small_data)
+    s.run_steps(2)
+    snap = s.snapshot()
+    snap.weights[1][0, 0] = np.nan
+    snap.activations[2][0] = np.inf
+    snap.nabla_w[2][0, 0] = np.inf
+    data = frames.frame(frames.prepare(snap), 1, 1, 0, 0)  # logged, zeroed, sent
+    header, arrays = wire.decode(data)
+    assert all(np.isfinite(a).all() for a in arrays.values())
+    json.dumps(header, allow_nan=False)
+
+
+def test_hello_holds_decimated_history(small_data):
+    s = TrainingSession(small_data)
+    s.run_steps(2500)
+    data, info = frames.hello(s)
+    header, arrays = wire.decode(data)
+    assert header["type"] == "hello" and info.iteration == 2500
+    assert len(arrays["cost_values"]) == 2000 and arrays["cost_iterations"][-1] == 2500
+    assert np.all(np.diff(arrays["cost_iterations"]) > 0)
+    np.testing.assert_allclose(arrays["cost_values"].mean(), s.cost_history.values().mean(), rtol=0.02)  # buckets of 1 or 2
