@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -81,23 +82,29 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message
 
 
 class LiveServer:
-    """``python -m server --port PORT`` in a subprocess, restartable on the same port."""
+    """``python -m server --port PORT`` in a subprocess, restartable on the same port.
 
-    def __init__(self, port: int | None = None):
+    ``host`` other than loopback makes the server require a token, read from the URL it prints.
+    """
+
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1"):
         self.port = port or free_port()
+        self.host = host
+        self.token = ""
         self.proc: subprocess.Popen | None = None
         ARTIFACTS.mkdir(exist_ok=True)
         self.log_path = ARTIFACTS / f"server-{self.port}.log"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        return f"http://127.0.0.1:{self.port}/" + (f"?token={self.token}" if self.token else "")
 
     def start(self) -> "LiveServer":
+        self.log_path.write_bytes(b"")
         log = open(self.log_path, "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "--port", str(self.port)],
+            [sys.executable, "-m", "server", "--host", self.host, "--port", str(self.port)],
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
         )
         log.close()
@@ -107,6 +114,11 @@ class LiveServer:
     def _ready(self) -> bool:
         if self.proc.poll() is not None:
             raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log_path}")
+        printed = re.search(r"running at (\S+)", self.log_path.read_text(errors="replace"))
+        if not printed:
+            return False
+        found = re.search(r"[?&]token=([^&\s]+)", printed.group(1))
+        self.token = found.group(1) if found else ""
         return self.state() is not None
 
     def stop(self) -> None:
@@ -127,8 +139,11 @@ class LiveServer:
 
     def state(self) -> dict | None:
         """GET /api/state, or None when the server does not answer."""
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/state")
+        if self.token:
+            request.add_header("X-Backprop-Token", self.token)
         try:
-            with urllib.request.urlopen(f"{self.url}api/state", timeout=2) as response:
+            with urllib.request.urlopen(request, timeout=2) as response:
                 return json.load(response)
         except (urllib.error.URLError, ConnectionError, OSError):
             return None

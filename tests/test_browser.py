@@ -88,6 +88,46 @@ def test_page_loads_without_console_errors_and_has_every_hook(page, server):
     assert page.problems == []
 
 
+def test_page_modules_decode_the_servers_envelope_and_bucket_the_curve(page):
+    """Unit checks of the page's pure modules, in the browser, against the server's own encoder."""
+    import base64
+
+    import numpy as np
+
+    from server import wire
+
+    data = wire.encode(
+        {"type": "frame", "seq": 7, "note": "ünïcode"},
+        {"W0": np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5, "mask": np.array([1, 2, 3], np.uint8),
+         "iters": np.array([-1, 2**31 - 1], np.int32), "scalar": np.float32(4.25)},
+    )
+    result = page.evaluate(
+        """async (b64) => {
+            const { decodeEnvelope } = await import('/static/js/lib/envelope.js');
+            const { CostSeries } = await import('/static/js/lib/series.js');
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const { header, arrays, shapes } = decodeEnvelope(bytes.buffer);
+            const s = new CostSeries(64);
+            s.setHistory([10, 20, 30], [3, 2, 1]);
+            for (let i = 31; i <= 1000; i++) s.push(i, 1);
+            let weight = 0, total = 0;
+            for (let i = 0; i < s.length; i++) { weight += s.weights[i]; total += s.values[i] * s.weights[i]; }
+            return { header, W0: [...arrays.W0], mask: [...arrays.mask], iters: [...arrays.iters],
+                     scalar: [...arrays.scalar], shape: shapes.W0, length: s.length, last: s.lastIteration,
+                     weight, total, bucket: s.bucket, widest: Math.max(...s.weights.subarray(0, s.length)) };
+        }""",
+        base64.b64encode(data).decode(),
+    )
+    assert result["header"]["seq"] == 7 and result["header"]["note"] == "ünïcode"
+    assert result["W0"] == [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5] and result["shape"] == [2, 3]
+    assert result["mask"] == [1, 2, 3] and result["iters"] == [-1, 2**31 - 1] and result["scalar"] == [4.25]
+    # the curve keeps every mini-batch's weight and the newest iteration, within its capacity,
+    # and old points are never merged more coarsely than new ones
+    assert result["length"] <= 64 and result["last"] == 1000
+    assert result["weight"] == 1000 and abs(result["total"] - (10 * 3 + 10 * 2 + 10 * 1 + 970)) < 1e-6
+    assert result["widest"] < 2 * result["bucket"] + 10
+
+
 def test_play_makes_the_counter_rise_and_the_curve_grow_and_pause_stops_it(page, server):
     ensure_paused(page, server)
     start = iteration(page)
@@ -203,6 +243,23 @@ def test_test_images_mistakes_hover_and_pinned_inspector(page, server):
     shot(page, "05-gradients-inspector")
     page.locator("#follow-training").click()
     page.wait_for_function("window.__lab.store.example.meta.pinned === false", timeout=10000)
+    page.locator("#inspector .icon-button").click()
+    page.wait_for_selector("#inspector", state="hidden")
+
+    # the same by keyboard: arrows choose a neuron (and do not step training), Enter pins, Escape unpins
+    ensure_paused(page, server)
+    before = server.state()["iteration"]
+    page.mouse.move(5, 890)
+    page.get_by_test_id("network-view").focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#neuron-tooltip:not([hidden])")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#inspector:not([hidden])")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#inspector", state="hidden")
+    assert server.state()["iteration"] == before
     assert page.problems == []
 
 
@@ -224,6 +281,54 @@ def test_smooth_while_training_and_layout_at_1024(page, server):
     assert page.problems == []
 
 
+def test_the_network_editor_resets_and_a_divergence_shows_a_banner(page, server):
+    ensure_paused(page, server)
+    page.locator("#editor summary").click()
+    page.locator("#hidden-count").select_option("1")
+    page.locator("#hidden-sizes input").first.fill("30")
+    page.locator("#cost-fn").select_option("cross_entropy")
+    page.locator("#output-activation").select_option("relu")
+    page.locator("#reset").click()
+    page.wait_for_selector("#err-reset:not([hidden])")  # cross-entropy needs softmax or sigmoid
+    page.locator("#output-activation").select_option("softmax")
+    page.locator("#reset").click()
+    wait_until(lambda: server.state()["sizes"] == [784, 30, 10], 10, message="the new network on the server")
+    page.wait_for_function("window.__lab.store.sizes.join() === '784,30,10' && window.__lab.chart.length === 0")
+    assert server.state()["output_activation"] == "softmax"
+    page.locator("#editor summary").click()
+
+    # a learning rate that blows up: the server pauses, restores the weights and says so
+    page.evaluate("""window.__lab.send({type: 'reset', hidden: [128], activation: 'leaky_relu',
+        output_activation: 'leaky_relu', cost: 'quadratic', seed: 3, learning_rate: 10, batch_size: 1}, 'reset')""")
+    page.wait_for_function("window.__lab.store.config.activation === 'leaky_relu'")
+    page.get_by_test_id("play-pause").click()
+    page.wait_for_selector("#event-banner:not([hidden])", timeout=20000)
+    assert "diverged" in page.locator("#event-banner").inner_text()
+    wait_until(lambda: not server.state()["running"], 10, message="the server to pause itself")
+    page.wait_for_timeout(300)
+    shot(page, "07-diverged")
+    page.locator("#event-banner-close").click()
+    page.wait_for_selector("#event-banner", state="hidden")
+    assert page.problems == []
+
+
+def test_a_token_protected_server_gets_the_token_on_the_socket_and_on_fetch(browser):
+    """Bound beyond loopback, the server wants a token: the page passes it on the websocket and the API."""
+    srv = LiveServer(host="0.0.0.0").start()
+    try:
+        assert srv.token
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        pg = context.new_page()
+        pg.goto(srv.url)
+        wait_connected(pg)
+        pg.get_by_role("button", name="Random test image").click()  # GET /api/test-example with the header
+        pg.wait_for_function("document.getElementById('verdict-text').textContent.startsWith('Test image #')")
+        assert pg.locator("#err-pad").is_hidden()
+        context.close()
+    finally:
+        srv.stop()
+
+
 def test_reconnects_and_resyncs_after_a_server_restart(page, server):
     ensure_paused(page, server)
     page.get_by_test_id("step").click()
@@ -232,11 +337,11 @@ def test_reconnects_and_resyncs_after_a_server_restart(page, server):
     server.stop()
     page.wait_for_function("document.querySelector('[data-testid=connection]').textContent !== 'connected'")
     page.wait_for_selector("#conn-banner:not([hidden])")
-    shot(page, "07-reconnecting")
+    shot(page, "08-reconnecting")
     server.start()  # same port, a fresh session at iteration 0
     wait_connected(page, timeout=30)
     page.wait_for_selector("#conn-banner", state="hidden")
     wait_until(lambda: iteration(page) == server.state()["iteration"] == 0, 10, message="the counter to resync")
     page.get_by_test_id("step").click()
     wait_until(lambda: iteration(page) == 1, 10, message="a step after the reconnect")
-    shot(page, "08-reconnected")
+    shot(page, "09-reconnected")

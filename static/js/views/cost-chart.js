@@ -176,7 +176,7 @@ export class CostChart {
       ctx.textBaseline = "top";
       const step = niceStep(xMax, Math.max(2, Math.floor(plot.w / 90)));
       for (let it = 0; it <= xMax; it += step) {
-        if (sx(it) > plot.x + plot.w - 70) break; // room for the axis name
+        if (sx(it) > plot.x + plot.w - 95) break; // room for the axis name
         ctx.fillStyle = rgba(INK, 0.55);
         ctx.fillText(fmtGrouped(it), sx(it), plot.y + plot.h + 8);
       }

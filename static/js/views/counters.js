@@ -30,7 +30,7 @@ export class Counters {
     setText(n.cost, fmtNum(s.cost, 4));
     setText(n.accuracy, fmtPct(s.accuracy));
     setText(n.sps, s.running ? fmtRate(s.samples_per_second) : "paused");
-    const within = s.train_size ? (s.examples_seen % s.train_size) / s.train_size : 0;
+    const within = s.epoch_progress ?? (s.train_size ? (s.examples_seen % s.train_size) / s.train_size : 0);
     n.progress.style.transform = `scaleX(${within})`;
   }
 }

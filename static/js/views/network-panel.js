@@ -2,7 +2,7 @@
 // "follow training" button and the colour legend.
 
 import { $, el, setText } from "../lib/dom.js";
-import { fmtGrouped } from "../lib/format.js";
+import { fmtGrouped, fmtNum } from "../lib/format.js";
 
 export class NetworkPanel {
   constructor(store, view, onFollow) {
@@ -58,11 +58,19 @@ export class NetworkPanel {
             [swatch("ring"), "ring: −∂C/∂b, how much the neuron wants to change"],
           ];
     this.legend.replaceChildren(...items.map(([sw, text]) => el("span", { class: "legend-item" }, sw, text)));
+    this.norms = mode === "gradients" ? el("span", { class: "legend-item norms", title: "Length of each layer's gradient ‖∂C/∂W‖ in the last mini-batch." }) : null;
+    if (this.norms) this.legend.append(this.norms);
+    this.normsText = "";
   }
 
   /** Called from the animation loop; cheap when nothing changed. */
   update() {
     const store = this.store;
+    if (this.norms) {
+      const norms = store.gradNorms.map((g, l) => `W${l} ${g.w == null ? "…" : fmtNum(g.w, 2)}`).join(" · ");
+      const text = norms ? `‖∇W‖ last batch: ${norms}` : "no gradients yet: step or play";
+      if (text !== this.normsText) setText(this.norms, (this.normsText = text));
+    }
     const shown = store.shown();
     const meta = shown?.meta || {};
     const key = `${store.helloCount}|${store.exampleVersion}|${!!store.drawing}|${meta.source}|${meta.index}|${meta.prediction}|${meta.pinned}|${store.state?.running}`;

@@ -2,10 +2,11 @@
 // layer's "what it looks for" heat-maps, and the connections (weights or gradient nudges).
 // Drawn only when something changed, from the single animation loop in main.js.
 
-import { ACCENT, BG, GOOD, INK, NEG, POS, divergingPixels, grayPixels, maxAbs, rgba } from "../lib/colors.js";
+import { ACCENT, BG, INK, NEG, POS, divergingPixels, grayPixels, maxAbs, rgba } from "../lib/colors.js";
 import { fitCanvas, observeSize } from "../lib/dom.js";
 import { argmax } from "../lib/math.js";
 import { computeLayout, hitTest, positionOf } from "./network-layout.js";
+import { drawCaptions, drawOutputLabels } from "./network-labels.js";
 import { LinkBatch, addHiddenLinks, addInputLinks, influentialNeurons, linkSource } from "./network-links.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
@@ -37,8 +38,13 @@ export class NetworkView {
       this.cssW = Math.floor(w);
       this.cssH = Math.floor(h);
     });
-    canvas.addEventListener("pointermove", (e) => this.setHover(this.hitAt(e)));
+    canvas.addEventListener("pointermove", (e) => {
+      this.keyboard = false;
+      this.setHover(this.hitAt(e));
+    });
     canvas.addEventListener("pointerleave", () => this.setHover(null));
+    canvas.addEventListener("keydown", (e) => this.key(e));
+    canvas.addEventListener("blur", () => this.keyboard && this.setHover(null));
     canvas.addEventListener("click", (e) => {
       const hit = this.hitAt(e);
       const same = hit && this.pinned && hit.layer === this.pinned.layer && hit.index === this.pinned.index;
@@ -84,6 +90,32 @@ export class NetworkView {
     for (const fn of this.listeners.hover) fn(target);
   }
 
+  /** Keyboard: arrows walk the neurons (↑↓ within a layer, ←→ between layers), Enter pins, Esc unpins. */
+  key(e) {
+    const moves = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+    if (!this.layout) return;
+    if (e.key in moves) {
+      e.preventDefault();
+      e.stopPropagation(); // → here moves the selection, it does not step the training
+      const [dl, dj] = moves[e.key];
+      const L = this.layout.layers.length - 1;
+      const cur = this.hover && this.hover.layer > 0 ? this.hover : { layer: L, index: this.layout.layers[L].visible[0] };
+      const l = Math.max(1, Math.min(L, cur.layer + (this.hover ? dl : 0)));
+      const layer = this.layout.layers[l];
+      const fromSlot = this.layout.layers[cur.layer].slotOf[cur.index];
+      const ratio = (fromSlot + 0.5) / this.layout.layers[cur.layer].k;
+      let slot = l === cur.layer ? fromSlot + (this.hover ? dj : 0) : Math.floor(ratio * layer.k);
+      slot = Math.max(0, Math.min(layer.k - 1, slot));
+      this.keyboard = true;
+      this.setHover({ layer: l, index: layer.visible[slot] });
+    } else if (e.key === "Enter" && this.hover && this.hover.layer > 0) {
+      e.preventDefault();
+      this.setPinned(this.hover);
+    } else if (e.key === "Escape") {
+      this.setPinned(null);
+    }
+  }
+
   hitAt(event) {
     if (!this.layout) return null;
     const rect = this.canvas.getBoundingClientRect();
@@ -110,7 +142,7 @@ export class NetworkView {
     const shown = store.shown();
     const focus = this.pinned || (this.hover && this.hover.layer > 0 ? this.hover : null);
 
-    this.drawCaptions(ctx, layout);
+    drawCaptions(ctx, layout, this.store, this.cssW);
     // Connections: all of them, dimmed when a neuron is in focus; then the focused neuron's own.
     const dim = focus ? 0.35 : 1;
     addInputLinks(this.links, layout, store, shown, this.mode);
@@ -146,38 +178,6 @@ export class NetworkView {
     this.lastKey = "";
   }
 
-  drawCaptions(ctx, layout) {
-    const { sizes, config } = this.store;
-    const L = sizes.length - 1;
-    const { input } = layout;
-    const columns = [{ x: input.x + input.size / 2, title: "Input", subs: ["28 × 28 = 784 pixels", "784 pixels", "784"] }];
-    for (let l = 1; l <= L; l++) {
-      const layer = layout.layers[l];
-      const act = (l === L ? config.output_activation : config.activation).replace("_", " ");
-      const title = l === L ? "Output" : L === 2 ? "Hidden layer" : `Hidden ${l}`;
-      const count = layer.subset ? `${layer.k} of ${layer.n} shown` : `${layer.n} neuron${layer.n === 1 ? "" : "s"}`;
-      const x = layer.heat ? (layer.heat.start + layer.x + layer.r) / 2 : layer.x;
-      columns.push({ x, title, subs: [`${count} · ${act}`, count, layer.subset ? `${layer.k}/${layer.n}` : `${layer.n}`] });
-    }
-    ctx.textAlign = "center";
-    columns.forEach((c, i) => {
-      // Room for this caption: up to halfway to each neighbour, and never past the canvas edges.
-      const left = i > 0 ? (c.x - columns[i - 1].x) / 2 : c.x;
-      const right = i < columns.length - 1 ? (columns[i + 1].x - c.x) / 2 : this.cssW - c.x;
-      const room = 2 * Math.min(left, right) - 6;
-      ctx.font = `600 12px ${FONT}`;
-      ctx.fillStyle = rgba(INK, 0.9);
-      const tw = ctx.measureText(c.title).width;
-      ctx.fillText(c.title, Math.max(c.x, tw / 2 + 2), 15);
-      ctx.font = `11px ${FONT}`;
-      const sub = c.subs.find((t) => ctx.measureText(t).width <= room) ?? c.subs[c.subs.length - 1];
-      const sw = ctx.measureText(sub).width;
-      ctx.fillStyle = rgba(INK, 0.5);
-      ctx.fillText(sub, Math.min(Math.max(c.x, sw / 2 + 2), this.cssW - sw / 2 - 2), 30);
-    });
-    ctx.textAlign = "left";
-  }
-
   drawInput(ctx, layout, shown) {
     const { input } = layout;
     const pixels = shown?.activations?.[0];
@@ -194,6 +194,12 @@ export class NetworkView {
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(this.inputCanvas.canvas, input.x, input.y, input.size, input.size);
       ctx.imageSmoothingEnabled = true;
+    } else {
+      ctx.fillStyle = rgba(INK, 0.4);
+      ctx.font = `12px ${FONT}`;
+      ctx.textAlign = "center";
+      ctx.fillText("no image yet", input.x + input.size / 2, input.y + input.size / 2 + 4);
+      ctx.textAlign = "left";
     }
     ctx.strokeStyle = rgba(INK, 0.25);
     ctx.lineWidth = 1;
@@ -273,7 +279,7 @@ export class NetworkView {
       }
       ctx.stroke();
     }
-    if (isOutput) this.drawOutputLabels(ctx, layer, a, winner, shown);
+    if (isOutput) drawOutputLabels(ctx, layer, a, winner, shown);
   }
 
   drawStrip(ctx, layer, a, scale) {
@@ -286,31 +292,6 @@ export class NetworkView {
       ctx.fillStyle = rgba(c, 0.08 + 0.92 * v);
       ctx.fillRect(x, y + j * rowH, w, Math.max(rowH, 0.6));
     }
-  }
-
-  drawOutputLabels(ctx, layer, a, winner, shown) {
-    const label = shown?.meta?.label;
-    ctx.textBaseline = "middle";
-    for (let slot = 0; slot < layer.k; slot++) {
-      const j = layer.visible[slot];
-      const y = layer.ys[slot];
-      const x = layer.x + layer.r + 8;
-      const isWinner = j === winner;
-      ctx.font = `${isWinner ? 700 : 500} ${isWinner ? 16 : 14}px ${FONT}`;
-      ctx.fillStyle = isWinner ? ACCENT : rgba(INK, 0.75);
-      ctx.fillText(String(j), x, y + 1);
-      if (a) {
-        ctx.font = `11px ${FONT}`;
-        ctx.fillStyle = rgba(INK, isWinner ? 0.85 : 0.45);
-        ctx.fillText(a[j].toFixed(2), x + 16, y + 1);
-      }
-      if (label === j && layer.k <= 16) {
-        ctx.font = `600 10px ${FONT}`;
-        ctx.fillStyle = GOOD;
-        ctx.fillText("◂ label", x + 46, y + 1);
-      }
-    }
-    ctx.textBaseline = "alphabetic";
   }
 
   drawFocusLinks(ctx, focus, shown) {

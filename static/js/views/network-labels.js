@@ -1,0 +1,62 @@
+// Text of the network view: column captions (shortened to fit) and the output digits 0–9.
+
+import { ACCENT, GOOD, INK, rgba } from "../lib/colors.js";
+
+const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+
+export function drawCaptions(ctx, layout, store, width) {
+  const { sizes, config } = store;
+  const L = sizes.length - 1;
+  const { input } = layout;
+  const columns = [{ x: input.x + input.size / 2, title: "Input", subs: ["28 × 28 = 784 pixels", "784 pixels", "784"] }];
+  for (let l = 1; l <= L; l++) {
+    const layer = layout.layers[l];
+    const act = (l === L ? config.output_activation : config.activation).replace("_", " ");
+    const title = l === L ? "Output" : L === 2 ? "Hidden layer" : `Hidden ${l}`;
+    const count = layer.subset ? `${layer.k} of ${layer.n} shown` : `${layer.n} neuron${layer.n === 1 ? "" : "s"}`;
+    const x = layer.heat ? (layer.heat.start + layer.x + layer.r) / 2 : layer.x;
+    columns.push({ x, title, subs: [`${count} · ${act}`, count, layer.subset ? `${layer.k}/${layer.n}` : `${layer.n}`] });
+  }
+  ctx.textAlign = "center";
+  columns.forEach((c, i) => {
+    // Room for this caption: up to halfway to each neighbour, and never past the canvas edges.
+    const left = i > 0 ? (c.x - columns[i - 1].x) / 2 : c.x;
+    const right = i < columns.length - 1 ? (columns[i + 1].x - c.x) / 2 : width - c.x;
+    const room = 2 * Math.min(left, right) - 6;
+    ctx.font = `600 12px ${FONT}`;
+    ctx.fillStyle = rgba(INK, 0.9);
+    const tw = ctx.measureText(c.title).width;
+    ctx.fillText(c.title, Math.max(c.x, tw / 2 + 2), 15);
+    ctx.font = `11px ${FONT}`;
+    const sub = c.subs.find((t) => ctx.measureText(t).width <= room) ?? c.subs[c.subs.length - 1];
+    const sw = ctx.measureText(sub).width;
+    ctx.fillStyle = rgba(INK, 0.5);
+    ctx.fillText(sub, Math.min(Math.max(c.x, sw / 2 + 2), width - sw / 2 - 2), 30);
+  });
+  ctx.textAlign = "left";
+}
+
+export function drawOutputLabels(ctx, layer, a, winner, shown) {
+  const label = shown?.meta?.label;
+  ctx.textBaseline = "middle";
+  for (let slot = 0; slot < layer.k; slot++) {
+    const j = layer.visible[slot];
+    const y = layer.ys[slot];
+    const x = layer.x + layer.r + 8;
+    const isWinner = j === winner;
+    ctx.font = `${isWinner ? 700 : 500} ${isWinner ? 16 : 14}px ${FONT}`;
+    ctx.fillStyle = isWinner ? ACCENT : rgba(INK, 0.75);
+    ctx.fillText(String(j), x, y + 1);
+    if (a) {
+      ctx.font = `11px ${FONT}`;
+      ctx.fillStyle = rgba(INK, isWinner ? 0.85 : 0.45);
+      ctx.fillText(a[j].toFixed(2), x + 16, y + 1);
+    }
+    if (label === j && layer.k <= 16) {
+      ctx.font = `600 10px ${FONT}`;
+      ctx.fillStyle = GOOD;
+      ctx.fillText("◂ label", x + 46, y + 1);
+    }
+  }
+  ctx.textBaseline = "alphabetic";
+}
