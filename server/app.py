@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +15,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from . import __version__
+from .checkpoints import MAX_FILE_BYTES as UPLOAD_LIMIT
+from .checkpoints import AUTOSAVE, CheckpointStore, export
 from .data import Dataset, load_dataset
 from .security import TOKEN_HEADER, Guard
 from .session import TrainingSession
 
+log = logging.getLogger("backprop_lab")
 ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a 1024×1024 drawing as JSON floats fits; anything larger is refused
 
@@ -68,9 +72,21 @@ class GuardMiddleware:
         ):
             return JSONResponse({"detail": "missing or wrong token"}, 401)
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, 413)
+        limit = UPLOAD_LIMIT if scope["path"] == "/api/checkpoints/upload" else MAX_BODY_BYTES
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return JSONResponse({"detail": f"request body over {limit} bytes"}, 413)
         return None
+
+
+def autosave(session: TrainingSession, store: CheckpointStore) -> None:
+    """Save the session (weights, counters, whole history) as the checkpoint "autosave"."""
+    try:
+        frozen, extra = session.read(export, session).result()
+        store.save(AUTOSAVE, frozen, extra)
+        log.info("saved the session as %s (iteration %d); continue it with --resume",
+                    store.path(AUTOSAVE), extra["iteration"])
+    except Exception:
+        log.exception("could not save the session on shutdown")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -81,24 +97,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from .broadcast import Broadcaster
 
         data = settings.dataset or await asyncio.to_thread(load_dataset, settings.data_dir)
-        net, history = None, None
+        session = TrainingSession(data, **settings.session_kwargs)
+        store = CheckpointStore(settings.checkpoint_dir)
         if settings.load:
             from . import checkpoint
 
             net, extra = await asyncio.to_thread(checkpoint.load, settings.load)
             history = extra.get("history") if settings.resume else None
-        session = TrainingSession(data, net=net, **settings.session_kwargs)
-        if history:
-            session.load_network(net, history, message="resumed")
+            session.load_network(net, history or None,
+                                 message="resumed" if history else f"started from {Path(settings.load).name}")
         session.start()
         app.state.session = session
-        app.state.broadcaster = Broadcaster(session, settings.frame_rate)
+        app.state.checkpoints = store
+        app.state.broadcaster = Broadcaster(session, settings.frame_rate, settings.stall_limit)
         app.state.broadcaster.start()
         try:
             yield
         finally:
             await app.state.broadcaster.close()
             session.stop()
+            if settings.autosave:
+                await asyncio.to_thread(autosave, session, store)
 
     app = FastAPI(title="Backprop Lab", version=__version__, lifespan=lifespan)
     app.state.settings = settings

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import webbrowser
 
 import uvicorn
 
 from .app import Settings, create_app
+from .checkpoints import AUTOSAVE, CheckpointStore
+from .session import check_history
 from .messages import MAX_MESSAGE_BYTES
 from .security import Guard
 
@@ -19,6 +22,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--load", metavar="PATH", help="start from a checkpoint (.npz)")
     parser.add_argument("--data-dir", help="folder with the four IDX files (default: the bundled MNIST)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
+    parser.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR",
+                        help="folder for checkpoints saved from the page and the autosave (default ./checkpoints)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the session saved at the last shutdown (DIR/autosave.npz), history included; "
+                             "with --load, restore the history saved in that checkpoint")
+    parser.add_argument("--no-autosave", action="store_true", help="do not save the session on shutdown")
 
 
 def uvicorn_config(app, host: str = "127.0.0.1", port: int = 8000, **overrides) -> uvicorn.Config:
@@ -30,15 +39,40 @@ def uvicorn_config(app, host: str = "127.0.0.1", port: int = 8000, **overrides) 
     return uvicorn.Config(app, host=host, port=port, **options)
 
 
+def _log_to_stderr() -> None:
+    """The server's own messages (autosave, dropped viewers, errors) on stderr, one line each."""
+    logger = logging.getLogger("backprop_lab")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def run(args) -> int:
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be from 0 to 65535, got {args.port}")
     guard = Guard.for_bind(args.host, args.port or None)
-    settings = Settings(data_dir=args.data_dir, load=args.load, guard=guard)
-    if args.load:  # fail fast, with one line, before the server starts
+    store = CheckpointStore(args.checkpoint_dir)
+    load = args.load
+    if args.resume and not load:
+        if store.exists(AUTOSAVE):
+            load = str(store.path(AUTOSAVE))
+        else:
+            print(f"no saved session in {store.folder}: starting a new one", file=sys.stderr)
+    elif not args.resume and store.exists(AUTOSAVE):
+        print(f"note: {store.path(AUTOSAVE)} holds the last session; it is replaced at shutdown "
+              "(start with --resume to continue it)", file=sys.stderr)
+    if load:  # fail fast, with one line, before the server starts
         from . import checkpoint
 
-        checkpoint.load(args.load)
+        net, extra = checkpoint.load(load)
+        if args.resume and extra.get("history"):
+            check_history(extra["history"])
+    settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
+                        resume=args.resume, autosave=not args.no_autosave)
+    _log_to_stderr()
     app = create_app(settings)
     server = uvicorn.Server(uvicorn_config(app, args.host, args.port))
 

@@ -45,6 +45,7 @@ class Viewer:
         self.structure_version = -1
         self.version = -1
         self.helloed = False
+        self.first_layer_offered = False  # a frame with the first layer was prepared since it joined
         self.send_lock = asyncio.Lock()
 
     async def _send(self, message: dict) -> None:
@@ -116,6 +117,8 @@ class Broadcaster:
                 continue
             if first:
                 self._first_layer_tick = self._ticks
+                for v in viewers:
+                    v.first_layer_offered = v.first_layer_offered or v.helloed
             last_version = prep.version
             self.latest = prep
             self.frames_prepared += 1
@@ -124,10 +127,11 @@ class Broadcaster:
 
     def _first_layer_due(self, viewers) -> bool:
         """The 784×n first layer travels about 3 times a second, but in every frame when training is
-        paused, stepped or slow (each of those frames may be the one the user studies), and in a new
-        viewer's first frame."""
+        paused, stepped or slow (each of those frames may be the one the user studies), and in the
+        first frame prepared after a viewer joins (once: a viewer that never takes it must not make
+        every frame heavy)."""
         s = self.session
-        if self._ticks - self._first_layer_tick >= FIRST_LAYER_EVERY or any(v.seq == 0 for v in viewers):
+        if self._ticks - self._first_layer_tick >= FIRST_LAYER_EVERY or not all(v.first_layer_offered for v in viewers):
             return True
         if not s.running:
             return True

@@ -81,9 +81,9 @@ class Step(Strict):
 
 class SetParams(Strict):
     type: Literal["set_params"]
-    learning_rate: LearningRate | None = None
-    batch_size: BatchSize | None = None
-    steps_per_second: Speed | None = None
+    learning_rate: LearningRate = None  # omitted: unchanged (null is refused: it is not a number)
+    batch_size: BatchSize = None
+    steps_per_second: Speed | None = None  # null: flat out
 
     @model_validator(mode="after")
     def _something(self):
@@ -99,8 +99,8 @@ class Reset(Strict):
     output_activation: OutputActivation = "sigmoid"
     cost: CostName = "quadratic"
     seed: Annotated[int, Field(ge=LIMITS["seed"][0], le=LIMITS["seed"][1])] = 0
-    learning_rate: LearningRate | None = None
-    batch_size: BatchSize | None = None
+    learning_rate: LearningRate = None  # omitted: unchanged
+    batch_size: BatchSize = None
 
 
 class Predict(PixelsOrImage):

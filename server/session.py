@@ -468,10 +468,15 @@ class TrainingSession:
         """
         if net.sizes[0] != 784 or net.sizes[-1] != 10:
             raise ValueError(f"network {net.sizes} does not fit 784 inputs and 10 outputs")
+        hidden = net.sizes[1:-1]
+        (hlo, hhi), (nlo, nhi) = LIMITS["hidden_layers"], LIMITS["neurons"]
+        if not hlo <= len(hidden) <= hhi or not all(nlo <= n <= nhi for n in hidden):
+            raise ValueError(f"network {net.sizes} is outside the live session's limits "
+                             f"({hlo}–{hhi} hidden layers of {nlo}–{nhi} neurons)")
         net.set_parameters(*net.parameters())  # also re-checks finiteness
         if net.dtype != np.float32:
             net = _as_float32(net)
-        history = _check_history(history) if history else None
+        history = check_history(history) if history else None
         params = (history or {}).get("params") or {}
         lr = check_learning_rate(params["learning_rate"]) if "learning_rate" in params else None
         bs = check_batch_size(params["batch_size"]) if "batch_size" in params else None
@@ -639,7 +644,7 @@ class TrainingSession:
         }
 
 
-def _check_history(history: dict) -> dict:
+def check_history(history: dict) -> dict:
     """A saved history (from a checkpoint's extra) checked before it replaces the live one."""
     if not isinstance(history, dict):
         raise ValueError("history must be an object")

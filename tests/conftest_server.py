@@ -90,6 +90,7 @@ class LiveServer:
     def __init__(self, settings: Settings, **uvicorn_overrides):
         self.app = create_app(settings)
         self.guard = settings.guard
+        uvicorn_overrides.setdefault("log_config", None)  # uvicorn's records reach pytest's caplog
         self.server = uvicorn.Server(uvicorn_config(self.app, "127.0.0.1", 0, **uvicorn_overrides))
         self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
 
@@ -110,6 +111,16 @@ class LiveServer:
     @property
     def session(self):
         return self.app.state.session
+
+    @property
+    def loop(self):
+        return self.app.state.broadcaster._task.get_loop()
+
+    def call(self, coro_fn, timeout: float = TIMEOUT):
+        """Run ``await coro_fn()`` on the server's event loop and return its result."""
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coro_fn(), self.loop).result(timeout)
 
     @property
     def broadcaster(self):

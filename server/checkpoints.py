@@ -1,0 +1,195 @@
+"""Named checkpoints in one folder: save, list, load, download, delete (no I/O outside that folder).
+
+Names match ``^[A-Za-z0-9_-]{1,64}$`` and map to ``FOLDER/NAME.npz``; the folder is resolved once and
+a name can never reach outside it (no separators, no dots, and symlinks are refused, so none can
+point out). Writes are atomic (``checkpoint.save``: a temporary file, flush, fsync, ``os.replace``,
+then the folder is fsynced): a crash mid-save leaves the previous checkpoint intact. Files are read
+with ``allow_pickle=False`` and fully validated (``checkpoint.from_bytes``) before anything uses them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import checkpoint
+from .checkpoint import CheckpointError
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SUFFIX = ".npz"
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the largest checkpoint file accepted (upload or load)
+MAX_META_BYTES = 64 * 1024 * 1024  # the configuration and history JSON
+AUTOSAVE = "autosave"
+
+
+class NotFound(CheckpointError):
+    """No checkpoint of that name."""
+
+
+@dataclass
+class Frozen:
+    """A copy of a network's parameters and configuration: what ``checkpoint.save`` writes."""
+
+    weights: list
+    biases: list
+    config: dict
+
+
+def check_name(name) -> str:
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise CheckpointError(f"checkpoint names are 1 to 64 letters, digits, '_' or '-'; got {name!r}")
+    return name
+
+
+def freeze(net) -> Frozen:
+    """Copy a network's parameters (call it where the network is consistent: ``session.read``)."""
+    return Frozen([w.copy() for w in net.weights], [b.copy() for b in net.biases], dict(net.config))
+
+
+def export(session) -> tuple[Frozen, dict]:
+    """The session's network and everything ``--resume`` needs, consistent (run it via ``session.read``)."""
+    with session.lock:
+        return freeze(session.net), {"iteration": session.iteration, "history": session.history_state()}
+
+
+class CheckpointStore:
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder).expanduser().resolve()
+
+    # ----- paths ----------------------------------------------------------------------------------
+    def path(self, name: str) -> Path:
+        """``FOLDER/NAME.npz``; the name is checked, so the path is always directly inside the folder."""
+        path = self.folder / f"{check_name(name)}{SUFFIX}"
+        assert path.parent == self.folder  # guaranteed by the name pattern
+        return path
+
+    def _regular_file(self, name: str) -> Path:
+        path = self.path(name)
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            raise NotFound(f"no checkpoint named {name!r}") from None
+        if stat.S_ISLNK(st.st_mode):
+            raise CheckpointError(f"{name!r} is a symbolic link; only plain files in the checkpoint folder are used")
+        if not stat.S_ISREG(st.st_mode):
+            raise CheckpointError(f"{name!r} is not a regular file")
+        return path
+
+    def read_bytes(self, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
+        """The file's bytes, opened without following symlinks (no race between check and open)."""
+        path = self._regular_file(name)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(path, flags)
+        except FileNotFoundError:
+            raise NotFound(f"no checkpoint named {name!r}") from None
+        except OSError as e:
+            raise CheckpointError(f"{name!r} cannot be opened ({e.strerror})") from None
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise CheckpointError(f"{name!r} is not a regular file")
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise CheckpointError(f"{name!r} is over {limit} bytes")
+        return data
+
+    # ----- operations -----------------------------------------------------------------------------
+    def save(self, name: str, net, extra: dict | None = None) -> dict:
+        """Write ``net`` (a Network or a ``Frozen`` copy) as ``name``, atomically; returns its listing entry."""
+        path = self.path(name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():
+            raise CheckpointError(f"{name!r} is a symbolic link; refusing to write through it")
+        checkpoint.save(path, net, extra)
+        _fsync_dir(self.folder)
+        return self.info(name)
+
+    def load(self, name: str):
+        """(network, extra) of a stored checkpoint, validated; raises CheckpointError with the reason."""
+        return checkpoint.from_bytes(self.read_bytes(name), name=name)
+
+    def delete(self, name: str) -> None:
+        path = self.path(name)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            raise NotFound(f"no checkpoint named {name!r}") from None
+
+    def exists(self, name: str) -> bool:
+        try:
+            self._regular_file(name)
+            return True
+        except CheckpointError:
+            return False
+
+    def list(self) -> list[dict]:
+        """Every ``*.npz`` with a valid name, newest first: name, size, mtime, iteration, config
+        (or ``error`` for a file that cannot be read)."""
+        if not self.folder.is_dir():
+            return []
+        out = []
+        for entry in os.scandir(self.folder):
+            if not entry.name.endswith(SUFFIX) or not NAME_RE.match(entry.name[: -len(SUFFIX)]):
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            out.append(self.info(entry.name[: -len(SUFFIX)]))
+        return sorted(out, key=lambda e: e["mtime"], reverse=True)
+
+    def info(self, name: str) -> dict:
+        path = self._regular_file(name)
+        st = path.stat()
+        entry = {"name": name, "size": st.st_size, "mtime": st.st_mtime, "iteration": None, "config": None}
+        try:
+            meta = read_meta(self.read_bytes(name))
+            extra = meta.get("extra") or {}
+            history = extra.get("history") if isinstance(extra, dict) else None
+            iteration = history.get("iteration") if isinstance(history, dict) else extra.get("iteration")
+            config = meta.get("config") or {}
+            entry["iteration"] = iteration if isinstance(iteration, int) else None
+            entry["config"] = {k: config.get(k) for k in ("sizes", "activation", "output_activation", "cost", "seed")}
+            entry["has_history"] = isinstance(history, dict)
+        except (CheckpointError, ValueError, KeyError, TypeError, AttributeError) as e:
+            entry["error"] = str(e)
+        return entry
+
+
+def read_meta(data: bytes) -> dict:
+    """Only the configuration/extra JSON of a checkpoint (for listings; ``from_bytes`` validates fully)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo("meta.npy")
+            if info.file_size > MAX_META_BYTES:
+                raise CheckpointError(f"the meta member claims {info.file_size} bytes")
+            with zf.open(info) as f:
+                arr = np.lib.format.read_array(f, allow_pickle=False)
+        meta = json.loads(arr.tobytes().decode())
+    except KeyError:
+        raise CheckpointError("no 'meta' member") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"not a readable checkpoint ({e})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError("meta is not an object")
+    return meta
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable too (POSIX; a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
