@@ -87,6 +87,7 @@ function receive(msg) {
       onEvent(header);
       break;
     case "error": {
+      if (["play", "pause", "step"].includes(header.request)) controls.forgetExpected();
       const origin = header.request === "set_params" ? lastOrigin.set_params : lastOrigin[header.request];
       if (!origin || !showError(origin, header.message)) toasts.show(header.message, "error", { title: "The server refused that" });
       break;
@@ -105,12 +106,18 @@ $("event-banner-close").addEventListener("click", () => (eventBanner.hidden = tr
 function onEvent(event) {
   if (event.kind === "params") return; // visible in the controls and as chart markers
   if (event.kind === "diverged") {
+    controls.forgetExpected();
     // Training stopped by itself: say so where it cannot be missed, until dismissed.
     setText($("event-banner-text"), event.message);
     eventBanner.hidden = false;
     return;
   }
   if (event.kind === "reset" || event.kind === "loaded") eventBanner.hidden = true;
+  if (event.kind === "epoch") {
+    // At full speed an epoch ends every few seconds: a flash on the counter, not a stream of toasts.
+    counters.flashEpoch(event.message);
+    return;
+  }
   const kind = EVENT_STYLE[event.kind] || "info";
   const titles = { diverged: "Training diverged", epoch: "Epoch finished", reset: "New network", loaded: "Checkpoint loaded" };
   toasts.show(event.message, kind, { sticky: event.kind === "diverged", title: titles[event.kind] || null, timeout: 4500, key: event.kind });

@@ -67,6 +67,11 @@ export class Controls {
     return !!this.store.state?.running;
   }
 
+  /** The server changed course by itself (diverged) or refused a command: show its state again. */
+  forgetExpected() {
+    this.expected = null;
+  }
+
   togglePlay() {
     const running = !this.running;
     if (this.send({ type: running ? "play" : "pause" }, "transport")) this.expected = { running, at: performance.now() };

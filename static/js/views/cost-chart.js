@@ -29,6 +29,7 @@ export class CostChart {
     this.cssH = 0;
     this.lastKey = "";
     this.avg = new Float64Array(0);
+    this.sorted = new Float64Array(0);
     observeSize(wrap, (w, h) => {
       this.cssW = Math.floor(w);
       this.cssH = Math.floor(h);
@@ -75,11 +76,18 @@ export class CostChart {
     const xMax = Math.max(10, last);
     if (this.avg.length < n) this.avg = new Float64Array(s.capacity);
     s.movingAverage(Math.min(5000, Math.max(3, xMax / 40)), this.avg);
+    // Scale to the data, but not to a blow-up: values over 50× the median (a diverging step) are
+    // drawn clipped at the top instead of flattening the whole curve.
+    if (this.sorted.length < n) this.sorted = new Float64Array(s.capacity);
+    const sorted = this.sorted.subarray(0, n);
+    sorted.set(s.values.subarray(0, n));
+    sorted.sort();
+    const cap = 50 * Math.max(sorted[n >> 1], 1e-12);
     let yMax = 0;
     let yMinPos = Infinity;
     for (let i = 0; i < n; i++) {
       const v = s.values[i];
-      if (v > yMax) yMax = v;
+      if (v > yMax && v <= cap) yMax = v;
       if (v > 0 && v < yMinPos) yMinPos = v;
     }
     if (yMax <= 0) yMax = 1;

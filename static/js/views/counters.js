@@ -18,6 +18,15 @@ export class Counters {
     };
   }
 
+  /** An epoch just ended: flash its counter and keep the message in its tooltip. */
+  flashEpoch(message) {
+    const card = this.nodes.epoch.parentElement;
+    card.title = `Complete passes over the 60,000 training images. Latest: ${message}`;
+    card.classList.remove("flash");
+    void card.offsetWidth; // restart the animation
+    card.classList.add("flash");
+  }
+
   update(now, force = false) {
     if (!force && now - this.at < 100) return;
     this.at = now;

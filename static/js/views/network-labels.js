@@ -8,14 +8,14 @@ export function drawCaptions(ctx, layout, store, width) {
   const { sizes, config } = store;
   const L = sizes.length - 1;
   const { input } = layout;
-  const columns = [{ x: input.x + input.size / 2, title: "Input", subs: ["28 × 28 = 784 pixels", "784 pixels", "784"] }];
+  const columns = [{ x: input.x + input.size / 2, titles: ["Input", "In"], subs: ["28 × 28 = 784 pixels", "784 pixels", "784"] }];
   for (let l = 1; l <= L; l++) {
     const layer = layout.layers[l];
     const act = (l === L ? config.output_activation : config.activation).replace("_", " ");
-    const title = l === L ? "Output" : L === 2 ? "Hidden layer" : `Hidden ${l}`;
+    const titles = l === L ? ["Output", "Out"] : L === 2 ? ["Hidden layer", "Hidden", "H"] : [`Hidden ${l}`, `H${l}`];
     const count = layer.subset ? `${layer.k} of ${layer.n} shown` : `${layer.n} neuron${layer.n === 1 ? "" : "s"}`;
     const x = layer.heat ? (layer.heat.start + layer.x + layer.r) / 2 : layer.x;
-    columns.push({ x, title, subs: [`${count} · ${act}`, count, layer.subset ? `${layer.k}/${layer.n}` : `${layer.n}`] });
+    columns.push({ x, titles, subs: [`${count} · ${act}`, count, layer.subset ? `${layer.k}/${layer.n}` : `${layer.n}`] });
   }
   ctx.textAlign = "center";
   columns.forEach((c, i) => {
@@ -25,8 +25,9 @@ export function drawCaptions(ctx, layout, store, width) {
     const room = 2 * Math.min(left, right) - 6;
     ctx.font = `600 12px ${FONT}`;
     ctx.fillStyle = rgba(INK, 0.9);
-    const tw = ctx.measureText(c.title).width;
-    ctx.fillText(c.title, Math.max(c.x, tw / 2 + 2), 15);
+    const title = c.titles.find((t) => ctx.measureText(t).width <= room) ?? c.titles[c.titles.length - 1];
+    const tw = ctx.measureText(title).width;
+    ctx.fillText(title, Math.max(c.x, tw / 2 + 2), 15);
     ctx.font = `11px ${FONT}`;
     const sub = c.subs.find((t) => ctx.measureText(t).width <= room) ?? c.subs[c.subs.length - 1];
     const sw = ctx.measureText(sub).width;
@@ -50,7 +51,7 @@ export function drawOutputLabels(ctx, layer, a, winner, shown) {
     if (a) {
       ctx.font = `11px ${FONT}`;
       ctx.fillStyle = rgba(INK, isWinner ? 0.85 : 0.45);
-      ctx.fillText(a[j].toFixed(2), x + 16, y + 1);
+      ctx.fillText((Math.abs(a[j]) < 0.005 ? 0 : a[j]).toFixed(2), x + 16, y + 1);
     }
     if (label === j && layer.k <= 16) {
       ctx.font = `600 10px ${FONT}`;

@@ -180,7 +180,7 @@ export class NeuronInspector {
     const max = Math.abs(contrib[best[0]]) || 1;
     this.list.replaceChildren(
       ...best.map((k) => {
-        const name = l === 1 ? `pixel (${k % 28}, ${Math.floor(k / 28)})` : `neuron ${k}`;
+        const name = l === 1 ? `pixel ${k % 28},${Math.floor(k / 28)}` : `neuron ${k}`;
         const bar = el("span", { class: `bar ${contrib[k] >= 0 ? "pos" : "neg"}` });
         bar.style.transform = `scaleX(${Math.abs(contrib[k]) / max})`;
         return el(
