@@ -23,11 +23,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 import statistics
 import time
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_info
 
 from .blas import blas_threads_for, limit_blas
 from .data import load_dataset
@@ -61,10 +63,17 @@ DTYPE = "float32"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a short, noisier run (about 15 s)")
-    parser.add_argument("--seconds", type=float, help="timed seconds per engine and configuration (default 1.2, quick 0.25)")
+    parser.add_argument("--seconds", type=_positive_float,
+                        help="timed seconds per engine and configuration (default 2, quick 0.3)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column even if torch is installed")
     parser.add_argument("--no-accuracy", action="store_true", help="skip the time-to-97%% run")
     parser.add_argument("--data-dir", help="folder with the four IDX files (default: the bundled MNIST)")
+
+
+def _positive_float(text: str) -> float:
+    from .cli import positive_float  # (cli imports this module lazily, so no import cycle at load time)
+
+    return positive_float(text)
 
 
 # ----- baseline 1: one example at a time, as in the textbook -------------------------------------------
@@ -196,6 +205,18 @@ class TorchSGD:
         return [w.detach().numpy() for w in self.weights], [b.detach().numpy() for b in self.biases]
 
 
+def blas_description() -> str:
+    info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    if not info:
+        return "BLAS unknown"
+    i = info[0]
+    text = (f"{i.get('internal_api')} {i.get('version')}, {i.get('architecture')} kernels, "
+            f"{i.get('num_threads')} threads")
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        text += f", OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}"
+    return text
+
+
 def _try_torch():
     try:
         import torch
@@ -314,15 +335,17 @@ def time_to_accuracy(data, target: float = 0.97, max_epochs: int = 10, evals_per
 
 def run(args) -> int:
     quick = getattr(args, "quick", False)
-    seconds = args.seconds if getattr(args, "seconds", None) else (0.25 if quick else 1.2)
-    rounds = 3 if quick else 6
+    seconds = args.seconds if getattr(args, "seconds", None) else (0.3 if quick else 2.0)
+    rounds = 3 if quick else 8
     torch = None if getattr(args, "no_torch", False) else _try_torch()
     data = load_dataset(getattr(args, "data_dir", None))
     if torch:
         torch_note = f"torch {torch.__version__} (best of 1 and 2 threads)"
     else:
         torch_note = "torch not installed: column skipped" if not getattr(args, "no_torch", False) else "torch skipped"
-    print(f"float32, numpy {np.__version__}, {torch_note}; {seconds:g} s per engine and configuration in {rounds} rounds")
+    print(f"float32, numpy {np.__version__} ({blas_description()}), {torch_note}")
+    print(f"{seconds:g} s per engine and configuration, in {rounds} interleaved rounds; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     results = []
     for cell in CELLS:
         check_same_update(cell, data, torch)

@@ -201,8 +201,9 @@ class Network:
         for l in range(L - 1, -1, -1):
             deltas[l] = delta
             # ∂C/∂w_jk = mean over examples of a_k(l−1) δ_j ;  ∂C/∂b_j = mean of δ_j
+            # (laid out like W, column by column, so that W −= η ∇_W C runs straight through memory)
             nabla_w[l] = np.matmul(delta.T, activations[l], out=np.empty(self.weights[l].shape, self.dtype, order="F"))
-            nabla_w[l] *= 1.0 / n  # (laid out like W, so that W −= η ∇_W C runs straight through memory)
+            nabla_w[l] *= 1.0 / n
             nabla_b[l] = delta.mean(axis=0)
             if l == 0 and not input_gradient:
                 break
@@ -255,7 +256,7 @@ class Network:
         else:
             if self.cost_fn is CROSS_ENTROPY:  # C0 = −Σ_j y_j ln a_j
                 t = scratch[L].tmp
-                np.maximum(a, np.finfo(a.dtype).tiny, out=t)
+                np.maximum(a, scratch[L].tiny, out=t)  # (ln 0 would be −inf: clamp as costs.py does)
                 np.log(t, out=t)
                 cost = -float(np.vdot(y, t)) / n
             else:
@@ -345,9 +346,9 @@ class _Scratch:
         self.tmp = np.empty((n, width), dtype=dtype)
         self.mask = np.empty((n, width), dtype=bool)
         self.col = np.empty((n, 1), dtype=dtype)
-        # −z is capped here so e^−z cannot overflow; σ(z) is then below the smallest normal number,
-        # which the costs' clamp treats exactly like the 0 the textbook formula would round to.
-        self.exp_cap = float(np.floor(np.log(np.finfo(dtype).max)))
+        self.tiny = np.finfo(dtype).tiny
+        # z is capped here before e^z (σ(z) has rounded to 1 long before: e^87 ≈ 6e37 in float32).
+        self.exp_cap = float(np.floor(np.log(np.finfo(dtype).max)) - 1)
         self.slope = np.asarray(LEAKY_SLOPE, dtype=dtype)
         self.one_minus_slope = np.asarray(1 - LEAKY_SLOPE, dtype=dtype)
 
@@ -366,19 +367,17 @@ class _Workspace:
 
 
 def _sigmoid_fwd(z, s):
-    """σ(z) = 1 / (1 + e^−z)."""
-    np.negative(z, out=z)
-    np.minimum(z, s.exp_cap, out=z)  # so e^−z cannot overflow
-    np.exp(z, out=z)
-    np.add(z, 1.0, out=z)
-    np.reciprocal(z, out=z)
+    """σ(z) = 1 / (1 + e^−z) = e^z / (1 + e^z); leaves 1 + e^z in s.tmp for the backward pass."""
+    np.minimum(z, s.exp_cap, out=z)  # so e^z cannot overflow (σ is 1 there anyway)
+    np.exp(z, out=z)  # may underflow to 0 for z ≪ 0: then σ = 0, as in the textbook formula
+    np.add(z, 1.0, out=s.tmp)
+    np.divide(z, s.tmp, out=z)
 
 
 def _sigmoid_bwd(a, g, s):
-    """δ = σ'(z) ∂C0/∂a with σ'(z) = a (1 − a)."""
+    """δ = σ'(z) ∂C0/∂a with σ'(z) = a (1 − a) = e^z / (1 + e^z)² = a / (1 + e^z), from the forward pass."""
     t = s.tmp
-    np.subtract(1.0, a, out=t)
-    np.multiply(t, a, out=t)
+    np.divide(a, t, out=t)
     np.multiply(g, t, out=g)
 
 

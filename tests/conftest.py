@@ -25,7 +25,7 @@ def idx_bytes(array: np.ndarray, magic_type: int = 0x08) -> bytes:
     return header + array.tobytes()
 
 
-def write_idx_dataset(folder: Path, arrays: dict[str, np.ndarray], compress: bool = True, md5sums: bool = False) -> Path:
+def write_idx_dataset(folder: Path, arrays: dict[str, np.ndarray], compress=True, md5sums=False) -> Path:
     """Write train/test images/labels (keys as in server.data.FILES) as IDX files, optionally with MD5SUMS."""
     folder.mkdir(parents=True, exist_ok=True)
     sums = []

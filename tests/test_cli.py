@@ -115,14 +115,15 @@ def test_bad_arguments_give_one_line_and_no_traceback(bad_runs, args, message):
     (["--epochs", "-2"], "argument --epochs: must be ≥ 1, got -2"),
     (["--no-such-option"], "unrecognized arguments: --no-such-option"),
     (["--sizes", "784,30,9"], "--sizes must start with 784 and end with 10"),
-    (["--output-activation", "relu", "--cost", "cross_entropy"], "cross_entropy needs a softmax or sigmoid output layer"),
+    (["--output-activation", "relu", "--cost", "cross_entropy"], "cross_entropy needs a softmax or sigmoid output"),
     (["--data-dir", "/nonexistent"], "/nonexistent: no such data folder"),
 ])
 def test_more_bad_arguments_in_process(capsys, args, message):
     from server.cli import main
 
     try:
-        status = main(["train", *args, "--epochs", "1", "--train-limit", "10"] if "--epochs" not in args else ["train", *args])
+        extra = [] if "--epochs" in args else ["--epochs", "1", "--train-limit", "10"]
+        status = main(["train", *args, *extra])
     except SystemExit as e:  # argparse's own checks
         status = e.code
     out, err = capsys.readouterr()

@@ -96,7 +96,8 @@ def test_backprop_matches_finite_differences(hidden, output, cost):
     # ∂C0/∂a of the input layer: nudge the pixels (each example's cost depends on its own x only)
     numeric_x = numeric_gradient(per_example, x)  # (batch, inputs, batch)
     assert_close(g.dC_da[0], np.einsum("iki->ik", numeric_x), "dC_da[0] (input)")
-    assert np.allclose(numeric_x - np.einsum("iki->ik", numeric_x)[:, :, None] * np.eye(len(x))[:, None, :], 0, atol=1e-9)
+    own = np.einsum("iki->ik", numeric_x)[:, :, None] * np.eye(len(x))[:, None, :]
+    assert np.allclose(numeric_x, own, rtol=0, atol=1e-9)  # and no example's cost depends on another's x
 
     # ∂C0/∂a of each hidden layer: the rest of the network as a network of its own, fed those activations
     trace = net.forward(x)
@@ -128,7 +129,8 @@ def test_sgd_step_is_backprop_then_the_update(hidden, output, cost):
         reference.apply_gradients(g.nabla_w, g.nabla_b, 0.3)
         cost_value = fused.sgd_step(xb, yb, 0.3)
         assert cost_value == pytest.approx(g.cost, rel=1e-12)
-        for mine, ref, manual in zip(fused.weights + fused.biases, reference.weights + reference.biases, expected + expected_b):
+        pairs = zip(fused.weights + fused.biases, reference.weights + reference.biases, expected + expected_b)
+        for mine, ref, manual in pairs:
             assert np.allclose(mine, ref, rtol=0, atol=1e-13)
             assert np.allclose(ref, manual, rtol=0, atol=1e-15)
 
