@@ -79,7 +79,8 @@ export class Connection {
     const delay = Math.round(base * (0.5 + Math.random()));
     this.attempt++;
     this.retryAt = performance.now() + delay;
-    this.setStatus(this.everConnected ? "reconnecting" : "disconnected", { delay, code: closeEvent?.code });
+    this.closeCode = closeEvent?.code ?? null;
+    this.setStatus(this.everConnected ? "reconnecting" : "disconnected", { delay, code: this.closeCode });
     this.timer = setTimeout(() => this.connect(), delay);
   }
 

@@ -142,7 +142,9 @@ function tick(now) {
   tooltip.update();
   inspector.update(now);
   digitLab.tick(now);
-  if (!banner.hidden && connection.status === "reconnecting" && connection.retryAt) {
+  if (!banner.hidden && connection.closeCode === 1008) {
+    setText(bannerText, "The server refused this page (host, origin or token). Open the exact URL the server printed.");
+  } else if (!banner.hidden && connection.retryAt) {
     const s = Math.max(0, Math.ceil((connection.retryAt - now) / 1000));
     setText(bannerText, s > 0 ? `Connection to the training server lost — reconnecting in ${s} s…` : "Connection to the training server lost — reconnecting…");
   }
