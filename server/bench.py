@@ -29,9 +29,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from .blas import blas_threads_for, limit_blas
+from .blas import SINGLE_THREAD_BELOW, blas_threads_for, limit_blas
 from .data import load_dataset
 from .network import Network
 from .training import BatchStream, evaluate
@@ -229,9 +229,10 @@ def _try_torch():
 class Runner:
     """One engine on its own seeded BatchStream; ``run(seconds)`` times only the training steps."""
 
-    def __init__(self, name, step, data, cell: Cell, before=None, blas_limit=True):
+    def __init__(self, name, step, data, cell: Cell, before=None, blas_limit=True, blas_threads=None):
         self.name, self.step, self.cell, self.before = name, step, cell, before
         self.blas_limit = blas_limit  # torch sets its own threads
+        self.blas_threads = blas_threads  # None: the engine's own rule, limit_blas(batch_size)
         self.stream = BatchStream(data.train_images, data.train_labels, cell.batch_size, DTYPE, seed=1)
         self.rounds: list[float] = []  # seconds per step, one value per round
 
@@ -240,7 +241,13 @@ class Runner:
             self.before()
         lr, nxt, step, clock = self.cell.lr, self.stream.next, self.step, time.perf_counter
         spent, steps, deadline = 0.0, 0, clock() + seconds
-        with limit_blas(self.cell.batch_size) if self.blas_limit else contextlib.nullcontext():
+        if not self.blas_limit:
+            limit = contextlib.nullcontext()
+        elif self.blas_threads:
+            limit = threadpool_limits(limits=self.blas_threads, user_api="blas")
+        else:
+            limit = limit_blas(self.cell.batch_size)
+        with limit:
             while True:
                 x, y, _, _ = nxt()
                 t0 = clock()
@@ -294,6 +301,9 @@ def bench_cell(cell: Cell, data, torch, seconds: float, rounds: int) -> dict:
 
     runners = [Runner("engine", network().sgd_step, data, cell),
                Runner("loop", PerExampleLoop(network()).step, data, cell)]
+    if cell.batch_size >= 64 and blas_threads_for(cell.batch_size) == 1:
+        # what the thread rule gives up here: the engine again, with 2 BLAS threads (shown as a note)
+        runners.append(Runner("engine_2threads", network().sgd_step, data, cell, blas_threads=2))
     if torch:
         for threads in (1, 2):
             runners.append(Runner(f"torch{threads}", TorchSGD(network(), torch).step, data, cell,
@@ -380,11 +390,20 @@ def run(args) -> int:
     for cell, r in results:
         meds = [r["engine"].median, r["loop"].median] + ([r["torch"].median] if torch else [])
         print(f"  {cell.label} batch {cell.batch_size}: " + " / ".join(f"{m * 1e6:.1f}" for m in meds))
+    for cell, r in results:
+        if "engine_2threads" in r:
+            two = r["engine_2threads"]
+            line = (f"  batch {cell.batch_size} with 2 BLAS threads instead of 1: {two.best * 1e6:.1f} µs/step "
+                    f"(median {two.median * 1e6:.1f})")
+            if torch:
+                line += f", {r['torch'].best / two.best:.2f}× torch"
+            print(line + f"; server/blas.py keeps 1 thread below batch {SINGLE_THREAD_BELOW}")
     if missed:
         print("below target: " + "; ".join(missed))
     else:
         print("all targets met (≥10× loop; ≥5×, 2×, 1.5× torch at batch 10, 32, 128)" if torch else
               "loop targets met (torch not measured)")
+    print(f"load average after the timings: {os.getloadavg()[0]:.1f} (other processes on the machine skew timings)")
     if not getattr(args, "no_accuracy", False):
         print()
         seconds97, epochs, accuracy = time_to_accuracy(data)
