@@ -19,6 +19,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,7 +30,9 @@ from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from load_test import thread_cpu  # noqa: E402
 from server import frames, wire  # noqa: E402
 from server.data import load_dataset  # noqa: E402
 from server.session import TrainingSession  # noqa: E402
@@ -42,10 +45,16 @@ class Server:
 
     def __init__(self, *extra):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "server", "--port", "0", *extra], cwd=ROOT, env=env,
+        self.folder = tempfile.mkdtemp(prefix="backprop-bench-")
+        self.proc = subprocess.Popen([sys.executable, "-m", "server", "--port", "0", "--no-autosave",
+                                      "--checkpoint-dir", self.folder, *extra], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        line = self.proc.stdout.readline()
-        m = re.search(r"http://([\d.]+):(\d+)/", line)
+        m = None
+        for _ in range(20):  # the URL line, after any notes
+            line = self.proc.stdout.readline()
+            m = re.search(r"http://([\d.]+):(\d+)/", line)
+            if m or not line:
+                break
         if not m:
             self.proc.kill()
             raise RuntimeError(f"server did not start: {line!r} {self.proc.stdout.read()}")
@@ -112,17 +121,20 @@ class Viewer(threading.Thread):
         self.conn.close()
 
 
-def rate(srv: Server, seconds: float) -> float:
-    """Mini-batches per second over ``seconds`` (while the session trains flat out)."""
-    a, t0 = srv.state()["iteration"], time.perf_counter()
+def window(srv: Server, seconds: float) -> tuple[float, float]:
+    """(mini-batches per second, mini-batches per CPU-second of the training thread) over ``seconds``.
+
+    The second number does not depend on how much CPU other processes take from the training thread
+    (this machine is shared); what a viewer costs the training thread itself shows in both."""
+    a, cpu_a, t0 = srv.state()["iteration"], thread_cpu(srv.proc.pid).get("training", 0.0), time.perf_counter()
     time.sleep(seconds)
-    b, t1 = srv.state()["iteration"], time.perf_counter()
-    return (b - a) / (t1 - t0)
+    b, cpu_b, t1 = srv.state()["iteration"], thread_cpu(srv.proc.pid).get("training", 0.0), time.perf_counter()
+    return (b - a) / (t1 - t0), (b - a) / max(cpu_b - cpu_a, 1e-9)
 
 
 def throughput(seconds: float, rounds: int) -> None:
     print("\n1. Training throughput, one viewer at 30 frames/s vs none (server in its own process)")
-    print(f"   {rounds} alternating pairs of {seconds:g} s windows; the ratio is the median of the pairs' ratios")
+    print(f"   {rounds} alternating pairs of {seconds:g} s windows, medians; batch 10, flat out")
     srv = Server()
     try:
         for name, hidden in ARCHS.items():
@@ -133,24 +145,23 @@ def throughput(seconds: float, rounds: int) -> None:
             time.sleep(1.0)  # warm up
             alone, viewed, fps = [], [], []
             for _ in range(rounds):  # alternate, so drift (thermal, other load) hits both alike
-                alone.append(rate(srv, seconds))
+                alone.append(window(srv, seconds))
                 v = Viewer(srv.ws_url)
                 v.start()
                 time.sleep(0.3)
                 f0, t0 = v.frames, time.perf_counter()
-                viewed.append(rate(srv, seconds))
+                viewed.append(window(srv, seconds))
                 fps.append((v.frames - f0) / (time.perf_counter() - t0))
                 v.close()
                 time.sleep(0.2)
             control = ws(srv.ws_url)
             command(control, {"type": "pause"})
             control.close()
-            ratios = [b / a for a, b in zip(alone, viewed)]
-            a, b = statistics.median(alone), statistics.median(viewed)
-            print(f"  {name:16s} headless {a:7.0f} batches/s   one viewer {b:7.0f} batches/s   "
-                  f"ratio {statistics.median(ratios):.3f} (target ≥ 0.85; pairs {min(ratios):.2f}–{max(ratios):.2f})"
-                  f"   viewer got {statistics.median(fps):.1f} frames/s")
-        control.close()
+            a, b = statistics.median(x for x, _ in alone), statistics.median(x for x, _ in viewed)
+            ac, bc = statistics.median(y for _, y in alone), statistics.median(y for _, y in viewed)
+            print(f"  {name:16s} headless {a:6.0f} batches/s, one viewer {b:6.0f}: ratio {b / a:.3f} "
+                  f"(target ≥ 0.85)   per training-thread CPU-second {ac:6.0f} vs {bc:6.0f}: {bc / ac:.3f}   "
+                  f"viewer got {statistics.median(fps):.1f} frames/s")
     finally:
         srv.close()
 
@@ -215,8 +226,8 @@ def predict_latency(n: int) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seconds", type=float, default=1.5, help="length of each throughput measurement")
-    p.add_argument("--rounds", type=int, default=8, help="alternating headless/viewer rounds")
+    p.add_argument("--seconds", type=float, default=1.5, help="length of each throughput window")
+    p.add_argument("--rounds", type=int, default=10, help="alternating headless/viewer window pairs")
     p.add_argument("--requests", type=int, default=300, help="predict requests per case")
     args = p.parse_args()
     print(f"Backprop Lab server benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "

@@ -51,8 +51,9 @@ class Viewer:
     async def _send(self, message: dict) -> None:
         async with self.send_lock:
             try:
-                await asyncio.wait_for(self.ws.send(message), self.stall_limit)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.stall_limit):  # no extra task, unlike wait_for
+                    await self.ws.send(message)
+            except TimeoutError:
                 raise ViewerStalled(f"a send blocked for {self.stall_limit:g} s") from None
 
     async def send_text(self, payload: dict) -> None:

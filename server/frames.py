@@ -75,12 +75,14 @@ def hello(session: TrainingSession) -> tuple[bytes, HelloInfo]:
 
 @dataclass
 class Prepared:
-    """One snapshot with its shared arrays already packed."""
+    """One snapshot with its shared arrays already packed, and the shared part of the header as JSON."""
 
     snap: Snapshot
     table: dict
     blob: bytes
     grad_norms: list
+    shared_json: str = ""  # the header fields every viewer's frame has in common, as JSON (no braces)
+    table_json: str = ""  # the shared arrays' table, as JSON (no braces)
 
     @property
     def version(self) -> int:
@@ -121,24 +123,32 @@ def prepare(snap: Snapshot) -> Prepared:
         arrays = {k: np.nan_to_num(v, nan=0.0, posinf=big, neginf=-big) for k, v in arrays.items()}
         table, blob = wire.pack(arrays)
     norms = [{"w": _norm(w), "b": _norm(b)} for w, b in zip(snap.nabla_w, snap.nabla_b)] if snap.nabla_w else []
-    return Prepared(snap, table, blob, norms)
+    shared = {
+        "time": round(snap.taken_at, 4),
+        "state": snap.state,
+        "params": snap.params,
+        "example": snap.example,
+        "grad_norms": norms,
+        "has_first_layer": snap.weights[0] is not None,
+    }
+    return Prepared(snap, table, blob, norms, wire.dumps(shared)[1:-1], wire.dumps(table)[1:-1])
 
 
 def frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen: int) -> bytes:
-    """One frame for one viewer: the shared arrays plus the costs and evaluations it has not seen yet."""
+    """One frame for one viewer: the shared arrays plus the costs and evaluations it has not seen yet.
+
+    Only the per-viewer fields are encoded here; the rest of the header was encoded once by ``prepare``.
+    """
     snap = prep.snap
     costs = snap.costs[max(0, costs_from - snap.costs_start) :]
-    header = {
+    own = {
         "type": "frame",
         "seq": seq,
-        "state": snap.state,
-        "params": snap.params,
         "costs_start": max(costs_from, snap.costs_start),
-        "example": snap.example,
-        "grad_norms": prep.grad_norms,
         "accuracy_history_new": snap.accuracy_history[max(0, acc_seen - snap.accuracy_start) :],
         "markers_new": snap.markers[max(0, markers_seen - snap.markers_start) :],
-        "has_first_layer": snap.weights[0] is not None,
     }
     costs_table, costs_blob = wire.pack({"costs": costs}, offset=len(prep.blob))
-    return wire.envelope(header, {**costs_table, **prep.table}, prep.blob, costs_blob)
+    arrays = wire.dumps(costs_table)[:-1] + ("," + prep.table_json if prep.table_json else "") + "}"
+    head = wire.dumps(own)[:-1] + "," + prep.shared_json + ',"arrays":' + arrays + "}"
+    return wire.envelope_head(head, prep.blob, costs_blob)

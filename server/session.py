@@ -119,6 +119,7 @@ class Snapshot:
     accuracy_start: int = 0  # index in the whole accuracy history of accuracy_history[0]
     markers_start: int = 0  # likewise for markers
     event_seq: int = 0  # the last event created before this snapshot
+    taken_at: float = 0.0  # time.time() when it was taken
 
 
 class TrainingSession:
@@ -235,6 +236,7 @@ class TrainingSession:
         return future
 
     def _run(self) -> None:
+        _name_os_thread("training")
         next_time = time.perf_counter()
         while not self._stopping:
             busy = self.running or self._pending_steps > 0 or self._until_epoch_end
@@ -592,6 +594,7 @@ class TrainingSession:
             accuracy_start=accuracy_from,
             markers_start=markers_from,
             event_seq=self.event_seq,
+            taken_at=time.time(),
         )
 
     def _shown_example(self) -> dict:
@@ -642,6 +645,15 @@ class TrainingSession:
             "probabilities": probs.tolist(),
             "activations": [a[0].astype(np.float64).tolist() for a in trace.activations],
         }
+
+
+def _name_os_thread(name: str) -> None:
+    """Name the thread for the OS too (top -H, /proc): Linux only, best effort."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
+            f.write(name[:15])
+    except OSError:
+        pass
 
 
 def check_history(history: dict) -> dict:

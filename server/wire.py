@@ -39,7 +39,18 @@ def pack(arrays: dict[str, np.ndarray], offset: int = 0) -> tuple[dict, bytes]:
 
 def envelope(header: dict, table: dict, *blobs: bytes) -> bytes:
     """uint32 header length, header JSON (with ``arrays`` = ``table``), padding to 4, then the blobs."""
-    head = dumps({**header, "arrays": table}).encode()
+    return envelope_json(dumps(header)[:-1], table, *blobs)
+
+
+def envelope_json(fields: str, table: dict, *blobs: bytes) -> bytes:
+    """``envelope`` for a header already encoded: ``fields`` is a JSON object without its closing brace."""
+    sep = "" if fields.endswith("{") else ","
+    return envelope_head(fields + sep + '"arrays":' + dumps(table) + "}", *blobs)
+
+
+def envelope_head(header_json: str, *blobs: bytes) -> bytes:
+    """The envelope of a complete header (JSON text, ``arrays`` included) and the array bytes."""
+    head = header_json.encode()
     head += b" " * ((-(4 + len(head))) % 4)  # JSON ignores trailing spaces; keeps the data 4-aligned
     return b"".join((struct.pack("<I", len(head)), head, *blobs))
 
