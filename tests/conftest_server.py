@@ -1,6 +1,6 @@
 """Fixtures and helpers for the server tests (loaded with ``pytest_plugins = ["conftest_server"]``).
 
-- ``server_data``: MNIST, loaded once per test run.
+- ``server_data``: MNIST, loaded once per test run (tests/conftest.py's ``mnist`` when present).
 - ``small_data``: the first 1000 training and 1000 test images (fast epochs).
 - ``trained_checkpoint``: a [784, 16, 16, 10] network trained for one epoch, saved as a checkpoint.
 - ``test_client(**settings)``: a FastAPI TestClient (lifespan running) for the app.
@@ -37,8 +37,12 @@ TIMEOUT = 10.0
 
 # ----- data and models ------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def server_data() -> Dataset:
-    return load_dataset()
+def server_data(request) -> Dataset:
+    """The suite's shared MNIST (tests/conftest.py's ``mnist``) when there is one, else loaded here."""
+    try:
+        return request.getfixturevalue("mnist")
+    except pytest.FixtureLookupError:
+        return load_dataset()
 
 
 @pytest.fixture(scope="session")
