@@ -19,7 +19,9 @@ def example_breakdown(net: Network, x: np.ndarray, label: int) -> dict:
     """One example through the network and back: every layer's z, a, σ'(z), ∂C0/∂a, δ and nudges.
 
     ``layers[i]`` is the layer after weight matrix i (``layers[0]`` the first hidden layer, the last
-    the output); ``input_dC_da`` is ∂C0/∂a of the 784 input pixels (the first layer's nudge map).
+    the output), with the weights ``w`` (n_out × n_in) and biases ``b`` that produced it, so the page can
+    list the terms w_jk·a_k and w_jk·δ_j of the very network that was differentiated; ``input_dC_da``
+    is ∂C0/∂a of the 784 input pixels (the first layer's nudge map).
     """
     x = net.as_input(x)
     y = one_hot([label], net.sizes[-1], net.dtype)
@@ -37,15 +39,18 @@ def example_breakdown(net: Network, x: np.ndarray, label: int) -> dict:
             "delta": _rows(grads.deltas[l][0]),
             "nabla_w": _rows(grads.nabla_w[l]),  # batch of one: the mean is this example's gradient
             "nabla_b": _rows(grads.nabla_b[l]),
+            "w": _rows(net.weights[l]),
+            "b": _rows(net.biases[l]),
         })
     a_out = trace.activations[-1][0].astype(np.float64)
     y0 = y[0].astype(np.float64)
+    tiny = float(np.finfo(trace.activations[-1].dtype).tiny)  # the engine's clamp (server/costs.py): Σ terms = C0
     if net.cost_name == "quadratic":
         terms = (a_out - y0) ** 2  # (a_j − y_j)²
     elif net.output_activation_name == "softmax":
-        terms = -y0 * np.log(np.maximum(a_out, 1e-300))  # −y_j ln a_j
+        terms = -y0 * np.log(np.maximum(a_out, tiny))  # −y_j ln a_j
     else:
-        terms = -(y0 * np.log(np.maximum(a_out, 1e-300)) + (1 - y0) * np.log(np.maximum(1 - a_out, 1e-300)))
+        terms = -(y0 * np.log(np.maximum(a_out, tiny)) + (1 - y0) * np.log(np.maximum(1 - a_out, tiny)))
     return {
         "label": int(label),
         "target": _rows(y0),

@@ -70,6 +70,32 @@ def test_backprop_rules_hold_in_the_numbers(client, data):
         np.testing.assert_allclose(below, net.weights[l].T.astype(np.float64) @ delta, rtol=1e-4, atol=1e-7)
 
 
+def test_backprop_carries_the_weights_it_used(client, data):
+    """The page lists w_jk·a_k and w_jk·δ_j terms: the weights come with the numbers, from the same network."""
+    x = to_float(data.test_images[5])
+    body = client.post("/api/backprop", json={"pixels": x.tolist(), "label": 2}).json()
+    net = live_network(client)
+    prev = [x.astype(np.float64)] + [np.array(l["a"]) for l in body["layers"]]
+    for l, layer in enumerate(body["layers"]):
+        np.testing.assert_array_equal(np.array(layer["w"], dtype=np.float32), net.weights[l])
+        np.testing.assert_array_equal(np.array(layer["b"], dtype=np.float32), net.biases[l])
+        # z_j = Σ_k w_jk a_k + b_j with exactly these numbers
+        z = np.array(layer["w"]) @ prev[l] + np.array(layer["b"])
+        np.testing.assert_allclose(z, layer["z"], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("output, cost", [("sigmoid", "cross_entropy"), ("softmax", "cross_entropy"), ("sigmoid", "quadratic")])
+def test_cost_terms_add_up_to_the_cost_even_when_saturated(output, cost):
+    """The cost table's terms use the engine's own clamp, so their sum is C0 even for outputs of exactly 0 or 1."""
+    net = Network([4, 3], "sigmoid", output, cost, seed=0)
+    weights, biases = net.parameters()
+    weights[0][:] = np.array([[400.0, 0, 0, 0], [-400.0, 0, 0, 0], [0, 0, 0, 0]])
+    net.set_parameters(weights, biases)
+    body = wt.example_breakdown(net, np.array([1.0, 0, 0, 0], np.float32), 1)
+    assert sum(body["cost_terms"]) == pytest.approx(body["cost"], rel=1e-5)
+    assert body["prediction"] == 0 and body["cost"] > 1  # confidently wrong
+
+
 def test_backprop_accepts_a_drawing(client, data):
     img = data.test_images[2].reshape(28, 28).astype(np.float64) / 255
     big = np.kron(img, np.ones((5, 5)))

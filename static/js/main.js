@@ -15,6 +15,7 @@ import { NetworkView } from "./views/network-view.js";
 import { NeuronInspector, NeuronTooltip } from "./views/neuron-readouts.js";
 import { PredictionPanel } from "./views/prediction-panel.js";
 import { FieldErrors, Toasts } from "./views/toasts.js";
+import { Walkthrough } from "./walkthrough/walkthrough.js";
 
 const store = new Store();
 const toasts = new Toasts();
@@ -57,11 +58,28 @@ const counters = new Counters(store);
 const predictionPanel = new PredictionPanel();
 const digitLab = new DigitLab(store, send, predictionPanel, showError, toasts);
 const networkPanel = new NetworkPanel(store, networkView, () => digitLab.follow());
+const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live") });
 networkView.on("hover", (target) => tooltip.setTarget(target));
 networkView.on("pin", (target) => {
+  if (walkthrough.active) return walkthrough.select(target); // a click picks the walkthrough's neuron
   inspector.setTarget(target);
   tooltip.setTarget(null);
 });
+
+// ----- modes: live training ↔ backprop walkthrough -------------------------------------------------
+const modeButtons = [...document.querySelectorAll("#mode-switch .mode")];
+function setMode(mode) {
+  if (document.body.dataset.mode === mode) return;
+  document.body.dataset.mode = mode;
+  for (const b of modeButtons) {
+    b.classList.toggle("active", b.dataset.mode === mode);
+    b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
+  }
+  tooltip.setTarget(null);
+  if (mode === "walkthrough") walkthrough.enter();
+  else walkthrough.leave();
+}
+for (const b of modeButtons) b.addEventListener("click", () => setMode(b.dataset.mode));
 $("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
 
 // ----- messages ----------------------------------------------------------------------------------
@@ -142,6 +160,7 @@ function tick(now) {
   tooltip.update();
   inspector.update(now);
   digitLab.tick(now);
+  walkthrough.tick(now);
   if (!banner.hidden && connection.closeCode === 1008) {
     setText(bannerText, "The server refused this page (host, origin or token). Open the exact URL the server printed.");
   } else if (!banner.hidden && connection.retryAt) {
@@ -170,8 +189,8 @@ function fps(n = 120) {
   };
 }
 
-// Debug/test hooks; the later walkthrough mode reaches the network view through here too.
-window.__lab = { store, chart, networkView, connection, digitLab, fps, send };
+// Debug/test hooks.
+window.__lab = { store, chart, networkView, connection, digitLab, walkthrough, fps, send };
 
 connection.connect();
 requestAnimationFrame(tick);

@@ -1,0 +1,427 @@
+// The backprop walkthrough mode: pauses training, picks an example, asks the server for its numbers
+// (/api/backprop) and walks through the phases — drawn on the network view through its overlay hook,
+// explained in the panel below it — then the mini-batch, the step, teaching and the gradient check.
+
+import { $, isTyping, setText } from "../lib/dom.js";
+import { renderBatch, renderStep } from "./explain-batch.js";
+import { renderDCda, renderHidden, renderOutput, renderPixels } from "./explain-backward.js";
+import { renderCost, renderForward } from "./explain-forward.js";
+import { GradCheckCard } from "./gradcheck.js";
+import { renderLegend } from "./legend.js";
+import { fmt } from "./math-text.js";
+import { WalkthroughOverlay } from "./overlay.js";
+import { SPEEDS, Sidebar } from "./sidebar.js";
+import { biggestNudge, buildSteps, defaultSelection, focusParam } from "./steps.js";
+import { TeachCard } from "./teach.js";
+import { api, closeOnUnload } from "./wt-api.js";
+
+const RENDER = { forward: renderForward, cost: renderCost, output: renderOutput, dCda: renderDCda, hidden: renderHidden, pixels: renderPixels, batch: renderBatch, step: renderStep };
+const BATCH_SIZE = 10;
+
+export class Walkthrough {
+  constructor({ store, networkView, onExit }) {
+    this.store = store;
+    this.view = networkView;
+    this.onExit = onExit;
+    this.active = false;
+    this.overlay = new WalkthroughOverlay();
+    this.example = null; // {source, label, index?, request: {pixels} | {image}}
+    this.bd = null; // the server's breakdown for the example
+    this.version = 0;
+    this.steps = [];
+    this.index = 0;
+    this.sel = [];
+    this.batch = null; // {seed, params, table, loading, error, stale}
+    this.stepResult = null;
+    this.undoDepth = 0;
+    this.lr = null;
+    this.auto = false;
+    this.autoMs = SPEEDS[1].ms;
+    this.autoAt = 0;
+    this.seq = 0;
+    this.settled = false;
+    this.shownCache = null;
+    this.sidebar = new Sidebar($("wt-side"), {
+      pick: (source) => this.pick(source),
+      goPhase: (n) => this.goTo(this.steps.findIndex((s) => s.phase === n)),
+      back: () => this.move(-1),
+      next: () => this.move(1),
+      toggleAuto: () => this.setAuto(!this.auto),
+      setSpeed: (ms) => (this.autoMs = ms),
+      setLR: (v) => this.setLR(v),
+      undo: () => this.undo(),
+      leave: () => this.onExit(),
+    });
+    this.teach = new TeachCard($("wt-teach-card"), {
+      lr: () => this.lr,
+      taught: (r) => this.weightsChanged(r.undo_depth),
+      walk: ({ image, label }) => this.setExample({ source: "drawing", label, request: { image } }),
+      error: (message) => this.sidebar.showError(message),
+    });
+    this.gradcheck = new GradCheckCard($("wt-gc-card"));
+    this.detail = { root: $("wt-detail"), badge: $("wt-phase-badge"), title: $("wt-step-title"), caption: $("wt-step-caption"), body: $("wt-body"), stepno: $("wt-stepno") };
+    this.caption = $("wt-caption");
+    this.legend = $("wt-legend");
+    window.addEventListener("keydown", (e) => this.key(e), true); // before the live page's shortcuts
+    window.addEventListener("pagehide", () => this.active && closeOnUnload());
+  }
+
+  // ----- entering and leaving ----------------------------------------------------------------------
+  async enter() {
+    if (this.active) return;
+    this.active = true;
+    this.settled = false;
+    this.view.setPinned(null);
+    this.view.setOverlay((ctx, info) => this.overlay.paint(ctx, info));
+    this.sidebar.showError(null);
+    if (this.lr == null) this.lr = this.store.params?.learning_rate ?? 3;
+    this.sidebar.setLR(this.lr);
+    this.sidebar.setUndo(this.undoDepth);
+    this.index = 0;
+    this.loading("Pausing training…");
+    try {
+      await api.open();
+    } catch (err) {
+      this.sidebar.showError(`Could not pause training: ${err.message}`);
+    }
+    await this.waitPaused();
+    this.settled = true;
+    if (!this.active) return;
+    const example = this.trainingExample() || (await this.randomTest().catch(() => null));
+    if (example) await this.setExample(example, true);
+    else this.loading("No example to show yet.");
+  }
+
+  async leave() {
+    if (!this.active) return;
+    this.active = false;
+    this.setAuto(false);
+    this.seq++;
+    this.view.setOverlay(null);
+    this.shownCache = null;
+    this.store.setDrawing(null);
+    this.sidebar.showNotice(null);
+    try {
+      await api.close();
+    } catch (err) {
+      this.sidebar.showError(`Could not resume training: ${err.message}`);
+    }
+  }
+
+  /** Until the frames say training is paused (and one has brought an example), or a timeout. */
+  waitPaused(timeout = 2000) {
+    const start = performance.now();
+    return new Promise((resolve) => {
+      const check = () => {
+        const waited = performance.now() - start;
+        if ((this.store.state?.running === false && (this.store.example || waited > 800)) || waited > timeout) resolve();
+        else setTimeout(check, 50);
+      };
+      check();
+    });
+  }
+
+  // ----- the example -------------------------------------------------------------------------------
+  trainingExample() {
+    const e = this.store.example;
+    if (!e?.activations?.[0] || e.meta?.label == null) return null;
+    return { source: e.meta.source === "test" ? "test" : "training", label: e.meta.label, index: e.meta.index, request: { pixels: Array.from(e.activations[0]) } };
+  }
+
+  async randomTest() {
+    const n = this.store.state?.test_size || 10000;
+    const t = await api.testExample(Math.floor(Math.random() * n));
+    return { source: "test", label: t.label, index: t.index, request: { pixels: t.pixels } };
+  }
+
+  async pick(source) {
+    this.sidebar.showError(null);
+    try {
+      if (source === "training") {
+        const e = this.trainingExample();
+        if (!e) return this.sidebar.showError("No training example yet: step the training once in live mode.");
+        await this.setExample(e);
+      } else if (source === "test") {
+        await this.setExample(await this.randomTest());
+      } else if (this.teach.ready) {
+        await this.setExample({ source: "drawing", label: this.teach.label, request: { image: this.teach.snapshot() } });
+      } else {
+        this.sidebar.showError("Draw a digit on the right and pick which digit it is first.");
+        $("wt-pad")?.focus();
+      }
+    } catch (err) {
+      this.sidebar.showError(`Could not load that example: ${err.message}`);
+    }
+  }
+
+  async setExample(example, first = false) {
+    this.example = example;
+    this.batch = null;
+    this.stepResult = null;
+    if (first) this.index = 0;
+    await this.load(true);
+  }
+
+  /** Ask the server for the example's numbers with the current weights (fresh: new default selection). */
+  async load(fresh) {
+    const seq = ++this.seq;
+    try {
+      const bd = await api.backprop({ ...this.example.request, label: this.example.label });
+      if (seq !== this.seq || !this.active) return;
+      if (this.example.request.image) this.example.request = { pixels: bd.input }; // the drawing as the network sees it
+      const L = bd.layers.length;
+      const reshaped = !this.bd || this.bd.layers.length !== L || this.bd.layers.some((d, i) => d.a.length !== bd.layers[i].a.length);
+      this.bd = bd;
+      this.version++;
+      if (fresh || reshaped) this.sel = defaultSelection(bd);
+      if (reshaped || !this.steps.length) {
+        this.steps = buildSteps(L);
+        if (reshaped) this.batch = null;
+      }
+      this.index = Math.min(this.index, this.steps.length - 1);
+      this.shownCache = {
+        meta: { source: "walkthrough", label: bd.label, prediction: bd.prediction },
+        activations: [Float32Array.from(bd.input), ...bd.layers.map((d) => Float32Array.from(d.a))],
+        zs: [null, ...bd.layers.map((d) => Float32Array.from(d.z))],
+        deltas: [null, ...bd.layers.map((d) => Float32Array.from(d.delta))],
+      };
+      this.store.setDrawing(this.shownCache);
+      this.sidebar.showError(null);
+      this.render();
+    } catch (err) {
+      if (seq === this.seq) this.sidebar.showError(`Could not backpropagate the example: ${err.message}`);
+    }
+  }
+
+  weightsChanged(undoDepth) {
+    if (undoDepth != null) this.undoDepth = undoDepth;
+    this.sidebar.setUndo(this.undoDepth);
+    if (this.batch) this.batch.stale = true;
+    if (this.active && this.example) this.load(false);
+  }
+
+  // ----- the mini-batch and the step ---------------------------------------------------------------
+  chooseParams() {
+    const bd = this.bd;
+    const L = bd.layers.length;
+    const sel = this.sel;
+    const out = L - 1;
+    const params = [
+      { layer: out, j: sel[L], k: biggestNudge(bd, L, sel[L]) },
+      { layer: out, j: sel[L], k: null },
+    ];
+    if (L > 1) {
+      params.push({ layer: L - 2, j: sel[L - 1], k: biggestNudge(bd, L - 1, sel[L - 1]) });
+      if (L > 2) params.push({ layer: 0, j: sel[1], k: biggestNudge(bd, 1, sel[1]) });
+      params.push({ layer: 0, j: sel[1], k: null });
+    } else {
+      const other = bd.prediction !== bd.label ? bd.prediction : (bd.label + 1) % 10;
+      params.push({ layer: 0, j: other, k: biggestNudge(bd, 1, other) }, { layer: 0, j: other, k: null });
+    }
+    return params;
+  }
+
+  async loadBatch(another = false) {
+    const keep = this.batch && !another;
+    const batch = {
+      seed: keep ? this.batch.seed : Math.floor(Math.random() * 2 ** 31),
+      params: keep ? this.batch.params : this.chooseParams(),
+      table: keep ? this.batch.table : null,
+      loading: true,
+      stale: false,
+    };
+    this.batch = batch;
+    if (another) this.stepResult = null;
+    if (another) this.render();
+    try {
+      batch.table = await api.batch({ size: BATCH_SIZE, seed: batch.seed, params: batch.params });
+      batch.error = null;
+    } catch (err) {
+      batch.error = err.message;
+    }
+    batch.loading = false;
+    if (this.batch === batch && this.active) this.render();
+  }
+
+  async takeStep() {
+    const t = this.batch?.table;
+    if (!t) return;
+    const button = $("wt-take-step");
+    if (button) button.disabled = true;
+    try {
+      const r = await api.step({ indices: t.indices, params: this.batch.params, learning_rate: this.lr });
+      this.stepResult = { ...r, indicesKey: t.indices.join(",") };
+      this.weightsChanged(r.undo_depth); // the table is refetched with the new weights when drawn
+    } catch (err) {
+      this.sidebar.showError(`Could not take the step: ${err.message}`);
+      if (button) button.disabled = false;
+    }
+  }
+
+  async undo() {
+    try {
+      const r = await api.undo();
+      this.undoDepth = r.undo_depth;
+      if (r.undone) {
+        this.stepResult = null;
+        this.teach.undone();
+        this.weightsChanged();
+      } else {
+        this.sidebar.setUndo(0);
+        this.sidebar.showError("Nothing to undo.");
+      }
+    } catch (err) {
+      this.sidebar.showError(`Could not undo: ${err.message}`);
+    }
+  }
+
+  setLR(v) {
+    if (!(v > 0 && v <= 10)) {
+      this.sidebar.showError("The learning rate must be above 0 and at most 10.");
+      this.sidebar.setLR(this.lr);
+      return;
+    }
+    this.sidebar.showError(null);
+    this.lr = v;
+    this.render();
+  }
+
+  // ----- navigation --------------------------------------------------------------------------------
+  move(delta) {
+    return this.goTo(this.index + delta);
+  }
+
+  goTo(index) {
+    if (!this.bd || index < 0 || index >= this.steps.length || index === this.index) return false;
+    this.index = index;
+    this.render();
+    return true;
+  }
+
+  setAuto(on) {
+    this.auto = on && this.index < this.steps.length - 1;
+    this.autoAt = performance.now();
+    this.sidebar.setAuto(this.auto);
+  }
+
+  /** A neuron clicked on the network view: follow it (and go to its layer within the phase). */
+  select(target) {
+    if (!this.active || !target || target.layer < 1 || !this.bd) return;
+    const { layer: l, index: j } = target;
+    const L = this.bd.layers.length;
+    this.sel[l] = j;
+    const step = this.steps[this.index];
+    let to = -1;
+    if (step.kind === "forward" && l !== step.l) to = this.steps.findIndex((s) => s.kind === "forward" && s.l === l);
+    else if ((step.kind === "dCda" || step.kind === "hidden") && l !== step.l) {
+      to = l === L ? this.steps.findIndex((s) => s.kind === "output") : this.steps.findIndex((s) => s.kind === step.kind && s.l === l);
+    } else if ((step.kind === "output" || step.kind === "cost") && l < L) to = this.steps.findIndex((s) => s.kind === "dCda" && s.l === l);
+    if (step.kind === "batch" || step.kind === "step") to = -1;
+    if (to >= 0) this.index = to;
+    this.render();
+    if (this.view.pinned) this.view.setPinned(null);
+  }
+
+  key(e) {
+    if (!this.active || e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+    if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+      e.preventDefault();
+      e.stopPropagation(); // not the live page's "step the training"
+      this.setAuto(false);
+      this.move(e.key === "ArrowRight" ? 1 : -1);
+    } else if (e.key === " " || e.code === "Space") {
+      e.stopPropagation(); // not the live page's play/pause
+      if (e.target instanceof HTMLButtonElement) return; // the focused button handles it
+      e.preventDefault();
+      this.setAuto(!this.auto);
+    }
+  }
+
+  /** From the page's animation loop. */
+  tick(now) {
+    if (!this.active) return;
+    if (this.auto && now - this.autoAt > this.autoMs) {
+      this.autoAt = now;
+      if (!this.move(1) || this.index >= this.steps.length - 1) this.setAuto(false);
+    }
+    if (this.shownCache && this.store.drawing !== this.shownCache) this.store.setDrawing(this.shownCache);
+    if (this.settled) {
+      const running = !!this.store.state?.running;
+      if (running !== this.runningShown) {
+        this.runningShown = running;
+        if (running) this.sidebar.showNotice("Training is running again (another tab?): the weights are changing under the walkthrough.", "Pause it", () => api.open().then(() => this.waitPaused()).then(() => this.load(false)));
+        else this.sidebar.showNotice(null);
+      }
+    }
+    if (this.store.helloCount !== this.helloSeen) {
+      const first = this.helloSeen == null;
+      this.helloSeen = this.store.helloCount;
+      if (!first && this.example && this.settled) {
+        this.load(false); // a new network or a reconnect
+        this.teach.guess();
+      }
+    }
+  }
+
+  // ----- drawing the step --------------------------------------------------------------------------
+  loading(text) {
+    setText(this.detail.title, "Backprop walkthrough");
+    setText(this.detail.caption, text);
+    setText(this.detail.badge, "…");
+    this.detail.body.replaceChildren();
+  }
+
+  context(step) {
+    const bd = this.bd;
+    return {
+      bd,
+      step,
+      sel: this.sel,
+      L: bd.layers.length,
+      cfg: bd.config,
+      batch: this.batch,
+      stepResult: this.stepResult,
+      lr: this.lr,
+      undoDepth: this.undoDepth,
+      select: (l, j) => this.select({ layer: l, index: j }),
+      newBatch: () => this.loadBatch(true),
+      takeStep: () => this.takeStep(),
+      undo: () => this.undo(),
+    };
+  }
+
+  render() {
+    if (!this.active || !this.bd) return;
+    const step = this.steps[this.index];
+    if ((step.kind === "batch" || step.kind === "step") && (!this.batch || this.batch.stale) && !this.batch?.loading) {
+      this.loadBatch();
+    }
+    const bd = this.bd;
+    const L = bd.layers.length;
+    const { caption, body } = RENDER[step.kind](this.context(step));
+    setText(this.detail.badge, String(step.phase));
+    setText(this.detail.title, step.title);
+    setText(this.detail.stepno, `step ${this.index + 1} of ${this.steps.length}`);
+    setText(this.detail.caption, caption);
+    this.detail.body.replaceChildren(body);
+    this.detail.root.dataset.kind = step.kind;
+    this.detail.root.dataset.phase = String(step.phase);
+    this.overlay.set({ bd, version: this.version, step, sel: this.sel, params: this.batch?.table ? this.batch.table.rows.map((r) => r.param) : [] });
+    this.view.invalidate();
+    this.sidebar.setStep(this.index, this.steps);
+    this.sidebar.setUndo(this.undoDepth);
+    this.sidebar.setLR(this.lr);
+    renderLegend(this.legend, step.kind);
+
+    const ex = this.example;
+    const what = ex.source === "drawing" ? "Your drawing" : ex.source === "test" ? `Test image #${ex.index}` : `Training image #${ex.index}`;
+    const says = `network says ${bd.prediction} ${bd.prediction === bd.label ? "✓" : "✗"}`;
+    this.sidebar.setExample({ source: ex.source, title: what, sub: `label ${bd.label} · ${says}`, cost: `C₀ = ${fmt(bd.cost, 4)}`, pixels: bd.input });
+    setText(this.caption, `${what} · label ${bd.label} · the ${says} · training paused while you walk through`);
+
+    const param = (step.kind === "batch" || step.kind === "step") && this.batch?.table ? this.batch.table.rows[0].param : focusParam(step, bd, this.sel);
+    this.gradcheck.set(param, { ...ex.request, label: ex.label }, L, this.version);
+  }
+}
+
+
