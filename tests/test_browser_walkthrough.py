@@ -159,9 +159,18 @@ def test_walk_every_phase_with_the_engines_numbers(page, server):
             assert page.get_by_test_id("wt-nudge-maps").locator("canvas").count() == 16
         if kind == "batch":
             page.get_by_test_id("wt-batch-table").wait_for()
+        page.wait_for_function("!document.querySelector('[data-testid=wt-gc-error]').classList.contains('stale')")
         name = f"walkthrough-{i + 1:02d}-phase{phase}-{kind}"
         names[name] = shot(page, name)
     assert len(names) == len(steps)
+    # every control of the walkthrough explains itself in a tooltip and has a label
+    unexplained = page.evaluate(
+        """() => [...document.querySelectorAll('button, input, select')]
+              .filter(e => !e.hidden && e.offsetParent !== null)
+              .filter(e => !e.title || !(e.labels?.length || e.getAttribute('aria-label') || e.textContent.trim()))
+              .map(e => e.id || e.outerHTML.slice(0, 80))"""
+    )
+    assert unexplained == []
     assert page.get_by_test_id("wt-next").is_disabled()
     assert page.problems == []
 
@@ -272,7 +281,7 @@ def test_my_drawing_walked_through_and_taught_with_undo(page, server):
 
 def test_the_gradient_check_agrees_with_backprop(page, server):
     go_phase(page, 3)
-    page.wait_for_function("!document.querySelector('[data-testid=wt-gc-error]').classList.contains('stale') && document.querySelector('[data-testid=wt-gc-error]').textContent !== ''")
+    page.wait_for_function("!document.querySelector('[data-testid=wt-gc-error]').classList.contains('stale')")
     error = number(page.get_by_test_id("wt-gc-error").inner_text())
     assert error < 1e-4
     assert "agree" in page.get_by_test_id("wt-gc-verdict").inner_text()

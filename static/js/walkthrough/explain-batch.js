@@ -88,7 +88,7 @@ export function renderBatch(c) {
 
 export function renderStep(c) {
   const { batch, stepResult, lr, L } = c;
-  const caption = `The step: every weight and bias moves against its average nudge, scaled by the learning rate η — all the network's parameters at once. If η is too big the step jumps past the valley and the cost goes up.`;
+  const caption = `Every weight and bias moves against its average nudge, scaled by the learning rate η — all the network's parameters at once, not only these five. If η is too big the step jumps past the valley and the cost goes up.`;
   if (!batch?.table) return { caption, body: el("div", { class: "wt-loading", text: "Load the mini-batch first (step 5)." }) };
   const t = batch.table;
   const taken = stepResult && stepResult.indicesKey === t.indices.join(",") ? stepResult : null;

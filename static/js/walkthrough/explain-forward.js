@@ -27,7 +27,7 @@ function activationLine(act, l, j, z, a) {
   const Z = sym("z", j, layerSup(l));
   switch (act) {
     case "sigmoid":
-      return eq(A, op("="), "σ(", Z, ")", op("="), "1 / (1 + ", "\u2009", pow("e", z < 0 ? fmt(-z) : `−${fmt(z)}`), ")", op("="), num(a, 4, { cls: "result" }));
+      return eq(A, op("="), "σ(", Z, ")", op("="), "1 / (1 +\u00a0", pow("e", z < 0 ? fmt(-z) : `−${fmt(z)}`), ")", op("="), num(a, 4, { cls: "result" }));
     case "relu":
       return eq(A, op("="), "ReLU(", Z, ")", op("="), `max(0, ${fmt(z)})`, op("="), num(a, 4, { cls: "result" }));
     case "leaky_relu":
@@ -130,6 +130,8 @@ export function renderCost(c) {
     lines.push(eq(C, op("="), sigma("j", "−"), sym("y", "j"), " ln ", sym("a", "j"), op("="), "−ln ", sym("a", bd.label), op("="), `−ln(${fmt(out.a[bd.label], 4)})`));
   } else {
     lines.push(eq(C, op("="), sigma("j", "−"), "[", sym("y", "j"), " ln ", sym("a", "j"), " + (1 − ", sym("y", "j"), ") ln(1 − ", sym("a", "j"), ")]"));
+    const others = bd.cost_terms.reduce((s, v, j) => (j === bd.label ? s : s + v), 0);
+    lines.push(eq(null, op("="), el("span", { class: "term lab" }, `−ln(${fmt(out.a[bd.label], 4)})`), op("+"), el("span", { class: "rest", title: "−ln(1 − aⱼ) for the nine outputs that should be 0, added together." }, `(the other nine: ${fmt(others)})`)));
   }
   lines.push(eq(null, op("="), num(bd.cost, 4, { cls: "result big" })));
   const wrong = bd.prediction !== bd.label;

@@ -17,9 +17,9 @@ export class GradCheckCard {
     this.which = el("div", { class: "gc-param", "data-testid": "wt-gc-param" });
     this.button = el("button", { type: "button", id: "wt-gc-run", "data-testid": "wt-gc-run", title: "Compute the finite-difference estimate for this weight again.", onclick: () => this.run() }, "Check");
     this.values = {
-      backprop: el("span", { class: "n", "data-testid": "wt-gc-backprop" }),
-      numeric: el("span", { class: "n", "data-testid": "wt-gc-numeric" }),
-      error: el("span", { class: "n", "data-testid": "wt-gc-error" }),
+      backprop: el("span", { class: "n stale", "data-testid": "wt-gc-backprop", text: "—" }),
+      numeric: el("span", { class: "n stale", "data-testid": "wt-gc-numeric", text: "—" }),
+      error: el("span", { class: "n stale", "data-testid": "wt-gc-error", text: "—" }),
     };
     this.costs = el("p", { class: "subtle gc-costs" });
     this.verdict = el("p", { class: "gc-verdict", "data-testid": "wt-gc-verdict" });

@@ -4,11 +4,9 @@
 import { el } from "../lib/dom.js";
 
 const SUP = { "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻", "+": "⁺" };
-const SUB = { "0": "₀", "1": "₁", "2": "₂", "3": "₃", "4": "₄", "5": "₅", "6": "₆", "7": "₇", "8": "₈", "9": "₉" };
 export const MINUS = "−";
 
 export const supText = (s) => String(s).replace(/[0-9+-]/g, (c) => SUP[c]);
-export const subText = (s) => String(s).replace(/[0-9]/g, (c) => SUB[c]);
 
 /**
  * A number as the page shows it: `sig` significant digits, a real minus sign, and ×10ⁿ below 0.001
@@ -83,9 +81,6 @@ export const sigma = (index, prefix = "") => el("span", { class: "sigma" }, `${p
 /** base^exponent as one inline piece. */
 export const pow = (base, exponent) => el("span", { class: "pow" }, base, el("sup", {}, exponent));
 
-/** A short explanatory aside after a formula ("← the biggest nudge"). */
-export const note = (text) => el("span", { class: "eq-note", text });
-
 /** ∂C₀/∂x as a small stacked fraction. */
 export function partial(top, bottom) {
   return el("span", { class: "frac" }, el("span", { class: "num" }, top), el("span", { class: "den" }, bottom));
@@ -93,17 +88,4 @@ export function partial(top, bottom) {
 
 export function dC(bottom) {
   return partial(el("span", {}, "∂", sym("C", "0")), el("span", {}, "∂", bottom));
-}
-
-/** Sum of terms, the largest first: "t1 + t2 + t3 + (13 more: −0.12)". */
-export function termSum(terms, restValue, restCount, sig = 3) {
-  const out = [];
-  terms.forEach((t, i) => {
-    if (i > 0) out.push(op(t.value < 0 && t.plain ? MINUS : "+"));
-    out.push(t.node);
-  });
-  if (restCount > 0) {
-    out.push(op("+"), el("span", { class: "rest", title: `The other ${restCount} terms added together.` }, `(${restCount} more: ${fmtSigned(restValue, sig)})`));
-  }
-  return out;
 }

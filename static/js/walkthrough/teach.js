@@ -82,14 +82,14 @@ export class TeachCard {
   }
 
   /** The network's current guess for the drawing (before any teaching). */
-  async guess() {
+  async guess(prefix = "") {
     this.sync();
     if (!this.pad.hasInk) return;
     try {
       const reply = await postJSON("/api/predict", { image: this.pad.snapshot() });
       if (reply.empty) return;
       this.showBars(null, reply.probabilities);
-      setText(this.status, `The network thinks it is a ${reply.digit} (${pct(reply.probabilities[reply.digit])}).${this.label == null ? " What is it really?" : ""}`);
+      setText(this.status, `${prefix}The network thinks it is a ${reply.digit} (${pct(reply.probabilities[reply.digit])}).${this.label == null ? " What is it really?" : ""}`);
     } catch (err) {
       this.h.error(`Could not classify the drawing: ${err.message}`);
     }
@@ -127,7 +127,7 @@ export class TeachCard {
     if (!this.count) return;
     this.count = Math.max(0, this.count - 1);
     setText(this.status, "Undone: the weights are back to before the last step.");
-    this.guess();
+    this.guess("Undone. ");
     this.sync();
   }
 

@@ -416,7 +416,8 @@ export class Walkthrough {
     const ex = this.example;
     const what = ex.source === "drawing" ? "Your drawing" : ex.source === "test" ? `Test image #${ex.index}` : `Training image #${ex.index}`;
     const says = `network says ${bd.prediction} ${bd.prediction === bd.label ? "✓" : "✗"}`;
-    this.sidebar.setExample({ source: ex.source, title: what, sub: `label ${bd.label} · ${says}`, cost: `C₀ = ${fmt(bd.cost, 4)}`, pixels: bd.input });
+    const short = ex.source === "drawing" ? what : ex.source === "test" ? `Test image #${ex.index}` : `Training #${ex.index}`;
+    this.sidebar.setExample({ source: ex.source, title: short, sub: `label ${bd.label} · ${says}`, cost: `C₀ = ${fmt(bd.cost, 4)}`, pixels: bd.input });
     setText(this.caption, `${what} · label ${bd.label} · the ${says} · training paused while you walk through`);
 
     const param = (step.kind === "batch" || step.kind === "step") && this.batch?.table ? this.batch.table.rows[0].param : focusParam(step, bd, this.sel);
