@@ -178,8 +178,10 @@ def main() -> int:
         a, t0 = iteration(), time.perf_counter()
         cpu0, own0 = thread_cpu(proc.pid), time.process_time()
         train0 = cpu0.get("training", 0.0)
+        rss_viewers_from = len(rss)
         stats = asyncio.run(run_viewers(ws_url, args.viewers, args.duration, lambda: rss.append(rss_mb(proc.pid))))
         cpu1, own1 = thread_cpu(proc.pid), time.process_time()
+        rss_viewers = rss[rss_viewers_from:]
         n = iteration() - a
         wall = time.perf_counter() - t0
         during = (n / wall, n / max(cpu1.get("training", 0.0) - train0, 1e-9))
@@ -195,6 +197,7 @@ def main() -> int:
             _, err = proc.communicate()
 
     lat = np.array([x for s in stats for x in s.latencies]) * 1000
+    half = rss_viewers[len(rss_viewers) // 2 :] or rss
     frames = [s.frames for s in stats]
     none = statistics.mean([before[0], after[0]])
     none_cpu = statistics.mean([before[1], after[1]])
@@ -205,6 +208,7 @@ def main() -> int:
         "p99 frame latency < 100 ms": len(lat) > 0 and np.percentile(lat, 99) < 100,
         "training throughput drop ≤ 15%": during[0] >= 0.85 * none,
         "no traceback in the server log": "Traceback" not in err,
+        "memory flat while viewing (no growth in the second half)": max(half) <= max(rss_viewers[: len(rss_viewers) // 2] or rss) + 5.0,
     }
     print(f"viewers {args.viewers} for {args.duration:g} s: frames per viewer {min(frames)}–{max(frames)} "
           f"({statistics.mean(frames) / args.duration:.1f}/s each), {len(lat)} frames in all")
@@ -215,7 +219,8 @@ def main() -> int:
           f"→ {during[0] / none:.3f} of the no-viewer rate (drop {100 * (1 - during[0] / none):.1f}%)")
     print(f"  per CPU-second of the training thread: {before[1]:.0f} before, {during[1]:.0f} with viewers, "
           f"{after[1]:.0f} after → {during[1] / none_cpu:.3f}")
-    print(f"server RSS MB: start {rss[0]:.1f}, max {max(rss):.1f}, end {rss[-1]:.1f}")
+    print(f"server RSS MB: start {rss[0]:.1f}, max {max(rss):.1f}, end {rss[-1]:.1f}; second half of the "
+          f"viewer phase {min(half):.1f}–{max(half):.1f}")
     used = {k: (cpu1.get(k, 0) - cpu0.get(k, 0)) / wall for k in cpu1}
     training = used.pop("training", 0.0)
     print(f"CPU (cores) with viewers: server training thread {training:.2f}, server's other threads "

@@ -11,7 +11,7 @@ import uvicorn
 
 from .app import Settings, create_app
 from .checkpoints import AUTOSAVE, CheckpointStore
-from .session import check_history
+from .session import check_fits, check_history
 from .messages import MAX_MESSAGE_BYTES
 from .security import Guard
 
@@ -70,6 +70,7 @@ def run(args) -> int:
         from . import checkpoint
 
         net, extra = checkpoint.load(load)
+        check_fits(net.sizes)
         if args.resume and extra.get("history"):
             check_history(extra["history"])
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,

@@ -1,6 +1,7 @@
 """Fan the session out to every viewer: ≤ 30 frames/s, latest state only, slow viewers skip frames.
 
-One loop ticks at the frame rate (on a fixed schedule, so time spent working does not lower the rate).
+One loop ticks at the frame rate (on a fixed schedule, so time spent working does not lower the rate;
+with many viewers, more slowly: see ``MAX_SENDS_PER_SECOND``).
 On each tick where something changed it asks the session's worker for a snapshot, taken between two
 mini-batches, with the arrays every frame shares already packed (``frames.prepare``); then it wakes
 every viewer. Each viewer sends the newest prepared frame when it is ready for one: a viewer whose
@@ -25,6 +26,10 @@ log = logging.getLogger("backprop_lab")
 FIRST_LAYER_EVERY = 10  # ticks between frames that carry the 784×n first layer (≈ 3 per second)
 SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER = 100.0  # steps/s at or below which every frame carries the first layer
 STALL_LIMIT_SECONDS = 20.0  # a viewer whose send takes longer than this is disconnected
+# Frames sent per second, all viewers together. Every send costs the event loop a hand-off of Python's
+# GIL with the training thread; beyond about this many, training slows by more than 10%, so with more
+# than 8 tabs each gets fewer than 30 frames per second (16 tabs: 15). Measured: docs/server-results.md.
+MAX_SENDS_PER_SECOND = 240.0
 
 
 class ViewerStalled(Exception):
@@ -64,11 +69,13 @@ class Viewer:
 
 
 class Broadcaster:
-    def __init__(self, session: TrainingSession, frame_rate: float = 30.0, stall_limit: float = STALL_LIMIT_SECONDS):
+    def __init__(self, session: TrainingSession, frame_rate: float = 30.0, stall_limit: float = STALL_LIMIT_SECONDS,
+                 max_sends_per_second: float = MAX_SENDS_PER_SECOND):
         if not (math.isfinite(frame_rate) and 0 < frame_rate <= 60):
             raise ValueError("frame rate must be > 0 and ≤ 60")
         self.session = session
         self.interval = 1.0 / frame_rate
+        self.max_sends_per_second = max_sends_per_second
         self.stall_limit = stall_limit
         self.viewers: set[Viewer] = set()
         self.latest: Prepared | None = None
@@ -93,7 +100,7 @@ class Broadcaster:
         last_version = -1
         deadline = loop.time()
         while True:
-            deadline += self.interval
+            deadline += self.tick_interval()
             now = loop.time()
             if deadline < now:  # fell behind (a busy machine): carry on from now, no burst to catch up
                 deadline = now
@@ -125,6 +132,10 @@ class Broadcaster:
             self.frames_prepared += 1
             tick, self._tick = self._tick, asyncio.Event()
             tick.set()
+
+    def tick_interval(self) -> float:
+        """1 / frame rate, longer when that many frames to every viewer would exceed the send budget."""
+        return max(self.interval, len(self.viewers) / self.max_sends_per_second)
 
     def _first_layer_due(self, viewers) -> bool:
         """The 784×n first layer travels about 3 times a second, but in every frame when training is

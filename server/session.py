@@ -468,13 +468,7 @@ class TrainingSession:
         ``history`` (from ``history_state()``, e.g. a resumed autosave) restores the counters, the cost and
         accuracy history, the markers and the learning rate, batch size and speed.
         """
-        if net.sizes[0] != 784 or net.sizes[-1] != 10:
-            raise ValueError(f"network {net.sizes} does not fit 784 inputs and 10 outputs")
-        hidden = net.sizes[1:-1]
-        (hlo, hhi), (nlo, nhi) = LIMITS["hidden_layers"], LIMITS["neurons"]
-        if not hlo <= len(hidden) <= hhi or not all(nlo <= n <= nhi for n in hidden):
-            raise ValueError(f"network {net.sizes} is outside the live session's limits "
-                             f"({hlo}–{hhi} hidden layers of {nlo}–{nhi} neurons)")
+        check_fits(net.sizes)
         net.set_parameters(*net.parameters())  # also re-checks finiteness
         if net.dtype != np.float32:
             net = _as_float32(net)
@@ -645,6 +639,17 @@ class TrainingSession:
             "probabilities": probs.tolist(),
             "activations": [a[0].astype(np.float64).tolist() for a in trace.activations],
         }
+
+
+def check_fits(sizes) -> None:
+    """ValueError unless a network of these sizes can be the live session's (784 in, 10 out, the limits)."""
+    if sizes[0] != 784 or sizes[-1] != 10:
+        raise ValueError(f"network {list(sizes)} does not fit 784 inputs and 10 outputs")
+    hidden = sizes[1:-1]
+    (hlo, hhi), (nlo, nhi) = LIMITS["hidden_layers"], LIMITS["neurons"]
+    if not hlo <= len(hidden) <= hhi or not all(nlo <= n <= nhi for n in hidden):
+        raise ValueError(f"network {list(sizes)} is outside the live session's limits "
+                         f"({hlo}–{hhi} hidden layers of {nlo}–{nhi} neurons)")
 
 
 def _name_os_thread(name: str) -> None:

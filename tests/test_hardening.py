@@ -455,3 +455,12 @@ def test_pings_drop_a_dead_peer(live_server):
         poll(lambda: not srv.broadcaster.viewers, timeout=5, what="the dead peer to be dropped")
     finally:
         sock.close()
+
+
+def test_cli_refuses_a_checkpoint_it_cannot_serve_in_one_line(tmp_path):
+    big = tmp_path / "big.npz"
+    checkpoint.save(big, Network([784, 600, 10]))
+    r = subprocess.run([sys.executable, "-m", "server", "--port", "0", "--load", str(big), "--checkpoint-dir",
+                        str(tmp_path / "cp")], cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("error: network [784, 600, 10] is outside")
