@@ -7,6 +7,7 @@ worker between mini-batches, in the order received.
 
 from __future__ import annotations
 
+import base64
 import logging
 import math
 import os
@@ -48,6 +49,7 @@ log = logging.getLogger("backprop_lab")
 EVAL_SUBSET = 1000  # test images used for the running accuracy
 EVAL_EVERY_SECONDS = 0.5
 BACKUP_EVERY_STEPS = 100  # how often the last finite weights are kept, for divergence recovery
+MAX_SAVED_COSTS = 2_000_000  # costs saved exactly for --resume (8 MB of float32); more are bucket-averaged
 MAX_EVENTS = 200
 
 
@@ -604,13 +606,24 @@ class TrainingSession:
                 "_x": self._last_x[None, :]}
 
     def history_state(self) -> dict:
-        """What --resume needs besides the weights: counters and the whole history."""
+        """What --resume needs besides the weights: counters and the whole history (JSON-ready).
+
+        The costs travel as base64 float32 (``costs_f32``): exact up to ``MAX_SAVED_COSTS`` mini-batches;
+        beyond that, as many bucket means (each repeated over its bucket on loading, so the history keeps
+        one cost per mini-batch; the chart, at most 2000 points, looks the same).
+        """
         with self.lock:
+            values = self.cost_history.values()
+            n = len(values)
+            if n > MAX_SAVED_COSTS:
+                edges = np.linspace(0, n, MAX_SAVED_COSTS + 1).astype(np.int64)
+                values = (np.add.reduceat(values.astype(np.float64), edges[:-1]) / np.diff(edges)).astype(np.float32)
             return {
                 "iteration": self.iteration,
                 "epoch": self.stream.epoch,
                 "examples_seen": self.examples_seen,
-                "costs": self.cost_history.values().tolist(),
+                "costs_f32": base64.b64encode(np.ascontiguousarray(values, "<f4").tobytes()).decode(),
+                "costs_length": n,
                 "accuracy_history": [list(p) for p in self.accuracy_history],
                 "markers": [dict(m) for m in self.markers],
                 "params": self.params(),
@@ -652,6 +665,26 @@ def check_fits(sizes) -> None:
                          f"({hlo}–{hhi} hidden layers of {nlo}–{nhi} neurons)")
 
 
+def _decode_costs(text, length) -> np.ndarray:
+    """``costs_f32`` (base64 float32) back to one cost per mini-batch (bucket means repeated if decimated)."""
+    if not isinstance(text, str):
+        raise ValueError("history.costs_f32 must be a base64 string")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ValueError("history.costs_f32 is not valid base64") from None
+    if len(raw) % 4:
+        raise ValueError("history.costs_f32 is not a whole number of float32 values")
+    values = np.frombuffer(raw, "<f4").astype(np.float64)
+    n = len(values) if length is None else length
+    if isinstance(n, bool) or not isinstance(n, int) or n < len(values) or (len(values) == 0 and n > 0):
+        raise ValueError("history.costs_length does not fit costs_f32")
+    if n == len(values):
+        return values
+    edges = np.linspace(0, n, len(values) + 1).astype(np.int64)
+    return np.repeat(values, np.diff(edges))
+
+
 def _name_os_thread(name: str) -> None:
     """Name the thread for the OS too (top -H, /proc): Linux only, best effort."""
     try:
@@ -671,7 +704,13 @@ def check_history(history: dict) -> dict:
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ValueError(f"history.{key} must be a whole number ≥ 0")
         out[key] = v
-    costs = np.asarray(history.get("costs", []), dtype=np.float64)
+    if "costs_f32" in history:
+        costs = _decode_costs(history["costs_f32"], history.get("costs_length"))
+    else:
+        try:
+            costs = np.asarray(history.get("costs", []), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("history.costs must be a list of finite numbers") from None
     if costs.ndim != 1 or not np.isfinite(costs).all():
         raise ValueError("history.costs must be a list of finite numbers")
     if len(costs) != out["iteration"]:

@@ -176,6 +176,25 @@ def test_history_state_round_trip_resumes_counters_and_history(small_data):
         b.stop()
 
 
+def test_long_histories_are_saved_as_bucket_means(small_data, monkeypatch):
+    import json
+
+    import server.session as session_module
+
+    s = TrainingSession(small_data)
+    costs = np.random.default_rng(0).random(5000).astype(np.float32)
+    for v in costs:
+        s.cost_history.append(v)
+    s.iteration = 5000
+    exact = session_module.check_history(json.loads(json.dumps(s.history_state())))
+    np.testing.assert_array_equal(exact["costs"].astype(np.float32), costs)
+    monkeypatch.setattr(session_module, "MAX_SAVED_COSTS", 1000)
+    saved = json.loads(json.dumps(s.history_state()))
+    restored = session_module.check_history(saved)["costs"]
+    assert len(restored) == 5000  # one cost per mini-batch still
+    np.testing.assert_allclose(restored.reshape(1000, 5).mean(axis=1), costs.reshape(1000, 5).mean(axis=1), rtol=1e-6)
+
+
 @pytest.mark.parametrize("bad", [
     {"iteration": 3, "costs": [0.1, 0.2]},
     {"iteration": -1},
@@ -183,6 +202,9 @@ def test_history_state_round_trip_resumes_counters_and_history(small_data):
     {"accuracy_history": [[1, "x", True]]},
     {"markers": ["η = 2"]},
     {"params": {"learning_rate": 100}},
+    {"iteration": 2, "costs_f32": "not base64!"},
+    {"iteration": 2, "costs_f32": "AAAA"},  # 3 bytes: not whole float32s
+    {"iteration": 1, "costs_f32": "AADAfw=="},  # NaN
 ])
 def test_load_network_refuses_a_bad_history(small_data, bad):
     s = TrainingSession(small_data)
