@@ -7,7 +7,6 @@ import contextlib
 import logging
 import time
 
-import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from .broadcast import Viewer, ViewerStalled

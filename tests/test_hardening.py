@@ -12,9 +12,7 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
-import zipfile
 from pathlib import Path
 
 import httpx
@@ -23,7 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from server import checkpoint, wire
+from server import checkpoint
 from server.checkpoint import CheckpointError
 from server.checkpoints import CheckpointStore
 from server.network import Network
