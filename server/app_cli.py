@@ -11,7 +11,8 @@ import uvicorn
 
 from .app import Settings, create_app
 from .checkpoints import AUTOSAVE, CheckpointStore
-from .session import check_fits, check_history
+from .limits import check_fits
+from .saved_history import check_history
 from .messages import MAX_MESSAGE_BYTES
 from .security import Guard
 

@@ -7,7 +7,6 @@ import math
 import sys
 import time
 
-import numpy as np
 
 from . import checkpoint
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS

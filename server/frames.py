@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import wire
-from .session import LIMITS, Snapshot, TrainingSession
+from .limits import LIMITS
+from .session import TrainingSession
+from .snapshot import Snapshot
 
 log = logging.getLogger("backprop_lab")
 MAX_HISTORY_POINTS = 2000

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .costs import COSTS
-from .session import LIMITS
+from .limits import LIMITS
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_DRAWING_SIDE = 1024

@@ -7,16 +7,11 @@ worker between mini-batches, in the order received.
 
 from __future__ import annotations
 
-import base64
 import logging
 import math
 import os
-import queue
-import threading
 import time
 from collections import deque
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -24,107 +19,24 @@ from threadpoolctl import threadpool_limits
 from .blas import blas_threads_for
 from .data import Dataset, to_float
 from .history import CostHistory
+from .limits import (
+    DEFAULT_BATCH_SIZE, DEFAULT_CONFIG, DEFAULT_LEARNING_RATE, LIMITS,
+    check_batch_size, check_fits, check_learning_rate, check_speed,
+)
+from .saved_history import check_history, encode_history
+from .snapshot import Snapshot, all_finite, make_finite
+from .worker import Worker
 from .network import Network, validate_config
 from .training import BatchStream, evaluate
 
-DEFAULT_CONFIG = {
-    "sizes": [784, 16, 16, 10],
-    "activation": "sigmoid",
-    "output_activation": "sigmoid",
-    "cost": "quadratic",
-    "seed": 0,
-}
-DEFAULT_LEARNING_RATE = 3.0
-DEFAULT_BATCH_SIZE = 10
-
-LIMITS = {
-    "learning_rate": (0.0, 10.0),  # exclusive lower bound
-    "batch_size": (1, 1024),
-    "steps_per_second": (0.1, 1000.0),
-    "hidden_layers": (0, 4),
-    "neurons": (1, 512),
-    "seed": (0, 2**31 - 1),
-}
 log = logging.getLogger("backprop_lab")
 EVAL_SUBSET = 1000  # test images used for the running accuracy
 EVAL_EVERY_SECONDS = 0.5
 BACKUP_EVERY_STEPS = 100  # how often the last finite weights are kept, for divergence recovery
-MAX_SAVED_COSTS = 2_000_000  # costs saved exactly for --resume (8 MB of float32); more are bucket-averaged
 MAX_EVENTS = 200
 
 
-class _Read:
-    """A reader's request, run by the worker between mini-batches (see ``TrainingSession.read``)."""
-
-    __slots__ = ("fn", "args", "future")
-
-    def __init__(self, fn, args, future):
-        self.fn, self.args, self.future = fn, args, future
-
-    def run(self, lock) -> None:
-        if not self.future.set_running_or_notify_cancel():
-            return
-        try:
-            with lock:
-                result = self.fn(*self.args)
-        except BaseException as e:  # the reader gets the error; the worker carries on
-            self.future.set_exception(e)
-        else:
-            self.future.set_result(result)
-
-
-def check_learning_rate(value) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and 0 < value <= LIMITS["learning_rate"][1]):
-        raise ValueError(f"learning rate must be > 0 and ≤ {LIMITS['learning_rate'][1]:g}, got {value!r}")
-    return value
-
-
-def check_batch_size(value) -> int:
-    lo, hi = LIMITS["batch_size"]
-    if isinstance(value, bool) or int(value) != value or not lo <= value <= hi:
-        raise ValueError(f"batch size must be a whole number from {lo} to {hi}, got {value!r}")
-    return int(value)
-
-
-def check_speed(value) -> float | None:
-    if value is None:
-        return None
-    lo, hi = LIMITS["steps_per_second"]
-    value = float(value)
-    if not (math.isfinite(value) and lo <= value <= hi):
-        raise ValueError(f"steps per second must be from {lo:g} to {hi:g} (or null for flat out), got {value!r}")
-    return value
-
-
-@dataclass
-class Snapshot:
-    """A consistent copy of what the page needs, taken under the session lock."""
-
-    config: dict
-    params: dict
-    state: dict
-    example: dict
-    weights: list
-    biases: list
-    nabla_w: list | None
-    nabla_b: list | None
-    activations: list
-    zs: list
-    deltas: list | None
-    accuracy_history: list
-    markers: list
-    structure_version: int
-    version: int
-    costs: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
-    costs_start: int = 1
-    accuracy_start: int = 0  # index in the whole accuracy history of accuracy_history[0]
-    markers_start: int = 0  # likewise for markers
-    event_seq: int = 0  # the last event created before this snapshot
-    taken_at: float = 0.0  # time.time() when it was taken
-
-
-class TrainingSession:
+class TrainingSession(Worker):
     def __init__(
         self,
         data: Dataset,
@@ -135,17 +47,13 @@ class TrainingSession:
         net: Network | None = None,
     ):
         self.data = data
-        self.lock = threading.RLock()
-        self._commands: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._stopping = False
+        super().__init__(name="training")
         self._blas_threads: int | None = 0  # 0: not set yet; None: no limit
         self.learning_rate = check_learning_rate(learning_rate)
         self.batch_size = check_batch_size(batch_size)
         self.steps_per_second = check_speed(steps_per_second)
         self._events: tuple = ()  # replaced, never mutated: readers need no lock
         self.event_seq = 0
-        self._read_guard = threading.Lock()  # orders read() against stop()
         self.version = 0  # bumps on every change a viewer could see
         self.structure_version = 0  # bumps when the network is replaced (a new hello is due)
         self._install(net or self._build(config or DEFAULT_CONFIG))
@@ -191,91 +99,19 @@ class TrainingSession:
         self.structure_version += 1
         self.version += 1
 
-    # ----- thread -----------------------------------------------------------------------------
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="training", daemon=True)
-            self._thread.start()
+    # ----- what the worker runs between commands ----------------------------------------------
+    def _busy(self) -> bool:
+        return bool(self.running or self._pending_steps > 0 or self._until_epoch_end)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        with self._read_guard:
-            self._stopping = True
-            self._commands.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-        self._drain_reads()
+    def _interval(self) -> float | None:
+        """Seconds between mini-batches at the speed limit (None: flat out)."""
+        return 1.0 / self.steps_per_second if self.steps_per_second else None
 
-    def _drain_reads(self) -> None:
-        """Answer readers still queued when the worker stopped (their futures must not hang)."""
-        while True:
-            try:
-                item = self._commands.get_nowait()
-            except queue.Empty:
-                return
-            if isinstance(item, _Read):
-                item.run(self.lock)
+    def _work(self) -> None:
+        self._train_one()
 
-    def _submit(self, fn) -> None:
-        self._commands.put(fn)
-
-    def read(self, fn, *args) -> Future:
-        """Run ``fn(*args)`` on a consistent session and return a Future of its result.
-
-        While the worker runs, the worker itself calls it between two mini-batches: training never
-        waits for a reader's lock hand-off, and the reader never waits for a lock the worker keeps
-        re-taking. Without a worker it runs at once, under the lock. Use it for snapshots, state and
-        classification (``await asyncio.wrap_future(session.read(...))`` in async code).
-        """
-        future: Future = Future()
-        item = _Read(fn, args, future)
-        with self._read_guard:
-            worker = self._thread
-            if worker is not None and worker.is_alive() and not self._stopping:
-                self._commands.put(item)
-                return future
-        item.run(self.lock)
-        return future
-
-    def _run(self) -> None:
-        _name_os_thread("training")
-        next_time = time.perf_counter()
-        while not self._stopping:
-            busy = self.running or self._pending_steps > 0 or self._until_epoch_end
-            wait = None
-            if busy and self.steps_per_second:
-                wait = max(0.0, next_time - time.perf_counter())
-            elif busy:
-                wait = 0.0
-            try:
-                fn = self._commands.get(timeout=wait) if wait != 0.0 else self._commands.get_nowait()
-            except queue.Empty:
-                fn = False
-            if fn is None:
-                break
-            if isinstance(fn, _Read):
-                fn.run(self.lock)
-                continue
-            if fn is not False:
-                with self.lock:
-                    try:
-                        fn()
-                    except Exception:  # a bug must not kill the worker: report it, stay paused
-                        log.exception("session command failed")
-                        self._fault("a command failed")
-                    self.version += 1
-                continue  # drain every waiting command before the next mini-batch
-            if busy:
-                try:
-                    self._train_one()
-                except Exception:
-                    log.exception("training step failed")
-                    with self.lock:
-                        self._fault("a training step failed")
-                if self.steps_per_second:
-                    next_time = max(next_time + 1.0 / self.steps_per_second, time.perf_counter() - 0.5)
-                else:
-                    next_time = time.perf_counter()
+    def _after_command(self) -> None:
+        self.version += 1
 
     def _fault(self, what: str) -> None:
         self.running = False
@@ -540,13 +376,13 @@ class TrainingSession:
         """
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
             snap = self._snapshot(costs_from, with_first_layer, accuracy_from, markers_from)
-            if _all_finite(snap):
+            if all_finite(snap):
                 return snap
             # The weights (or what they compute) overflowed between two divergence checks.
             self._diverged()
             snap = self._snapshot(costs_from, with_first_layer, accuracy_from, markers_from)
-            if not _all_finite(snap):  # even the restored weights overflow on this example: never send it
-                _make_finite(snap)
+            if not all_finite(snap):  # even the restored weights overflow on this example: never send it
+                make_finite(snap)
             return snap
 
     def _snapshot(self, costs_from, with_first_layer, accuracy_from, markers_from) -> Snapshot:
@@ -606,28 +442,9 @@ class TrainingSession:
                 "_x": self._last_x[None, :]}
 
     def history_state(self) -> dict:
-        """What --resume needs besides the weights: counters and the whole history (JSON-ready).
-
-        The costs travel as base64 float32 (``costs_f32``): exact up to ``MAX_SAVED_COSTS`` mini-batches;
-        beyond that, as many bucket means (each repeated over its bucket on loading, so the history keeps
-        one cost per mini-batch; the chart, at most 2000 points, looks the same).
-        """
+        """What --resume needs besides the weights: counters and the whole history (JSON-ready)."""
         with self.lock:
-            values = self.cost_history.values()
-            n = len(values)
-            if n > MAX_SAVED_COSTS:
-                edges = np.linspace(0, n, MAX_SAVED_COSTS + 1).astype(np.int64)
-                values = (np.add.reduceat(values.astype(np.float64), edges[:-1]) / np.diff(edges)).astype(np.float32)
-            return {
-                "iteration": self.iteration,
-                "epoch": self.stream.epoch,
-                "examples_seen": self.examples_seen,
-                "costs_f32": base64.b64encode(np.ascontiguousarray(values, "<f4").tobytes()).decode(),
-                "costs_length": n,
-                "accuracy_history": [list(p) for p in self.accuracy_history],
-                "markers": [dict(m) for m in self.markers],
-                "params": self.params(),
-            }
+            return encode_history(self)
 
     # ----- classification (any thread; never disturbs training) --------------------------------
     def classify(self, x: np.ndarray) -> dict:
@@ -652,107 +469,6 @@ class TrainingSession:
             "probabilities": probs.tolist(),
             "activations": [a[0].astype(np.float64).tolist() for a in trace.activations],
         }
-
-
-def check_fits(sizes) -> None:
-    """ValueError unless a network of these sizes can be the live session's (784 in, 10 out, the limits)."""
-    if sizes[0] != 784 or sizes[-1] != 10:
-        raise ValueError(f"network {list(sizes)} does not fit 784 inputs and 10 outputs")
-    hidden = sizes[1:-1]
-    (hlo, hhi), (nlo, nhi) = LIMITS["hidden_layers"], LIMITS["neurons"]
-    if not hlo <= len(hidden) <= hhi or not all(nlo <= n <= nhi for n in hidden):
-        raise ValueError(f"network {list(sizes)} is outside the live session's limits "
-                         f"({hlo}–{hhi} hidden layers of {nlo}–{nhi} neurons)")
-
-
-def _decode_costs(text, length) -> np.ndarray:
-    """``costs_f32`` (base64 float32) back to one cost per mini-batch (bucket means repeated if decimated)."""
-    if not isinstance(text, str):
-        raise ValueError("history.costs_f32 must be a base64 string")
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except ValueError:
-        raise ValueError("history.costs_f32 is not valid base64") from None
-    if len(raw) % 4:
-        raise ValueError("history.costs_f32 is not a whole number of float32 values")
-    values = np.frombuffer(raw, "<f4").astype(np.float64)
-    n = len(values) if length is None else length
-    if isinstance(n, bool) or not isinstance(n, int) or n < len(values) or (len(values) == 0 and n > 0):
-        raise ValueError("history.costs_length does not fit costs_f32")
-    if n == len(values):
-        return values
-    edges = np.linspace(0, n, len(values) + 1).astype(np.int64)
-    return np.repeat(values, np.diff(edges))
-
-
-def _name_os_thread(name: str) -> None:
-    """Name the thread for the OS too (top -H, /proc): Linux only, best effort."""
-    try:
-        with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as f:
-            f.write(name[:15])
-    except OSError:
-        pass
-
-
-def check_history(history: dict) -> dict:
-    """A saved history (from a checkpoint's extra) checked before it replaces the live one."""
-    if not isinstance(history, dict):
-        raise ValueError("history must be an object")
-    out = {}
-    for key in ("iteration", "epoch", "examples_seen"):
-        v = history.get(key, 0)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise ValueError(f"history.{key} must be a whole number ≥ 0")
-        out[key] = v
-    if "costs_f32" in history:
-        costs = _decode_costs(history["costs_f32"], history.get("costs_length"))
-    else:
-        try:
-            costs = np.asarray(history.get("costs", []), dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError("history.costs must be a list of finite numbers") from None
-    if costs.ndim != 1 or not np.isfinite(costs).all():
-        raise ValueError("history.costs must be a list of finite numbers")
-    if len(costs) != out["iteration"]:
-        raise ValueError(f"history.costs has {len(costs)} entries for {out['iteration']} iterations")
-    out["costs"] = costs
-    acc = history.get("accuracy_history", [])
-    if not isinstance(acc, list) or not all(
-        isinstance(p, list) and len(p) == 3 and isinstance(p[0], int) and isinstance(p[1], (int, float))
-        and math.isfinite(p[1]) and isinstance(p[2], bool) for p in acc
-    ):
-        raise ValueError("history.accuracy_history must be [[iteration, accuracy, full], ...]")
-    out["accuracy_history"] = acc
-    markers = history.get("markers", [])
-    if not isinstance(markers, list) or not all(
-        isinstance(m, dict) and isinstance(m.get("iteration"), int) and isinstance(m.get("text"), str) for m in markers
-    ):
-        raise ValueError("history.markers must be [{iteration, text}, ...]")
-    out["markers"] = [{"iteration": m["iteration"], "text": m["text"]} for m in markers]
-    params = history.get("params") or {}
-    if not isinstance(params, dict):
-        raise ValueError("history.params must be an object")
-    out["params"] = {k: params[k] for k in ("learning_rate", "batch_size", "steps_per_second") if k in params}
-    return out
-
-
-def _snapshot_arrays(snap: Snapshot):
-    for group in (snap.weights, snap.biases, snap.nabla_w, snap.nabla_b, snap.activations, snap.zs, snap.deltas):
-        for a in group or ():
-            if a is not None:
-                yield a
-
-
-def _all_finite(snap: Snapshot) -> bool:
-    # The sum of a float array is finite only if every element is (an overflowing sum of huge finite
-    # values also counts as not finite, which is what we want: such a network has diverged).
-    return all(math.isfinite(float(a.sum(dtype=np.float64))) for a in _snapshot_arrays(snap))
-
-
-def _make_finite(snap: Snapshot) -> None:
-    big = float(np.finfo(np.float32).max)
-    for a in _snapshot_arrays(snap):
-        np.nan_to_num(a, copy=False, nan=0.0, posinf=big, neginf=-big)
 
 
 def _as_float32(net: Network) -> Network:

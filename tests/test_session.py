@@ -179,7 +179,7 @@ def test_history_state_round_trip_resumes_counters_and_history(small_data):
 def test_long_histories_are_saved_as_bucket_means(small_data, monkeypatch):
     import json
 
-    import server.session as session_module
+    import server.saved_history as session_module
 
     s = TrainingSession(small_data)
     costs = np.random.default_rng(0).random(5000).astype(np.float32)

@@ -1,0 +1,96 @@
+"""A session's history as saved in checkpoints for --resume, and its validation when loaded back.
+
+The costs travel as base64 float32 (``costs_f32``): exact up to ``MAX_SAVED_COSTS`` mini-batches;
+beyond that, as many bucket means (each repeated over its bucket on loading, so the history keeps one
+cost per mini-batch; the chart, at most 2000 points, looks the same).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+
+MAX_SAVED_COSTS = 2_000_000  # costs saved exactly for --resume (8 MB of float32); more are bucket-averaged
+
+
+def encode_history(session) -> dict:
+    """Counters, costs, accuracy history, markers and parameters of a session (call under its lock)."""
+    values = session.cost_history.values()
+    n = len(values)
+    if n > MAX_SAVED_COSTS:
+        edges = np.linspace(0, n, MAX_SAVED_COSTS + 1).astype(np.int64)
+        values = (np.add.reduceat(values.astype(np.float64), edges[:-1]) / np.diff(edges)).astype(np.float32)
+    return {
+        "iteration": session.iteration,
+        "epoch": session.stream.epoch,
+        "examples_seen": session.examples_seen,
+        "costs_f32": base64.b64encode(np.ascontiguousarray(values, "<f4").tobytes()).decode(),
+        "costs_length": n,
+        "accuracy_history": [list(p) for p in session.accuracy_history],
+        "markers": [dict(m) for m in session.markers],
+        "params": session.params(),
+    }
+
+
+def _decode_costs(text, length) -> np.ndarray:
+    """``costs_f32`` (base64 float32) back to one cost per mini-batch (bucket means repeated if decimated)."""
+    if not isinstance(text, str):
+        raise ValueError("history.costs_f32 must be a base64 string")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ValueError("history.costs_f32 is not valid base64") from None
+    if len(raw) % 4:
+        raise ValueError("history.costs_f32 is not a whole number of float32 values")
+    values = np.frombuffer(raw, "<f4").astype(np.float64)
+    n = len(values) if length is None else length
+    if isinstance(n, bool) or not isinstance(n, int) or n < len(values) or (len(values) == 0 and n > 0):
+        raise ValueError("history.costs_length does not fit costs_f32")
+    if n == len(values):
+        return values
+    edges = np.linspace(0, n, len(values) + 1).astype(np.int64)
+    return np.repeat(values, np.diff(edges))
+
+
+def check_history(history: dict) -> dict:
+    """A saved history (from a checkpoint's extra) checked before it replaces the live one."""
+    if not isinstance(history, dict):
+        raise ValueError("history must be an object")
+    out = {}
+    for key in ("iteration", "epoch", "examples_seen"):
+        v = history.get(key, 0)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"history.{key} must be a whole number ≥ 0")
+        out[key] = v
+    if "costs_f32" in history:
+        costs = _decode_costs(history["costs_f32"], history.get("costs_length"))
+    else:
+        try:
+            costs = np.asarray(history.get("costs", []), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("history.costs must be a list of finite numbers") from None
+    if costs.ndim != 1 or not np.isfinite(costs).all():
+        raise ValueError("history.costs must be a list of finite numbers")
+    if len(costs) != out["iteration"]:
+        raise ValueError(f"history.costs has {len(costs)} entries for {out['iteration']} iterations")
+    out["costs"] = costs
+    acc = history.get("accuracy_history", [])
+    if not isinstance(acc, list) or not all(
+        isinstance(p, list) and len(p) == 3 and isinstance(p[0], int) and isinstance(p[1], (int, float))
+        and math.isfinite(p[1]) and isinstance(p[2], bool) for p in acc
+    ):
+        raise ValueError("history.accuracy_history must be [[iteration, accuracy, full], ...]")
+    out["accuracy_history"] = acc
+    markers = history.get("markers", [])
+    if not isinstance(markers, list) or not all(
+        isinstance(m, dict) and isinstance(m.get("iteration"), int) and isinstance(m.get("text"), str) for m in markers
+    ):
+        raise ValueError("history.markers must be [{iteration, text}, ...]")
+    out["markers"] = [{"iteration": m["iteration"], "text": m["text"]} for m in markers]
+    params = history.get("params") or {}
+    if not isinstance(params, dict):
+        raise ValueError("history.params must be an object")
+    out["params"] = {k: params[k] for k in ("learning_rate", "batch_size", "steps_per_second") if k in params}
+    return out
