@@ -185,7 +185,9 @@ class Broadcaster:
             viewer.event_seq = info.event_seq  # a new tab sees the state, not the events that led to it
         await viewer.send_bytes(data)
         viewer.structure_version = info.structure_version
-        viewer.version = info.version
+        # One version short: the next tick sends a frame at once, even while paused, since the
+        # activations, gradients and example of the moment are in frames, not in hello.
+        viewer.version = info.version - 1
         viewer.next_cost = info.iteration + 1
         viewer.acc_seen = info.accuracy_count
         viewer.markers_seen = info.markers_count

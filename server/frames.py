@@ -64,7 +64,7 @@ def hello(session: TrainingSession) -> tuple[bytes, HelloInfo]:
         "config": snap.config,
         "params": snap.params,
         "state": snap.state,
-        "accuracy_history": snap.accuracy_history,
+        "accuracy_history": decimate_points(snap.accuracy_history, MAX_HISTORY_POINTS),
         "markers": snap.markers,
         "limits": _limits(),
         "example": snap.example,
@@ -73,6 +73,15 @@ def hello(session: TrainingSession) -> tuple[bytes, HelloInfo]:
     info = HelloInfo(snap.version, snap.structure_version, snap.state["iteration"], len(snap.accuracy_history),
                      len(snap.markers), snap.event_seq)
     return wire.encode(header, arrays), info
+
+
+def decimate_points(points: list, max_points: int) -> list:
+    """At most ``max_points`` evenly spread entries, always keeping every whole-test-set one and the last."""
+    if len(points) <= max_points:
+        return points
+    keep = set(np.linspace(0, len(points) - 1, max_points // 2).astype(int).tolist())
+    keep.update(i for i, p in enumerate(points) if p[2])
+    return [points[i] for i in sorted(keep)][-max_points:]
 
 
 @dataclass

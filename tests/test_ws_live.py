@@ -282,3 +282,14 @@ def test_hello_mid_training_and_predict_over_the_socket(live_server, trained_che
                 right += p["digit"] == server_data.test_labels[i]
             assert right >= 8
         a.command({"type": "pause"})
+
+
+
+def test_a_tab_opened_while_paused_gets_a_frame_after_hello(live_server):
+    """The example's activations travel in frames: a paused session still sends one right after hello."""
+    srv = live_server()
+    with ws_connect(srv) as c:
+        assert c.recv()["type"] == "hello"
+        frame = c.next(type="frame")
+    assert frame["seq"] == 1 and frame["state"]["running"] is False
+    assert frame["_arrays"]["a0"].shape == (784,) and "W0" in frame["_arrays"]
