@@ -80,7 +80,8 @@ async def post_backprop(request: Request):
 async def open_walkthrough(request: Request):
     """Pause training while the walkthrough is open; returns whether it was running."""
     session = _session(request)
-    was_running = session.state()["running"]
+    state = await asyncio.wrap_future(session.read(session.state))  # not under the lock in the event loop
+    was_running = state["running"]
     session.pause()
     return {"was_running": was_running}
 
