@@ -13,6 +13,7 @@ from . import walkthrough as wt
 from .api import read_json, validated
 from .data import to_float
 from .messages import BackpropRequest, LearningRate, Strict
+from .network import one_hot
 from .predict import backprop_payload, mnist_input
 
 router = APIRouter(prefix="/api")
@@ -62,6 +63,15 @@ def _params(net, params) -> list[dict]:
     return [wt.check_parameter(net, p.model_dump()) for p in params]
 
 
+def _training_batch(session, indices) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs (floats in 0..1) and labels of these training images."""
+    n = len(session.data.train_images)
+    if any(i >= n for i in indices):
+        raise ValueError(f"indices must be below {n}")
+    indices = np.asarray(indices)
+    return to_float(session.data.train_images[indices]), session.data.train_labels[indices]
+
+
 async def _run(fn, *args):
     try:
         return await asyncio.to_thread(fn, *args)
@@ -102,8 +112,7 @@ async def walkthrough_batch(request: Request):
     def run():
         rng = np.random.default_rng(req.seed)
         indices = np.sort(rng.choice(len(session.data.train_images), size=req.size, replace=False))
-        x = to_float(session.data.train_images[indices])
-        labels = session.data.train_labels[indices]
+        x, labels = _training_batch(session, indices)
         with session.lock:
             params = _params(session.net, req.params)
             table = wt.batch_table(session.net, x, labels, params)
@@ -122,33 +131,27 @@ async def walkthrough_step(request: Request):
     undo = _undo_stack(request)
 
     def run():
-        n = len(session.data.train_images)
-        if any(i >= n for i in req.indices):
-            raise ValueError(f"indices must be below {n}")
-        idx = np.asarray(req.indices)
-        x = to_float(session.data.train_images[idx])
-        labels = session.data.train_labels[idx]
+        x, labels = _training_batch(session, req.indices)
         with session.lock:
             net = session.net
             lr = req.learning_rate or session.learning_rate
             params = _params(net, req.params)
-            before = {"values": [wt.parameter_value(net, p) for p in params]}
+            before = [wt.parameter_value(net, p) for p in params]
             table = wt.batch_table(net, x, labels, params)
             _push_undo(undo, net)
-            from .network import one_hot
-
-            grads = net.backprop(x, one_hot(labels, net.sizes[-1], net.dtype), input_gradient=False)
+            y = one_hot(labels, net.sizes[-1], net.dtype)
+            grads = net.backprop(x, y, input_gradient=False)
             net.apply_gradients(grads.nabla_w, grads.nabla_b, lr)
-            after_values = [wt.parameter_value(net, p) for p in params]
-            cost_after = net.cost(x, one_hot(labels, net.sizes[-1], net.dtype))
+            after = [wt.parameter_value(net, p) for p in params]
+            cost_after = net.cost(x, y)
             session.version += 1
         return {
             "learning_rate": lr,
             "params": params,
             "average": [r["average"] for r in table["rows"]],
-            "before": before["values"],
-            "after": after_values,
-            "step": [a - b for a, b in zip(after_values, before["values"])],
+            "before": before,
+            "after": after,
+            "step": [a - b for a, b in zip(after, before)],
             "cost_before": table["cost"],
             "cost_after": cost_after,
             "undo_depth": len(undo),
@@ -168,7 +171,6 @@ async def teach(request: Request):
         x, stages, empty = mnist_input(req)
         if empty:
             raise ValueError("the drawing is empty: draw a digit first")
-        from .network import one_hot
 
         with session.lock:
             net = session.net

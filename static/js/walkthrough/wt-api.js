@@ -1,25 +1,8 @@
 // The walkthrough's server calls (docs/protocol.md, "The backprop walkthrough"), with the page's token.
 
-import { getJSON, token } from "../api.js";
+import { getJSON, postJSON, token } from "../api.js";
 
-export { getJSON };
-
-export async function postJSON(path, body = undefined) {
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers["X-Backprop-Token"] = token;
-  const response = await fetch(path, { method: "POST", headers, body: body === undefined ? "{}" : JSON.stringify(body), cache: "no-store" });
-  if (!response.ok) {
-    let detail = `${response.status} ${response.statusText}`;
-    try {
-      const reply = await response.json();
-      if (reply && (reply.detail || reply.message)) detail = String(reply.detail || reply.message);
-    } catch {
-      /* not JSON */
-    }
-    throw new Error(detail);
-  }
-  return response.json();
-}
+export { getJSON, postJSON };
 
 /** Leaving the page while the walkthrough is open: resume training even as the tab goes away. */
 export function closeOnUnload() {
