@@ -64,7 +64,7 @@ def run(args) -> int:
             load = str(store.path(AUTOSAVE))
         else:
             print(f"no saved session in {store.folder}: starting a new one", file=sys.stderr)
-    elif not args.resume and store.exists(AUTOSAVE):
+    elif not args.resume and not args.no_autosave and store.exists(AUTOSAVE):
         print(f"note: {store.path(AUTOSAVE)} holds the last session; it is replaced at shutdown "
               "(start with --resume to continue it)", file=sys.stderr)
     if load:  # fail fast, with one line, before the server starts

@@ -84,12 +84,14 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message
 class LiveServer:
     """``python -m server --port PORT`` in a subprocess, restartable on the same port.
 
-    ``host`` other than loopback makes the server require a token, read from the URL it prints.
+    ``host`` other than loopback makes the server require a token, read from the URL it prints;
+    ``extra_args`` are appended to the command line (e.g. ``["--checkpoint-dir", DIR, "--no-autosave"]``).
     """
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1"):
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1", extra_args=()):
         self.port = port or free_port()
         self.host = host
+        self.extra_args = [str(a) for a in extra_args]
         self.token = ""
         self.proc: subprocess.Popen | None = None
         ARTIFACTS.mkdir(exist_ok=True)
@@ -104,7 +106,7 @@ class LiveServer:
         log = open(self.log_path, "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "--host", self.host, "--port", str(self.port)],
+            [sys.executable, "-m", "server", "--host", self.host, "--port", str(self.port), *self.extra_args],
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
         )
         log.close()

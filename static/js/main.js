@@ -5,6 +5,7 @@ import { websocketURL } from "./api.js";
 import { Connection } from "./connection.js";
 import { $, setText } from "./lib/dom.js";
 import { Store } from "./store.js";
+import { Checkpoints } from "./views/checkpoints.js";
 import { Controls } from "./views/controls.js";
 import { CostChart } from "./views/cost-chart.js";
 import { Counters } from "./views/counters.js";
@@ -54,6 +55,7 @@ const tooltip = new NeuronTooltip($("neuron-tooltip"), $("network-wrap"), store,
 const inspector = new NeuronInspector($("inspector"), store, () => networkView.setPinned(null));
 const controls = new Controls(store, send, showError);
 const editor = new NetworkEditor(store, send, showError);
+const checkpoints = new Checkpoints();
 const counters = new Counters(store);
 const predictionPanel = new PredictionPanel();
 const digitLab = new DigitLab(store, send, predictionPanel, showError, toasts);
@@ -131,6 +133,7 @@ function onEvent(event) {
     return;
   }
   if (event.kind === "reset" || event.kind === "loaded") eventBanner.hidden = true;
+  if (event.kind === "loaded") checkpoints.onLoaded();
   if (event.kind === "epoch") {
     // At full speed an epoch ends every few seconds: a flash on the counter, not a stream of toasts.
     counters.flashEpoch(event.message);
@@ -160,6 +163,7 @@ function tick(now) {
   tooltip.update();
   inspector.update(now);
   digitLab.tick(now);
+  checkpoints.tick(now);
   walkthrough.tick(now);
   if (!banner.hidden && connection.closeCode === 1008) {
     setText(bannerText, "The server refused this page (host, origin or token). Open the exact URL the server printed.");
