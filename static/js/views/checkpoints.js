@@ -1,0 +1,293 @@
+// Checkpoints (docs/protocol.md, "Checkpoints"): save the session under a name, list, load, download,
+// delete and upload .npz files. Every outcome is shown beside the control that caused it; a load makes
+// the server send `event` `loaded` and a new `hello`, which the store and the other views take from there.
+
+import { getJSON, postJSON, token } from "../api.js";
+import { $, el, setText } from "../lib/dom.js";
+import { fmtGrouped } from "../lib/format.js";
+
+const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const NAME_RULE = "Names are 1 to 64 letters, digits, “_” or “-” (no spaces, dots or slashes).";
+const MAX_UPLOAD = 64 * 1024 * 1024;
+const NOTE_MS = { error: 8000, ok: 3500 };
+
+/** A fetch that failed outright (server down, connection cut) gets a sentence instead of "Failed to fetch". */
+async function reach(promise) {
+  try {
+    return await promise;
+  } catch (e) {
+    if (e instanceof TypeError) throw new Error("Could not reach the training server (network error) — try again when it is back.");
+    throw e;
+  }
+}
+
+/** DELETE, or POST of a raw file, with the page's token (api.js covers GET and JSON POST). */
+async function send(method, path, body = undefined) {
+  const headers = body === undefined ? {} : { "Content-Type": "application/octet-stream" };
+  if (token) headers["X-Backprop-Token"] = token;
+  const response = await fetch(path, { method, headers, body, cache: "no-store" });
+  if (response.ok) return response.json();
+  let detail = `${response.status} ${response.statusText}`.trim();
+  try {
+    const d = (await response.json())?.detail;
+    if (Array.isArray(d)) detail = d.map((item) => item?.msg || String(item)).join("; ");
+    else if (d) detail = String(d);
+  } catch {
+    /* not JSON */
+  }
+  throw new Error(detail);
+}
+
+/** A URL the browser can fetch by itself (links): the token goes in the query. */
+function withToken(path) {
+  return token ? `${path}?token=${encodeURIComponent(token)}` : path;
+}
+
+export function relativeTime(seconds, nowMs = Date.now()) {
+  const ago = Math.max(0, nowMs / 1000 - seconds);
+  if (ago < 45) return "just now";
+  if (ago < 3600) return `${Math.max(1, Math.round(ago / 60))} min ago`;
+  if (ago < 86400) return `${Math.round(ago / 3600)} h ago`;
+  if (ago < 7 * 86400) return `${Math.round(ago / 86400)} d ago`;
+  return new Date(seconds * 1000).toLocaleDateString();
+}
+
+function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} kB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** A checkpoint name made from an uploaded file's name (or null when nothing usable is left). */
+function nameFromFile(fileName) {
+  const stem = fileName.replace(/\.npz$/i, "").replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64);
+  return stem || null;
+}
+
+export class Checkpoints {
+  constructor() {
+    this.details = $("checkpoints");
+    this.summary = $("ckpt-summary");
+    this.form = $("ckpt-save-form");
+    this.name = $("ckpt-name");
+    this.saveButton = $("ckpt-save");
+    this.list = $("ckpt-list");
+    this.uploadButton = $("ckpt-upload");
+    this.file = $("ckpt-file");
+    this.modelLink = $("ckpt-download-model");
+    this.notes = {
+      save: { error: $("err-ckpt-save"), ok: $("ok-ckpt-save") },
+      list: { error: $("err-ckpt-list") },
+      upload: { error: $("err-ckpt-upload"), ok: $("ok-ckpt-upload") },
+    };
+    this.timers = new Map();
+    this.itemNotes = new Map(); // name → {message, kind, until}
+    this.entries = [];
+    this.timesAt = 0;
+    this.loading = null;
+
+    this.modelLink.href = withToken("/api/model");
+    this.details.addEventListener("toggle", () => this.details.open && this.refresh());
+    this.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.save();
+    });
+    this.name.addEventListener("input", () => {
+      this.note(this.notes.save, null);
+      this.showReplace();
+    });
+    this.uploadButton.addEventListener("click", () => this.file.click());
+    this.file.addEventListener("change", () => this.upload());
+    this.refresh();
+  }
+
+  /** Show `message` in a note pair (error or ok), hiding the other; null hides both. */
+  note(pair, message, kind = "error", ms = NOTE_MS[kind]) {
+    for (const [k, node] of Object.entries(pair)) {
+      clearTimeout(this.timers.get(node));
+      const show = message && k === kind;
+      node.hidden = !show;
+      node.textContent = show ? message : "";
+      if (show) this.timers.set(node, setTimeout(() => (node.hidden = true), ms));
+    }
+  }
+
+  /** A note on one list entry; kept by name so that it survives the list being redrawn. */
+  noteItem(name, pair, message, kind = "error") {
+    this.itemNotes.set(name, { message, kind, until: performance.now() + NOTE_MS[kind] });
+    this.note(pair, message, kind);
+  }
+
+  async refresh() {
+    if (this.loading) return this.loading;
+    this.loading = (async () => {
+      try {
+        const reply = await reach(getJSON("/api/checkpoints"));
+        this.entries = reply.checkpoints || [];
+        this.note(this.notes.list, null);
+        this.render();
+      } catch (e) {
+        this.note(this.notes.list, `Could not list the checkpoints: ${e.message}`);
+      } finally {
+        this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+
+  /** The server loaded a checkpoint (perhaps from another tab): the list may have a new entry. */
+  onLoaded() {
+    if (this.details.open) this.refresh();
+  }
+
+  render() {
+    const n = this.entries.length;
+    setText(this.summary, n ? `${n} saved` : "none saved");
+    this.summary.title = n ? `Newest: “${this.entries[0].name}”, saved ${relativeTime(this.entries[0].mtime)}.` : "";
+    this.list.replaceChildren(...this.entries.map((entry) => this.item(entry)));
+    if (!n) this.list.append(el("li", { class: "ckpt-empty", text: "No checkpoints yet: name one above and save it." }));
+    this.showReplace();
+    this.timesAt = performance.now();
+  }
+
+  item(entry) {
+    const { name } = entry;
+    const sizes = entry.config?.sizes?.join("–");
+    const meta = entry.error
+      ? "unreadable"
+      : [entry.iteration != null ? `it ${fmtGrouped(entry.iteration)}` : null, sizes].filter(Boolean).join(" · ");
+    const details = entry.error
+      ? `This file cannot be read: ${entry.error}`
+      : `${name}: ${sizes || "?"} · ${entry.config?.activation || "?"} · ${fmtBytes(entry.size)} · saved ${new Date(entry.mtime * 1000).toLocaleString()}`;
+    const error = el("p", { class: "field-error", role: "alert", hidden: true });
+    const ok = el("p", { class: "field-ok", role: "status", hidden: true });
+    const pair = { error, ok };
+    const load = el("button", { type: "button", class: "chip", title: `Replace the current network with “${name}” (training pauses).`,
+      "aria-label": `Load ${name}`, "data-action": "load" }, "Load");
+    const download = el("a", { class: "icon-link", href: withToken(`/api/checkpoints/${encodeURIComponent(name)}`), download: `${name}.npz`,
+      title: `Download “${name}” as a .npz file.`, "aria-label": `Download ${name}`, "data-action": "download" }, "⤓");
+    const remove = el("button", { type: "button", class: "icon-button ckpt-delete", title: `Delete “${name}” from the server (asks to confirm).`,
+      "aria-label": `Delete ${name}`, "data-action": "delete" }, "✕");
+    const kept = this.itemNotes.get(name);
+    if (kept && kept.until > performance.now()) this.note(pair, kept.message, kept.kind, kept.until - performance.now());
+    load.addEventListener("click", () => this.load(name, pair, load));
+    remove.addEventListener("click", () => this.remove(name, pair, remove));
+    remove.addEventListener("blur", () => this.disarm(remove));
+    return el(
+      "li",
+      { class: `ckpt-item${entry.error ? " broken" : ""}`, "data-name": name, title: details },
+      el("span", { class: "ckpt-name", text: name }),
+      el("span", { class: "ckpt-actions" }, load, download, remove),
+      el("span", { class: "ckpt-meta" }, el("span", { class: "ckpt-info", text: meta }),
+        el("time", { class: "ckpt-time", "data-mtime": String(entry.mtime), text: relativeTime(entry.mtime) })),
+      error,
+      ok,
+    );
+  }
+
+  /** "Save" says "Replace" when the typed name is already taken. */
+  showReplace() {
+    const taken = this.entries.some((e) => e.name === this.name.value.trim());
+    setText(this.saveButton, taken ? "Replace" : "Save");
+  }
+
+  async busy(button, work) {
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    try {
+      return await work();
+    } finally {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  }
+
+  async save() {
+    const name = this.name.value.trim();
+    if (!NAME_RE.test(name)) {
+      this.note(this.notes.save, name ? `“${name}” is not a valid name. ${NAME_RULE}` : `Type a name first. ${NAME_RULE}`);
+      this.name.focus();
+      return;
+    }
+    await this.busy(this.saveButton, async () => {
+      try {
+        const entry = await reach(postJSON("/api/checkpoints", { name }));
+        this.note(this.notes.save, `Saved “${name}”${entry.iteration != null ? ` at iteration ${fmtGrouped(entry.iteration)}` : ""}.`, "ok");
+        this.name.value = "";
+      } catch (e) {
+        this.note(this.notes.save, e.message);
+      }
+    });
+    await this.refresh();
+  }
+
+  async load(name, pair, button) {
+    await this.busy(button, async () => {
+      try {
+        const reply = await reach(postJSON(`/api/checkpoints/${encodeURIComponent(name)}/load`));
+        this.noteItem(name, pair, `Loaded at iteration ${fmtGrouped(reply.iteration)} — training is paused.`, "ok");
+      } catch (e) {
+        this.noteItem(name, pair, e.message);
+      }
+    });
+  }
+
+  /** First press arms the button ("Delete?"), the second deletes; leaving it or waiting disarms it. */
+  async remove(name, pair, button) {
+    if (!button.classList.contains("armed")) {
+      button.classList.add("armed");
+      button.textContent = "Delete?";
+      button.dataset.timer = String(setTimeout(() => this.disarm(button), 4000));
+      return;
+    }
+    this.disarm(button);
+    await this.busy(button, async () => {
+      try {
+        await reach(send("DELETE", `/api/checkpoints/${encodeURIComponent(name)}`));
+        await this.refresh();
+      } catch (e) {
+        this.noteItem(name, pair, e.message);
+      }
+    });
+  }
+
+  disarm(button) {
+    clearTimeout(+button.dataset.timer);
+    button.classList.remove("armed");
+    button.textContent = "✕";
+  }
+
+  async upload() {
+    const file = this.file.files?.[0];
+    this.file.value = ""; // choosing the same file again fires `change` again
+    if (!file) return;
+    if (file.size > MAX_UPLOAD) {
+      this.note(this.notes.upload, `“${file.name}” is ${fmtBytes(file.size)}; checkpoints are at most 64 MB.`);
+      return;
+    }
+    let name = nameFromFile(file.name);
+    if (name && this.entries.some((e) => e.name === name)) {
+      const taken = new Set(this.entries.map((e) => e.name));
+      let i = 2;
+      while (taken.has(`${name.slice(0, 60)}-${i}`)) i++;
+      name = `${name.slice(0, 60)}-${i}`;
+    }
+    await this.busy(this.uploadButton, async () => {
+      try {
+        const path = "/api/checkpoints/upload" + (name ? `?name=${encodeURIComponent(name)}` : "");
+        const reply = await reach(send("POST", path, file));
+        this.note(this.notes.upload, `Loaded “${file.name}”${name ? ` (kept as “${name}”)` : ""} at iteration ${fmtGrouped(reply.iteration)}.`, "ok");
+      } catch (e) {
+        this.note(this.notes.upload, `“${file.name}” was refused: ${e.message}`);
+      }
+    });
+    await this.refresh();
+  }
+
+  /** From the animation loop: keep the relative times current while the section is open (every 20 s). */
+  tick(now) {
+    if (!this.details.open || now - this.timesAt < 20000) return;
+    this.timesAt = now;
+    for (const time of this.list.querySelectorAll("time[data-mtime]")) setText(time, relativeTime(+time.dataset.mtime));
+  }
+}
