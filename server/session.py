@@ -88,8 +88,9 @@ class TrainingSession(Worker):
         self._pending_unit = "batch"
         self._until_epoch_end = False
         self._last_grads = None
+        self._want_grads = True  # the next step keeps its gradients (set again by every snapshot)
         self._last_eta = self.learning_rate
-        self._last_x = None  # first example of the last mini-batch (float input)
+        self._last_x = None  # first example of the last mini-batch whose gradients were kept
         self._last_label = None
         self._last_index = None
         self._pinned: tuple[str, int] | None = None
@@ -134,17 +135,25 @@ class TrainingSession(Worker):
             x, y, idx, epoch_ended = self.stream.next(size)
             self._set_blas_threads(size)
             with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and handled here
-                grads = self.net.backprop(x, y, input_gradient=False)
-                cost = grads.cost
-                if not math.isfinite(cost):
-                    self._diverged()
-                    return
-                self.net.apply_gradients(grads.nabla_w, grads.nabla_b, self.learning_rate)
-            # apply_gradients scaled the gradients by η in place: remember η to show ∇C itself.
-            self._last_grads, self._last_eta = grads, self.learning_rate
-            self._last_x = x[0].copy()
-            self._last_label = int(np.argmax(y[0]))
-            self._last_index = int(idx[0])
+                if self._want_grads:
+                    # A viewer will look: keep this mini-batch's gradients and first example for it.
+                    grads = self.net.backprop(x, y, input_gradient=False)
+                    cost = grads.cost
+                    if not math.isfinite(cost):
+                        self._diverged()
+                        return
+                    self.net.apply_gradients(grads.nabla_w, grads.nabla_b, self.learning_rate)
+                    # apply_gradients scaled the gradients by η in place: remember η to show ∇C itself.
+                    self._last_grads, self._last_eta = grads, self.learning_rate
+                    self._last_x = x[0].copy()
+                    self._last_label = int(np.argmax(y[0]))
+                    self._last_index = int(idx[0])
+                    self._want_grads = False
+                else:  # nobody looks at this one: the fused step, about 3× faster, keeps nothing
+                    cost = self.net.sgd_step(x, y, self.learning_rate)
+                    if not math.isfinite(cost):
+                        self._diverged()
+                        return
             self.iteration += 1
             self.examples_seen += len(x)
             self.cost_history.append(cost)
@@ -396,6 +405,7 @@ class TrainingSession(Worker):
             deltas = [d[0].copy() for d in self.net.backprop(x, y, input_gradient=False).deltas]
         example["prediction"] = int(np.argmax(trace.activations[-1][0]))
         grads = self._last_grads
+        self._want_grads = True  # the frame after this one shows the next mini-batch's gradients
         first = 0 if with_first_layer else 1
         nabla_w = nabla_b = None
         if grads is not None:

@@ -171,10 +171,11 @@ def test_oversize_message_closes_1009_and_other_clients_keep_going(live_server):
         big.recv(), other.recv()
         big.send('{"type": "set_params", "learning_rate": 1, "pad": "' + "x" * (64 * 1024) + '"}')
         with pytest.raises(ConnectionClosed) as e:
-            big.next(timeout=5)
+            while True:  # frames already on their way may come first
+                big.next(timeout=5)
         assert e.value.rcvd.code == 1009
         assert other.command({"type": "step"})["type"] == "ack"
-        assert other.next(type="frame")["state"]["iteration"] == 1
+        assert other.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] >= 1)["state"]["iteration"] == 1
     assert api_state(srv)["learning_rate"] == 3.0
     # exactly at the limit is still fine
     with ws_connect(srv) as c:
@@ -228,8 +229,8 @@ def test_frames_carry_every_cost_at_most_30_per_second(live_server):
         last = api_state(srv)["iteration"]
         frames.append(c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == last))
     assert 500 < last < 2000  # the speed limit worked; the whole history fits in a hello
-    seqs = [f["seq"] for f in frames]
-    assert seqs == list(range(1, len(seqs) + 1))
+    seqs = [f["seq"] for f in frames]  # (frame 1, sent right after hello, may go by with the acks)
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and seqs[0] <= 2
     rate = (len(frames) - 1) / elapsed
     assert rate > 10, rate
     # at most 30 per second: count by the server's capture times (arrival times jitter)
