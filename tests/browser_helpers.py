@@ -172,6 +172,21 @@ def wait_connected(page, timeout: float = 15.0) -> None:
     )
 
 
+def open_tab(browser, url: str, width: int = 1440, height: int = 900):
+    """A new context with one tab on ``url``, connected; ``page.problems`` collects console and page errors.
+
+    Returns (context, page): close the context when done.
+    """
+    context = browser.new_context(viewport={"width": width, "height": height})
+    pg = context.new_page()
+    pg.problems = []
+    pg.on("console", lambda m: m.type == "error" and pg.problems.append(f"console: {m.text}"))
+    pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
+    pg.goto(url)
+    wait_connected(pg)
+    return context, pg
+
+
 def ensure_paused(page, server: LiveServer) -> None:
     if server.state()["running"]:
         page.get_by_test_id("play-pause").click()

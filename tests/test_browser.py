@@ -7,11 +7,11 @@ main states are saved under test-artifacts/. The tests share one server and run 
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
 from browser_helpers import (
+    open_tab,
     CHROMIUM_ARGS,
     LiveServer,
     canvas_ink,
@@ -58,13 +58,7 @@ def browser(chromium_path):
 @pytest.fixture
 def page(browser, server):
     """A fresh tab at 1440×900, connected; ``page.problems`` collects console errors and page errors."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    pg = context.new_page()
-    pg.problems = []
-    pg.on("console", lambda m: m.type == "error" and pg.problems.append(f"console: {m.text}"))
-    pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
-    pg.goto(server.url)
-    wait_connected(pg)
+    context, pg = open_tab(browser, server.url)
     yield pg
     context.close()
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from browser_helpers import (
+    open_tab,
     CHROMIUM_ARGS,
     LiveServer,
     ensure_paused,
@@ -56,13 +57,7 @@ def browser(chromium_path):
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    pg = context.new_page()
-    pg.problems = []
-    pg.on("console", lambda m: m.type == "error" and pg.problems.append(f"console: {m.text}"))
-    pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
-    pg.goto(server.url)
-    wait_connected(pg)
+    context, pg = open_tab(browser, server.url)
     ensure_paused(pg, server)
     yield pg
     context.close()

@@ -14,13 +14,13 @@ import urllib.request
 import pytest
 
 from browser_helpers import (
+    open_tab,
     CHROMIUM_ARGS,
     LiveServer,
     draw_strokes,
     iteration,
     require_browser,
     shot,
-    wait_connected,
     wait_until,
 )
 
@@ -75,13 +75,7 @@ def page(server):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=server.chromium, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        pg = context.new_page()
-        pg.problems = []
-        pg.on("console", lambda m: m.type == "error" and pg.problems.append(f"console: {m.text}"))
-        pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
-        pg.goto(server.url)
-        wait_connected(pg)
+        context, pg = open_tab(browser, server.url)
         yield pg
         browser.close()
 
