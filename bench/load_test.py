@@ -187,6 +187,7 @@ def main() -> int:
         during = (n / wall, n / max(cpu1.get("training", 0.0) - train0, 1e-9))
         after = rate(args.baseline)
         rss.append(rss_mb(proc.pid))
+        final_iteration = iteration()
         http.close()
     finally:
         proc.terminate()
@@ -197,6 +198,7 @@ def main() -> int:
             _, err = proc.communicate()
 
     lat = np.array([x for s in stats for x in s.latencies]) * 1000
+    history_mb = 2 * 4 * final_iteration / 1e6  # the cost history's array after its last doubling
     half = rss_viewers[len(rss_viewers) // 2 :] or rss
     frames = [s.frames for s in stats]
     none = statistics.mean([before[0], after[0]])
@@ -208,7 +210,10 @@ def main() -> int:
         "p99 frame latency < 100 ms": len(lat) > 0 and np.percentile(lat, 99) < 100,
         "training throughput drop ≤ 15%": during[0] >= 0.85 * none,
         "no traceback in the server log": "Traceback" not in err,
-        "memory flat while viewing (no growth in the second half)": max(half) <= max(rss_viewers[: len(rss_viewers) // 2] or rss) + 5.0,
+        # The cost history is kept whole by design (4 bytes a mini-batch, in an array that doubles when
+        # full): allow for one doubling of it; anything beyond that is a leak.
+        "memory flat while viewing (no growth in the second half beyond the cost history)":
+            max(half) <= max(rss_viewers[: len(rss_viewers) // 2] or rss) + 5.0 + history_mb,
     }
     print(f"viewers {args.viewers} for {args.duration:g} s: frames per viewer {min(frames)}–{max(frames)} "
           f"({statistics.mean(frames) / args.duration:.1f}/s each), {len(lat)} frames in all")
