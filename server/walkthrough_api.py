@@ -138,13 +138,8 @@ async def walkthrough_step(request: Request):
             params = _params(net, req.params)
             before = [wt.parameter_value(net, p) for p in params]
             table = wt.batch_table(net, x, labels, params)
-            _push_undo(undo, net)
-            y = one_hot(labels, net.sizes[-1], net.dtype)
-            grads = net.backprop(x, y, input_gradient=False)
-            net.apply_gradients(grads.nabla_w, grads.nabla_b, lr)
+            _, cost_after = _descend(session, undo, x, one_hot(labels, net.sizes[-1], net.dtype), lr)
             after = [wt.parameter_value(net, p) for p in params]
-            cost_after = net.cost(x, y)
-            session.version += 1
         return {
             "learning_rate": lr,
             "params": params,
@@ -177,13 +172,8 @@ async def teach(request: Request):
             lr = req.learning_rate or session.learning_rate
             y = one_hot([req.label], net.sizes[-1], net.dtype)
             before = net.feedforward(x[None, :])[0]
-            _push_undo(undo, net)
-            grads = net.backprop(x[None, :], y, input_gradient=False)
-            cost_before = grads.cost
-            net.apply_gradients(grads.nabla_w, grads.nabla_b, lr)
+            cost_before, cost_after = _descend(session, undo, x[None, :], y, lr)
             after = net.feedforward(x[None, :])[0]
-            cost_after = net.cost(x[None, :], y)
-            session.version += 1
             return {
                 "label": req.label,
                 "learning_rate": lr,
@@ -234,6 +224,19 @@ async def gradcheck(request: Request):
         return wt.gradient_check(snapshot, x, req.label, p, req.eps)
 
     return await _run(run)
+
+
+def _descend(session, undo: list, x, y, learning_rate: float) -> tuple[float, float]:
+    """One undoable step W ← W − η ∇C of the live network on (x, y); the batch's cost before and after.
+
+    Call it under the session lock.
+    """
+    net = session.net
+    _push_undo(undo, net)
+    grads = net.backprop(x, y, input_gradient=False)
+    net.apply_gradients(grads.nabla_w, grads.nabla_b, learning_rate)
+    session.version += 1
+    return grads.cost, net.cost(x, y)
 
 
 def _push_undo(undo: list, net) -> None:

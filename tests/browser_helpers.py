@@ -223,3 +223,21 @@ def canvas_ink(page, element_id: str) -> int:
         }""",
         element_id,
     )
+
+
+# Fixtures for the browser test modules (they import these names, which registers them).
+@pytest.fixture(scope="module")
+def chromium_path():
+    """Debian's Chromium: mandatory under CI, else the module is skipped with a message."""
+    return require_browser()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """One headless Chromium for the module, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import pytest
 
-from browser_helpers import (
+from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
+    browser,
+    chromium_path,
     open_tab,
-    CHROMIUM_ARGS,
     LiveServer,
     canvas_ink,
     draw_strokes,
     ensure_paused,
     iteration,
-    require_browser,
     shot,
     wait_connected,
     wait_until,
@@ -34,25 +34,10 @@ SEVEN = [[(0.22, 0.2), (0.78, 0.2), (0.5, 0.55), (0.38, 0.85)]]
 
 
 @pytest.fixture(scope="module")
-def chromium_path():
-    return require_browser()
-
-
-@pytest.fixture(scope="module")
 def server(chromium_path):
     srv = LiveServer().start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

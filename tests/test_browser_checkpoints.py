@@ -13,24 +13,19 @@ import urllib.request
 import numpy as np
 import pytest
 
-from browser_helpers import (
+from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
+    browser,
+    chromium_path,
     open_tab,
-    CHROMIUM_ARGS,
     LiveServer,
     ensure_paused,
     iteration,
-    require_browser,
     shot,
     wait_connected,
     wait_until,
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium_path():
-    return require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +38,6 @@ def server(chromium_path, folder):
     srv = LiveServer(extra_args=["--checkpoint-dir", folder, "--no-autosave"]).start()
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
