@@ -56,12 +56,17 @@ def test_backprop_api_equals_engine_and_changes_nothing(client, data):
     assert sum(body["probabilities"]) == pytest.approx(1.0)
 
 
+def backprop_of(client, data, index: int, label: int):
+    """/api/backprop for a test image: the answer, the live network, and every layer's activations a(l−1)."""
+    x = to_float(data.test_images[index])
+    body = client.post("/api/backprop", json={"pixels": x.tolist(), "label": label}).json()
+    prev = [x.astype(np.float64)] + [np.array(l["a"]) for l in body["layers"]]
+    return body, live_network(client), prev
+
+
 def test_backprop_rules_hold_in_the_numbers(client, data):
     """∂C0/∂w_jk = a_k δ_j, δ_j = σ'(z_j) ∂C0/∂a_j, ∂C0/∂a_k = Σ_j w_jk δ_j."""
-    x = to_float(data.test_images[1])
-    body = client.post("/api/backprop", json={"pixels": x.tolist(), "label": 3}).json()
-    net = live_network(client)
-    prev = [x.astype(np.float64)] + [np.array(l["a"]) for l in body["layers"]]
+    body, net, prev = backprop_of(client, data, 1, label=3)
     for l, layer in enumerate(body["layers"]):
         delta = np.array(layer["delta"])
         np.testing.assert_allclose(layer["nabla_w"], np.outer(delta, prev[l]), rtol=1e-5, atol=1e-9)
@@ -72,10 +77,7 @@ def test_backprop_rules_hold_in_the_numbers(client, data):
 
 def test_backprop_carries_the_weights_it_used(client, data):
     """The page lists w_jk·a_k and w_jk·δ_j terms: the weights come with the numbers, from the same network."""
-    x = to_float(data.test_images[5])
-    body = client.post("/api/backprop", json={"pixels": x.tolist(), "label": 2}).json()
-    net = live_network(client)
-    prev = [x.astype(np.float64)] + [np.array(l["a"]) for l in body["layers"]]
+    body, net, prev = backprop_of(client, data, 5, label=2)
     for l, layer in enumerate(body["layers"]):
         np.testing.assert_array_equal(np.array(layer["w"], dtype=np.float32), net.weights[l])
         np.testing.assert_array_equal(np.array(layer["b"], dtype=np.float32), net.biases[l])

@@ -37,27 +37,39 @@ export function drawCaptions(ctx, layout, store, width) {
   ctx.textAlign = "left";
 }
 
-export function drawOutputLabels(ctx, layer, a, winner, shown) {
-  const label = shown?.meta?.label;
+/**
+ * The output column's digits 0–9: the `strong` one emphasised, each with its value (`text(j)`, or none),
+ * and a green `mark` beside the `label` digit (when the column is short enough to have room).
+ */
+export function drawDigitColumn(ctx, layer, { strong = null, text = null, label = null, mark = "◂ label", markAt = 46 }) {
   ctx.textBaseline = "middle";
   for (let slot = 0; slot < layer.k; slot++) {
     const j = layer.visible[slot];
     const y = layer.ys[slot];
     const x = layer.x + layer.r + 8;
-    const isWinner = j === winner;
-    ctx.font = `${isWinner ? 700 : 500} ${isWinner ? 16 : 14}px ${FONT}`;
-    ctx.fillStyle = isWinner ? ACCENT : rgba(INK, 0.75);
+    const isStrong = j === strong;
+    ctx.font = `${isStrong ? 700 : 500} ${isStrong ? 16 : 14}px ${FONT}`;
+    ctx.fillStyle = isStrong ? ACCENT : rgba(INK, 0.75);
     ctx.fillText(String(j), x, y + 1);
-    if (a) {
+    if (text) {
       ctx.font = `11px ${FONT}`;
-      ctx.fillStyle = rgba(INK, isWinner ? 0.85 : 0.45);
-      ctx.fillText((Math.abs(a[j]) < 0.005 ? 0 : a[j]).toFixed(2), x + 16, y + 1);
+      ctx.fillStyle = rgba(INK, isStrong ? 0.85 : 0.45);
+      ctx.fillText(text(j), x + 16, y + 1);
     }
     if (label === j && layer.k <= 16) {
       ctx.font = `600 10px ${FONT}`;
       ctx.fillStyle = GOOD;
-      ctx.fillText("◂ label", x + 46, y + 1);
+      ctx.fillText(mark, x + markAt, y + 1);
     }
   }
   ctx.textBaseline = "alphabetic";
+}
+
+/** The live view's outputs: the winner emphasised, each activation to two decimals, the example's label. */
+export function drawOutputLabels(ctx, layer, a, winner, shown) {
+  drawDigitColumn(ctx, layer, {
+    strong: winner,
+    text: a ? (j) => (Math.abs(a[j]) < 0.005 ? 0 : a[j]).toFixed(2) : null,
+    label: shown?.meta?.label,
+  });
 }

@@ -3,7 +3,8 @@
 // connections coloured by their term or nudge (hue = direction, width = size), rings for the wished-for
 // changes, the selected neuron, and the 28×28 nudge maps in the first layer's heat-map slots.
 
-import { ACCENT, GOOD, INK, NEG, POS, rgba } from "../lib/colors.js";
+import { ACCENT, INK, NEG, POS, rgba } from "../lib/colors.js";
+import { drawDigitColumn } from "../views/network-labels.js";
 import { LinkBatch } from "../views/network-links.js";
 import { fmt } from "./math-text.js";
 import { layerData } from "./steps.js";
@@ -308,30 +309,14 @@ export class WalkthroughOverlay {
 
   drawOutputLabels(ctx, layout, bd, step, isLit) {
     const L = bd.layers.length;
-    const layer = layout.layers[L];
     const a = bd.layers[L - 1].a;
-    ctx.textBaseline = "middle";
-    for (let slot = 0; slot < layer.k; slot++) {
-      const j = layer.visible[slot];
-      const y = layer.ys[slot];
-      const x = layer.x + layer.r + 8;
-      const isLabel = j === bd.label;
-      const isPrediction = isLit && j === bd.prediction;
-      ctx.font = `${isPrediction ? 700 : 500} ${isPrediction ? 16 : 14}px ${FONT}`;
-      ctx.fillStyle = isPrediction ? ACCENT : rgba(INK, 0.8);
-      ctx.fillText(String(j), x, y + 1);
-      if (isLit) {
-        ctx.font = `11px ${FONT}`;
-        ctx.fillStyle = rgba(INK, isPrediction ? 0.9 : 0.5);
-        ctx.fillText(fmt(a[j], 2), x + 16, y + 1);
-      }
-      if (isLabel && layer.k <= 16) {
-        ctx.font = `600 10px ${FONT}`;
-        ctx.fillStyle = GOOD;
-        ctx.fillText(step.kind === "forward" ? "◂ label" : "◂ y = 1", x + 50, y + 1);
-      }
-    }
-    ctx.textBaseline = "alphabetic";
+    drawDigitColumn(ctx, layout.layers[L], {
+      strong: isLit ? bd.prediction : null,
+      text: isLit ? (j) => fmt(a[j], 2) : null,
+      label: bd.label,
+      mark: step.kind === "forward" ? "◂ label" : "◂ y = 1",
+      markAt: 50,
+    });
   }
 
   callout(bd, step, sel) {
