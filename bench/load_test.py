@@ -32,7 +32,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from server import wire  # noqa: E402
+from server.web.stream import wire  # noqa: E402
 
 
 def thread_cpu(pid: int) -> dict[str, float]:

@@ -33,9 +33,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from load_test import thread_cpu  # noqa: E402
-from server import frames, wire  # noqa: E402
-from server.data import load_dataset  # noqa: E402
-from server.session import TrainingSession  # noqa: E402
+from server.web.stream import frames
+from server.web.stream import wire  # noqa: E402
+from server.engine.data import load_dataset  # noqa: E402
+from server.training.session import TrainingSession  # noqa: E402
 
 ARCHS = {"[784,16,16,10]": [16, 16], "[784,100,10]": [100]}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from server.data import FILES, load_dataset
+from server.engine.data import FILES, load_dataset
 
 
 @pytest.fixture(scope="session")

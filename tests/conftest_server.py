@@ -23,14 +23,15 @@ import uvicorn
 from fastapi.testclient import TestClient
 from websockets.sync.client import connect
 
-from server import checkpoint, wire
-from server.app import Settings, create_app
-from server.app_cli import uvicorn_config
-from server.blas import limit_blas
-from server.data import Dataset, load_dataset
+from server.engine import checkpoint
+from server.web.stream import wire
+from server.web.app import Settings, create_app
+from server.cli.serve import uvicorn_config
+from server.engine.blas import limit_blas
+from server.engine.data import Dataset, load_dataset
 from server.network import Network
-from server.security import Guard
-from server.training import BatchStream, evaluate
+from server.web.guard import Guard
+from server.engine.batches import BatchStream, evaluate
 
 TIMEOUT = 10.0
 

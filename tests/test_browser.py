@@ -73,7 +73,7 @@ def test_page_modules_decode_the_servers_envelope_and_bucket_the_curve(page):
 
     import numpy as np
 
-    from server import wire
+    from server.web.stream import wire
 
     data = wire.encode(
         {"type": "frame", "seq": 7, "note": "ünïcode"},

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from server import checkpoint
-from server.checkpoint import CheckpointError
+from server.engine import checkpoint
+from server.engine.checkpoint import CheckpointError
 from server.network import Network, one_hot
 
 

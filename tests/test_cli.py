@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from server import checkpoint
-from server.bench import CELLS, check_same_update
+from server.engine import checkpoint
+from server.cli.bench import CELLS, check_same_update
 
 ROOT = Path(__file__).resolve().parent.parent
 EPOCH_LINE = re.compile(r"^epoch (\d+): training cost (\d+\.\d{4}), test accuracy (0\.\d{4}|1\.0000), (\d+\.\d) s$")

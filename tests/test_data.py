@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import idx_bytes, tiny_arrays, write_idx_dataset
-from server.data import DEFAULT_DATA_DIR, FILES, MNIST_MD5, DataError, load_dataset, to_float
+from server.engine.data import DEFAULT_DATA_DIR, FILES, MNIST_MD5, DataError, load_dataset, to_float
 
 # The class counts documented in server/data/mnist/README.md.
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

@@ -21,9 +21,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from server import checkpoint
-from server.checkpoint import CheckpointError
-from server.checkpoints import CheckpointStore
+from server.engine import checkpoint
+from server.engine.checkpoint import CheckpointError
+from server.training.store import CheckpointStore
 from server.network import Network
 
 pytest_plugins = ["conftest_server"]

@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from server.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
-from server.data import to_float
+from server.engine.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
+from server.engine.data import to_float
 from server.network import Network, one_hot
 
 SIZES = [5, 4, 3, 4]

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from server.preprocess import (
+from server.engine.preprocess import (
     PreprocessError,
     area_matrix,
     bilinear_matrix,
@@ -28,7 +28,7 @@ def ink_bbox(img28, threshold=0.0):
 
 @pytest.fixture(scope="module")
 def mnist_test():
-    from server.data import load_dataset
+    from server.engine.data import load_dataset
 
     d = load_dataset()
     return d.test_images[:200].reshape(-1, 28, 28).astype(np.float64) / 255.0

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from server import checkpoint, wire
-from server.messages import MAX_MESSAGE_BYTES
+from server.engine import checkpoint
+from server.web.stream import wire
+from server.web.schemas import MAX_MESSAGE_BYTES
 
 pytest_plugins = ["conftest_server"]
 pytest.register_assert_rewrite("conftest_server")
@@ -130,6 +131,63 @@ def test_model_download_is_a_loadable_checkpoint(test_client, trained_checkpoint
     assert loaded.sizes == net.sizes and extra["iteration"] == 0
     for a, b in zip(loaded.weights + loaded.biases, net.weights + net.biases):
         np.testing.assert_array_equal(a, b)
+
+
+BODY_ROUTES = {
+    ("/api/predict", "PredictRequest"), ("/api/checkpoints", "SaveRequest"), ("/api/backprop", "BackpropRequest"),
+    ("/api/walkthrough/batch", "BatchRequest"), ("/api/walkthrough/step", "StepRequest"),
+    ("/api/teach", "TeachRequest"), ("/api/gradcheck", "GradCheckRequest"),
+}
+
+
+def test_every_request_body_has_its_schema_in_openapi(test_client):
+    """Every route that takes a JSON body declares it, so /docs shows its fields and limits."""
+    with test_client() as c:
+        spec = c.get("/openapi.json").json()
+    declared = set()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            content = op.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                declared.add((path, content["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]))
+            elif method == "post" and path not in ("/api/walkthrough/open", "/api/walkthrough/close", "/api/undo",
+                                                    "/api/checkpoints/{name}/load"):
+                assert "application/octet-stream" in content, f"{path} has no declared body"
+    assert declared == BODY_ROUTES
+    schemas = spec["components"]["schemas"]
+    assert schemas["StepRequest"]["properties"]["indices"]["maxItems"] == 32
+    assert "exclusiveMinimum" in str(schemas["TeachRequest"]["properties"]["learning_rate"])
+
+
+@pytest.mark.parametrize("path, body, status, words", [
+    ("/api/walkthrough/step", {"indices": []}, 422, "indices: List should have at least 1 item"),
+    ("/api/walkthrough/batch", {"size": 33}, 422, "size: Input should be less than or equal to 32"),
+    ("/api/teach", {"pixels": [0.0] * 784, "label": 3, "learning_rate": 0}, 422, "learning_rate"),
+    ("/api/gradcheck", {"pixels": [0.0] * 784, "label": 3}, 422, "param: Field required"),
+    ("/api/checkpoints", {"name": "../x"}, 422, "name: String should match pattern"),
+    ("/api/walkthrough/batch", None, 400, "invalid JSON"),
+])
+def test_bodies_are_refused_in_one_line(test_client, path, body, status, words):
+    """FastAPI's validation errors keep the protocol's format: {"detail": one line naming the field}."""
+    with test_client() as c:
+        r = c.post(path, json=body) if body is not None else c.post(path)
+        assert r.status_code == status, r.text
+        detail = r.json()["detail"]
+        assert isinstance(detail, str) and words in detail, detail
+
+
+def test_a_body_without_content_length_is_still_limited(test_client):
+    """A chunked body is counted as it arrives: over 16 MiB gets 413 without being kept whole."""
+    def chunks():
+        yield b'{"pixels": ['
+        for _ in range(17 * 1024):
+            yield b"0," * 512
+        yield b"0]}"
+
+    with test_client() as c:
+        r = c.post("/api/predict", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "over" in r.json()["detail"]
+        assert c.get("/api/state").status_code == 200
 
 
 def test_openapi_docs_available(test_client):

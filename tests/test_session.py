@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from server.session import BACKUP_EVERY_STEPS, TrainingSession
+from server.training.session import BACKUP_EVERY_STEPS, TrainingSession
 
 pytest_plugins = ["conftest_server"]
 pytest.register_assert_rewrite("conftest_server")
@@ -179,7 +179,7 @@ def test_history_state_round_trip_resumes_counters_and_history(small_data):
 def test_long_histories_are_saved_as_bucket_means(small_data, monkeypatch):
     import json
 
-    import server.saved_history as session_module
+    import server.training.saved_history as session_module
 
     s = TrainingSession(small_data)
     costs = np.random.default_rng(0).random(5000).astype(np.float32)

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from server import checkpoint, walkthrough as wt
-from server.app import Settings, create_app
-from server.data import load_dataset, to_float
+from server.engine import checkpoint
+from server.engine import walkthrough as wt
+from server.web.app import Settings, create_app
+from server.engine.data import load_dataset, to_float
 from server.network import Network, one_hot
-from server.security import Guard
+from server.web.guard import Guard
 
 
 @pytest.fixture(scope="module")

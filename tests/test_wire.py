@@ -8,8 +8,9 @@ import struct
 import numpy as np
 import pytest
 
-from server import frames, wire
-from server.session import TrainingSession
+from server.web.stream import frames
+from server.web.stream import wire
+from server.training.session import TrainingSession
 
 pytest_plugins = ["conftest_server"]
 

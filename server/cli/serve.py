@@ -9,12 +9,12 @@ import webbrowser
 
 import uvicorn
 
-from .app import Settings, create_app
-from .checkpoints import AUTOSAVE, CheckpointStore
-from .limits import check_fits
-from .saved_history import check_history
-from .messages import MAX_MESSAGE_BYTES
-from .security import Guard
+from ..web.app import Settings, create_app
+from ..training.store import AUTOSAVE, CheckpointStore
+from ..training.limits import check_fits
+from ..training.saved_history import check_history
+from ..web.schemas import MAX_MESSAGE_BYTES
+from ..web.guard import Guard
 
 
 def add_arguments(parser) -> None:
@@ -68,7 +68,7 @@ def run(args) -> int:
         print(f"note: {store.path(AUTOSAVE)} holds the last session; it is replaced at shutdown "
               "(start with --resume to continue it)", file=sys.stderr)
     if load:  # fail fast, with one line, before the server starts
-        from . import checkpoint
+        from ..engine import checkpoint
 
         net, extra = checkpoint.load(load)
         check_fits(net.sizes)

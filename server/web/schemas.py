@@ -1,4 +1,5 @@
-"""Pydantic models for every message the server accepts, over the websocket and over HTTP."""
+"""Pydantic models for every message the server accepts, over the websocket and over HTTP, and the
+one-line description of a refusal."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
-from .costs import COSTS
-from .limits import LIMITS
+from ..engine.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from ..engine.costs import COSTS
+from ..training.limits import LIMITS
+from ..training.store import NAME_RE
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_DRAWING_SIDE = 1024
@@ -63,6 +65,40 @@ class PredictRequest(PixelsOrImage):
 
 class BackpropRequest(PixelsOrImage):
     label: Annotated[int, Field(ge=0, le=9)]
+
+
+# ----- HTTP request bodies (each declared on its route) ----------------------------------------
+class SaveRequest(Strict):
+    name: Annotated[str, Field(pattern=NAME_RE.pattern)]
+
+
+class Param(Strict):
+    """One parameter of the network: the weight w_jk of matrix ``layer``, or the bias b_j when k is null."""
+
+    layer: Annotated[int, Field(ge=0)]
+    j: Annotated[int, Field(ge=0)]
+    k: Annotated[int, Field(ge=0)] | None = None
+
+
+class BatchRequest(Strict):
+    size: Annotated[int, Field(ge=1, le=32)] = 10
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+    params: Annotated[list[Param], Field(max_length=12)] | None = None
+
+
+class StepRequest(Strict):
+    indices: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=32)]
+    params: Annotated[list[Param], Field(max_length=12)] | None = None
+    learning_rate: LearningRate | None = None
+
+
+class TeachRequest(BackpropRequest):
+    learning_rate: LearningRate | None = None
+
+
+class GradCheckRequest(BackpropRequest):
+    param: Param
+    eps: Annotated[float, Field(gt=0, le=0.1)] = 1e-4
 
 
 # ----- websocket messages ---------------------------------------------------------------------
@@ -173,9 +209,13 @@ def describe(e: ValidationError, skip: int = 0) -> str:
 
     ``skip`` drops leading path parts (the union tag pydantic puts first for websocket messages).
     """
+    return describe_errors(e.errors(include_url=False), skip)
+
+
+def describe_errors(errors: list, skip: int = 0) -> str:
     parts = []
-    for err in e.errors(include_url=False)[:3]:
+    for err in errors[:3]:
         loc = ".".join(str(p) for p in err["loc"][skip:] if not str(p).startswith("function-")) or "body"
         parts.append(f"{loc}: {err['msg']}")
-    more = len(e.errors()) - 3
+    more = len(errors) - 3
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")

@@ -60,18 +60,9 @@ def example_breakdown(net: Network, x: np.ndarray, label: int) -> dict:
         "cost": float(grads.costs[0]),
         "cost_terms": terms.tolist(),
         "prediction": int(np.argmax(a_out)),
-        "probabilities": probabilities(net, a_out),
+        "probabilities": net.probabilities(a_out),
         "config": net.config,
     }
-
-
-def probabilities(net: Network, out: np.ndarray) -> list[float]:
-    """Softmax outputs as they are; other outputs as each one's share of the positive total."""
-    out = np.asarray(out, dtype=np.float64)
-    if net.output_activation_name == "softmax":
-        return (out / out.sum()).tolist()
-    pos = np.maximum(out, 0)
-    return (pos / pos.sum()).tolist() if pos.sum() > 0 else [1 / len(out)] * len(out)
 
 
 def parameter_value(net: Network, p: dict) -> float:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_DATA_DIR = Path(__file__).parent / "data" / "mnist"
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
 
 FILES = {
     "train_images": "train-images-idx3-ubyte",

@@ -1,10 +1,10 @@
-"""A worker thread that owns some state: commands and reads run on it between units of work.
+"""A worker thread for some state: commands and reads run on it between units of work.
 
 Commands (plain callables) and reads (callables whose result comes back as a Future) are queued and
 run in the order received, under ``lock``, between two units of work; so work never waits for a
-reader's lock hand-off and a reader never sees state in the middle of a unit. Subclasses say whether
-there is work (``_busy``), how fast it may go (``_interval``), do one unit (``_work``) and decide what a
-failure means (``_fault``).
+reader's lock hand-off and a reader never sees state in the middle of a unit. Its owner says whether
+there is work (``busy``), how fast it may go (``interval``), does one unit (``work``), decides what a
+failure means (``fault``), and may mark each command's effect (``after_command``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ log = logging.getLogger("backprop_lab")
 
 
 class _Read:
-    """A reader's request, run by the worker between mini-batches (see ``TrainingSession.read``)."""
+    """A reader's request, run by the worker between two units of work (see ``Worker.read``)."""
 
     __slots__ = ("fn", "args", "future")
 
@@ -39,25 +39,15 @@ class _Read:
 
 
 class Worker:
-    def __init__(self, name: str = "worker"):
+    def __init__(self, name: str, *, busy, work, fault, interval=lambda: None, after_command=lambda: None):
         self.name = name
+        self._busy, self._work, self._fault = busy, work, fault
+        self._interval, self._after_command = interval, after_command
         self.lock = threading.RLock()
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._read_guard = threading.Lock()  # orders read() against stop()
-
-    def _busy(self) -> bool:
-        raise NotImplementedError
-
-    def _interval(self) -> float | None:
-        return None
-
-    def _work(self) -> None:
-        raise NotImplementedError
-
-    def _fault(self, what: str) -> None:
-        raise NotImplementedError
 
     def start(self) -> None:
         if self._thread is None:
@@ -83,7 +73,8 @@ class Worker:
             if isinstance(item, _Read):
                 item.run(self.lock)
 
-    def _submit(self, fn) -> None:
+    def submit(self, fn) -> None:
+        """Queue a command: ``fn()`` runs on the worker, under the lock, after the commands before it."""
         self._commands.put(fn)
 
     def read(self, fn, *args) -> Future:
@@ -103,9 +94,6 @@ class Worker:
                 return future
         item.run(self.lock)
         return future
-
-    def _after_command(self) -> None:
-        """Called under the lock after each command (e.g. to mark the state as changed)."""
 
     def _run(self) -> None:
         _name_os_thread(self.name)

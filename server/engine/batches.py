@@ -63,13 +63,3 @@ def evaluate(net: Network, images: np.ndarray, labels: np.ndarray, chunk: int = 
         correct += int((net.predict(x) == labels[start : start + chunk]).sum())
     return correct / max(len(images), 1)
 
-
-def mean_cost(net: Network, images: np.ndarray, labels: np.ndarray, chunk: int = 5000) -> float:
-    """C over a whole set: the mean of every example's C0."""
-    total = 0.0
-    for start in range(0, len(images), chunk):
-        x = to_float(images[start : start + chunk], net.dtype)
-        y = np.zeros((len(x), net.sizes[-1]), dtype=net.dtype)
-        y[np.arange(len(x)), labels[start : start + chunk]] = 1
-        total += float(net.cost_fn.per_example(net.feedforward(x), y).sum())
-    return total / max(len(images), 1)

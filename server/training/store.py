@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint
-from .checkpoint import CheckpointError
+from ..engine import checkpoint
+from ..engine.checkpoint import CheckpointError
+from ..engine.network import Network
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SUFFIX = ".npz"
@@ -52,6 +53,15 @@ def check_name(name) -> str:
 def freeze(net) -> Frozen:
     """Copy a network's parameters (call it where the network is consistent: ``session.read``)."""
     return Frozen([w.copy() for w in net.weights], [b.copy() for b in net.biases], dict(net.config))
+
+
+def thaw(frozen: Frozen):
+    """A working network from a ``Frozen`` copy (its own arrays: the live network is not touched)."""
+    c = frozen.config
+    net = Network(c["sizes"], c["activation"], c["output_activation"], c["cost"], seed=c.get("seed"),
+                  dtype=c.get("dtype", "float32"))
+    net.set_parameters(frozen.weights, frozen.biases)
+    return net
 
 
 def export(session) -> tuple[Frozen, dict]:

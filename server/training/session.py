@@ -1,8 +1,9 @@
 """The live training session: one network, its data stream and history, trained on a worker thread.
 
-No I/O here. The transport reads ``snapshot()`` at its own pace and calls the command methods; every
+No I/O here. The web layer reads ``snapshot()`` at its own pace and calls the command methods; every
 command is validated in the caller's thread (a ValueError changes nothing) and then applied by the
-worker between mini-batches, in the order received.
+worker between mini-batches, in the order received. The worker (``worker.py``), the event log
+(``events.py``) and what a frame is built from (``snapshot.py``) are modules of their own.
 """
 
 from __future__ import annotations
@@ -16,27 +17,27 @@ from collections import deque
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .blas import blas_threads_for
-from .data import Dataset, to_float
+from ..engine.blas import blas_threads_for
+from ..engine.data import Dataset, to_float
 from .history import CostHistory
 from .limits import (
     DEFAULT_BATCH_SIZE, DEFAULT_CONFIG, DEFAULT_LEARNING_RATE, LIMITS,
     check_batch_size, check_fits, check_learning_rate, check_speed,
 )
 from .saved_history import check_history, encode_history
-from .snapshot import Snapshot, all_finite, make_finite
+from .events import EventLog
+from .snapshot import Snapshot, all_finite, capture, make_finite
 from .worker import Worker
-from .network import Network, validate_config
-from .training import BatchStream, evaluate
+from ..engine.network import Network, validate_config
+from ..engine.batches import BatchStream, evaluate
 
 log = logging.getLogger("backprop_lab")
 EVAL_SUBSET = 1000  # test images used for the running accuracy
 EVAL_EVERY_SECONDS = 0.5
 BACKUP_EVERY_STEPS = 100  # how often the last finite weights are kept, for divergence recovery
-MAX_EVENTS = 200
 
 
-class TrainingSession(Worker):
+class TrainingSession:
     def __init__(
         self,
         data: Dataset,
@@ -47,13 +48,14 @@ class TrainingSession(Worker):
         net: Network | None = None,
     ):
         self.data = data
-        super().__init__(name="training")
+        self.worker = Worker("training", busy=self._busy, work=self._train_one, fault=self._fault,
+                             interval=self._interval, after_command=self._after_command)
+        self.lock = self.worker.lock
+        self.log = EventLog()
         self._blas_threads: int | None = 0  # 0: not set yet; None: no limit
         self.learning_rate = check_learning_rate(learning_rate)
         self.batch_size = check_batch_size(batch_size)
         self.steps_per_second = check_speed(steps_per_second)
-        self._events: tuple = ()  # replaced, never mutated: readers need no lock
-        self.event_seq = 0
         self.version = 0  # bumps on every change a viewer could see
         self.structure_version = 0  # bumps when the network is replaced (a new hello is due)
         self._install(net or self._build(config or DEFAULT_CONFIG))
@@ -108,9 +110,6 @@ class TrainingSession(Worker):
         """Seconds between mini-batches at the speed limit (None: flat out)."""
         return 1.0 / self.steps_per_second if self.steps_per_second else None
 
-    def _work(self) -> None:
-        self._train_one()
-
     def _after_command(self) -> None:
         self.version += 1
 
@@ -120,6 +119,20 @@ class TrainingSession(Worker):
         self._until_epoch_end = False
         self._event("error", f"{what} on the server (see its log); training is paused.")
         self.version += 1
+
+    # ----- the worker: start, stop, commands and consistent reads ------------------------------
+    def start(self) -> None:
+        self.worker.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.worker.stop(timeout)
+
+    def read(self, fn, *args):
+        """A Future of ``fn(*args)``, run on the worker between two mini-batches (see ``Worker.read``)."""
+        return self.worker.read(fn, *args)
+
+    def _submit(self, fn) -> None:
+        self.worker.submit(fn)
 
     def run_steps(self, n: int) -> None:
         """Train ``n`` mini-batches synchronously in the caller's thread (tests and benchmarks)."""
@@ -206,18 +219,19 @@ class TrainingSession(Worker):
         self.version += 1
 
     def _event(self, kind: str, message: str, **extra) -> None:
-        self.event_seq += 1
-        event = {"seq": self.event_seq, "type": "event", "kind": kind, "message": message,
-                 "iteration": self.iteration, **extra}
-        self._events = (*self._events[-(MAX_EVENTS - 1):], event)
+        self.log.add(kind, message, self.iteration, **extra)
 
     @property
     def events(self) -> tuple:
-        return self._events
+        return self.log.all
+
+    @property
+    def event_seq(self) -> int:
+        return self.log.seq
 
     def events_since(self, seq: int) -> list[dict]:
-        """Events after ``seq`` (no lock: the tuple is replaced, never changed)."""
-        return [e for e in self._events if e["seq"] > seq]
+        """Events after ``seq`` (any thread, no lock)."""
+        return self.log.since(seq)
 
     # ----- commands (validated here, applied on the worker between mini-batches) ---------------
     def play(self) -> None:
@@ -384,72 +398,15 @@ class TrainingSession(Worker):
         ``accuracy_from`` / ``markers_from`` = how many entries of those histories to leave out.
         """
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
-            snap = self._snapshot(costs_from, with_first_layer, accuracy_from, markers_from)
+            snap = capture(self, costs_from, with_first_layer, accuracy_from, markers_from)
             if all_finite(snap):
                 return snap
             # The weights (or what they compute) overflowed between two divergence checks.
             self._diverged()
-            snap = self._snapshot(costs_from, with_first_layer, accuracy_from, markers_from)
+            snap = capture(self, costs_from, with_first_layer, accuracy_from, markers_from)
             if not all_finite(snap):  # even the restored weights overflow on this example: never send it
                 make_finite(snap)
             return snap
-
-    def _snapshot(self, costs_from, with_first_layer, accuracy_from, markers_from) -> Snapshot:
-        example = self._shown_example()
-        x = example.pop("_x")
-        trace = self.net.forward(x)
-        deltas = None
-        if example["label"] is not None:
-            y = np.zeros((1, 10), np.float32)
-            y[0, example["label"]] = 1
-            deltas = [d[0].copy() for d in self.net.backprop(x, y, input_gradient=False).deltas]
-        example["prediction"] = int(np.argmax(trace.activations[-1][0]))
-        grads = self._last_grads
-        self._want_grads = True  # the frame after this one shows the next mini-batch's gradients
-        first = 0 if with_first_layer else 1
-        nabla_w = nabla_b = None
-        if grads is not None:
-            inv = 1.0 / self._last_eta  # undo the in-place η scaling of apply_gradients
-            nabla_w = [None] * first + [g * inv for g in grads.nabla_w[first:]]
-            nabla_b = [g * inv for g in grads.nabla_b]
-        start = 1 if costs_from is None else max(1, costs_from)
-        accuracy_from = max(0, min(accuracy_from, len(self.accuracy_history)))
-        markers_from = max(0, min(markers_from, len(self.markers)))
-        return Snapshot(
-            config=self.config(),
-            params=self.params(),
-            state=self.state(),
-            example=example,
-            weights=[None] * first + [w.copy() for w in self.net.weights[first:]],
-            biases=[b.copy() for b in self.net.biases],
-            nabla_w=nabla_w,
-            nabla_b=nabla_b,
-            activations=[a[0].copy() for a in trace.activations],
-            zs=[z[0].copy() for z in trace.zs],
-            deltas=deltas,
-            accuracy_history=[list(p) for p in self.accuracy_history[accuracy_from:]],
-            markers=[dict(m) for m in self.markers[markers_from:]],
-            structure_version=self.structure_version,
-            version=self.version,
-            costs=self.cost_history.since(start - 1),
-            costs_start=start,
-            accuracy_start=accuracy_from,
-            markers_start=markers_from,
-            event_seq=self.event_seq,
-            taken_at=time.time(),
-        )
-
-    def _shown_example(self) -> dict:
-        if self._pinned is not None:
-            source, index = self._pinned
-            x, label = self.example_input(source, index)
-            return {"source": source, "index": index, "label": label, "pinned": True, "_x": x[None, :]}
-        if self._last_x is None:  # nothing trained yet: the first training image
-            x, label = self.example_input("train", int(self.stream.order[0]))
-            return {"source": "train", "index": int(self.stream.order[0]), "label": label, "pinned": False,
-                    "_x": x[None, :]}
-        return {"source": "train", "index": self._last_index, "label": self._last_label, "pinned": False,
-                "_x": self._last_x[None, :]}
 
     def history_state(self) -> dict:
         """What --resume needs besides the weights: counters and the whole history (JSON-ready)."""
@@ -464,19 +421,13 @@ class TrainingSession(Worker):
         """
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
             trace = self.net.forward(np.asarray(x, np.float32)[None, :])
-            output_is_softmax = self.net.output_activation_name == "softmax"
-        out = trace.activations[-1][0].astype(np.float64)
         if not all(np.isfinite(a).all() for a in trace.activations):
             raise ValueError("the network's activations overflow for this input (its weights have grown huge): "
                              "lower the learning rate and reset")
-        if output_is_softmax:
-            probs = out / out.sum()
-        else:  # sigmoid/tanh/ReLU outputs are not a distribution: show each one's share of the positive total
-            pos = np.maximum(out, 0)
-            probs = pos / pos.sum() if pos.sum() > 0 else np.full(len(out), 1 / len(out))
+        out = trace.activations[-1][0]
         return {
             "digit": int(np.argmax(out)),
-            "probabilities": probs.tolist(),
+            "probabilities": self.net.probabilities(out),
             "activations": [a[0].astype(np.float64).tolist() for a in trace.activations],
         }
 

@@ -9,21 +9,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.datastructures import Headers, QueryParams
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from . import __version__
-from .checkpoints import MAX_FILE_BYTES as UPLOAD_LIMIT
-from .checkpoints import AUTOSAVE, CheckpointStore, export
-from .data import Dataset, load_dataset
-from .security import TOKEN_HEADER, Guard
-from .session import TrainingSession
+from .. import __version__
+from ..engine import checkpoint
+from ..engine.data import Dataset, load_dataset
+from ..training.session import TrainingSession
+from ..training.store import AUTOSAVE, CheckpointStore, export
+from .bodies import validation_error
+from .guard import Guard, GuardMiddleware
+from .routes import checkpoints, live, pages, walkthrough, ws
+from .stream.broadcast import Broadcaster
 
 log = logging.getLogger("backprop_lab")
-ROOT = Path(__file__).resolve().parent.parent
-MAX_BODY_BYTES = 16 * 1024 * 1024  # a 1024×1024 drawing as JSON floats fits; anything larger is refused
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -38,44 +39,6 @@ class Settings:
     autosave: bool = False  # on shutdown, save the session as the checkpoint "autosave" (with history)
     stall_limit: float = 20.0  # seconds a send may block before the viewer is disconnected
     dataset: Dataset | None = None  # an already loaded dataset (tests, benchmarks); else loaded at start-up
-
-
-class GuardMiddleware:
-    """Host, Origin, token and body-size checks on every HTTP request, before any route runs.
-
-    A plain ASGI middleware (Starlette's ``@app.middleware("http")`` costs about a millisecond per
-    request). Websockets are checked in ``ws.py`` before they are accepted.
-    """
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        response = self.refusal(scope)
-        if response is not None:
-            return await response(scope, receive, send)
-        return await self.app(scope, receive, send)
-
-    @staticmethod
-    def refusal(scope):
-        guard: Guard = scope["app"].state.guard
-        headers = Headers(scope=scope)
-        host = headers.get("host")
-        if not guard.host_ok(host):
-            return PlainTextResponse(f"Host {host!r} is not allowed (this server answers only on loopback)", 403)
-        if scope["method"] not in ("GET", "HEAD") and not guard.origin_ok(headers.getlist("origin"), host):
-            return JSONResponse({"detail": "cross-site request refused"}, 403)
-        if scope["path"].startswith("/api/") and not guard.token_ok(
-            headers.get(TOKEN_HEADER) or QueryParams(scope.get("query_string", b"")).get("token")
-        ):
-            return JSONResponse({"detail": "missing or wrong token"}, 401)
-        length = headers.get("content-length")
-        limit = UPLOAD_LIMIT if scope["path"] == "/api/checkpoints/upload" else MAX_BODY_BYTES
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return JSONResponse({"detail": f"request body over {limit} bytes"}, 413)
-        return None
 
 
 def autosave(session: TrainingSession, store: CheckpointStore) -> None:
@@ -94,14 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from .broadcast import Broadcaster
-
         data = settings.dataset or await asyncio.to_thread(load_dataset, settings.data_dir)
         session = TrainingSession(data, **settings.session_kwargs)
         store = CheckpointStore(settings.checkpoint_dir)
         if settings.load:
-            from . import checkpoint
-
             net, extra = await asyncio.to_thread(checkpoint.load, settings.load)
             history = extra.get("history") if settings.resume else None
             session.load_network(net, history or None,
@@ -127,14 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(GuardMiddleware)
 
-    from .api import router as api_router
-    from .pages import router as page_router
-    from .walkthrough_api import router as walkthrough_router
-    from .ws import router as ws_router
-
-    app.include_router(page_router)
-    app.include_router(api_router)
-    app.include_router(walkthrough_router)
-    app.include_router(ws_router)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    for module in (pages, live, checkpoints, walkthrough, ws):
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     return app

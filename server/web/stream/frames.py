@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import wire
-from .limits import LIMITS
-from .session import TrainingSession
-from .snapshot import Snapshot
+from ...training.limits import LIMITS
+from ...training.session import TrainingSession
+from ...training.snapshot import Snapshot
 
 log = logging.getLogger("backprop_lab")
 MAX_HISTORY_POINTS = 2000

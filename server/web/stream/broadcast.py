@@ -18,9 +18,10 @@ import math
 
 from fastapi import WebSocket
 
-from . import frames, wire
+from . import frames
+from . import wire
 from .frames import Prepared
-from .session import TrainingSession
+from ...training.session import TrainingSession
 
 log = logging.getLogger("backprop_lab")
 FIRST_LAYER_EVERY = 10  # ticks between frames that carry the 784×n first layer (≈ 3 per second)

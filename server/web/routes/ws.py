@@ -9,10 +9,10 @@ import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from .broadcast import Viewer, ViewerStalled
-from .messages import MAX_MESSAGE_BYTES, MessageError, parse_client_message
-from .predict import backprop_payload, classify_request
-from .security import TOKEN_HEADER
+from ..stream.broadcast import Viewer, ViewerStalled
+from ..schemas import MAX_MESSAGE_BYTES, MessageError, parse_client_message
+from ..inputs import backprop_payload, classify_request
+from ..guard import TOKEN_HEADER
 
 log = logging.getLogger("backprop_lab")
 router = APIRouter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from . import __version__
+from ... import __version__
 
 router = APIRouter()
 

@@ -31,10 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from .blas import SINGLE_THREAD_BELOW, blas_threads_for, limit_blas
-from .data import load_dataset
-from .network import Network
-from .training import BatchStream, evaluate
+from .args import positive_float
+from ..engine.blas import SINGLE_THREAD_BELOW, blas_threads_for, limit_blas
+from ..engine.data import load_dataset
+from ..engine.network import Network
+from ..engine.batches import BatchStream, evaluate
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,11 @@ DTYPE = "float32"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a short, noisier run (about 15 s)")
-    parser.add_argument("--seconds", type=_positive_float,
+    parser.add_argument("--seconds", type=positive_float,
                         help="timed seconds per engine and configuration (default 2, quick 0.3)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column even if torch is installed")
     parser.add_argument("--no-accuracy", action="store_true", help="skip the time-to-97%% run")
     parser.add_argument("--data-dir", help="folder with the four IDX files (default: the bundled MNIST)")
-
-
-def _positive_float(text: str) -> float:
-    from .cli import positive_float  # (cli imports this module lazily, so no import cycle at load time)
-
-    return positive_float(text)
 
 
 # ----- baseline 1: one example at a time, as in the textbook -------------------------------------------

@@ -3,52 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
-
 import numpy as np
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import Field
 
-from . import walkthrough as wt
-from .api import read_json, validated
-from .data import to_float
-from .messages import BackpropRequest, LearningRate, Strict
-from .network import one_hot
-from .predict import backprop_payload, mnist_input
+from ...engine import walkthrough as wt
+from ...engine.data import to_float
+from ...engine.network import one_hot
+from ..bodies import StrictRoute
+from ..deps import SessionDep
+from ..inputs import backprop_payload, mnist_input
+from ..schemas import BackpropRequest, BatchRequest, GradCheckRequest, StepRequest, TeachRequest
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", tags=["walkthrough"], route_class=StrictRoute)
 UNDO_DEPTH = 20
-
-
-class Param(Strict):
-    layer: Annotated[int, Field(ge=0)]
-    j: Annotated[int, Field(ge=0)]
-    k: Annotated[int, Field(ge=0)] | None = None  # None: the bias b_j
-
-
-class BatchRequest(Strict):
-    size: Annotated[int, Field(ge=1, le=32)] = 10
-    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
-    params: Annotated[list[Param], Field(max_length=12)] | None = None
-
-
-class StepRequest(Strict):
-    indices: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=32)]
-    params: Annotated[list[Param], Field(max_length=12)] | None = None
-    learning_rate: LearningRate | None = None
-
-
-class TeachRequest(BackpropRequest):
-    learning_rate: LearningRate | None = None
-
-
-class GradCheckRequest(BackpropRequest):
-    param: Param
-    eps: Annotated[float, Field(gt=0, le=0.1)] = 1e-4
-
-
-def _session(request: Request):
-    return request.app.state.session
 
 
 def _undo_stack(request: Request) -> list:
@@ -80,16 +47,14 @@ async def _run(fn, *args):
 
 
 @router.post("/backprop")
-async def post_backprop(request: Request):
+async def post_backprop(req: BackpropRequest, session: SessionDep):
     """One example forward and backward with the current weights (which stay unchanged)."""
-    req = validated(BackpropRequest, await read_json(request))
-    return await _run(backprop_payload, _session(request), req)
+    return await _run(backprop_payload, session, req)
 
 
 @router.post("/walkthrough/open")
-async def open_walkthrough(request: Request):
+async def open_walkthrough(session: SessionDep):
     """Pause training while the walkthrough is open; returns whether it was running."""
-    session = _session(request)
     state = await asyncio.wrap_future(session.read(session.state))  # not under the lock in the event loop
     was_running = state["running"]
     session.pause()
@@ -97,17 +62,15 @@ async def open_walkthrough(request: Request):
 
 
 @router.post("/walkthrough/close")
-async def close_walkthrough(request: Request):
+async def close_walkthrough(session: SessionDep):
     """Step back out: training resumes from the (possibly updated) weights."""
-    _session(request).play()
+    session.play()
     return {"running": True}
 
 
 @router.post("/walkthrough/batch")
-async def walkthrough_batch(request: Request):
+async def walkthrough_batch(req: BatchRequest, session: SessionDep):
     """A random mini-batch of training examples and each one's nudges for a few parameters."""
-    req = validated(BatchRequest, await read_json(request))
-    session = _session(request)
 
     def run():
         rng = np.random.default_rng(req.seed)
@@ -124,10 +87,8 @@ async def walkthrough_batch(request: Request):
 
 
 @router.post("/walkthrough/step")
-async def walkthrough_step(request: Request):
+async def walkthrough_step(req: StepRequest, request: Request, session: SessionDep):
     """Apply w ← w − η · (average nudge) for that mini-batch to the live network; undo restores it."""
-    req = validated(StepRequest, await read_json(request))
-    session = _session(request)
     undo = _undo_stack(request)
 
     def run():
@@ -156,10 +117,8 @@ async def walkthrough_step(request: Request):
 
 
 @router.post("/teach")
-async def teach(request: Request):
+async def teach(req: TeachRequest, request: Request, session: SessionDep):
     """One backprop step on a single drawn example with the label the user gives; undo restores it."""
-    req = validated(TeachRequest, await read_json(request))
-    session = _session(request)
     undo = _undo_stack(request)
 
     def run():
@@ -177,8 +136,8 @@ async def teach(request: Request):
             return {
                 "label": req.label,
                 "learning_rate": lr,
-                "before": {"digit": int(np.argmax(before)), "probabilities": wt.probabilities(net, before)},
-                "after": {"digit": int(np.argmax(after)), "probabilities": wt.probabilities(net, after)},
+                "before": {"digit": int(np.argmax(before)), "probabilities": net.probabilities(before)},
+                "after": {"digit": int(np.argmax(after)), "probabilities": net.probabilities(after)},
                 "cost_before": cost_before,
                 "cost_after": cost_after,
                 "undo_depth": len(undo),
@@ -189,9 +148,8 @@ async def teach(request: Request):
 
 
 @router.post("/undo")
-async def undo_step(request: Request):
+async def undo_step(request: Request, session: SessionDep):
     """Restore the weights from before the last walkthrough step or teach step."""
-    session = _session(request)
     undo = _undo_stack(request)
 
     def run():
@@ -208,10 +166,8 @@ async def undo_step(request: Request):
 
 
 @router.post("/gradcheck")
-async def gradcheck(request: Request):
+async def gradcheck(req: GradCheckRequest, session: SessionDep):
     """The finite-difference estimate of ∂C0/∂p next to backprop's value, for one example."""
-    req = validated(GradCheckRequest, await read_json(request))
-    session = _session(request)
 
     def run():
         x, _, _ = mnist_input(req)

@@ -1,0 +1,1 @@
+"""One router per resource: the page, the live session, checkpoints, the walkthrough, the websocket."""

@@ -1,0 +1,106 @@
+"""HTTP routes of the checkpoint folder: list, save, load, download, delete and upload."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from ...engine import checkpoint
+from ...engine.checkpoint import CheckpointError
+from ...training.store import NAME_RE, NotFound, export
+from ..bodies import StrictRoute
+from ..deps import SessionDep, StoreDep
+from ..inputs import json_response
+from ..schemas import SaveRequest
+
+router = APIRouter(prefix="/api/checkpoints", tags=["checkpoints"], route_class=StrictRoute)
+
+
+def _checkpoint_error(e: CheckpointError) -> HTTPException:
+    return HTTPException(404 if isinstance(e, NotFound) else 422, str(e))
+
+
+async def _install(session, net, extra: dict, message: str) -> dict:
+    """Hand a validated network (and its history, if any) to the session; 422 leaves it untouched."""
+    history = extra.get("history") if isinstance(extra, dict) else None
+    try:
+        session.load_network(net, history if history else None, message=message)
+    except ValueError as e:
+        raise HTTPException(422, f"{message}: {e}") from None
+    iteration = history.get("iteration", 0) if isinstance(history, dict) else 0
+    return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history)}
+
+
+@router.get("")
+async def list_checkpoints(store: StoreDep):
+    """Saved checkpoints, newest first: name, size, mtime, iteration, config (or the error reading it)."""
+    return json_response({"folder": str(store.folder), "checkpoints": await asyncio.to_thread(store.list)})
+
+
+@router.post("")
+async def save_checkpoint(req: SaveRequest, session: SessionDep, store: StoreDep):
+    """Save the current network, counters and history as ``name`` (atomically; replaces one of that name)."""
+    frozen, extra = await asyncio.wrap_future(session.read(export, session))
+    try:
+        return json_response(await asyncio.to_thread(store.save, req.name, frozen, extra))
+    except CheckpointError as e:
+        raise _checkpoint_error(e) from None
+
+
+@router.post(
+    "/upload",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def upload_checkpoint(request: Request, session: SessionDep, store: StoreDep,
+                            name: str | None = Query(None, pattern=NAME_RE.pattern)):
+    """Load an uploaded checkpoint (the raw .npz as the body) into the session; with ``?name=`` also keep it.
+
+    A file that fails any check (not a zip, truncated, pickled objects, missing or extra members, wrong
+    shapes, NaN, members claiming a huge size, a bad history) gets a 422 saying why; nothing changes.
+    """
+    data = await request.body()  # within the upload limit (bodies.LimitedRequest)
+    try:
+        net, extra = await asyncio.to_thread(checkpoint.from_bytes, data, "uploaded file")
+    except CheckpointError as e:
+        raise _checkpoint_error(e) from None
+    body = await _install(session, net, extra, "uploaded checkpoint loaded")
+    if name is not None:
+        try:
+            await asyncio.to_thread(store.save, name, net, extra)
+        except CheckpointError as e:
+            raise _checkpoint_error(e) from None
+    return json_response({"loaded": name or "uploaded file", **body})
+
+
+@router.post("/{name}/load")
+async def load_checkpoint(name: str, session: SessionDep, store: StoreDep):
+    """Replace the session's network (and history, if saved with one) by a stored checkpoint."""
+    try:
+        net, extra = await asyncio.to_thread(store.load, name)
+    except CheckpointError as e:
+        raise _checkpoint_error(e) from None
+    body = await _install(session, net, extra, f"checkpoint {name!r} loaded")
+    return json_response({"loaded": name, **body})
+
+
+@router.get("/{name}")
+async def download_checkpoint(name: str, store: StoreDep):
+    """The stored file itself (.npz)."""
+    try:
+        data = await asyncio.to_thread(store.read_bytes, name)
+    except CheckpointError as e:
+        raise _checkpoint_error(e) from None
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.npz"'})
+
+
+@router.delete("/{name}")
+async def delete_checkpoint(name: str, store: StoreDep):
+    try:
+        await asyncio.to_thread(store.delete, name)
+    except CheckpointError as e:
+        raise _checkpoint_error(e) from None
+    return json_response({"deleted": name})

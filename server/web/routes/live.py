@@ -1,0 +1,85 @@
+"""HTTP routes of the live session: state, predict, the model file, test examples and mistakes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse, Response
+
+from ...engine import checkpoint
+from ...engine.data import to_float
+from ...training.store import freeze, thaw
+from ..bodies import StrictRoute
+from ..deps import SessionDep
+from ..inputs import classify_request, json_response
+from ..schemas import PredictRequest
+
+router = APIRouter(prefix="/api", tags=["live session"], route_class=StrictRoute)
+
+
+@router.get("/state")
+async def get_state(session: SessionDep):
+    """Counters, parameters and configuration ("cost" is the cost function; "batch_cost" the latest value)."""
+
+    def read():
+        state = session.state()
+        return {**state, "batch_cost": state["cost"], **session.params(), **session.config()}
+
+    return json_response(await asyncio.wrap_future(session.read(read)))
+
+
+@router.post("/predict")
+async def post_predict(req: PredictRequest, session: SessionDep):
+    """Classify 784 MNIST-format pixels or a raw drawing (cropped, scaled, centred the way MNIST was made)."""
+    try:
+        return json_response(await classify_request(session, req))
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+
+
+@router.get("/model")
+async def get_model(session: SessionDep):
+    """The current weights as a checkpoint file (.npz, the CLI's format)."""
+
+    def copy():
+        return freeze(session.net), {"iteration": session.iteration}
+
+    frozen, extra = await asyncio.wrap_future(session.read(copy))  # after every command queued before
+    data = await asyncio.to_thread(checkpoint.to_bytes, frozen, extra)
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": 'attachment; filename="backprop-lab-model.npz"'})
+
+
+@router.get("/test-example")
+async def test_example(session: SessionDep, index: int = Query(..., ge=0)):
+    """One test image as 784 floats in 0..1, with its label."""
+    data = session.data
+    if index >= len(data.test_images):
+        raise HTTPException(422, f"index must be below {len(data.test_images)}")
+    return {"index": index, "label": int(data.test_labels[index]),
+            "pixels": to_float(data.test_images[index]).astype(np.float64).round(4).tolist()}
+
+
+@router.get("/mistake")
+async def next_mistake(session: SessionDep, after: int = Query(-1, ge=-1)):
+    """The next test image (after ``after``, wrapping round) that the current network gets wrong."""
+    data = session.data
+    net = thaw(await asyncio.wrap_future(session.read(freeze, session.net)))  # a copy: training goes on
+
+    def find():
+        order = np.roll(np.arange(len(data.test_images)), -(after + 1))
+        for start in range(0, len(order), 2000):
+            idx = order[start : start + 2000]
+            predicted = net.predict(to_float(data.test_images[idx], net.dtype))
+            wrong = np.nonzero(predicted != data.test_labels[idx])[0]
+            if len(wrong):
+                i = int(idx[wrong[0]])
+                return {"index": i, "label": int(data.test_labels[i]), "predicted": int(predicted[wrong[0]])}
+        return None
+
+    found = await asyncio.to_thread(find)
+    if found is None:
+        return JSONResponse({"detail": "the network gets every test image right"}, 404)
+    return found
