@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import secrets
 import time
 from collections import deque
 
@@ -25,7 +26,10 @@ from .limits import (
     check_batch_size, check_fits, check_learning_rate, check_speed,
 )
 from .saved_history import check_history, encode_history
+from . import edits
+from .edits import UndoHistory
 from .events import EventLog
+from .health import WINDOW, HealthCheck, chance_levels
 from .snapshot import Snapshot, all_finite, capture, make_finite
 from .worker import Worker
 from ..engine.network import Network, validate_config
@@ -34,6 +38,7 @@ from ..engine.batches import BatchStream, evaluate
 log = logging.getLogger("backprop_lab")
 EVAL_SUBSET = 1000  # test images used for the running accuracy
 EVAL_EVERY_SECONDS = 0.5
+PROBE_SIZE = 500  # training images whose hidden activations show a dead ReLU layer
 BACKUP_EVERY_STEPS = 100  # how often the last finite weights are kept, for divergence recovery
 
 
@@ -58,6 +63,12 @@ class TrainingSession:
         self.steps_per_second = check_speed(steps_per_second)
         self.version = 0  # bumps on every change a viewer could see
         self.structure_version = 0  # bumps when the network is replaced (a new hello is due)
+        self.undo = UndoHistory()
+        self._probe = to_float(data.train_images[:PROBE_SIZE], np.float32)
+        self._choices = 0  # counts play/pause/step commands: a walkthrough never overrides one of them
+        self._holds: dict[str, None] = {}  # open walkthroughs that paused training (see hold/release)
+        self._resume_after_holds = False
+        self._choices_at_hold = 0
         self._install(net or self._build(config or DEFAULT_CONFIG))
 
     # ----- construction ------------------------------------------------------------------------
@@ -99,6 +110,10 @@ class TrainingSession:
         self._backup = self.net.parameters()
         self._rate_window: deque = deque(maxlen=64)  # (time, examples) for samples/s
         self._last_eval_time = 0.0
+        relu_layers = [l for l in range(1, len(net.sizes) - 1) if net.activation_name == "relu"]
+        self.health = HealthCheck(*chance_levels(self.data.train_labels, net.sizes[-1], net.cost_fn), relu_layers)
+        self._good = (self.iteration, self.accuracy(), self.net.parameters())  # the best weights seen
+        self.undo.clear("the network was replaced")
         self.structure_version += 1
         self.version += 1
 
@@ -107,7 +122,10 @@ class TrainingSession:
         return bool(self.running or self._pending_steps > 0 or self._until_epoch_end)
 
     def _interval(self) -> float | None:
-        """Seconds between mini-batches at the speed limit (None: flat out)."""
+        """Seconds between mini-batches at the speed limit (None: flat out). A step of one whole epoch
+        runs flat out: at a slow-motion speed it would take hours."""
+        if self._until_epoch_end and not self.running:
+            return None
         return 1.0 / self.steps_per_second if self.steps_per_second else None
 
     def _after_command(self) -> None:
@@ -133,6 +151,11 @@ class TrainingSession:
 
     def _submit(self, fn) -> None:
         self.worker.submit(fn)
+
+    def call(self, fn, *args):
+        """A Future of ``fn(*args)``, run on the worker in order with the commands: for a change of the
+        network whose caller needs the result (a walkthrough step, teach, undo)."""
+        return self.worker.call(fn, *args)
 
     def run_steps(self, n: int) -> None:
         """Train ``n`` mini-batches synchronously in the caller's thread (tests and benchmarks)."""
@@ -186,15 +209,35 @@ class TrainingSession:
                 self.accuracy_history.append([self.iteration, acc, True])
                 self._event("epoch", f"epoch {self.stream.epoch} done: test accuracy {acc:.2%}", accuracy=acc)
                 self._last_eval_time = now
-            elif self.running and now - self._last_eval_time >= EVAL_EVERY_SECONDS:
+                self._evaluated(acc)
+            elif (self.running or self._until_epoch_end) and now - self._last_eval_time >= EVAL_EVERY_SECONDS:
                 acc = evaluate(self.net, self.data.test_images[self._eval_idx], self.data.test_labels[self._eval_idx])
                 self.accuracy_history.append([self.iteration, acc, False])
                 self._last_eval_time = time.perf_counter()
+                self._evaluated(acc)
             if not (epoch_ended or self.running or self._pending_steps or self._until_epoch_end):
                 # A single step: evaluate on the subset so the counter shows where it stands.
                 acc = evaluate(self.net, self.data.test_images[self._eval_idx], self.data.test_labels[self._eval_idx])
                 self.accuracy_history.append([self.iteration, acc, False])
+                self._evaluated(acc)
             self.version += 1
+
+    def _evaluated(self, accuracy: float) -> None:
+        """After each accuracy evaluation: keep the best weights, and check the network still learns."""
+        if self._good[1] is None or accuracy >= self._good[1]:
+            self._good = (self.iteration, accuracy, self.net.parameters())
+        if not self.health.armed:
+            return
+        recent = self.cost_history.values()[-WINDOW:]
+        probe = self.net.forward(self._probe).activations if self.health.relu_layers else []
+        alarm = self.health.check(self.iteration, accuracy, recent, probe)
+        if alarm is None:
+            return
+        self.running = False
+        self._pending_steps = 0
+        self._until_epoch_end = False
+        it, acc, _ = self._good
+        self._event("stalled", alarm.message, reason=alarm.kind, good_iteration=it, good_accuracy=acc)
 
     def _set_blas_threads(self, batch_size: int) -> None:
         """Limit BLAS threads for this batch size; only when it changes (a limit costs ~0.3 ms)."""
@@ -236,15 +279,75 @@ class TrainingSession:
     # ----- commands (validated here, applied on the worker between mini-batches) ---------------
     def play(self) -> None:
         def apply():
+            self._choices += 1
             self.running = True
             self._last_eval_time = time.perf_counter()
         self._submit(apply)
 
     def pause(self) -> None:
         def apply():
-            self.running = False
-            self._pending_steps = 0
-            self._until_epoch_end = False
+            self._choices += 1
+            self._pause()
+        self._submit(apply)
+
+    def _pause(self) -> None:
+        self.running = False
+        self._pending_steps = 0
+        self._until_epoch_end = False
+
+    def hold(self):
+        """Pause training for a walkthrough: a Future of (hold id, whether training was running). On the worker,
+        after the commands before it, so the answer is the state the walkthrough really interrupted."""
+        hold_id = secrets.token_urlsafe(12)
+
+        def apply():
+            was_running = self._busy()
+            if not self._holds:
+                self._resume_after_holds = was_running
+                self._choices_at_hold = self._choices
+            self._holds[hold_id] = None
+            self._pause()
+            return hold_id, was_running
+        return self.call(apply)
+
+    def release(self, hold_id: str | None = None):
+        """End a walkthrough's hold (the latest one when no id is given). When the last hold ends,
+        training runs again exactly when it ran before the first one, unless someone pressed play,
+        pause or step in between: their choice wins. A Future of whether training runs."""
+        def apply():
+            if hold_id is None and self._holds:
+                self._holds.popitem()
+            else:
+                self._holds.pop(hold_id, None)
+            if not self._holds and self._resume_after_holds and self._choices == self._choices_at_hold:
+                self.running = True
+                self._last_eval_time = time.perf_counter()
+                self._resume_after_holds = False
+            return self._busy()
+        return self.call(apply)
+
+    # ----- a lesson's hand-made changes (see edits.py): Futures of their results ---------------------
+    def walk_step(self, indices, params, learning_rate: float | None = None):
+        return self.call(edits.walk_step, self, indices, params, learning_rate)
+
+    def teach(self, x: np.ndarray, label: int, learning_rate: float | None = None):
+        return self.call(edits.teach, self, x, label, learning_rate)
+
+    def undo_step(self):
+        return self.call(edits.undo, self)
+
+    def restore_good(self) -> None:
+        """Put back the best weights seen so far (by test accuracy) after the network stopped learning."""
+        def apply():
+            it, acc, (weights, biases) = self._good
+            self.net.set_parameters(weights, biases)
+            self._pause()
+            self._last_grads = None
+            self.health.rearm()
+            shown = f" (test accuracy {acc:.1%})" if acc is not None else ""
+            text = f"restored the weights of iteration {it:,}{shown}"
+            self.markers.append({"iteration": self.iteration, "text": text})
+            self._event("restored", f"{text[0].upper()}{text[1:]}; training is paused.")
         self._submit(apply)
 
     def step(self, unit: str = "batch") -> None:
@@ -252,6 +355,7 @@ class TrainingSession:
             raise ValueError(f"step unit must be batch, example or epoch, got {unit!r}")
 
         def apply():
+            self._choices += 1
             self.running = False
             if unit == "epoch":
                 self._until_epoch_end = True
@@ -379,6 +483,7 @@ class TrainingSession:
                 "epoch_progress": round(self.stream.epoch_fraction, 4),
                 "examples_seen": self.examples_seen,
                 "running": bool(self.running or self._pending_steps or self._until_epoch_end),
+                "epoch_step": bool(self._until_epoch_end and not self.running),
                 "cost": float(self.cost_history.values()[-1]) if n else None,
                 "accuracy": self.accuracy(),
                 "samples_per_second": round(self.samples_per_second(), 1),

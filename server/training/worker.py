@@ -77,6 +77,32 @@ class Worker:
         """Queue a command: ``fn()`` runs on the worker, under the lock, after the commands before it."""
         self._commands.put(fn)
 
+    def call(self, fn, *args) -> Future:
+        """A command whose caller wants its result: ``fn(*args)`` runs on the worker in order with the
+        other commands, counts as one (``after_command``), and its result or error comes back as a Future.
+        Without a worker it runs at once, under the lock."""
+        future: Future = Future()
+
+        def command():
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args)
+            except BaseException as e:  # the caller gets the error; the worker carries on
+                future.set_exception(e)
+            else:
+                future.set_result(result)
+
+        with self._read_guard:
+            worker = self._thread
+            if worker is not None and worker.is_alive() and not self._stopping:
+                self._commands.put(command)
+                return future
+        with self.lock:
+            command()
+            self._after_command()
+        return future
+
     def read(self, fn, *args) -> Future:
         """Run ``fn(*args)`` on a consistent session and return a Future of its result.
 

@@ -45,10 +45,10 @@ async def classify_request(session: TrainingSession, req) -> dict:
     }
 
 
-def backprop_payload(session: TrainingSession, req) -> dict:
-    """The walkthrough's numbers for one labelled example, with the session's current weights."""
-    x, stages, _ = mnist_input(req)
-    with session.lock:
-        body = example_breakdown(session.net, x, req.label)
+async def backprop_payload(session: TrainingSession, req) -> dict:
+    """The walkthrough's numbers for one labelled example, with the session's current weights (computed
+    on its worker between two mini-batches)."""
+    x, stages, _ = await asyncio.to_thread(mnist_input, req)
+    body = await asyncio.wrap_future(session.read(lambda: example_breakdown(session.net, x, req.label)))
     body["stages"] = stages
     return body

@@ -96,6 +96,10 @@ class TeachRequest(BackpropRequest):
     learning_rate: LearningRate | None = None
 
 
+class CloseRequest(Strict):
+    hold: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # from walkthrough/open
+
+
 class GradCheckRequest(BackpropRequest):
     param: Param
     eps: Annotated[float, Field(gt=0, le=0.1)] = 1e-4
@@ -151,6 +155,12 @@ class Backprop(BackpropRequest):
     id: Annotated[int, Field(ge=0, le=2**53)] | None = None
 
 
+class RestoreGood(Strict):
+    """Put back the best weights seen so far (after a ``stalled`` event)."""
+
+    type: Literal["restore_good"]
+
+
 class SelectExample(Strict):
     type: Literal["select_example"]
     source: Literal["train", "test", "follow"]
@@ -158,11 +168,12 @@ class SelectExample(Strict):
 
 
 ClientMessage = Annotated[
-    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample, Backprop],
+    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample, Backprop, RestoreGood],
     Field(discriminator="type"),
 ]
 _client_adapter = TypeAdapter(ClientMessage)
-KNOWN_TYPES = ("play", "pause", "step", "set_params", "reset", "predict", "select_example", "backprop")
+KNOWN_TYPES = ("play", "pause", "step", "set_params", "reset", "predict", "select_example", "backprop",
+               "restore_good")
 
 
 class MessageError(ValueError):

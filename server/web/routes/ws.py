@@ -130,6 +130,8 @@ async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
         elif msg.type == "reset":
             session.reset(msg.hidden, msg.activation, msg.output_activation, msg.cost, msg.seed,
                           msg.learning_rate, msg.batch_size)
+        elif msg.type == "restore_good":
+            session.restore_good()
         elif msg.type == "select_example":
             session.select_example(msg.source, msg.index)
         elif msg.type == "predict":
@@ -137,7 +139,7 @@ async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
             await viewer.send_text({"type": "prediction", "id": msg.id, **body})
             return
         elif msg.type == "backprop":
-            body = await asyncio.to_thread(backprop_payload, session, msg)
+            body = await backprop_payload(session, msg)
             await viewer.send_text({"type": "backprop", "id": msg.id, **body})
             return
     except ValueError as e:
