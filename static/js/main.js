@@ -1,21 +1,21 @@
 // Backprop Lab page: wires the connection, the store and the views, and runs the one
 // requestAnimationFrame loop that draws the latest state.
 
-import { websocketURL } from "./api.js";
-import { Connection } from "./connection.js";
+import { websocketURL } from "./net/api.js";
+import { Connection } from "./net/connection.js";
 import { $, setText } from "./lib/dom.js";
-import { Store } from "./store.js";
-import { Checkpoints } from "./views/checkpoints.js";
-import { Controls } from "./views/controls.js";
-import { CostChart } from "./views/cost-chart.js";
-import { Counters } from "./views/counters.js";
-import { DigitLab } from "./views/digit-lab.js";
-import { NetworkEditor } from "./views/editor.js";
-import { NetworkPanel } from "./views/network-panel.js";
-import { NetworkView } from "./views/network-view.js";
-import { NeuronInspector, NeuronTooltip } from "./views/neuron-readouts.js";
-import { PredictionPanel } from "./views/prediction-panel.js";
-import { FieldErrors, Toasts } from "./views/toasts.js";
+import { Store } from "./state/store.js";
+import { Checkpoints } from "./live/checkpoints.js";
+import { Controls } from "./live/controls.js";
+import { CostChart } from "./live/cost-chart.js";
+import { Counters } from "./live/counters.js";
+import { DigitLab } from "./live/digit-lab.js";
+import { NetworkEditor } from "./live/editor.js";
+import { NetworkPanel } from "./network/panel.js";
+import { NetworkView } from "./network/view.js";
+import { NeuronInspector, NeuronTooltip } from "./network/readouts.js";
+import { PredictionPanel } from "./live/prediction.js";
+import { FieldErrors, Toasts } from "./widgets/toasts.js";
 import { Walkthrough } from "./walkthrough/walkthrough.js";
 
 const store = new Store();

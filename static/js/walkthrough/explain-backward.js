@@ -3,9 +3,9 @@
 
 import { el } from "../lib/dom.js";
 import { actName, actOf, topK } from "./explain-forward.js";
-import { dC, eq, fmt, layerSup, num, op, sigma, sym } from "./math-text.js";
+import { dC, eq, fmt, layerSup, num, op, sigma, sym } from "../widgets/math-text.js";
 import { biggestNudge, layerData, layerName } from "./steps.js";
-import { bar, numTable } from "./table.js";
+import { bar, numTable } from "../widgets/num-table.js";
 import { paintDiverging, paintGray } from "./tiles.js";
 
 /** ∂C₀/∂a_j in the lectures' form for the cost in use, with numbers. */

@@ -2,7 +2,7 @@
 // last column = the average) and the step w ← w − η·average with the batch's cost before and after.
 
 import { el } from "../lib/dom.js";
-import { MINUS, eq, fmt, layerSup, num, op, supText, sym } from "./math-text.js";
+import { MINUS, eq, fmt, layerSup, num, op, supText, sym } from "../widgets/math-text.js";
 import { describeParam } from "./steps.js";
 import { grayCanvas } from "./tiles.js";
 

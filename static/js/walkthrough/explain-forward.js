@@ -2,9 +2,9 @@
 // and the cost table (the lectures' "cost of a 3"), all with the engine's numbers.
 
 import { el } from "../lib/dom.js";
-import { eq, fmt, fmtFactor, layerSup, num, op, pow, sigma, sym } from "./math-text.js";
+import { eq, fmt, fmtFactor, layerSup, num, op, pow, sigma, sym } from "../widgets/math-text.js";
 import { layerData, layerName } from "./steps.js";
-import { bar, numTable } from "./table.js";
+import { bar, numTable } from "../widgets/num-table.js";
 
 const ACT_NAME = { sigmoid: "σ", relu: "ReLU", tanh: "tanh", leaky_relu: "leaky ReLU", softmax: "softmax" };
 

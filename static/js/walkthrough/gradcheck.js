@@ -3,9 +3,9 @@
 
 import { el, setText } from "../lib/dom.js";
 import { paramSym } from "./explain-batch.js";
-import { fmt } from "./math-text.js";
+import { fmt } from "../widgets/math-text.js";
 import { describeParam } from "./steps.js";
-import { postJSON } from "./wt-api.js";
+import { postJSON } from "../net/walkthrough-api.js";
 
 const EPS = 1e-4;
 

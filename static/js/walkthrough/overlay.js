@@ -4,9 +4,9 @@
 // changes, the selected neuron, and the 28×28 nudge maps in the first layer's heat-map slots.
 
 import { ACCENT, INK, NEG, POS, rgba } from "../lib/colors.js";
-import { drawDigitColumn } from "../views/network-labels.js";
-import { LinkBatch } from "../views/network-links.js";
-import { fmt } from "./math-text.js";
+import { drawDigitColumn } from "../network/labels.js";
+import { LinkBatch } from "../network/links.js";
+import { fmt } from "../widgets/math-text.js";
 import { layerData } from "./steps.js";
 import { TileAtlas } from "./tiles.js";
 

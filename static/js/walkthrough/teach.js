@@ -3,9 +3,9 @@
 // The same drawing can be walked through (the "My drawing" example).
 
 import { el, setText } from "../lib/dom.js";
-import { DrawPad } from "../views/draw-pad.js";
-import { fmt } from "./math-text.js";
-import { postJSON } from "./wt-api.js";
+import { DrawPad } from "../widgets/draw-pad.js";
+import { fmt } from "../widgets/math-text.js";
+import { postJSON } from "../net/walkthrough-api.js";
 
 const pct = (p) => `${(p * 100).toFixed(p < 0.095 ? 1 : 0)}%`;
 

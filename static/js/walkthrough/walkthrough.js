@@ -8,12 +8,12 @@ import { renderDCda, renderHidden, renderOutput, renderPixels } from "./explain-
 import { renderCost, renderForward } from "./explain-forward.js";
 import { GradCheckCard } from "./gradcheck.js";
 import { renderLegend } from "./legend.js";
-import { fmt } from "./math-text.js";
+import { fmt } from "../widgets/math-text.js";
 import { WalkthroughOverlay } from "./overlay.js";
 import { SPEEDS, Sidebar } from "./sidebar.js";
 import { biggestNudge, buildSteps, defaultSelection, focusParam } from "./steps.js";
 import { TeachCard } from "./teach.js";
-import { api, closeOnUnload } from "./wt-api.js";
+import { api, closeOnUnload } from "../net/walkthrough-api.js";
 
 const RENDER = { forward: renderForward, cost: renderCost, output: renderOutput, dCda: renderDCda, hidden: renderHidden, pixels: renderPixels, batch: renderBatch, step: renderStep };
 const BATCH_SIZE = 10;

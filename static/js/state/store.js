@@ -1,7 +1,7 @@
 // Everything the page knows about the session, rebuilt from `hello` and updated by every `frame`.
 // Views read from here in the animation loop; message handlers only write and bump versions.
 
-import { CostSeries } from "./lib/series.js";
+import { CostSeries } from "./series.js";
 
 export class Store {
   constructor() {

@@ -2,7 +2,7 @@
 // delete and upload .npz files. Every outcome is shown beside the control that caused it; a load makes
 // the server send `event` `loaded` and a new `hello`, which the store and the other views take from there.
 
-import { getJSON, postJSON, token } from "../api.js";
+import { getJSON, postJSON, token } from "../net/api.js";
 import { $, el, setText } from "../lib/dom.js";
 import { fmtGrouped } from "../lib/format.js";
 

@@ -1,6 +1,6 @@
 // The websocket to the training server: decodes messages, reconnects with jittered exponential backoff.
 
-import { decodeEnvelope } from "./lib/envelope.js";
+import { decodeEnvelope } from "./envelope.js";
 
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;

@@ -1,6 +1,6 @@
 // The walkthrough's server calls (docs/protocol.md, "The backprop walkthrough"), with the page's token.
 
-import { getJSON, postJSON, token } from "../api.js";
+import { getJSON, postJSON, token } from "./api.js";
 
 export { getJSON, postJSON };
 

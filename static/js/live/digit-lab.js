@@ -1,9 +1,9 @@
 // "Draw a digit": the pad, throttled `predict` messages while drawing, test images and mistakes.
 // While a drawing is up, the network view shows its activations (store.drawing).
 
-import { getJSON } from "../api.js";
+import { getJSON } from "../net/api.js";
 import { $ } from "../lib/dom.js";
-import { DrawPad } from "./draw-pad.js";
+import { DrawPad } from "../widgets/draw-pad.js";
 
 const THROTTLE_MS = 120; // at most ~8 predictions a second while drawing (the server allows 50 messages/s)
 const REFRESH_MS = 800; // while training runs, re-classify what is on the pad as the weights change
