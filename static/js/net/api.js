@@ -2,22 +2,26 @@
 
 export const token = document.querySelector('meta[name="backprop-token"]')?.content || "";
 
+function tokenHeaders(headers = {}) {
+  return token ? { ...headers, "X-Backprop-Token": token } : headers;
+}
+
 /** The server's reason for a refusal: its JSON `detail` (or `message`), else the HTTP status. */
 async function failure(response) {
-  let detail = `${response.status} ${response.statusText}`;
+  let detail = `${response.status} ${response.statusText}`.trim();
   try {
     const body = await response.json();
-    if (body && (body.detail || body.message)) detail = String(body.detail || body.message);
+    const d = body?.detail || body?.message;
+    if (Array.isArray(d)) detail = d.map((item) => item?.msg || String(item)).join("; "); // pydantic's list
+    else if (d) detail = String(d);
   } catch {
     /* not JSON */
   }
   return new Error(detail);
 }
 
-async function call(path, options) {
-  const headers = { ...(options.headers || {}) };
-  if (token) headers["X-Backprop-Token"] = token;
-  const response = await fetch(path, { ...options, headers, cache: "no-store" });
+async function call(path, { headers = {}, ...options }) {
+  const response = await fetch(path, { ...options, headers: tokenHeaders(headers), cache: "no-store" });
   if (!response.ok) throw await failure(response);
   return response.json();
 }
@@ -32,6 +36,26 @@ export function postJSON(path, body = undefined) {
     headers: { "Content-Type": "application/json" },
     body: body === undefined ? "{}" : JSON.stringify(body),
   });
+}
+
+/** A request with a raw body (a file) or none (DELETE); the JSON reply. */
+export function sendRaw(method, path, body = undefined) {
+  const headers = body === undefined ? {} : { "Content-Type": "application/octet-stream" };
+  return call(path, { method, headers, body });
+}
+
+/** A POST that outlives the page (for `pagehide`); nothing comes back. */
+export function postOnUnload(path) {
+  try {
+    fetch(path, { method: "POST", headers: tokenHeaders(), keepalive: true });
+  } catch {
+    /* the page is going away anyway */
+  }
+}
+
+/** A URL the browser fetches by itself (links, downloads): the token goes in the query. */
+export function withToken(path) {
+  return token ? `${path}?token=${encodeURIComponent(token)}` : path;
 }
 
 export function websocketURL() {

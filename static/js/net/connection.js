@@ -20,7 +20,6 @@ export class Connection {
     this.timer = null;
     this.retryAt = 0;
     this.everConnected = false;
-    this.stopped = false;
     this.status = "connecting";
   }
 
@@ -51,7 +50,7 @@ export class Connection {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      if (!this.stopped) this.scheduleRetry(event);
+      this.scheduleRetry(event);
     };
     socket.onerror = () => {
       /* a close event follows; nothing to log (keeps the console clean) */

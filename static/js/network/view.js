@@ -5,8 +5,8 @@
 import { ACCENT, BG, INK, NEG, POS, divergingPixels, grayPixels, maxAbs, rgba } from "../lib/colors.js";
 import { fitCanvas, observeSize } from "../lib/dom.js";
 import { argmax } from "../lib/math.js";
-import { computeLayout, hitTest, positionOf } from "./layout.js";
 import { drawCaptions, drawOutputLabels } from "./labels.js";
+import { computeLayout, hitTest, positionOf } from "./layout.js";
 import { LinkBatch, addHiddenLinks, addInputLinks, influentialNeurons, linkSource } from "./links.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";

@@ -27,8 +27,6 @@ export class Store {
     this.markers = []; // {iteration, text}
     this.series.clear();
     this.helloCount = this.helloCount || 0;
-    this.frameSeq = 0;
-    this.framesReceived = 0;
     this.weightsVersion = 0;
     this.firstLayerVersion = 0;
     this.exampleVersion = 0;
@@ -68,8 +66,6 @@ export class Store {
 
   applyFrame({ header, arrays }) {
     if (!this.ready) return;
-    this.framesReceived++;
-    this.frameSeq = header.seq;
     this.state = header.state;
     if (header.params && JSON.stringify(header.params) !== JSON.stringify(this.params)) {
       this.params = header.params;
