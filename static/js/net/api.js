@@ -1,6 +1,6 @@
 // HTTP calls to the server, with the page's token (if any) in the X-Backprop-Token header.
 
-export const token = document.querySelector('meta[name="backprop-token"]')?.content || "";
+const token = document.querySelector('meta[name="backprop-token"]')?.content || "";
 
 function tokenHeaders(headers = {}) {
   return token ? { ...headers, "X-Backprop-Token": token } : headers;

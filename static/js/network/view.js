@@ -56,7 +56,7 @@ export class NetworkView {
     this.listeners[event].push(fn);
   }
 
-  // ----- public API (also the hook for the later "Backprop walkthrough" mode) ------------------
+  // ----- public API (also the hooks the modes draw through, e.g. the walkthrough's overlay) ------
   setMode(mode) {
     this.mode = mode;
     this.invalidate();

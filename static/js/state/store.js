@@ -14,7 +14,7 @@ export class Store {
     this.config = null;
     this.params = null;
     this.state = null;
-    this.limits = null;
+    this.limits = null; // the server's [min, max] per setting: see limits.js
     this.sizes = [];
     this.weights = [];
     this.biases = [];

@@ -13,7 +13,7 @@ import { GradCheckCard } from "./gradcheck.js";
 import { renderLegend } from "./legend.js";
 import { WalkthroughOverlay } from "./overlay.js";
 import { SPEEDS, Sidebar } from "./sidebar.js";
-import { BATCH_TABLE_SIZE, buildSteps, defaultSelection, focusParam, biggestNudge } from "./steps.js";
+import { BATCH_TABLE_SIZE, buildSteps, defaultSelection, focusParam, tableParams } from "./steps.js";
 import { TeachCard } from "./teach.js";
 
 const RENDER = { forward: renderForward, cost: renderCost, output: renderOutput, dCda: renderDCda, hidden: renderHidden, pixels: renderPixels, batch: renderBatch, step: renderStep };
@@ -203,26 +203,6 @@ export class Walkthrough {
   }
 
   // ----- the mini-batch and the step ---------------------------------------------------------------
-  chooseParams() {
-    const bd = this.bd;
-    const L = bd.layers.length;
-    const sel = this.sel;
-    const out = L - 1;
-    const params = [
-      { layer: out, j: sel[L], k: biggestNudge(bd, L, sel[L]) },
-      { layer: out, j: sel[L], k: null },
-    ];
-    if (L > 1) {
-      params.push({ layer: L - 2, j: sel[L - 1], k: biggestNudge(bd, L - 1, sel[L - 1]) });
-      if (L > 2) params.push({ layer: 0, j: sel[1], k: biggestNudge(bd, 1, sel[1]) });
-      params.push({ layer: 0, j: sel[1], k: null });
-    } else {
-      const other = bd.prediction !== bd.label ? bd.prediction : (bd.label + 1) % 10;
-      params.push({ layer: 0, j: other, k: biggestNudge(bd, 1, other) }, { layer: 0, j: other, k: null });
-    }
-    return params;
-  }
-
   /** A seed for a random mini-batch: within hello's `limits.seed` when the server sends it, else any non-negative int32. */
   randomSeed() {
     const [lo, hi] = limit(this.store.limits, "seed") ?? [0, 2 ** 31 - 1];
@@ -233,7 +213,7 @@ export class Walkthrough {
     const keep = this.batch && !another;
     const batch = {
       seed: keep ? this.batch.seed : this.randomSeed(),
-      params: keep ? this.batch.params : this.chooseParams(),
+      params: keep ? this.batch.params : tableParams(this.bd, this.sel),
       table: keep ? this.batch.table : null,
       loading: true,
       stale: false,
