@@ -82,8 +82,8 @@ def test_page_modules_decode_the_servers_envelope_and_bucket_the_curve(page):
     )
     result = page.evaluate(
         """async (b64) => {
-            const { decodeEnvelope } = await import('/static/js/lib/envelope.js');
-            const { CostSeries } = await import('/static/js/lib/series.js');
+            const { decodeEnvelope } = await import('/static/js/net/envelope.js');
+            const { CostSeries } = await import('/static/js/state/series.js');
             const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
             const { header, arrays, shapes } = decodeEnvelope(bytes.buffer);
             const s = new CostSeries(64);

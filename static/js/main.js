@@ -1,22 +1,23 @@
-// Backprop Lab page: wires the connection, the store and the views, and runs the one
-// requestAnimationFrame loop that draws the latest state.
+// Backprop Lab page: wires the connection, the store and the views, switches between the modes (live
+// training, the walkthrough; each in its own folder, all drawing on the shared network view) and runs
+// the one requestAnimationFrame loop that draws the latest state.
 
-import { websocketURL } from "./api.js";
-import { Connection } from "./connection.js";
 import { $, setText } from "./lib/dom.js";
-import { Store } from "./store.js";
-import { Checkpoints } from "./views/checkpoints.js";
-import { Controls } from "./views/controls.js";
-import { CostChart } from "./views/cost-chart.js";
-import { Counters } from "./views/counters.js";
-import { DigitLab } from "./views/digit-lab.js";
-import { NetworkEditor } from "./views/editor.js";
-import { NetworkPanel } from "./views/network-panel.js";
-import { NetworkView } from "./views/network-view.js";
-import { NeuronInspector, NeuronTooltip } from "./views/neuron-readouts.js";
-import { PredictionPanel } from "./views/prediction-panel.js";
-import { FieldErrors, Toasts } from "./views/toasts.js";
+import { Checkpoints } from "./live/checkpoints.js";
+import { Controls } from "./live/controls.js";
+import { CostChart } from "./live/cost-chart.js";
+import { Counters } from "./live/counters.js";
+import { DigitLab } from "./live/digit-lab.js";
+import { NetworkEditor } from "./live/editor.js";
+import { PredictionPanel } from "./live/prediction.js";
+import { websocketURL } from "./net/api.js";
+import { Connection } from "./net/connection.js";
+import { NetworkPanel } from "./network/panel.js";
+import { NeuronInspector, NeuronTooltip } from "./network/readouts.js";
+import { NetworkView } from "./network/view.js";
+import { Store } from "./state/store.js";
 import { Walkthrough } from "./walkthrough/walkthrough.js";
+import { FieldErrors, Toasts } from "./widgets/toasts.js";
 
 const store = new Store();
 const toasts = new Toasts();
@@ -69,17 +70,20 @@ networkView.on("pin", (target) => {
 });
 
 // ----- modes: live training ↔ backprop walkthrough -------------------------------------------------
+// Each mode beside live training has enter() and leave(); the live panels stay wired all the time.
+const MODES = { walkthrough };
 const modeButtons = [...document.querySelectorAll("#mode-switch .mode")];
 function setMode(mode) {
-  if (document.body.dataset.mode === mode) return;
+  const previous = document.body.dataset.mode;
+  if (previous === mode) return;
   document.body.dataset.mode = mode;
   for (const b of modeButtons) {
     b.classList.toggle("active", b.dataset.mode === mode);
     b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
   }
   tooltip.setTarget(null);
-  if (mode === "walkthrough") walkthrough.enter();
-  else walkthrough.leave();
+  MODES[previous]?.leave();
+  MODES[mode]?.enter();
 }
 for (const b of modeButtons) b.addEventListener("click", () => setMode(b.dataset.mode));
 $("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
@@ -96,6 +100,7 @@ function receive(msg) {
       editor.fill();
       digitLab.resync();
       counters.update(0, true);
+      counters.showSizes();
       break;
     case "frame":
       store.applyFrame(msg);

@@ -6,7 +6,6 @@ export const BG = [14, 18, 26];
 export const INK = [236, 241, 247];
 export const ACCENT = "#ffd166";
 export const GOOD = "#5fd39a";
-export const BAD = "#ff6b6b";
 
 export function rgba([r, g, b], a = 1) {
   return `rgba(${r},${g},${b},${a})`;

@@ -1,4 +1,5 @@
-// The lectures' maths on the client: σ'(z) for the hover readouts, and z = Σ w·a + b for drawings.
+// The lectures' maths on the client: σ'(z) for the hover readouts, z = Σ w·a + b for drawings, and a few
+// array helpers.
 
 /** σ'(z) of one neuron, from its z and a (softmax: the diagonal of its Jacobian, a(1 − a)). */
 export function activationDerivative(name, z, a) {
@@ -51,4 +52,9 @@ export function argmax(values) {
     }
   }
   return best;
+}
+
+/** x rounded to `digits` significant digits (a number, e.g. for slider positions and axis ticks). */
+export function roundSig(x, digits) {
+  return +x.toPrecision(digits);
 }

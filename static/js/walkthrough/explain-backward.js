@@ -2,22 +2,23 @@
 // each earlier layer, the chain rule one layer back, the first layer's 28×28 nudge maps and the pixels.
 
 import { el } from "../lib/dom.js";
+import { fmtMath } from "../lib/format.js";
+import { dC, eq, layerSup, num, op, sigma, sym } from "../widgets/math-text.js";
+import { bar, numTable } from "../widgets/num-table.js";
 import { actName, actOf, topK } from "./explain-forward.js";
-import { dC, eq, fmt, layerSup, num, op, sigma, sym } from "./math-text.js";
 import { biggestNudge, layerData, layerName } from "./steps.js";
-import { bar, numTable } from "./table.js";
 import { paintDiverging, paintGray } from "./tiles.js";
 
 /** ∂C₀/∂a_j in the lectures' form for the cost in use, with numbers. */
 function dCdaLine(c, j, a, y, value) {
   const Aj = sym("a", j, layerSup(c.L));
   if (c.cfg.cost === "quadratic") {
-    return eq(dC(Aj), op("="), `2(${fmt(a)} − ${y})`, op("="), num(value, 3, { cls: "result" }));
+    return eq(dC(Aj), op("="), `2(${fmtMath(a)} − ${y})`, op("="), num(value, 3, { cls: "result" }));
   }
   if (c.cfg.output_activation === "softmax") {
-    return eq(dC(Aj), op("="), `−y / a = −${y} / ${fmt(a)}`, op("="), num(value, 3, { cls: "result" }));
+    return eq(dC(Aj), op("="), `−y / a = −${y} / ${fmtMath(a)}`, op("="), num(value, 3, { cls: "result" }));
   }
-  return eq(dC(Aj), op("="), `(a − y) / (a(1 − a)) = (${fmt(a)} − ${y}) / (${fmt(a)} × ${fmt(1 - a)})`, op("="), num(value, 3, { cls: "result" }));
+  return eq(dC(Aj), op("="), `(a − y) / (a(1 − a)) = (${fmtMath(a)} − ${y}) / (${fmtMath(a)} × ${fmtMath(1 - a)})`, op("="), num(value, 3, { cls: "result" }));
 }
 
 /** The weight-nudge line: ∂C₀/∂w_jk = a_k · δ_j for the most active k. */
@@ -67,7 +68,7 @@ export function renderOutput(c) {
   }
   lines.push(eq(dC(sym("b", j, layerSup(L))), op("="), D(), op("="), num(out.nabla_b[j], 3, { cls: "result" }), el("span", { class: "eq-note", text: out.nabla_b[j] < 0 ? "→ the bias goes up" : out.nabla_b[j] > 0 ? "→ the bias goes down" : "" })));
   lines.push(weightLine(bd, L, j, k));
-  const active = L > 1 ? `the most active ${layerName(L - 1, L)} neuron (a = ${fmt(aPrev[k])})` : `the brightest pixel`;
+  const active = L > 1 ? `the most active ${layerName(L - 1, L)} neuron (a = ${fmtMath(aPrev[k])})` : `the brightest pixel`;
   const fire = el("p", { class: "wt-callout" }, el("b", { text: "Fire together, wire together. " }), `The biggest weight nudge into neuron ${j} comes from ${active}: ∂C₀/∂wⱼₖ = aₖ·δⱼ, so connections from dark neurons barely move.`);
   const caption = softmax
     ? `Backwards from the output. With softmax every output depends on every z, so δⱼ is not σ′(zⱼ)·∂C₀/∂aⱼ: the server takes δ from the softmax Jacobian${quadratic ? "" : " (with cross-entropy it is just aⱼ − yⱼ)"}. δⱼ is the bias nudge; a weight's is aₖ·δⱼ (on the connections).`
@@ -91,7 +92,7 @@ export function renderDCda(c) {
     if (i) terms.push(op("+"));
     terms.push(el("span", { class: "term" }, num(next.w[j][k], 3, { factor: true }), op("×"), num(next.delta[j], 3, { factor: true })));
   });
-  if (n > shown.length) terms.push(op("+"), el("span", { class: "rest", title: `The other ${n - shown.length} paths added together.` }, `(${n - shown.length} more: ${fmt(rest)})`));
+  if (n > shown.length) terms.push(op("+"), el("span", { class: "rest", title: `The other ${n - shown.length} paths added together.` }, `(${n - shown.length} more: ${fmtMath(rest)})`));
   const A = sym("a", k, layerSup(l));
   const formula = el(
     "div",
@@ -163,7 +164,7 @@ function nudgeMaps(c, l) {
     paintDiverging(canvas, values, max || 1);
     return el(
       "button",
-      { type: "button", class: `wt-map-fig${j === sel[l] ? " selected" : ""}`, title: `Neuron ${j}: δ = ${fmt(data.delta[j])}, largest |∂C₀/∂w| = ${fmt(max)}${max === 0 ? " (saturated: σ′(z) ≈ 0, nothing to change)" : ""}. Click to select it.`, onclick: () => c.select(l, j) },
+      { type: "button", class: `wt-map-fig${j === sel[l] ? " selected" : ""}`, title: `Neuron ${j}: δ = ${fmtMath(data.delta[j])}, largest |∂C₀/∂w| = ${fmtMath(max)}${max === 0 ? " (saturated: σ′(z) ≈ 0, nothing to change)" : ""}. Click to select it.`, onclick: () => c.select(l, j) },
       canvas,
       el("span", { class: "cap", text: `#${j}` }),
     );
@@ -194,7 +195,7 @@ export function renderPixels(c) {
     terms.push(el("span", { class: "term" }, num(first.w[j][best], 3, { factor: true }), op("×"), num(first.delta[j], 3, { factor: true })));
   });
   const restN = products.length - top.length;
-  if (restN > 0) terms.push(op("+"), el("span", { class: "rest" }, `(${restN} more: ${fmt(wish[best] - top.reduce((s, j) => s + products[j], 0))})`));
+  if (restN > 0) terms.push(op("+"), el("span", { class: "rest" }, `(${restN} more: ${fmtMath(wish[best] - top.reduce((s, j) => s + products[j], 0))})`));
   const px = `${best % 28},${Math.floor(best / 28)}`;
   const formula = el(
     "div",
@@ -208,7 +209,7 @@ export function renderPixels(c) {
     { class: "wt-pair" },
     el("figure", {}, img, el("figcaption", { text: "the image a⁽⁰⁾" })),
     el("span", { class: "arrow", text: "→" }),
-    el("figure", {}, map, el("figcaption", {}, "its wish −∂C₀/∂a⁽⁰⁾", el("br"), `max |·| = ${fmt(max)}`)),
+    el("figure", {}, map, el("figcaption", {}, "its wish −∂C₀/∂a⁽⁰⁾", el("br"), `max |·| = ${fmtMath(max)}`)),
   );
   const extra = L === 1 ? [nudgeMaps(c, 1)] : [];
   const caption = `The chain rule reaches the pixels too: ∂C₀/∂aᵢ⁽⁰⁾ = Σⱼ wⱼᵢ δⱼ, one more sum over paths. Pixels are data, not parameters — gradient descent never changes them — but the map shows which ink would have lowered the cost: blue where more ink would help, orange where less would.`;

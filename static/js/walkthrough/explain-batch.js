@@ -2,8 +2,9 @@
 // last column = the average) and the step w ← w − η·average with the batch's cost before and after.
 
 import { el } from "../lib/dom.js";
-import { MINUS, eq, fmt, layerSup, num, op, supText, sym } from "./math-text.js";
-import { describeParam } from "./steps.js";
+import { fmtCount, fmtFixed, fmtFixedSigned, fmtGrouped, fmtMath, supText } from "../lib/format.js";
+import { eq, layerSup, num, op, sym } from "../widgets/math-text.js";
+import { BATCH_TABLE_SIZE, describeParam } from "./steps.js";
 import { grayCanvas } from "./tiles.js";
 
 const CIRCLED = ["①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩", "⑪", "⑫"];
@@ -12,22 +13,22 @@ export function paramSym(p) {
   return p.k == null ? sym("b", p.j, layerSup(p.layer + 1)) : sym("w", `${p.j},${p.k}`, layerSup(p.layer + 1));
 }
 
-export function paramLabel(p, i, L) {
+function paramLabel(p, i, L) {
   return el("span", { class: "param", title: describeParam(p, L) }, el("span", { class: "tag", text: CIRCLED[i] || String(i + 1) }), paramSym(p));
 }
 
 function parameterCount(sizes) {
   let n = 0;
   for (let l = 1; l < sizes.length; l++) n += (sizes[l - 1] + 1) * sizes[l];
-  return n.toLocaleString("en-US");
+  return fmtGrouped(n, ",");
 }
 
 export function renderBatch(c) {
   const { batch, L } = c;
   const count = parameterCount(c.cfg.sizes);
-  const caption = `One example is one noisy opinion: gradient descent averages the nudges over a mini-batch of ${batch?.table?.labels.length ?? 10} training images. Rows: a few of the ${count} weights and biases (gold on the network); columns: each example's ∂C₀/∂w; the last column, the average, is the step.`;
+  const caption = `One example is one noisy opinion: gradient descent averages the nudges over a mini-batch of ${batch?.table?.labels.length ?? BATCH_TABLE_SIZE} training images. Rows: a few of the ${count} weights and biases (gold on the network); columns: each example's ∂C₀/∂w; the last column, the average, is the step.`;
   if (!batch?.table) {
-    return { caption, body: el("div", { class: "wt-loading", text: batch?.error ? `Could not load a mini-batch: ${batch.error}` : "Backpropagating 10 training images…" }) };
+    return { caption, body: el("div", { class: "wt-loading", text: batch?.error ? `Could not load a mini-batch: ${batch.error}` : `Backpropagating ${BATCH_TABLE_SIZE} training images…` }) };
   }
   const t = batch.table;
   const head = el(
@@ -38,7 +39,7 @@ export function renderBatch(c) {
     ...t.labels.map((label, i) =>
       el(
         "th",
-        { class: t.predictions[i] === label ? "ex" : "ex wrong", title: `Training image #${t.indices[i]}: label ${label}, the network says ${t.predictions[i]}; its cost C₀ = ${fmt(t.costs[i], 4)}.` },
+        { class: t.predictions[i] === label ? "ex" : "ex wrong", title: `Training image #${t.indices[i]}: label ${label}, the network says ${t.predictions[i]}; its cost C₀ = ${fmtMath(t.costs[i], 4)}.` },
         grayCanvas(t.images[i], "wt-ex"),
         el("span", { class: "lab", text: String(label) }),
       ),
@@ -50,19 +51,19 @@ export function renderBatch(c) {
     const max = Math.max(...row.per_example.map(Math.abs), Math.abs(row.average));
     const e = max > 0 ? Math.floor(Math.log10(max)) : 0;
     const unit = 10 ** e;
-    const scaled = (v, digits) => (v === 0 ? "0" : `${v < 0 ? MINUS : "+"}${Math.abs(v / unit).toFixed(digits)}`);
+    const scaled = (v, digits) => fmtFixedSigned(v / unit, digits);
     return el(
       "tr",
       {},
       el("th", { scope: "row" }, paramLabel(row.param, r, L)),
       el("td", { class: "unit", title: `This row's numbers are in units of 10${supText(e)}.` }, e ? `×10${supText(e)}` : ""),
       ...row.per_example.map((v, i) => {
-        const cell = el("td", { title: `∂C₀/∂· for example ${i + 1}: ${fmt(v, 4)}` }, el("span", { class: "n", text: scaled(v, 2) }));
+        const cell = el("td", { title: `∂C₀/∂· for example ${i + 1}: ${fmtMath(v, 4)}` }, el("span", { class: "n", text: scaled(v, 2) }));
         cell.style.setProperty("--w", String(max ? Math.min(1, Math.abs(v) / max) : 0));
         cell.classList.add(v < 0 ? "pos" : v > 0 ? "neg" : "zero"); // blue: this example wants it up
         return cell;
       }),
-      el("td", { class: "avg", title: `The average: ${fmt(row.average, 6)}` }, el("span", { class: "n", "data-value": String(row.average), text: scaled(row.average, 3) })),
+      el("td", { class: "avg", title: `The average: ${fmtMath(row.average, 6)}` }, el("span", { class: "n", "data-value": String(row.average), text: scaled(row.average, 3) })),
     );
   });
   const costMax = Math.max(...t.costs, t.cost);
@@ -73,14 +74,14 @@ export function renderBatch(c) {
     { class: "cost-row" },
     el("th", { scope: "row", text: "cost C₀" }),
     el("td", { class: "unit", title: `This row's numbers are in units of 10${supText(ce)}.` }, ce ? `×10${supText(ce)}` : ""),
-    ...t.costs.map((v) => el("td", { title: `C₀ = ${fmt(v, 4)}` }, el("span", { class: "n", text: (v / cu).toFixed(2) }))),
-    el("td", { class: "avg", title: `The mini-batch cost, the average of the ten C₀: ${fmt(t.cost, 6)}` }, el("span", { class: "n", text: (t.cost / cu).toFixed(3) })),
+    ...t.costs.map((v) => el("td", { title: `C₀ = ${fmtMath(v, 4)}` }, el("span", { class: "n", text: fmtFixed(v / cu, 2) }))),
+    el("td", { class: "avg", title: `The mini-batch cost, the average of the ${fmtCount(t.costs.length)} C₀: ${fmtMath(t.cost, 6)}` }, el("span", { class: "n", text: fmtFixed(t.cost / cu, 3) })),
   );
   const table = el("table", { class: "wt-table batch", "data-testid": "wt-batch-table" }, el("thead", {}, head), el("tbody", {}, ...rows, costRow));
   const tools = el(
     "div",
     { class: "wt-inline" },
-    el("button", { type: "button", class: "chip", title: "Backpropagate a different random mini-batch of 10 training images.", onclick: () => c.newBatch() }, "↻ another mini-batch"),
+    el("button", { type: "button", class: "chip", title: `Backpropagate a different random mini-batch of ${BATCH_TABLE_SIZE} training images.`, onclick: () => c.newBatch() }, "↻ another mini-batch"),
     el("span", { class: "subtle", text: "Blue: this example wants the parameter up (∂C₀/∂· < 0), orange: down; each row in its own unit ×10ⁿ. Red label: the network gets that image wrong." }),
   );
   return { caption, body: el("div", { class: "wt-stack" }, table, tools) };
@@ -112,7 +113,7 @@ export function renderStep(c) {
       el("td", {}, num(taken ? taken.average[r] : row.average, 3, { signed: true })),
       el(
         "td",
-        { class: change > 0 ? "pos" : change < 0 ? "neg" : "", title: taken && change === 0 && taken.average[r] !== 0 ? `−η·average = ${fmt(-eta * taken.average[r])} is smaller than the float32 spacing of numbers near ${fmt(before)}: this weight stays as it is.` : null },
+        { class: change > 0 ? "pos" : change < 0 ? "neg" : "", title: taken && change === 0 && taken.average[r] !== 0 ? `−η·average = ${fmtMath(-eta * taken.average[r])} is smaller than the float32 spacing of numbers near ${fmtMath(before)}: this weight stays as it is.` : null },
         num(change, 3, { signed: true }),
       ),
       el("td", { class: taken ? "after" : "pending" }, taken ? num(taken.after[r], 4) : "—"),
@@ -122,7 +123,7 @@ export function renderStep(c) {
   const action = el(
     "div",
     { class: "wt-actions" },
-    el("button", { type: "button", class: "primary", id: "wt-take-step", "data-testid": "wt-take-step", title: "Apply w ← w − η·average for this mini-batch to the live network (Undo restores it).", onclick: () => c.takeStep() }, taken ? `Take another step (η = ${fmt(lr)})` : `Take the step (η = ${fmt(lr)})`),
+    el("button", { type: "button", class: "primary", id: "wt-take-step", "data-testid": "wt-take-step", title: "Apply w ← w − η·average for this mini-batch to the live network (Undo restores it).", onclick: () => c.takeStep() }, taken ? `Take another step (η = ${fmtMath(lr)})` : `Take the step (η = ${fmtMath(lr)})`),
     el("button", { type: "button", title: "Restore the weights from before the last step or teach step.", disabled: c.undoDepth > 0 ? null : true, onclick: () => c.undo() }, "↶ Undo"),
   );
   return { caption, body: el("div", { class: "wt-stack" }, el("div", { class: "wt-cols" }, el("div", {}, formula, action), costPanel(t, taken)), table) };
@@ -143,9 +144,8 @@ function costPanel(t, taken) {
   };
   const change = before ? ((after - before) / before) * 100 : 0;
   const verdict = dropped
-    ? el("p", { class: "verdict good", "data-testid": "wt-step-verdict" }, `✓ The cost dropped by ${Math.abs(change).toFixed(change > -1 ? 2 : 0)}%: one step downhill.`)
-    : el("p", { class: "verdict bad", "data-testid": "wt-step-verdict" }, `✗ The cost went up${before ? ` by ${change.toFixed(0)}%` : ""}: with η = ${fmt(taken.learning_rate)} the step is too big and jumps past the valley. Undo and try a smaller learning rate.`);
+    ? el("p", { class: "verdict good", "data-testid": "wt-step-verdict" }, `✓ The cost dropped by ${fmtFixed(Math.abs(change), change > -1 ? 2 : 0)}%: one step downhill.`)
+    : el("p", { class: "verdict bad", "data-testid": "wt-step-verdict" }, `✗ The cost went up${before ? ` by ${fmtFixed(change, 0)}%` : ""}: with η = ${fmtMath(taken.learning_rate)} the step is too big and jumps past the valley. Undo and try a smaller learning rate.`);
   return el("div", { class: "wt-cost", "data-testid": "wt-step-cost", "data-before": String(before), "data-after": String(after) }, el("div", { class: "k", text: "cost of this mini-batch" }), barRow("before", before, "before"), barRow("after", after, dropped ? "good" : "bad"), verdict);
 }
-
 

@@ -2,9 +2,10 @@
 // and the cost table (the lectures' "cost of a 3"), all with the engine's numbers.
 
 import { el } from "../lib/dom.js";
-import { eq, fmt, fmtFactor, layerSup, num, op, pow, sigma, sym } from "./math-text.js";
+import { fmtFactor, fmtMath } from "../lib/format.js";
+import { eq, layerSup, num, op, pow, sigma, sym } from "../widgets/math-text.js";
+import { bar, numTable } from "../widgets/num-table.js";
 import { layerData, layerName } from "./steps.js";
-import { bar, numTable } from "./table.js";
 
 const ACT_NAME = { sigmoid: "σ", relu: "ReLU", tanh: "tanh", leaky_relu: "leaky ReLU", softmax: "softmax" };
 
@@ -17,7 +18,7 @@ export function topK(values, k) {
 }
 
 /** Who neuron k of layer l is, for tables: "pixel (13, 9)" or "neuron 12". */
-export function whoName(l, k) {
+function whoName(l, k) {
   return l === 0 ? `pixel (${k % 28}, ${Math.floor(k / 28)})` : `neuron ${k}`;
 }
 
@@ -27,13 +28,13 @@ function activationLine(act, l, j, z, a) {
   const Z = sym("z", j, layerSup(l));
   switch (act) {
     case "sigmoid":
-      return eq(A, op("="), "σ(", Z, ")", op("="), "1 / (1 +\u00a0", pow("e", z < 0 ? fmt(-z) : `−${fmt(z)}`), ")", op("="), num(a, 4, { cls: "result" }));
+      return eq(A, op("="), "σ(", Z, ")", op("="), "1 / (1 +\u00a0", pow("e", z < 0 ? fmtMath(-z) : `−${fmtMath(z)}`), ")", op("="), num(a, 4, { cls: "result" }));
     case "relu":
-      return eq(A, op("="), "ReLU(", Z, ")", op("="), `max(0, ${fmt(z)})`, op("="), num(a, 4, { cls: "result" }));
+      return eq(A, op("="), "ReLU(", Z, ")", op("="), `max(0, ${fmtMath(z)})`, op("="), num(a, 4, { cls: "result" }));
     case "leaky_relu":
-      return eq(A, op("="), "leaky ReLU(", Z, ")", op("="), z > 0 ? fmt(z) : `0.01 × ${fmtFactor(z)}`, op("="), num(a, 4, { cls: "result" }));
+      return eq(A, op("="), "leaky ReLU(", Z, ")", op("="), z > 0 ? fmtMath(z) : `0.01 × ${fmtFactor(z)}`, op("="), num(a, 4, { cls: "result" }));
     case "tanh":
-      return eq(A, op("="), "tanh(", Z, ")", op("="), `tanh(${fmt(z)})`, op("="), num(a, 4, { cls: "result" }));
+      return eq(A, op("="), "tanh(", Z, ")", op("="), `tanh(${fmtMath(z)})`, op("="), num(a, 4, { cls: "result" }));
     case "softmax":
       return eq(A, op("="), pow("e", Z), " / ", sigma("i"), pow("e", sym("z", "i", layerSup(l))), op("="), num(a, 4, { cls: "result" }));
     default:
@@ -61,9 +62,9 @@ export function renderForward(c) {
   const terms = [];
   shown.forEach((k, i) => {
     if (i) terms.push(op("+"));
-    terms.push(el("span", { class: "term", title: `${fmt(row[k], 4)} × ${fmt(aPrev[k], 4)} = ${fmt(products[k], 4)}` }, num(row[k], 3, { factor: true }), op("×"), num(aPrev[k], 3, { factor: true })));
+    terms.push(el("span", { class: "term", title: `${fmtMath(row[k], 4)} × ${fmtMath(aPrev[k], 4)} = ${fmtMath(products[k], 4)}` }, num(row[k], 3, { factor: true }), op("×"), num(aPrev[k], 3, { factor: true })));
   });
-  if (nIn > shown.length) terms.push(op("+"), el("span", { class: "rest", title: `The other ${nIn - shown.length} terms w·a added together.` }, `(${nIn - shown.length} more: ${fmt(rest)})`));
+  if (nIn > shown.length) terms.push(op("+"), el("span", { class: "rest", title: `The other ${nIn - shown.length} terms w·a added together.` }, `(${nIn - shown.length} more: ${fmtMath(rest)})`));
   const formula = el(
     "div",
     { class: "wt-formula" },
@@ -112,7 +113,7 @@ export function renderCost(c) {
         mark: j === bd.prediction && j !== bd.label,
         cells: [{ v: out.a[j] }, el("span", { class: bd.target[j] ? "n y1" : "n y0", text: String(bd.target[j]) }), { v: bd.cost_terms[j] }, bar(bd.cost_terms[j], max, "warm")],
       })),
-      { label: "sum", cls: "total", cells: ["", "", el("span", { class: "n result", id: "wt-cost-total", "data-testid": "wt-cost-total", text: fmt(bd.cost, 4) }), ""] },
+      { label: "sum", cls: "total", cells: ["", "", el("span", { class: "n result", id: "wt-cost-total", "data-testid": "wt-cost-total", text: fmtMath(bd.cost, 4) }), ""] },
     ],
     { cls: "terms vertical" },
   );
@@ -122,16 +123,16 @@ export function renderCost(c) {
     const parts = [];
     digits.forEach((j) => {
       if (j) parts.push(op("+"));
-      parts.push(el("span", { class: j === bd.label ? "term lab" : "term" }, `(${fmt(out.a[j])} − ${bd.target[j]})²`));
+      parts.push(el("span", { class: j === bd.label ? "term lab" : "term" }, `(${fmtMath(out.a[j])} − ${bd.target[j]})²`));
     });
     lines.push(eq(C, op("="), sigma("j"), "(", sym("a", "j"), op("−"), sym("y", "j"), ")²"));
     lines.push(eq(null, op("="), parts));
   } else if (softmax) {
-    lines.push(eq(C, op("="), sigma("j", "−"), sym("y", "j"), " ln ", sym("a", "j"), op("="), "−ln ", sym("a", bd.label), op("="), `−ln(${fmt(out.a[bd.label], 4)})`));
+    lines.push(eq(C, op("="), sigma("j", "−"), sym("y", "j"), " ln ", sym("a", "j"), op("="), "−ln ", sym("a", bd.label), op("="), `−ln(${fmtMath(out.a[bd.label], 4)})`));
   } else {
     lines.push(eq(C, op("="), sigma("j", "−"), "[", sym("y", "j"), " ln ", sym("a", "j"), " + (1 − ", sym("y", "j"), ") ln(1 − ", sym("a", "j"), ")]"));
     const others = bd.cost_terms.reduce((s, v, j) => (j === bd.label ? s : s + v), 0);
-    lines.push(eq(null, op("="), el("span", { class: "term lab" }, `−ln(${fmt(out.a[bd.label], 4)})`), op("+"), el("span", { class: "rest", title: "−ln(1 − aⱼ) for the nine outputs that should be 0, added together." }, `(the other nine: ${fmt(others)})`)));
+    lines.push(eq(null, op("="), el("span", { class: "term lab" }, `−ln(${fmtMath(out.a[bd.label], 4)})`), op("+"), el("span", { class: "rest", title: "−ln(1 − aⱼ) for the nine outputs that should be 0, added together." }, `(the other nine: ${fmtMath(others)})`)));
   }
   lines.push(eq(null, op("="), num(bd.cost, 4, { cls: "result big" })));
   const wrong = bd.prediction !== bd.label;

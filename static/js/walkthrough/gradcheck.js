@@ -2,10 +2,10 @@
 // (C(w+ε) − C(w−ε)) / 2ε, both computed by the server in float64, and their relative error.
 
 import { el, setText } from "../lib/dom.js";
+import { fmtMath } from "../lib/format.js";
+import { api } from "../net/walkthrough-api.js";
 import { paramSym } from "./explain-batch.js";
-import { fmt } from "./math-text.js";
 import { describeParam } from "./steps.js";
-import { postJSON } from "./wt-api.js";
 
 const EPS = 1e-4;
 
@@ -60,13 +60,13 @@ export class GradCheckCard {
     const seq = ++this.seq;
     this.button.disabled = true;
     try {
-      const r = await postJSON("/api/gradcheck", { ...this.example, param: this.param, eps: EPS });
+      const r = await api.gradcheck({ ...this.example, param: this.param, eps: EPS });
       if (seq !== this.seq) return;
-      setText(this.values.backprop, fmt(r.backprop, 6));
-      setText(this.values.numeric, fmt(r.numeric, 6));
-      setText(this.values.error, fmt(r.relative_error, 2));
+      setText(this.values.backprop, fmtMath(r.backprop, 6));
+      setText(this.values.numeric, fmtMath(r.numeric, 6));
+      setText(this.values.error, fmtMath(r.relative_error, 2));
       for (const v of Object.values(this.values)) v.classList.remove("stale");
-      setText(this.costs, `ε = 10⁻⁴ · in float64: C₀ ≈ ${fmt(r.cost_plus, 4)}, C(w+ε) − C(w−ε) = ${fmt(r.cost_plus - r.cost_minus, 4)}`);
+      setText(this.costs, `ε = 10⁻⁴ · in float64: C₀ ≈ ${fmtMath(r.cost_plus, 4)}, C(w+ε) − C(w−ε) = ${fmtMath(r.cost_plus - r.cost_minus, 4)}`);
       const good = r.relative_error < 1e-4;
       this.verdict.className = `gc-verdict ${good ? "good" : "bad"}`;
       setText(this.verdict, good ? "✓ They agree: the chain rule gives the slope the cost really has." : "These differ more than expected — the gradient is tiny here, so rounding in C(w±ε) dominates.");

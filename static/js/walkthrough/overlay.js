@@ -4,9 +4,9 @@
 // changes, the selected neuron, and the 28×28 nudge maps in the first layer's heat-map slots.
 
 import { ACCENT, INK, NEG, POS, rgba } from "../lib/colors.js";
-import { drawDigitColumn } from "../views/network-labels.js";
-import { LinkBatch } from "../views/network-links.js";
-import { fmt } from "./math-text.js";
+import { fmtMath } from "../lib/format.js";
+import { drawDigitColumn } from "../network/labels.js";
+import { LinkBatch } from "../network/links.js";
 import { layerData } from "./steps.js";
 import { TileAtlas } from "./tiles.js";
 
@@ -312,7 +312,7 @@ export class WalkthroughOverlay {
     const a = bd.layers[L - 1].a;
     drawDigitColumn(ctx, layout.layers[L], {
       strong: isLit ? bd.prediction : null,
-      text: isLit ? (j) => fmt(a[j], 2) : null,
+      text: isLit ? (j) => fmtMath(a[j], 2) : null,
       label: bd.label,
       mark: step.kind === "forward" ? "◂ label" : "◂ y = 1",
       markAt: 50,
@@ -325,13 +325,13 @@ export class WalkthroughOverlay {
     const d = bd.layers[l - 1];
     switch (step.kind) {
       case "forward":
-        return `z = ${fmt(d.z[j])}   a = ${fmt(d.a[j])}`;
+        return `z = ${fmtMath(d.z[j])}   a = ${fmtMath(d.a[j])}`;
       case "cost":
-        return `a = ${fmt(d.a[j])}   y = ${bd.target[j]}`;
+        return `a = ${fmtMath(d.a[j])}   y = ${bd.target[j]}`;
       case "dCda":
-        return `∂C₀/∂a = ${fmt(d.dC_da[j])}`;
+        return `∂C₀/∂a = ${fmtMath(d.dC_da[j])}`;
       default:
-        return `δ = ${fmt(d.delta[j])}`;
+        return `δ = ${fmtMath(d.delta[j])}`;
     }
   }
 

@@ -2,6 +2,8 @@
 // the learning rate used by the step and by teaching, Undo, and the way back to live training.
 
 import { el, setText } from "../lib/dom.js";
+import { fmtGrouped } from "../lib/format.js";
+import { applyRange } from "../state/limits.js";
 import { PHASES } from "./steps.js";
 import { grayCanvas, paintGray } from "./tiles.js";
 
@@ -45,7 +47,7 @@ export class Sidebar {
       ...SPEEDS.map((s) => el("option", { value: String(s.ms), text: s.label })),
     );
     this.speed.value = String(SPEEDS[1].ms);
-    this.lr = el("input", { type: "number", id: "wt-lr", "data-testid": "wt-lr", min: "0.001", max: "10", step: "any", title: "The learning rate η used by “Take the step” and by “Teach it”. Press Enter to set it." });
+    this.lr = el("input", { type: "number", id: "wt-lr", "data-testid": "wt-lr", step: "any", title: "The learning rate η used by “Take the step” and by “Teach it”. Press Enter to set it." });
     this.lr.addEventListener("change", () => h.setLR(+this.lr.value));
     this.undoButton = el("button", { type: "button", id: "wt-undo", "data-testid": "wt-undo", title: "Restore the weights from before the last step or teach step.", disabled: true, onclick: () => h.undo() }, "↶ Undo");
     this.error = el("p", { class: "field-error", hidden: true, role: "alert" });
@@ -59,7 +61,7 @@ export class Sidebar {
         el("h3", { class: "wt-h", text: "Example" }),
         el("div", { class: "segmented wide", role: "radiogroup", "aria-label": "Which example" },
           source("training", "Training", "The training image shown in the last frame."),
-          source("test", "Test image", "A random image from the 10,000 test images (press again for another)."),
+          source("test", "Test image", "A random image from the test images (press again for another)."),
           source("drawing", "My drawing", "Your drawing on the right, with the label you pick there."),
         ),
         el("div", { class: "wt-example" }, this.thumb, el("div", { class: "ex-text" }, this.exTitle, this.exSub, this.exCost)),
@@ -111,7 +113,13 @@ export class Sidebar {
   }
 
   setLR(v) {
-    if (document.activeElement !== this.lr) this.lr.value = String(v);
+    if (document.activeElement !== this.lr) this.lr.value = v == null ? "" : String(v);
+  }
+
+  /** The server's limits (after a hello): η's range and the number of test images. */
+  setLimits(lrSpan, testSize) {
+    applyRange(this.lr, lrSpan);
+    if (testSize) this.sources.test.title = `A random image from the ${fmtGrouped(testSize, ",")} test images (press again for another).`;
   }
 
   setUndo(depth) {

@@ -2,6 +2,9 @@
 // choices each step starts with (which neuron, which weight). Layer numbers are the network view's:
 // 0 = the input pixels, 1 … L = the layers after weight matrices 0 … L−1.
 
+/** Examples in the mini-batch table: the walkthrough's own choice (ten, as in the lectures' table). */
+export const BATCH_TABLE_SIZE = 10;
+
 export const PHASES = [
   { n: 1, title: "Forward", blurb: "z = Σ w·a + b, then a = σ(z), layer by layer" },
   { n: 2, title: "Cost", blurb: "how wrong: C₀ = Σ (aⱼ − yⱼ)²" },
@@ -37,7 +40,7 @@ export function layerData(bd, l) {
   return l === 0 ? { a: bd.input, dC_da: bd.input_dC_da } : bd.layers[l - 1];
 }
 
-export function argmaxAbs(values, key = (v) => v) {
+function argmaxAbs(values, key = (v) => v) {
   let best = 0;
   let bestValue = -1;
   for (let i = 0; i < values.length; i++) {
@@ -67,16 +70,35 @@ export function biggestNudge(bd, l, j) {
 }
 
 /** The incoming weight with the largest |w_jk a_k|: the biggest term of z_j. */
-export function biggestTerm(bd, l, j) {
+function biggestTerm(bd, l, j) {
   const aPrev = layerData(bd, l - 1).a;
   const row = bd.layers[l - 1].w[j];
   return argmaxAbs(aPrev, (a, k) => a * row[k]);
 }
 
 /** The path j (into layer l+1) with the largest |w_jk δ_j| for neuron k of layer l. */
-export function biggestPath(bd, l, k) {
+function biggestPath(bd, l, k) {
   const next = bd.layers[l];
   return argmaxAbs(next.delta, (d, j) => d * next.w[j][k]);
+}
+
+/** The mini-batch table's rows: the output neuron's biggest weight nudge and its bias, then the same further back. */
+export function tableParams(bd, sel) {
+  const L = bd.layers.length;
+  const out = L - 1;
+  const params = [
+    { layer: out, j: sel[L], k: biggestNudge(bd, L, sel[L]) },
+    { layer: out, j: sel[L], k: null },
+  ];
+  if (L > 1) {
+    params.push({ layer: L - 2, j: sel[L - 1], k: biggestNudge(bd, L - 1, sel[L - 1]) });
+    if (L > 2) params.push({ layer: 0, j: sel[1], k: biggestNudge(bd, 1, sel[1]) });
+    params.push({ layer: 0, j: sel[1], k: null });
+  } else {
+    const other = bd.prediction !== bd.label ? bd.prediction : (bd.label + 1) % 10;
+    params.push({ layer: 0, j: other, k: biggestNudge(bd, 1, other) }, { layer: 0, j: other, k: null });
+  }
+  return params;
 }
 
 /**

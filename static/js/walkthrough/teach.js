@@ -3,11 +3,12 @@
 // The same drawing can be walked through (the "My drawing" example).
 
 import { el, setText } from "../lib/dom.js";
-import { DrawPad } from "../views/draw-pad.js";
-import { fmt } from "./math-text.js";
-import { postJSON } from "./wt-api.js";
+import { fmtMath, fmtPct } from "../lib/format.js";
+import { api } from "../net/walkthrough-api.js";
+import { DrawPad } from "../widgets/draw-pad.js";
+import { ProbBars } from "../widgets/prob-bars.js";
 
-const pct = (p) => `${(p * 100).toFixed(p < 0.095 ? 1 : 0)}%`;
+const pct = (p) => fmtPct(p, p < 0.095 ? 1 : 0);
 
 export class TeachCard {
   /** h: {lr(), taught(result), undo(), walk({image, label}), error(message)} */
@@ -23,13 +24,7 @@ export class TeachCard {
     this.teachButton = el("button", { type: "button", class: "primary", id: "wt-teach", "data-testid": "wt-teach", title: "Run one backprop step on this drawing with this label (Undo restores the weights).", onclick: () => this.teach() }, "Teach it");
     this.walkButton = el("button", { type: "button", id: "wt-walk-drawing", title: "Walk through backpropagation for this drawing and label.", onclick: () => this.walk() }, "Walk through");
     this.status = el("p", { class: "wt-teach-status", "data-testid": "wt-teach-status", text: "Draw a digit, pick what it is, then teach it." });
-    this.bars = Array.from({ length: 10 }, (_, d) => {
-      const ghost = el("span", { class: "ghost" });
-      const fill = el("span", { class: "fill" });
-      const value = el("span", { class: "pv" });
-      const row = el("div", { class: "prob", "data-digit": String(d) }, el("span", { class: "pd", text: String(d) }), el("span", { class: "track" }, ghost, fill), value);
-      return { row, ghost, fill, value };
-    });
+    this.bars = new ProbBars({ ghosts: true });
     this.countNode = el("span", { class: "subtle" });
     node.replaceChildren(
       el("div", { class: "wt-card-head" }, el("h2", { text: "Teach it my digit" }), this.countNode),
@@ -44,7 +39,7 @@ export class TeachCard {
         ),
       ),
       this.status,
-      (this.barsNode = el("div", { class: "probabilities wt-probs", "data-testid": "wt-teach-bars", hidden: true, role: "list", "aria-label": "Probabilities before (outline) and after (filled) the teach step" }, ...this.bars.map((b) => b.row))),
+      (this.barsNode = el("div", { class: "probabilities wt-probs", "data-testid": "wt-teach-bars", hidden: true, role: "list", "aria-label": "Probabilities before (outline) and after (filled) the teach step" }, ...this.bars.rows)),
     );
     this.sync();
   }
@@ -86,7 +81,7 @@ export class TeachCard {
     this.sync();
     if (!this.pad.hasInk) return;
     try {
-      const reply = await postJSON("/api/predict", { image: this.pad.snapshot() });
+      const reply = await api.predict({ image: this.pad.snapshot() });
       if (reply.empty) return;
       this.showBars(null, reply.probabilities);
       setText(this.status, `${prefix}The network thinks it is a ${reply.digit} (${pct(reply.probabilities[reply.digit])}).${this.label == null ? " What is it really?" : ""}`);
@@ -99,7 +94,7 @@ export class TeachCard {
     if (!this.ready) return;
     this.teachButton.disabled = true;
     try {
-      const r = await postJSON("/api/teach", { image: this.pad.snapshot(), label: this.label, learning_rate: this.h.lr() });
+      const r = await api.teach({ image: this.pad.snapshot(), label: this.label, learning_rate: this.h.lr() });
       this.count++;
       this.showBars(r.before.probabilities, r.after.probabilities);
       const b = r.before;
@@ -107,7 +102,7 @@ export class TeachCard {
       const slow = r.cost_before > 0 && Math.abs(r.cost_after - r.cost_before) < 0.01 * r.cost_before && b.digit !== r.label;
       setText(
         this.status,
-        `One step with η = ${fmt(r.learning_rate)} toward “${r.label}”: it said ${b.digit} (${pct(b.probabilities[b.digit])}), now ${a.digit} (${pct(a.probabilities[a.digit])}); P(${r.label}) ${pct(b.probabilities[r.label])} → ${pct(a.probabilities[r.label])}, C₀ ${fmt(r.cost_before)} → ${fmt(r.cost_after)}.` +
+        `One step with η = ${fmtMath(r.learning_rate)} toward “${r.label}”: it said ${b.digit} (${pct(b.probabilities[b.digit])}), now ${a.digit} (${pct(a.probabilities[a.digit])}); P(${r.label}) ${pct(b.probabilities[r.label])} → ${pct(a.probabilities[r.label])}, C₀ ${fmtMath(r.cost_before)} → ${fmtMath(r.cost_after)}.` +
           (slow ? " It barely moved: a confidently wrong sigmoid output has σ′(z) ≈ 0, so its δ is tiny — teach again, raise η, or try the cross-entropy cost." : ""),
       );
       this.h.taught(r);
@@ -135,19 +130,10 @@ export class TeachCard {
   showBars(before, after) {
     this.barsNode.hidden = !after;
     const winner = after ? after.indexOf(Math.max(...after)) : -1;
-    this.bars.forEach((bar, d) => {
-      bar.ghost.style.transform = `scaleX(${before ? before[d] : 0})`;
-      bar.ghost.hidden = !before;
-      if (before) {
-        bar.fill.style.transition = "none";
-        bar.fill.style.transform = `scaleX(${before[d]})`;
-        void bar.fill.offsetWidth; // start the move from "before"
-        bar.fill.style.transition = "";
-      }
-      bar.fill.style.transform = `scaleX(${after ? after[d] : 0})`;
-      setText(bar.value, after ? (before ? `${pct(before[d])}→${pct(after[d])}` : pct(after[d])) : "");
-      bar.row.classList.toggle("winner", d === winner);
-      bar.row.classList.toggle("label", d === this.label && d !== winner);
-    });
+    for (let d = 0; d < this.bars.count; d++) {
+      const text = after ? (before ? `${pct(before[d])}→${pct(after[d])}` : pct(after[d])) : "";
+      this.bars.set(d, after ? after[d] : 0, text, before ? before[d] : null);
+    }
+    this.bars.mark(winner, this.label);
   }
 }

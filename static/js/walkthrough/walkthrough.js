@@ -3,20 +3,20 @@
 // explained in the panel below it — then the mini-batch, the step, teaching and the gradient check.
 
 import { $, isTyping, setText } from "../lib/dom.js";
-import { renderBatch, renderStep } from "./explain-batch.js";
+import { fmtMath } from "../lib/format.js";
+import { api, closeOnUnload } from "../net/walkthrough-api.js";
+import { learningRateProblem, learningRateSpan, limit } from "../state/limits.js";
 import { renderDCda, renderHidden, renderOutput, renderPixels } from "./explain-backward.js";
+import { renderBatch, renderStep } from "./explain-batch.js";
 import { renderCost, renderForward } from "./explain-forward.js";
 import { GradCheckCard } from "./gradcheck.js";
 import { renderLegend } from "./legend.js";
-import { fmt } from "./math-text.js";
 import { WalkthroughOverlay } from "./overlay.js";
 import { SPEEDS, Sidebar } from "./sidebar.js";
-import { biggestNudge, buildSteps, defaultSelection, focusParam } from "./steps.js";
+import { BATCH_TABLE_SIZE, buildSteps, defaultSelection, focusParam, tableParams } from "./steps.js";
 import { TeachCard } from "./teach.js";
-import { api, closeOnUnload } from "./wt-api.js";
 
 const RENDER = { forward: renderForward, cost: renderCost, output: renderOutput, dCda: renderDCda, hidden: renderHidden, pixels: renderPixels, batch: renderBatch, step: renderStep };
-const BATCH_SIZE = 10;
 
 export class Walkthrough {
   constructor({ store, networkView, onExit }) {
@@ -41,6 +41,7 @@ export class Walkthrough {
     this.seq = 0;
     this.settled = false;
     this.shownCache = null;
+    this.limitsFor = -1; // the hello whose limits the sidebar shows
     this.sidebar = new Sidebar($("wt-side"), {
       pick: (source) => this.pick(source),
       goPhase: (n) => this.goTo(this.steps.findIndex((s) => s.phase === n)),
@@ -74,7 +75,7 @@ export class Walkthrough {
     this.view.setPinned(null);
     this.view.setOverlay((ctx, info) => this.overlay.paint(ctx, info));
     this.sidebar.showError(null);
-    if (this.lr == null) this.lr = this.store.params?.learning_rate ?? 3;
+    if (this.lr == null) this.lr = this.store.params?.learning_rate ?? null; // null: the server's own η
     this.sidebar.setLR(this.lr);
     this.sidebar.setUndo(this.undoDepth);
     this.index = 0;
@@ -129,7 +130,8 @@ export class Walkthrough {
   }
 
   async randomTest() {
-    const n = this.store.state?.test_size || 10000;
+    const n = this.store.state?.test_size;
+    if (!n) throw new Error("not connected to the training server yet");
     const t = await api.testExample(Math.floor(Math.random() * n));
     return { source: "test", label: t.label, index: t.index, request: { pixels: t.pixels } };
   }
@@ -201,31 +203,17 @@ export class Walkthrough {
   }
 
   // ----- the mini-batch and the step ---------------------------------------------------------------
-  chooseParams() {
-    const bd = this.bd;
-    const L = bd.layers.length;
-    const sel = this.sel;
-    const out = L - 1;
-    const params = [
-      { layer: out, j: sel[L], k: biggestNudge(bd, L, sel[L]) },
-      { layer: out, j: sel[L], k: null },
-    ];
-    if (L > 1) {
-      params.push({ layer: L - 2, j: sel[L - 1], k: biggestNudge(bd, L - 1, sel[L - 1]) });
-      if (L > 2) params.push({ layer: 0, j: sel[1], k: biggestNudge(bd, 1, sel[1]) });
-      params.push({ layer: 0, j: sel[1], k: null });
-    } else {
-      const other = bd.prediction !== bd.label ? bd.prediction : (bd.label + 1) % 10;
-      params.push({ layer: 0, j: other, k: biggestNudge(bd, 1, other) }, { layer: 0, j: other, k: null });
-    }
-    return params;
+  /** A seed for a random mini-batch: within hello's `limits.seed` when the server sends it, else any non-negative int32. */
+  randomSeed() {
+    const [lo, hi] = limit(this.store.limits, "seed") ?? [0, 2 ** 31 - 1];
+    return lo + Math.floor(Math.random() * (hi - lo + 1));
   }
 
   async loadBatch(another = false) {
     const keep = this.batch && !another;
     const batch = {
-      seed: keep ? this.batch.seed : Math.floor(Math.random() * 2 ** 31),
-      params: keep ? this.batch.params : this.chooseParams(),
+      seed: keep ? this.batch.seed : this.randomSeed(),
+      params: keep ? this.batch.params : tableParams(this.bd, this.sel),
       table: keep ? this.batch.table : null,
       loading: true,
       stale: false,
@@ -234,7 +222,7 @@ export class Walkthrough {
     if (another) this.stepResult = null;
     if (another) this.render();
     try {
-      batch.table = await api.batch({ size: BATCH_SIZE, seed: batch.seed, params: batch.params });
+      batch.table = await api.batch({ size: BATCH_TABLE_SIZE, seed: batch.seed, params: batch.params });
       batch.error = null;
     } catch (err) {
       batch.error = err.message;
@@ -276,8 +264,9 @@ export class Walkthrough {
   }
 
   setLR(v) {
-    if (!(v > 0 && v <= 10)) {
-      this.sidebar.showError("The learning rate must be above 0 and at most 10.");
+    const problem = learningRateProblem(this.store.limits, v);
+    if (problem) {
+      this.sidebar.showError(problem);
       this.sidebar.setLR(this.lr);
       return;
     }
@@ -339,6 +328,10 @@ export class Walkthrough {
 
   /** From the page's animation loop. */
   tick(now) {
+    if (this.store.helloCount !== this.limitsFor) {
+      this.limitsFor = this.store.helloCount;
+      this.sidebar.setLimits(learningRateSpan(this.store.limits), this.store.state?.test_size);
+    }
     if (!this.active) return;
     if (this.auto && now - this.autoAt > this.autoMs) {
       this.autoAt = now;
@@ -356,6 +349,7 @@ export class Walkthrough {
     if (this.store.helloCount !== this.helloSeen) {
       const first = this.helloSeen == null;
       this.helloSeen = this.store.helloCount;
+      if (this.lr == null && this.store.params) this.sidebar.setLR((this.lr = this.store.params.learning_rate));
       if (!first && this.example && this.settled) {
         this.load(false); // a new network or a reconnect
         this.teach.guess();
@@ -417,12 +411,11 @@ export class Walkthrough {
     const what = ex.source === "drawing" ? "Your drawing" : ex.source === "test" ? `Test image #${ex.index}` : `Training image #${ex.index}`;
     const says = `network says ${bd.prediction} ${bd.prediction === bd.label ? "✓" : "✗"}`;
     const short = ex.source === "drawing" ? what : ex.source === "test" ? `Test image #${ex.index}` : `Training #${ex.index}`;
-    this.sidebar.setExample({ source: ex.source, title: short, sub: `label ${bd.label} · ${says}`, cost: `C₀ = ${fmt(bd.cost, 4)}`, pixels: bd.input });
+    this.sidebar.setExample({ source: ex.source, title: short, sub: `label ${bd.label} · ${says}`, cost: `C₀ = ${fmtMath(bd.cost, 4)}`, pixels: bd.input });
     setText(this.caption, `${what} · label ${bd.label} · the ${says} · training paused while you walk through`);
 
     const param = (step.kind === "batch" || step.kind === "step") && this.batch?.table ? this.batch.table.rows[0].param : focusParam(step, bd, this.sel);
     this.gradcheck.set(param, { ...ex.request, label: ex.label }, L, this.version);
   }
 }
-
 

@@ -1,10 +1,13 @@
 // Transport (play/pause, step), hyper-parameters (η, batch size, speed) and keyboard shortcuts.
-// Inputs follow the server's params (every tab sees the same session) unless the user is editing them.
+// Inputs follow the server's params (every tab sees the same session) unless the user is editing them;
+// their ranges are the server's limits from `hello`.
 
 import { $, isTyping, setText } from "../lib/dom.js";
 import { fmtLog } from "../lib/format.js";
+import { roundSig } from "../lib/math.js";
+import { applyRange, batchSizeProblem, learningRateProblem, learningRateSpan, limit } from "../state/limits.js";
 
-const BATCH_PRESETS = [1, 2, 5, 10, 20, 32, 64, 100, 256, 512, 1024];
+const BATCH_PRESETS = [1, 2, 5, 10, 20, 32, 64, 100, 256, 512, 1024]; // the slider's stops, within the server's limits
 const SPEED_MAX = 100; // slider position meaning "flat out"
 
 export class Controls {
@@ -13,6 +16,8 @@ export class Controls {
     this.send = send;
     this.showError = showError;
     this.paramsSeen = -1;
+    this.limitsFor = -1; // the hello whose limits the inputs show
+    this.presets = BATCH_PRESETS;
     this.runningShown = null;
     this.play = $("play-pause");
     this.stepButton = $("step");
@@ -33,8 +38,8 @@ export class Controls {
     this.lrSlider.addEventListener("change", () => this.setLearningRate(this.sliderToLr(+this.lrSlider.value), this.lrSlider));
     this.lrNumber.addEventListener("change", () => this.setLearningRate(+this.lrNumber.value, this.lrNumber));
 
-    this.batchSlider.addEventListener("input", () => (this.batchNumber.value = BATCH_PRESETS[+this.batchSlider.value]));
-    this.batchSlider.addEventListener("change", () => this.setBatchSize(BATCH_PRESETS[+this.batchSlider.value]));
+    this.batchSlider.addEventListener("input", () => (this.batchNumber.value = this.presets[+this.batchSlider.value]));
+    this.batchSlider.addEventListener("change", () => this.setBatchSize(this.presets[+this.batchSlider.value]));
     this.batchNumber.addEventListener("change", () => this.setBatchSize(+this.batchNumber.value));
 
     this.speed.addEventListener("input", () => setText(this.speedReadout, speedText(this.sliderToSpeed(+this.speed.value))));
@@ -81,38 +86,41 @@ export class Controls {
     if (this.send({ type: "step", unit: this.stepUnit.value }, "transport")) this.expected = { running: false, at: performance.now() };
   }
 
-  get lrLimits() {
-    const [lo, hi] = this.store.limits?.learning_rate || [0.001, 10];
-    return [Math.max(lo, 0.001), Math.min(hi, 10)];
+  get lrSpan() {
+    return learningRateSpan(this.store.limits) || [NaN, NaN]; // NaN until the first hello
+  }
+
+  get speedRange() {
+    return limit(this.store.limits, "steps_per_second") || [NaN, NaN];
   }
 
   sliderToLr(pos) {
-    const [lo, hi] = this.lrLimits;
+    const [lo, hi] = this.lrSpan;
     const v = 10 ** (Math.log10(lo) + (pos / 1000) * (Math.log10(hi) - Math.log10(lo)));
-    return +v.toPrecision(2);
+    return roundSig(v, 2);
   }
 
   lrToSlider(lr) {
-    const [lo, hi] = this.lrLimits;
+    const [lo, hi] = this.lrSpan;
     return Math.round(((Math.log10(lr) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * 1000);
   }
 
   sliderToSpeed(pos) {
     if (pos >= SPEED_MAX) return null;
-    const [lo, hi] = this.store.limits?.steps_per_second || [0.1, 1000];
-    return +(10 ** (Math.log10(lo) + (pos / (SPEED_MAX - 1)) * (Math.log10(hi) - Math.log10(lo)))).toPrecision(2);
+    const [lo, hi] = this.speedRange;
+    return roundSig(10 ** (Math.log10(lo) + (pos / (SPEED_MAX - 1)) * (Math.log10(hi) - Math.log10(lo))), 2);
   }
 
   speedToSlider(sps) {
     if (sps == null) return SPEED_MAX;
-    const [lo, hi] = this.store.limits?.steps_per_second || [0.1, 1000];
+    const [lo, hi] = this.speedRange;
     return Math.round(((Math.log10(sps) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (SPEED_MAX - 1));
   }
 
   setLearningRate(lr, source) {
-    const [lo, hi] = this.store.limits?.learning_rate || [0.001, 10];
-    if (!Number.isFinite(lr) || lr <= 0 || lr < lo || lr > hi) {
-      this.showError("lr", `The learning rate must be above ${lo} and at most ${hi}.`);
+    const problem = learningRateProblem(this.store.limits, lr);
+    if (problem) {
+      this.showError("lr", problem);
       this.paramsSeen = -1; // restore the server's value
       return;
     }
@@ -122,9 +130,9 @@ export class Controls {
   }
 
   setBatchSize(size) {
-    const [lo, hi] = this.store.limits?.batch_size || [1, 1024];
-    if (!Number.isInteger(size) || size < lo || size > hi) {
-      this.showError("batch", `The mini-batch size must be a whole number from ${lo} to ${hi}.`);
+    const problem = batchSizeProblem(this.store.limits, size);
+    if (problem) {
+      this.showError("batch", problem);
       this.paramsSeen = -1;
       return;
     }
@@ -149,32 +157,52 @@ export class Controls {
       this.play.setAttribute("aria-pressed", String(running));
       this.play.classList.toggle("running", running);
     }
+    if (store.helloCount !== this.limitsFor) this.showLimits();
     if (store.paramsVersion === this.paramsSeen) return;
     this.paramsSeen = store.paramsVersion;
     const p = store.params;
     const focus = document.activeElement;
-    const [lrLo, lrHi] = store.limits?.learning_rate || [0.001, 10];
-    this.lrNumber.min = String(lrLo);
-    this.lrNumber.max = String(lrHi);
     if (focus !== this.lrNumber && this.dragging !== this.lrSlider) {
       this.lrNumber.value = fmtLog(p.learning_rate);
       this.lrSlider.value = this.lrToSlider(p.learning_rate);
     }
     if (focus !== this.batchNumber && this.dragging !== this.batchSlider) {
       this.batchNumber.value = p.batch_size;
-      this.batchSlider.value = nearestPreset(p.batch_size);
+      this.batchSlider.value = nearestPreset(this.presets, p.batch_size);
     }
     if (this.dragging !== this.speed) {
       this.speed.value = this.speedToSlider(p.steps_per_second);
       setText(this.speedReadout, speedText(p.steps_per_second));
     }
   }
+
+  /** After a hello: the inputs' ranges, the slider stops and the tooltips follow the server's limits. */
+  showLimits() {
+    const limits = this.store.limits;
+    this.limitsFor = this.store.helloCount;
+    applyRange(this.lrNumber, limit(limits, "learning_rate"));
+    const span = learningRateSpan(limits);
+    if (span) {
+      const [lo, hi] = span.map(fmtLog);
+      this.lrSlider.title = `How big a step gradient descent takes downhill: W ← W − η∇C (logarithmic, ${lo} to ${hi}).`;
+      this.lrNumber.title = `Type an exact learning rate η between ${lo} and ${hi}, then press Enter.`;
+    }
+    const batch = limit(limits, "batch_size");
+    applyRange(this.batchNumber, batch);
+    if (batch) {
+      this.presets = BATCH_PRESETS.filter((v) => v >= batch[0] && v <= batch[1]);
+      this.batchSlider.max = String(this.presets.length - 1);
+      this.batchNumber.title = `Type a mini-batch size from ${batch[0]} to ${batch[1]}, then press Enter.`;
+    }
+    const speed = limit(limits, "steps_per_second");
+    if (speed) this.speed.title = `Training steps per second, from slow motion (${speed[0]}/s) to flat out (far right).`;
+  }
 }
 
-function nearestPreset(size) {
+function nearestPreset(presets, size) {
   let best = 0;
-  BATCH_PRESETS.forEach((v, i) => {
-    if (Math.abs(Math.log(v / size)) < Math.abs(Math.log(BATCH_PRESETS[best] / size))) best = i;
+  presets.forEach((v, i) => {
+    if (Math.abs(Math.log(v / size)) < Math.abs(Math.log(presets[best] / size))) best = i;
   });
   return best;
 }

@@ -1,7 +1,7 @@
 // Everything the page knows about the session, rebuilt from `hello` and updated by every `frame`.
 // Views read from here in the animation loop; message handlers only write and bump versions.
 
-import { CostSeries } from "./lib/series.js";
+import { CostSeries } from "./series.js";
 
 export class Store {
   constructor() {
@@ -14,7 +14,7 @@ export class Store {
     this.config = null;
     this.params = null;
     this.state = null;
-    this.limits = null;
+    this.limits = null; // the server's [min, max] per setting: see limits.js
     this.sizes = [];
     this.weights = [];
     this.biases = [];
@@ -27,8 +27,6 @@ export class Store {
     this.markers = []; // {iteration, text}
     this.series.clear();
     this.helloCount = this.helloCount || 0;
-    this.frameSeq = 0;
-    this.framesReceived = 0;
     this.weightsVersion = 0;
     this.firstLayerVersion = 0;
     this.exampleVersion = 0;
@@ -68,8 +66,6 @@ export class Store {
 
   applyFrame({ header, arrays }) {
     if (!this.ready) return;
-    this.framesReceived++;
-    this.frameSeq = header.seq;
     this.state = header.state;
     if (header.params && JSON.stringify(header.params) !== JSON.stringify(this.params)) {
       this.params = header.params;

@@ -5,7 +5,7 @@
 const DTYPES = { f4: Float32Array, i4: Int32Array, u1: Uint8Array };
 const decoder = new TextDecoder("utf-8");
 
-export class EnvelopeError extends Error {}
+class EnvelopeError extends Error {}
 
 /** Decode one binary frame. Returns {header, arrays: {NAME: TypedArray}, shapes: {NAME: number[]}}. */
 export function decodeEnvelope(buffer) {
@@ -34,24 +34,4 @@ export function decodeEnvelope(buffer) {
     shapes[name] = spec.shape;
   }
   return { header, arrays, shapes };
-}
-
-/** Build an envelope (used by the in-browser self-checks; the server builds the real ones). */
-export function encodeEnvelope(header, arrays = {}) {
-  const meta = {};
-  let offset = 0;
-  const parts = [];
-  for (const [name, { dtype, shape, data }] of Object.entries(arrays)) {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    meta[name] = { dtype, shape, offset };
-    parts.push([offset, bytes]);
-    offset += Math.ceil(bytes.byteLength / 4) * 4;
-  }
-  const json = new TextEncoder().encode(JSON.stringify({ ...header, arrays: meta }));
-  const dataStart = Math.ceil((4 + json.byteLength) / 4) * 4;
-  const out = new Uint8Array(dataStart + offset);
-  new DataView(out.buffer).setUint32(0, json.byteLength, true);
-  out.set(json, 4);
-  for (const [off, bytes] of parts) out.set(bytes, dataStart + off);
-  return out.buffer;
 }

@@ -1,6 +1,7 @@
 // Text of the network view: column captions (shortened to fit) and the output digits 0–9.
 
 import { ACCENT, GOOD, INK, rgba } from "../lib/colors.js";
+import { fmtFixed } from "../lib/format.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 
@@ -69,7 +70,7 @@ export function drawDigitColumn(ctx, layer, { strong = null, text = null, label 
 export function drawOutputLabels(ctx, layer, a, winner, shown) {
   drawDigitColumn(ctx, layer, {
     strong: winner,
-    text: a ? (j) => (Math.abs(a[j]) < 0.005 ? 0 : a[j]).toFixed(2) : null,
+    text: a ? (j) => fmtFixed(a[j], 2) : null,
     label: shown?.meta?.label,
   });
 }

@@ -1,6 +1,6 @@
 // The websocket to the training server: decodes messages, reconnects with jittered exponential backoff.
 
-import { decodeEnvelope } from "./lib/envelope.js";
+import { decodeEnvelope } from "./envelope.js";
 
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
@@ -20,7 +20,6 @@ export class Connection {
     this.timer = null;
     this.retryAt = 0;
     this.everConnected = false;
-    this.stopped = false;
     this.status = "connecting";
   }
 
@@ -51,7 +50,7 @@ export class Connection {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      if (!this.stopped) this.scheduleRetry(event);
+      this.scheduleRetry(event);
     };
     socket.onerror = () => {
       /* a close event follows; nothing to log (keeps the console clean) */

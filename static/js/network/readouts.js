@@ -7,7 +7,7 @@ import { fmtNum, fmtSigned } from "../lib/format.js";
 import { activationDerivative, topIndices, weightedSum } from "../lib/math.js";
 
 /** Everything known about neuron `index` of layer `l` for what the network view shows. */
-export function neuronFacts(store, l, index) {
+function neuronFacts(store, l, index) {
   const shown = store.shown();
   const L = store.layers;
   if (!shown || !store.ready) return null;
@@ -38,7 +38,7 @@ export function neuronFacts(store, l, index) {
   };
 }
 
-export function neuronTitle(store, l, index) {
+function neuronTitle(store, l, index) {
   const L = store.layers;
   if (l === 0) return `Input pixel (${index % 28}, ${Math.floor(index / 28)})`;
   if (l === L) return `Output neuron “${index}”`;

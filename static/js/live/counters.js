@@ -18,10 +18,21 @@ export class Counters {
     };
   }
 
+  /** After a hello: the tooltips name the server's numbers of training and test images. */
+  showSizes() {
+    const s = this.store.state;
+    if (s?.train_size) this.nodes.epoch.parentElement.title = this.epochTitle();
+    if (s?.test_size) this.nodes.accuracy.parentElement.title = `Share of the ${fmtGrouped(s.test_size, ",")} held-out test images the network classifies correctly.`;
+  }
+
+  epochTitle() {
+    return `Complete passes over the ${fmtGrouped(this.store.state?.train_size, ",")} training images.`;
+  }
+
   /** An epoch just ended: flash its counter and keep the message in its tooltip. */
   flashEpoch(message) {
     const card = this.nodes.epoch.parentElement;
-    card.title = `Complete passes over the 60,000 training images. Latest: ${message}`;
+    card.title = `${this.epochTitle()} Latest: ${message}`;
     card.classList.remove("flash");
     void card.offsetWidth; // restart the animation
     card.classList.add("flash");

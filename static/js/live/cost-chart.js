@@ -4,6 +4,7 @@
 import { ACCENT, GOOD, INK, POS, rgba } from "../lib/colors.js";
 import { fitCanvas, observeSize } from "../lib/dom.js";
 import { fmtGrouped, fmtNum, fmtPct } from "../lib/format.js";
+import { roundSig } from "../lib/math.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const PAD = { left: 52, right: 46, top: 16, bottom: 26 };
@@ -303,7 +304,7 @@ function linearScale(max) {
   const step = niceStep(max, 4);
   const top = Math.ceil(max / step) * step;
   const ticks = [];
-  for (let v = 0; v <= top + step / 2; v += step) ticks.push(+v.toPrecision(6));
+  for (let v = 0; v <= top + step / 2; v += step) ticks.push(roundSig(v, 6));
   return { t: (v) => v / top, ticks };
 }
 

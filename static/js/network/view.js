@@ -5,9 +5,9 @@
 import { ACCENT, BG, INK, NEG, POS, divergingPixels, grayPixels, maxAbs, rgba } from "../lib/colors.js";
 import { fitCanvas, observeSize } from "../lib/dom.js";
 import { argmax } from "../lib/math.js";
-import { computeLayout, hitTest, positionOf } from "./network-layout.js";
-import { drawCaptions, drawOutputLabels } from "./network-labels.js";
-import { LinkBatch, addHiddenLinks, addInputLinks, influentialNeurons, linkSource } from "./network-links.js";
+import { drawCaptions, drawOutputLabels } from "./labels.js";
+import { computeLayout, hitTest, positionOf } from "./layout.js";
+import { LinkBatch, addHiddenLinks, addInputLinks, influentialNeurons, linkSource } from "./links.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const SUBSET_REFRESH_MS = 2000;
@@ -56,7 +56,7 @@ export class NetworkView {
     this.listeners[event].push(fn);
   }
 
-  // ----- public API (also the hook for the later "Backprop walkthrough" mode) ------------------
+  // ----- public API (also the hooks the modes draw through, e.g. the walkthrough's overlay) ------
   setMode(mode) {
     this.mode = mode;
     this.invalidate();

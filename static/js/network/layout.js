@@ -1,7 +1,7 @@
 // Geometry of the network view: where the input image, every visible neuron and heat-map sit.
 // Pure function of (sizes, canvas size, subsets), so it is computed only when one of those changes.
 
-export const MARGIN = { top: 40, bottom: 14, left: 14, right: 112 };
+const MARGIN = { top: 40, bottom: 14, left: 14, right: 112 };
 const MAX_HEAT = 46; // px, the largest "what it looks for" heat-map
 
 function clamp(x, lo, hi) {
@@ -9,7 +9,7 @@ function clamp(x, lo, hi) {
 }
 
 /** How many neurons of an `n`-neuron layer fit in `height` px, with `minSpacing` px each. */
-export function visibleCount(n, height, minSpacing) {
+function visibleCount(n, height, minSpacing) {
   return n * minSpacing <= height ? n : Math.max(2, Math.floor(height / minSpacing));
 }
 

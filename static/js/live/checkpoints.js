@@ -2,9 +2,9 @@
 // delete and upload .npz files. Every outcome is shown beside the control that caused it; a load makes
 // the server send `event` `loaded` and a new `hello`, which the store and the other views take from there.
 
-import { getJSON, postJSON, token } from "../api.js";
 import { $, el, setText } from "../lib/dom.js";
-import { fmtGrouped } from "../lib/format.js";
+import { fmtAgo, fmtBytes, fmtGrouped } from "../lib/format.js";
+import { getJSON, postJSON, sendRaw, withToken } from "../net/api.js";
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const NAME_RULE = "Names are 1 to 64 letters, digits, “_” or “-” (no spaces, dots or slashes).";
@@ -19,43 +19,6 @@ async function reach(promise) {
     if (e instanceof TypeError) throw new Error("Could not reach the training server (network error) — try again when it is back.");
     throw e;
   }
-}
-
-/** DELETE, or POST of a raw file, with the page's token (api.js covers GET and JSON POST). */
-async function send(method, path, body = undefined) {
-  const headers = body === undefined ? {} : { "Content-Type": "application/octet-stream" };
-  if (token) headers["X-Backprop-Token"] = token;
-  const response = await fetch(path, { method, headers, body, cache: "no-store" });
-  if (response.ok) return response.json();
-  let detail = `${response.status} ${response.statusText}`.trim();
-  try {
-    const d = (await response.json())?.detail;
-    if (Array.isArray(d)) detail = d.map((item) => item?.msg || String(item)).join("; ");
-    else if (d) detail = String(d);
-  } catch {
-    /* not JSON */
-  }
-  throw new Error(detail);
-}
-
-/** A URL the browser can fetch by itself (links): the token goes in the query. */
-function withToken(path) {
-  return token ? `${path}?token=${encodeURIComponent(token)}` : path;
-}
-
-export function relativeTime(seconds, nowMs = Date.now()) {
-  const ago = Math.max(0, nowMs / 1000 - seconds);
-  if (ago < 45) return "just now";
-  if (ago < 3600) return `${Math.max(1, Math.round(ago / 60))} min ago`;
-  if (ago < 86400) return `${Math.round(ago / 3600)} h ago`;
-  if (ago < 7 * 86400) return `${Math.round(ago / 86400)} d ago`;
-  return new Date(seconds * 1000).toLocaleDateString();
-}
-
-function fmtBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${Math.round(n / 1024)} kB`;
-  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 /** A checkpoint name made from an uploaded file's name (or null when nothing usable is left). */
@@ -143,7 +106,7 @@ export class Checkpoints {
   render() {
     const n = this.entries.length;
     setText(this.summary, n ? `${n} saved` : "none saved");
-    this.summary.title = n ? `Newest: “${this.entries[0].name}”, saved ${relativeTime(this.entries[0].mtime)}.` : "";
+    this.summary.title = n ? `Newest: “${this.entries[0].name}”, saved ${fmtAgo(this.entries[0].mtime)}.` : "";
     this.list.replaceChildren(...this.entries.map((entry) => this.item(entry)));
     if (!n) this.list.append(el("li", { class: "ckpt-empty", text: "No checkpoints yet: name one above and save it." }));
     this.showReplace();
@@ -179,7 +142,7 @@ export class Checkpoints {
       el("span", { class: "ckpt-name", text: name }),
       el("span", { class: "ckpt-actions" }, load, download, remove),
       el("span", { class: "ckpt-meta" }, el("span", { class: "ckpt-info", text: meta }),
-        el("time", { class: "ckpt-time", "data-mtime": String(entry.mtime), text: relativeTime(entry.mtime) })),
+        el("time", { class: "ckpt-time", "data-mtime": String(entry.mtime), text: fmtAgo(entry.mtime) })),
       error,
       ok,
     );
@@ -243,7 +206,7 @@ export class Checkpoints {
     this.disarm(button);
     await this.busy(button, async () => {
       try {
-        await reach(send("DELETE", `/api/checkpoints/${encodeURIComponent(name)}`));
+        await reach(sendRaw("DELETE", `/api/checkpoints/${encodeURIComponent(name)}`));
         await this.refresh();
       } catch (e) {
         this.noteItem(name, pair, e.message);
@@ -275,7 +238,7 @@ export class Checkpoints {
     await this.busy(this.uploadButton, async () => {
       try {
         const path = "/api/checkpoints/upload" + (name ? `?name=${encodeURIComponent(name)}` : "");
-        const reply = await reach(send("POST", path, file));
+        const reply = await reach(sendRaw("POST", path, file));
         this.note(this.notes.upload, `Loaded “${file.name}”${name ? ` (kept as “${name}”)` : ""} at iteration ${fmtGrouped(reply.iteration)}.`, "ok");
       } catch (e) {
         this.note(this.notes.upload, `“${file.name}” was refused: ${e.message}`);
@@ -288,6 +251,6 @@ export class Checkpoints {
   tick(now) {
     if (!this.details.open || now - this.timesAt < 20000) return;
     this.timesAt = now;
-    for (const time of this.list.querySelectorAll("time[data-mtime]")) setText(time, relativeTime(+time.dataset.mtime));
+    for (const time of this.list.querySelectorAll("time[data-mtime]")) setText(time, fmtAgo(+time.dataset.mtime));
   }
 }

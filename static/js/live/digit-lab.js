@@ -1,9 +1,10 @@
 // "Draw a digit": the pad, throttled `predict` messages while drawing, test images and mistakes.
 // While a drawing is up, the network view shows its activations (store.drawing).
 
-import { getJSON } from "../api.js";
 import { $ } from "../lib/dom.js";
-import { DrawPad } from "./draw-pad.js";
+import { fmtGrouped } from "../lib/format.js";
+import { getJSON } from "../net/api.js";
+import { DrawPad } from "../widgets/draw-pad.js";
 
 const THROTTLE_MS = 120; // at most ~8 predictions a second while drawing (the server allows 50 messages/s)
 const REFRESH_MS = 800; // while training runs, re-classify what is on the pad as the weights change
@@ -118,7 +119,8 @@ export class DigitLab {
   }
 
   randomTest() {
-    const n = this.store.state?.test_size || 10000;
+    const n = this.store.state?.test_size;
+    if (!n) return this.showError("pad", "Not connected to the training server — waiting to reconnect.");
     return this.showTest(Math.floor(Math.random() * n));
   }
 
@@ -144,6 +146,8 @@ export class DigitLab {
 
   /** After a hello (new network or reconnect): re-classify and re-pin what the pad shows. */
   resync() {
+    const n = this.store.state?.test_size;
+    if (n) $("random-test").title = `Show a random image from the ${fmtGrouped(n, ",")} test images the network never trains on.`;
     if (!this.context) return;
     if (this.context.kind === "test") this.send({ type: "select_example", source: "test", index: this.context.index }, "pad");
     this.predictNow();

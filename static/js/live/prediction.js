@@ -1,7 +1,8 @@
 // What the network makes of the pad: the preprocessing stages, the 28×28 it receives, ten bars.
 
-import { $, el, setText } from "../lib/dom.js";
+import { $, setText } from "../lib/dom.js";
 import { fmtPct } from "../lib/format.js";
+import { ProbBars } from "../widgets/prob-bars.js";
 
 export class PredictionPanel {
   constructor() {
@@ -11,16 +12,8 @@ export class PredictionPanel {
     this.stageCrop = $("stage-crop");
     this.stageScale = $("stage-scale");
     this.stages = $("stages");
-    this.bars = [];
-    const list = $("probabilities");
-    for (let d = 0; d < 10; d++) {
-      const fill = el("span", { class: "fill" });
-      const value = el("span", { class: "pv", text: "" });
-      const row = el("div", { class: "prob", role: "listitem", "data-digit": String(d) },
-        el("span", { class: "pd", text: String(d) }), el("span", { class: "track" }, fill), value);
-      list.append(row);
-      this.bars.push({ row, fill, value });
-    }
+    this.bars = new ProbBars({ listItems: true });
+    $("probabilities").append(...this.bars.rows);
     this.reset();
   }
 
@@ -28,11 +21,8 @@ export class PredictionPanel {
     setText(this.digit, "");
     setText(this.verdict, message);
     this.digit.parentElement.dataset.state = "empty";
-    for (const bar of this.bars) {
-      bar.fill.style.transform = "scaleX(0)";
-      setText(bar.value, "");
-      bar.row.classList.remove("winner", "label");
-    }
+    for (let d = 0; d < this.bars.count; d++) this.bars.set(d, 0, "");
+    this.bars.mark(-1);
     for (const canvas of [this.preview, this.stageCrop, this.stageScale]) blank(canvas);
     this.stages.classList.remove("no-stages");
   }
@@ -56,13 +46,10 @@ export class PredictionPanel {
     }
     setText(this.verdict, text);
     this.digit.parentElement.dataset.state = state;
-    this.bars.forEach((bar, d) => {
-      const v = Math.max(0, Math.min(1, probs[d] ?? 0));
-      bar.fill.style.transform = `scaleX(${v})`;
-      setText(bar.value, fmtPct(probs[d], probs[d] < 0.1 ? 1 : 0));
-      bar.row.classList.toggle("winner", d === digit);
-      bar.row.classList.toggle("label", context.kind === "test" && d === context.label && d !== digit);
-    });
+    for (let d = 0; d < this.bars.count; d++) {
+      this.bars.set(d, Math.max(0, Math.min(1, probs[d] ?? 0)), fmtPct(probs[d], probs[d] < 0.1 ? 1 : 0));
+    }
+    this.bars.mark(digit, context.kind === "test" ? context.label : null);
     if (reply.input) paint(this.preview, { width: 28, height: 28, pixels: reply.input });
     const stages = normaliseStages(reply.stages);
     this.stages.classList.toggle("no-stages", !stages.crop && !stages.scale);

@@ -1,17 +1,10 @@
-// The walkthrough's server calls (docs/protocol.md, "The backprop walkthrough"), with the page's token.
+// The walkthrough's server calls (docs/protocol.md, "The backprop walkthrough").
 
-import { getJSON, postJSON, token } from "../api.js";
-
-export { getJSON, postJSON };
+import { getJSON, postJSON, postOnUnload } from "./api.js";
 
 /** Leaving the page while the walkthrough is open: resume training even as the tab goes away. */
 export function closeOnUnload() {
-  const headers = token ? { "X-Backprop-Token": token } : {};
-  try {
-    fetch("/api/walkthrough/close", { method: "POST", headers, keepalive: true });
-  } catch {
-    /* the page is going away anyway */
-  }
+  postOnUnload("/api/walkthrough/close");
 }
 
 export const api = {
@@ -20,6 +13,7 @@ export const api = {
   backprop: (example) => postJSON("/api/backprop", example),
   batch: (body) => postJSON("/api/walkthrough/batch", body),
   step: (body) => postJSON("/api/walkthrough/step", body),
+  predict: (body) => postJSON("/api/predict", body),
   teach: (body) => postJSON("/api/teach", body),
   undo: () => postJSON("/api/undo"),
   gradcheck: (body) => postJSON("/api/gradcheck", body),

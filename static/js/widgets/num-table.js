@@ -1,4 +1,4 @@
-// Small numeric tables for the walkthrough panel (textContent only). A cell is a Node, a string, or
+// Small numeric tables (textContent only), as in the walkthrough's panels. A cell is a Node, a string, or
 // {v, sig, signed, cls}; a column can be highlighted (the selected neuron) and headers can be clickable.
 
 import { el } from "../lib/dom.js";

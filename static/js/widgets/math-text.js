@@ -1,42 +1,8 @@
 // Formulas as plain DOM: italic symbols with stacked super/subscripts, the engine's numbers plugged in.
-// Never innerHTML: every piece is a text node or an element built here.
+// Never innerHTML: every piece is a text node or an element built here. Numbers: lib/format.js.
 
 import { el } from "../lib/dom.js";
-
-const SUP = { "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻", "+": "⁺" };
-export const MINUS = "−";
-
-export const supText = (s) => String(s).replace(/[0-9+-]/g, (c) => SUP[c]);
-
-/**
- * A number as the page shows it: `sig` significant digits, a real minus sign, and ×10ⁿ below 0.001
- * (trained networks have tiny gradients: 6.54×10⁻⁶ stays readable where 0.00000654 does not).
- */
-export function fmt(x, sig = 3) {
-  if (x == null || !Number.isFinite(x)) return "—";
-  if (x === 0) return "0";
-  const ax = Math.abs(x);
-  let s;
-  if (ax >= 1e-3 && ax < 1e4) {
-    s = ax >= 10 ** sig ? String(Math.round(x)) : x.toPrecision(sig);
-  } else {
-    const [m, e] = x.toExponential(sig - 1).split("e");
-    s = `${m}×10${supText(String(Number(e)))}`;
-  }
-  return s.replace(/^-/, MINUS);
-}
-
-/** With an explicit sign: +0.0123, −0.0045 (nudges and terms of a sum). */
-export function fmtSigned(x, sig = 3) {
-  const s = fmt(x, sig);
-  return x > 0 ? `+${s}` : s;
-}
-
-/** A number inside a product: negative ones in parentheses, as on the blackboard. */
-export function fmtFactor(x, sig = 3) {
-  const s = fmt(x, sig);
-  return x < 0 ? `(${s})` : s;
-}
+import { fmtFactor, fmtMath, fmtMathSigned } from "../lib/format.js";
 
 /** An italic symbol with an optional superscript (layer) stacked over a subscript (indices). */
 export function sym(base, sub = null, sup = null) {
@@ -52,7 +18,7 @@ export const layerSup = (l) => `(${l})`;
 
 /** A number node (monospace-free, tabular) with a sign class for colour. */
 export function num(x, sig = 3, { signed = false, factor = false, cls = "" } = {}) {
-  const text = factor ? fmtFactor(x, sig) : signed ? fmtSigned(x, sig) : fmt(x, sig);
+  const text = factor ? fmtFactor(x, sig) : signed ? fmtMathSigned(x, sig) : fmtMath(x, sig);
   return el("span", { class: `n ${cls}`.trim(), text });
 }
 
@@ -82,7 +48,7 @@ export const sigma = (index, prefix = "") => el("span", { class: "sigma" }, `${p
 export const pow = (base, exponent) => el("span", { class: "pow" }, base, el("sup", {}, exponent));
 
 /** ∂C₀/∂x as a small stacked fraction. */
-export function partial(top, bottom) {
+function partial(top, bottom) {
   return el("span", { class: "frac" }, el("span", { class: "num" }, top), el("span", { class: "den" }, bottom));
 }
 

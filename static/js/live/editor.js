@@ -1,6 +1,8 @@
 // The network editor: hidden layers and sizes, activations, cost and seed → a `reset` command.
+// How many hidden layers, how many neurons and which seeds: the server's limits from `hello`.
 
 import { $, setText } from "../lib/dom.js";
+import { applyRange, limit, neuronsProblem, seedProblem } from "../state/limits.js";
 
 export class NetworkEditor {
   constructor(store, send, showError) {
@@ -9,7 +11,8 @@ export class NetworkEditor {
     this.showError = showError;
     this.form = $("editor-form");
     this.count = $("hidden-count");
-    this.sizes = Array.from($("hidden-sizes").querySelectorAll("input"));
+    this.sizesNode = $("hidden-sizes");
+    this.sizes = Array.from(this.sizesNode.querySelectorAll("input"));
     this.activation = $("activation");
     this.output = $("output-activation");
     this.cost = $("cost-fn");
@@ -37,6 +40,7 @@ export class NetworkEditor {
     const store = this.store;
     if (!store.ready || this.filledFor === store.helloCount) return;
     this.filledFor = store.helloCount;
+    this.showLimits();
     const c = store.config;
     const hidden = c.sizes.slice(1, -1);
     this.count.value = String(hidden.length);
@@ -45,13 +49,36 @@ export class NetworkEditor {
     this.output.value = c.output_activation;
     this.cost.value = c.cost;
     this.seed.value = c.seed ?? 0;
-    const [lo, hi] = store.limits?.neurons || [1, 512];
-    for (const input of this.sizes) {
-      input.min = lo;
-      input.max = hi;
-    }
     this.showSizes();
     setText(this.summary, `${c.sizes.join(" → ")} · ${(c.sizes.length > 2 ? c.activation : c.output_activation).replace("_", " ")}`);
+  }
+
+  /** One option per allowed number of hidden layers, one size input per layer, their ranges and tooltips. */
+  showLimits() {
+    const limits = this.store.limits;
+    const layers = limit(limits, "hidden_layers");
+    const neurons = limit(limits, "neurons");
+    if (layers) {
+      const [lo, hi] = layers;
+      const counts = Array.from({ length: hi - lo + 1 }, (_, i) => String(lo + i));
+      if (Array.from(this.count.options, (o) => o.value).join() !== counts.join()) {
+        this.count.replaceChildren(...counts.map((n) => Object.assign(document.createElement("option"), { textContent: n })));
+      }
+      this.count.title = `How many hidden layers sit between the 784 pixels and the 10 digits (${lo}–${hi}).`;
+      while (this.sizes.length < hi) {
+        const input = this.sizes[this.sizes.length - 1].cloneNode();
+        input.value = "";
+        this.sizesNode.append(input);
+        this.sizes.push(input);
+      }
+      while (this.sizes.length > Math.max(hi, 1)) this.sizes.pop().remove();
+    }
+    this.sizes.forEach((input, i) => {
+      applyRange(input, neurons);
+      input.setAttribute("aria-label", `Neurons in hidden layer ${i + 1}`);
+      if (neurons) input.title = `Number of neurons in hidden layer ${i + 1} (${neurons[0]}–${neurons[1]}).`;
+    });
+    applyRange(this.seed, limit(limits, "seed"));
   }
 
   problem() {
@@ -62,13 +89,10 @@ export class NetworkEditor {
   }
 
   submit() {
-    const [lo, hi] = this.store.limits?.neurons || [1, 512];
+    const limits = this.store.limits;
     const hidden = this.sizes.slice(0, +this.count.value).map((input) => +input.value);
-    const bad = hidden.find((n) => !Number.isInteger(n) || n < lo || n > hi);
-    if (bad !== undefined) return this.showError("reset", `Each hidden layer needs ${lo}–${hi} neurons.`);
     const seed = +this.seed.value;
-    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) return this.showError("reset", "The seed must be a whole number from 0 to 2147483647.");
-    const problem = this.problem();
+    const problem = neuronsProblem(limits, hidden) || seedProblem(limits, seed) || this.problem();
     if (problem) return this.showError("reset", problem);
     this.showError("reset", null);
     this.send(

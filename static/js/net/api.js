@@ -1,0 +1,65 @@
+// HTTP calls to the server, with the page's token (if any) in the X-Backprop-Token header.
+
+const token = document.querySelector('meta[name="backprop-token"]')?.content || "";
+
+function tokenHeaders(headers = {}) {
+  return token ? { ...headers, "X-Backprop-Token": token } : headers;
+}
+
+/** The server's reason for a refusal: its JSON `detail` (or `message`), else the HTTP status. */
+async function failure(response) {
+  let detail = `${response.status} ${response.statusText}`.trim();
+  try {
+    const body = await response.json();
+    const d = body?.detail || body?.message;
+    if (Array.isArray(d)) detail = d.map((item) => item?.msg || String(item)).join("; "); // pydantic's list
+    else if (d) detail = String(d);
+  } catch {
+    /* not JSON */
+  }
+  return new Error(detail);
+}
+
+async function call(path, { headers = {}, ...options }) {
+  const response = await fetch(path, { ...options, headers: tokenHeaders(headers), cache: "no-store" });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+export function getJSON(path) {
+  return call(path, { method: "GET" });
+}
+
+export function postJSON(path, body = undefined) {
+  return call(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? "{}" : JSON.stringify(body),
+  });
+}
+
+/** A request with a raw body (a file) or none (DELETE); the JSON reply. */
+export function sendRaw(method, path, body = undefined) {
+  const headers = body === undefined ? {} : { "Content-Type": "application/octet-stream" };
+  return call(path, { method, headers, body });
+}
+
+/** A POST that outlives the page (for `pagehide`); nothing comes back. */
+export function postOnUnload(path) {
+  try {
+    fetch(path, { method: "POST", headers: tokenHeaders(), keepalive: true });
+  } catch {
+    /* the page is going away anyway */
+  }
+}
+
+/** A URL the browser fetches by itself (links, downloads): the token goes in the query. */
+export function withToken(path) {
+  return token ? `${path}?token=${encodeURIComponent(token)}` : path;
+}
+
+export function websocketURL() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const query = token ? `?token=${encodeURIComponent(token)}` : "";
+  return `${scheme}://${location.host}/ws${query}`;
+}
