@@ -279,3 +279,21 @@ def test_after_a_network_dies_the_best_weights_come_back(server_data):
         assert session.health.armed  # it watches again
     finally:
         session.stop()
+
+
+def test_a_network_dead_from_the_start_gets_its_initial_weights_back(server_data):
+    """A dead network is never kept as the "good" one, however it scores: here only iteration 0 qualifies."""
+    session = TrainingSession(server_data, config=config("relu", "softmax", "cross_entropy"), learning_rate=10.0)
+    session.start()
+    try:
+        session.play()
+        poll(lambda: any(e["kind"] == "stalled" for e in session.events), timeout=30, what="the alarm")
+        stalled = next(e for e in session.events if e["kind"] == "stalled")
+        assert stalled["good_iteration"] == 0 and stalled["good_accuracy"] is None
+        session.restore_good()
+        settle(session)
+        fresh = Network([784, 16, 16, 10], "relu", "softmax", "cross_entropy", seed=0)
+        for got, want in zip(session.net.weights + session.net.biases, fresh.weights + fresh.biases):
+            np.testing.assert_array_equal(got, want)
+    finally:
+        session.stop()

@@ -223,15 +223,16 @@ class TrainingSession:
             self.version += 1
 
     def _evaluated(self, accuracy: float) -> None:
-        """After each accuracy evaluation: keep the best weights, and check the network still learns."""
-        if self._good[1] is None or accuracy >= self._good[1]:
-            self._good = (self.iteration, accuracy, self.net.parameters())
-        if not self.health.armed:
-            return
-        recent = self.cost_history.values()[-WINDOW:]
-        probe = self.net.forward(self._probe).activations if self.health.relu_layers else []
-        alarm = self.health.check(self.iteration, accuracy, recent, probe)
+        """After each accuracy evaluation: check the network still learns, and keep the best healthy weights
+        (a network that the checks find dead is never kept as "good", however it scores)."""
+        alarm = None
+        if self.health.armed:
+            recent = self.cost_history.values()[-WINDOW:]
+            probe = self.net.forward(self._probe).activations if self.health.relu_layers else []
+            alarm = self.health.check(self.iteration, accuracy, recent, probe)
         if alarm is None:
+            if self._good[1] is None or accuracy >= self._good[1]:
+                self._good = (self.iteration, accuracy, self.net.parameters())
             return
         self.running = False
         self._pending_steps = 0

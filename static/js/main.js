@@ -3,6 +3,7 @@
 // the one requestAnimationFrame loop that draws the latest state.
 
 import { $, setText } from "./lib/dom.js";
+import { fmtGrouped, fmtPct } from "./lib/format.js";
 import { Checkpoints } from "./live/checkpoints.js";
 import { Controls } from "./live/controls.js";
 import { CostChart } from "./live/cost-chart.js";
@@ -89,7 +90,7 @@ for (const b of modeButtons) b.addEventListener("click", () => setMode(b.dataset
 $("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
 
 // ----- messages ----------------------------------------------------------------------------------
-const EVENT_STYLE = { diverged: "warning", epoch: "success", reset: "info", loaded: "info" };
+const EVENT_STYLE = { diverged: "warning", epoch: "success", reset: "info", loaded: "info", restored: "info" };
 
 function receive(msg) {
   const { header } = msg;
@@ -126,18 +127,31 @@ function receive(msg) {
 }
 
 const eventBanner = $("event-banner");
+const restoreButton = $("event-banner-restore");
 $("event-banner-close").addEventListener("click", () => (eventBanner.hidden = true));
+restoreButton.addEventListener("click", () => {
+  connection.send({ type: "restore_good" });
+  eventBanner.hidden = true;
+});
+const BANNER_TITLES = { diverged: "Training diverged.", stalled: "The network stopped learning." };
 
 function onEvent(event) {
   if (event.kind === "params") return; // visible in the controls and as chart markers
-  if (event.kind === "diverged") {
+  if (event.kind in BANNER_TITLES) {
     controls.forgetExpected();
     // Training stopped by itself: say so where it cannot be missed, until dismissed.
+    setText($("event-banner-title"), BANNER_TITLES[event.kind]);
     setText($("event-banner-text"), event.message);
+    restoreButton.hidden = event.kind !== "stalled";
+    if (event.kind === "stalled") {
+      restoreButton.textContent = event.good_accuracy != null
+        ? `Restore the best weights (${fmtPct(event.good_accuracy)} at iteration ${fmtGrouped(event.good_iteration, ",")})`
+        : `Restore the weights of iteration ${fmtGrouped(event.good_iteration, ",")}`;
+    }
     eventBanner.hidden = false;
     return;
   }
-  if (event.kind === "reset" || event.kind === "loaded") eventBanner.hidden = true;
+  if (event.kind === "reset" || event.kind === "loaded" || event.kind === "restored") eventBanner.hidden = true;
   if (event.kind === "loaded") checkpoints.onLoaded();
   if (event.kind === "epoch") {
     // At full speed an epoch ends every few seconds: a flash on the counter, not a stream of toasts.
@@ -145,7 +159,7 @@ function onEvent(event) {
     return;
   }
   const kind = EVENT_STYLE[event.kind] || "info";
-  const titles = { diverged: "Training diverged", epoch: "Epoch finished", reset: "New network", loaded: "Checkpoint loaded" };
+  const titles = { epoch: "Epoch finished", reset: "New network", loaded: "Checkpoint loaded", restored: "Weights restored" };
   toasts.show(event.message, kind, { sticky: event.kind === "diverged", title: titles[event.kind] || null, timeout: 4500, key: event.kind });
 }
 

@@ -52,14 +52,22 @@ async def get_model(session: SessionDep):
                     headers={"Content-Disposition": 'attachment; filename="backprop-lab-model.npz"'})
 
 
+def _example(images, labels, index: int, which: str) -> dict:
+    if index >= len(images):
+        raise HTTPException(422, f"index: the {which} set has {len(images)} images, so it must be below that")
+    return {"index": index, "label": int(labels[index]), "pixels": to_float(images[index]).astype(np.float64).round(4).tolist()}
+
+
 @router.get("/test-example")
 async def test_example(session: SessionDep, index: int = Query(..., ge=0)):
-    """One test image as 784 floats in 0..1, with its label."""
-    data = session.data
-    if index >= len(data.test_images):
-        raise HTTPException(422, f"index must be below {len(data.test_images)}")
-    return {"index": index, "label": int(data.test_labels[index]),
-            "pixels": to_float(data.test_images[index]).astype(np.float64).round(4).tolist()}
+    """One test image as floats in 0..1, with its label."""
+    return _example(session.data.test_images, session.data.test_labels, index, "test")
+
+
+@router.get("/train-example")
+async def train_example(session: SessionDep, index: int = Query(..., ge=0)):
+    """One training image as floats in 0..1, with its label."""
+    return _example(session.data.train_images, session.data.train_labels, index, "training")
 
 
 @router.get("/mistake")

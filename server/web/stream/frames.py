@@ -23,7 +23,7 @@ MAX_HISTORY_POINTS = 2000
 
 
 def _limits() -> dict:
-    return {k: list(v) for k, v in LIMITS.items() if k != "seed"}
+    return {k: list(v) for k, v in LIMITS.items()}
 
 
 def _parameter_arrays(snap: Snapshot) -> dict[str, np.ndarray]:

@@ -49,8 +49,9 @@ export class Counters {
     setText(n.examples, fmtGrouped(s.examples_seen));
     setText(n.cost, fmtNum(s.cost, 4));
     setText(n.accuracy, fmtPct(s.accuracy));
-    setText(n.sps, s.running ? fmtRate(s.samples_per_second) : "paused");
     const within = s.epoch_progress ?? (s.train_size ? (s.examples_seen % s.train_size) / s.train_size : 0);
+    // An epoch step runs flat out whatever the speed: say how far it is, where the pace usually is.
+    setText(n.sps, s.epoch_step ? `epoch step ${fmtPct(within, 0)}` : s.running ? fmtRate(s.samples_per_second) : "paused");
     n.progress.style.transform = `scaleX(${within})`;
   }
 }

@@ -45,9 +45,10 @@ export function sendRaw(method, path, body = undefined) {
 }
 
 /** A POST that outlives the page (for `pagehide`); nothing comes back. */
-export function postOnUnload(path) {
+export function postOnUnload(path, body) {
   try {
-    fetch(path, { method: "POST", headers: tokenHeaders(), keepalive: true });
+    const headers = body === undefined ? tokenHeaders() : { ...tokenHeaders(), "Content-Type": "application/json" };
+    fetch(path, { method: "POST", headers, keepalive: true, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     /* the page is going away anyway */
   }

@@ -2,14 +2,15 @@
 
 import { getJSON, postJSON, postOnUnload } from "./api.js";
 
-/** Leaving the page while the walkthrough is open: resume training even as the tab goes away. */
-export function closeOnUnload() {
-  postOnUnload("/api/walkthrough/close");
+/** Leaving the page while the walkthrough is open: end its holds even as the tab goes away (training
+ * then runs again only if it ran before the walkthrough paused it). */
+export function closeOnUnload(holds) {
+  for (const hold of holds) postOnUnload("/api/walkthrough/close", { hold });
 }
 
 export const api = {
   open: () => postJSON("/api/walkthrough/open"),
-  close: () => postJSON("/api/walkthrough/close"),
+  close: (hold) => postJSON("/api/walkthrough/close", { hold }),
   backprop: (example) => postJSON("/api/backprop", example),
   batch: (body) => postJSON("/api/walkthrough/batch", body),
   step: (body) => postJSON("/api/walkthrough/step", body),
@@ -18,4 +19,5 @@ export const api = {
   undo: () => postJSON("/api/undo"),
   gradcheck: (body) => postJSON("/api/gradcheck", body),
   testExample: (index) => getJSON(`/api/test-example?index=${index}`),
+  trainExample: (index) => getJSON(`/api/train-example?index=${index}`),
 };

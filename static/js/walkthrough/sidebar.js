@@ -60,7 +60,7 @@ export class Sidebar {
         { class: "group" },
         el("h3", { class: "wt-h", text: "Example" }),
         el("div", { class: "segmented wide", role: "radiogroup", "aria-label": "Which example" },
-          source("training", "Training", "The training image shown in the last frame."),
+          source("training", "Training", "The training image shown in the last frame (a random one when the frame showed another kind)."),
           source("test", "Test image", "A random image from the test images (press again for another)."),
           source("drawing", "My drawing", "Your drawing on the right, with the label you pick there."),
         ),

@@ -64,7 +64,8 @@ export class Walkthrough {
     this.caption = $("wt-caption");
     this.legend = $("wt-legend");
     window.addEventListener("keydown", (e) => this.key(e), true); // before the live page's shortcuts
-    window.addEventListener("pagehide", () => this.active && closeOnUnload());
+    this.holds = []; // the pauses this tab asked for (POST /api/walkthrough/open), given back on leaving
+    window.addEventListener("pagehide", () => this.active && closeOnUnload(this.holds.splice(0)));
   }
 
   // ----- entering and leaving ----------------------------------------------------------------------
@@ -72,6 +73,7 @@ export class Walkthrough {
     if (this.active) return;
     this.active = true;
     this.settled = false;
+    this.ready = false; // true once the first example of this visit is shown
     this.view.setPinned(null);
     this.view.setOverlay((ctx, info) => this.overlay.paint(ctx, info));
     this.sidebar.showError(null);
@@ -80,15 +82,13 @@ export class Walkthrough {
     this.sidebar.setUndo(this.undoDepth);
     this.index = 0;
     this.loading("Pausing training…");
-    try {
-      await api.open();
-    } catch (err) {
-      this.sidebar.showError(`Could not pause training: ${err.message}`);
-    }
+    await this.hold();
     await this.waitPaused();
     this.settled = true;
     if (!this.active) return;
-    const example = this.trainingExample() || (await this.randomTest().catch(() => null));
+    const picks = this.picks;
+    const example = this.shownExample() || (await this.randomTest().catch(() => null));
+    if (this.picks !== picks) return; // the user picked an example meanwhile: theirs wins
     if (example) await this.setExample(example, true);
     else this.loading("No example to show yet.");
   }
@@ -103,9 +103,19 @@ export class Walkthrough {
     this.store.setDrawing(null);
     this.sidebar.showNotice(null);
     try {
-      await api.close();
+      for (const hold of this.holds.splice(0)) await api.close(hold);
     } catch (err) {
-      this.sidebar.showError(`Could not resume training: ${err.message}`);
+      this.sidebar.showError(`Could not hand training back: ${err.message}`);
+    }
+  }
+
+  /** Pause training for the walkthrough; the server remembers whether it ran, to restore that on leaving. */
+  async hold() {
+    try {
+      const { hold } = await api.open();
+      if (hold) this.holds.push(hold);
+    } catch (err) {
+      this.sidebar.showError(`Could not pause training: ${err.message}`);
     }
   }
 
@@ -123,10 +133,21 @@ export class Walkthrough {
   }
 
   // ----- the example -------------------------------------------------------------------------------
-  trainingExample() {
+  /** The example the last frame showed (a training image, or the test image the live view pinned). */
+  shownExample() {
     const e = this.store.example;
     if (!e?.activations?.[0] || e.meta?.label == null) return null;
     return { source: e.meta.source === "test" ? "test" : "training", label: e.meta.label, index: e.meta.index, request: { pixels: Array.from(e.activations[0]) } };
+  }
+
+  /** The training image of the last frame; when the frame showed something else, a random training image. */
+  async trainingExample() {
+    const e = this.shownExample();
+    if (e?.source === "training") return e;
+    const n = this.store.state?.train_size;
+    if (!n) throw new Error("not connected to the training server yet");
+    const t = await api.trainExample(Math.floor(Math.random() * n));
+    return { source: "training", label: t.label, index: t.index, request: { pixels: t.pixels } };
   }
 
   async randomTest() {
@@ -137,12 +158,11 @@ export class Walkthrough {
   }
 
   async pick(source) {
+    this.picks = (this.picks || 0) + 1;
     this.sidebar.showError(null);
     try {
       if (source === "training") {
-        const e = this.trainingExample();
-        if (!e) return this.sidebar.showError("No training example yet: step the training once in live mode.");
-        await this.setExample(e);
+        await this.setExample(await this.trainingExample());
       } else if (source === "test") {
         await this.setExample(await this.randomTest());
       } else if (this.teach.ready) {
@@ -162,6 +182,7 @@ export class Walkthrough {
     this.stepResult = null;
     if (first) this.index = 0;
     await this.load(true);
+    this.ready = true;
   }
 
   /** Ask the server for the example's numbers with the current weights (fresh: new default selection). */
@@ -342,8 +363,9 @@ export class Walkthrough {
       const running = !!this.store.state?.running;
       if (running !== this.runningShown) {
         this.runningShown = running;
-        if (running) this.sidebar.showNotice("Training is running again (another tab?): the weights are changing under the walkthrough.", "Pause it", () => api.open().then(() => this.waitPaused()).then(() => this.load(false)));
+        if (running) this.sidebar.showNotice("Training is running again (another tab?): the weights are changing under the walkthrough.", "Pause it", () => this.hold().then(() => this.waitPaused()).then(() => this.load(false)));
         else this.sidebar.showNotice(null);
+        this.showCaption();
       }
     }
     if (this.store.helloCount !== this.helloSeen) {
@@ -355,6 +377,13 @@ export class Walkthrough {
         this.teach.guess();
       }
     }
+  }
+
+  /** The caption under the network, with what training is doing now (another tab may have resumed it). */
+  showCaption() {
+    if (!this.captionText) return;
+    const state = this.store.state?.running ? "training is running: the weights change under you" : "training paused while you walk through";
+    setText(this.caption, `${this.captionText} · ${state}`);
   }
 
   // ----- drawing the step --------------------------------------------------------------------------
@@ -412,7 +441,8 @@ export class Walkthrough {
     const says = `network says ${bd.prediction} ${bd.prediction === bd.label ? "✓" : "✗"}`;
     const short = ex.source === "drawing" ? what : ex.source === "test" ? `Test image #${ex.index}` : `Training #${ex.index}`;
     this.sidebar.setExample({ source: ex.source, title: short, sub: `label ${bd.label} · ${says}`, cost: `C₀ = ${fmtMath(bd.cost, 4)}`, pixels: bd.input });
-    setText(this.caption, `${what} · label ${bd.label} · the ${says} · training paused while you walk through`);
+    this.captionText = `${what} · label ${bd.label} · the ${says}`;
+    this.showCaption();
 
     const param = (step.kind === "batch" || step.kind === "step") && this.batch?.table ? this.batch.table.rows[0].param : focusParam(step, bd, this.sel);
     this.gradcheck.set(param, { ...ex.request, label: ex.label }, L, this.version);
