@@ -538,7 +538,4 @@ class TrainingSession:
 
 
 def _as_float32(net: Network) -> Network:
-    c = net.config
-    out = Network(c["sizes"], c["activation"], c["output_activation"], c["cost"], seed=c["seed"], dtype="float32")
-    out.set_parameters(net.weights, net.biases)
-    return out
+    return Network.from_parameters({**net.config, "dtype": "float32"}, net.weights, net.biases)

@@ -9,16 +9,11 @@ with ``allow_pickle=False`` and fully validated (``checkpoint.from_bytes``) befo
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import re
 import stat
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from ..engine import checkpoint
 from ..engine.checkpoint import CheckpointError
@@ -27,7 +22,6 @@ from ..engine.network import Network
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SUFFIX = ".npz"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # the largest checkpoint file accepted (upload or load)
-MAX_META_BYTES = 64 * 1024 * 1024  # the configuration and history JSON
 AUTOSAVE = "autosave"
 
 
@@ -57,11 +51,7 @@ def freeze(net) -> Frozen:
 
 def thaw(frozen: Frozen):
     """A working network from a ``Frozen`` copy (its own arrays: the live network is not touched)."""
-    c = frozen.config
-    net = Network(c["sizes"], c["activation"], c["output_activation"], c["cost"], seed=c.get("seed"),
-                  dtype=c.get("dtype", "float32"))
-    net.set_parameters(frozen.weights, frozen.biases)
-    return net
+    return Network.from_parameters(frozen.config, frozen.weights, frozen.biases)
 
 
 def export(session) -> tuple[Frozen, dict]:
@@ -122,9 +112,10 @@ class CheckpointStore:
         _fsync_dir(self.folder)
         return self.info(name)
 
-    def load(self, name: str):
-        """(network, extra) of a stored checkpoint, validated; raises CheckpointError with the reason."""
-        return checkpoint.from_bytes(self.read_bytes(name), name=name)
+    def load(self, name: str, fits=None):
+        """(network, extra) of a stored checkpoint, validated (``fits``: the caller's limits on its sizes,
+        checked before the arrays are read); raises CheckpointError with the reason."""
+        return checkpoint.from_bytes(self.read_bytes(name), name=name, fits=fits)
 
     def delete(self, name: str) -> None:
         path = self.path(name)
@@ -174,21 +165,7 @@ class CheckpointStore:
 
 def read_meta(data: bytes) -> dict:
     """Only the configuration/extra JSON of a checkpoint (for listings; ``from_bytes`` validates fully)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            info = zf.getinfo("meta.npy")
-            if info.file_size > MAX_META_BYTES:
-                raise CheckpointError(f"the meta member claims {info.file_size} bytes")
-            with zf.open(info) as f:
-                arr = np.lib.format.read_array(f, allow_pickle=False)
-        meta = json.loads(arr.tobytes().decode())
-    except KeyError:
-        raise CheckpointError("no 'meta' member") from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"not a readable checkpoint ({e})") from None
-    if not isinstance(meta, dict):
-        raise CheckpointError("meta is not an object")
-    return meta
+    return checkpoint.read_meta(data, name="checkpoint")
 
 
 def _fsync_dir(folder: Path) -> None:

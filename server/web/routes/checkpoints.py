@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from ...engine import checkpoint
 from ...engine.checkpoint import CheckpointError
+from ...training.limits import check_fits
 from ...training.store import NAME_RE, NotFound, export
 from ..bodies import StrictRoute
 from ..deps import SessionDep, StoreDep
@@ -63,7 +64,7 @@ async def upload_checkpoint(request: Request, session: SessionDep, store: StoreD
     """
     data = await request.body()  # within the upload limit (bodies.LimitedRequest)
     try:
-        net, extra = await asyncio.to_thread(checkpoint.from_bytes, data, "uploaded file")
+        net, extra = await asyncio.to_thread(checkpoint.from_bytes, data, "uploaded file", check_fits)
     except CheckpointError as e:
         raise _checkpoint_error(e) from None
     body = await _install(session, net, extra, "uploaded checkpoint loaded")
@@ -79,7 +80,7 @@ async def upload_checkpoint(request: Request, session: SessionDep, store: StoreD
 async def load_checkpoint(name: str, session: SessionDep, store: StoreDep):
     """Replace the session's network (and history, if saved with one) by a stored checkpoint."""
     try:
-        net, extra = await asyncio.to_thread(store.load, name)
+        net, extra = await asyncio.to_thread(store.load, name, check_fits)
     except CheckpointError as e:
         raise _checkpoint_error(e) from None
     body = await _install(session, net, extra, f"checkpoint {name!r} loaded")
