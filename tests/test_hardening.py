@@ -461,4 +461,5 @@ def test_cli_refuses_a_checkpoint_it_cannot_serve_in_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "server", "--port", "0", "--load", str(big), "--checkpoint-dir",
                         str(tmp_path / "cp")], cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines()[-1].startswith("error: network [784, 600, 10] is outside")
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {big}: ") and "network [784, 600, 10] is outside" in last, last

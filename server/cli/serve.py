@@ -12,7 +12,7 @@ import uvicorn
 from ..web.app import Settings, create_app
 from ..training.store import AUTOSAVE, CheckpointStore
 from ..training.limits import check_fits
-from ..training.saved_history import check_history
+from ..training.saved_history import check_history, check_params
 from ..web.schemas import MAX_MESSAGE_BYTES
 from ..web.guard import Guard
 
@@ -67,13 +67,13 @@ def run(args) -> int:
     elif not args.resume and not args.no_autosave and store.exists(AUTOSAVE):
         print(f"note: {store.path(AUTOSAVE)} holds the last session; it is replaced at shutdown "
               "(start with --resume to continue it)", file=sys.stderr)
-    if load:  # fail fast, with one line, before the server starts
+    if load:  # fail fast, with one line, before the server starts (the live limits before any allocation)
         from ..engine import checkpoint
 
-        net, extra = checkpoint.load(load)
-        check_fits(net.sizes)
-        if args.resume and extra.get("history"):
+        net, extra = checkpoint.load(load, fits=check_fits)
+        if extra.get("history"):
             check_history(extra["history"])
+        check_params(extra.get("params"))
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
                         resume=args.resume, autosave=not args.no_autosave)
     _log_to_stderr()

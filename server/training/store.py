@@ -55,9 +55,11 @@ def thaw(frozen: Frozen):
 
 
 def export(session) -> tuple[Frozen, dict]:
-    """The session's network and everything ``--resume`` needs, consistent (run it via ``session.read``)."""
+    """The session's network and everything ``--resume`` needs, consistent (run it via ``session.read``):
+    ``extra`` = ``{iteration, params: {learning_rate, batch_size, steps_per_second}, history}``."""
     with session.lock:
-        return freeze(session.net), {"iteration": session.iteration, "history": session.history_state()}
+        return freeze(session.net), {"iteration": session.iteration, "params": session.params(),
+                                     "history": session.history_state()}
 
 
 class CheckpointStore:

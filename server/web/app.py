@@ -35,7 +35,7 @@ class Settings:
     frame_rate: float = 30.0
     session_kwargs: dict = field(default_factory=dict)
     checkpoint_dir: Path = Path("checkpoints")  # created on demand
-    resume: bool = False  # with ``load``: also restore counters and history saved in the checkpoint
+    resume: bool = False  # ``load`` is the last session's autosave (the loaded event says "resumed")
     autosave: bool = False  # on shutdown, save the session as the checkpoint "autosave" (with history)
     stall_limit: float = 20.0  # seconds a send may block before the viewer is disconnected
     dataset: Dataset | None = None  # an already loaded dataset (tests, benchmarks); else loaded at start-up
@@ -62,9 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = CheckpointStore(settings.checkpoint_dir)
         if settings.load:
             net, extra = await asyncio.to_thread(checkpoint.load, settings.load)
-            history = extra.get("history") if settings.resume else None
-            session.load_network(net, history or None,
-                                 message="resumed" if history else f"started from {Path(settings.load).name}")
+            session.load_network(net, extra.get("history") or None, params=extra.get("params"),
+                                 message="resumed" if settings.resume else f"started from {Path(settings.load).name}")
         session.start()
         app.state.session = session
         app.state.checkpoints = store

@@ -24,14 +24,16 @@ def _checkpoint_error(e: CheckpointError) -> HTTPException:
 
 
 async def _install(session, net, extra: dict, message: str) -> dict:
-    """Hand a validated network (and its history, if any) to the session; 422 leaves it untouched."""
+    """Hand a validated network (and its history and hyper-parameters, if any) to the session; a 422
+    leaves it untouched."""
     history = extra.get("history") if isinstance(extra, dict) else None
     try:
-        session.load_network(net, history if history else None, message=message)
+        restored = session.load_network(net, history if history else None, message=message,
+                                        params=extra.get("params"))
     except ValueError as e:
         raise HTTPException(422, f"{message}: {e}") from None
     iteration = history.get("iteration", 0) if isinstance(history, dict) else 0
-    return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history)}
+    return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history), "restored": restored}
 
 
 @router.get("")
