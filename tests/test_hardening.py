@@ -274,7 +274,8 @@ def test_sigterm_saves_the_session_and_resume_continues_it(tmp_path):
             srv.proc.kill()
     assert code in (0, -signal.SIGTERM), err
     assert "Traceback" not in err and "saved the session" in err, err
-    assert (folder / "autosave.npz").is_file()
+    first = CheckpointStore(folder).newest_autosave()
+    assert first and first.startswith("autosave-") and (folder / f"{first}.npz").is_file()
 
     srv = ServerProcess("--checkpoint-dir", str(folder), "--resume")
     try:
@@ -289,8 +290,9 @@ def test_sigterm_saves_the_session_and_resume_continues_it(tmp_path):
         if srv.proc.poll() is None:
             srv.proc.kill()
     assert "Traceback" not in err, err
-    info = CheckpointStore(folder).info("autosave")
-    assert info["iteration"] == n + 1
+    store = CheckpointStore(folder)
+    assert store.autosaves()[1:] == [first]  # a new autosave; the one it resumed from is kept
+    assert store.info(store.newest_autosave())["iteration"] == n + 1
 
 
 # ----- (d) bad input ----------------------------------------------------------------------------

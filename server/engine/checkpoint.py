@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -37,8 +38,13 @@ def to_bytes(net: Network, extra: dict | None = None) -> bytes:
     return buf.getvalue()
 
 
-def save(path: str | Path, net: Network, extra: dict | None = None) -> None:
-    """Write atomically: a temporary file in the same folder, fsync, then rename over ``path``."""
+def save(path: str | Path, net: Network, extra: dict | None = None, overwrite: bool = True) -> None:
+    """Write atomically: a temporary file in the same folder, fsync, then rename over ``path``.
+
+    With ``overwrite=False`` an existing ``path`` is never replaced: FileExistsError, even when another
+    process creates it meanwhile (the temporary file is hard-linked into place, which fails if the
+    name is taken).
+    """
     path = Path(path)
     data = to_bytes(net, extra)
     fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
@@ -47,10 +53,24 @@ def save(path: str | Path, net: Network, extra: dict | None = None) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _link_new(tmp, path)
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def _link_new(tmp: str, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` unless that name exists (FileExistsError)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "a file of that name exists", str(path)) from None
+    except OSError:  # a file system without hard links: check, then rename (a small race remains)
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "a file of that name exists", str(path)) from None
+        os.replace(tmp, path)
 
 
 def load(path: str | Path, fits: Callable[[list], None] | None = None) -> tuple[Network, dict]:
