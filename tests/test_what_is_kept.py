@@ -351,6 +351,9 @@ def test_saving_over_an_existing_name_needs_overwrite(test_client, tmp_path):
         r = c.post("/api/checkpoints", json={"name": "x", "overwrite": True})
         assert r.status_code == 200 and r.json()["iteration"] == 1
         assert c.post("/api/checkpoints", json={"name": "y", "overwrite": False}).status_code == 200
+        # the server's autosave names are not for hand-made checkpoints (rotation would delete them)
+        r = c.post("/api/checkpoints", json={"name": "autosave-20261201-173012", "overwrite": True})
+        assert r.status_code == 422 and "autosaves" in r.json()["detail"]
         # an upload kept under a taken name asks the same, and loads nothing
         before = c.get("/api/state").json()
         r = c.post("/api/checkpoints/upload?name=x", content=checkpoint.to_bytes(Network([784, 30, 10])))
