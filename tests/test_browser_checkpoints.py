@@ -13,6 +13,9 @@ import urllib.request
 import numpy as np
 import pytest
 
+from server.engine.network import Network
+from server.training.store import CheckpointStore
+
 from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
     browser,
     chromium_path,
@@ -146,6 +149,58 @@ def test_loading_brings_back_the_saved_iteration_and_the_links_point_at_the_file
         assert f.read() == api(server, "/api/checkpoints/first-run")
     page.wait_for_timeout(300)
     shot(page, "checkpoints-loaded")
+    assert page.problems == []
+
+
+def test_saving_over_a_taken_name_asks_first_and_loading_says_what_came_back(page, server, folder):
+    """Issue 10: saving under an existing name replaces it only after a confirm; a load names η, batch size
+    and iteration; the server's autosaves are marked in the list."""
+    open_section(page)
+    first = (folder / "first-run.npz").read_bytes()
+    step_to(page, server, 6)
+    dialogs = []
+
+    def answer(accept):
+        def handle(dialog):
+            dialogs.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        return handle
+
+    page.once("dialog", answer(False))
+    page.get_by_test_id("ckpt-name").fill("first-run")
+    page.get_by_test_id("ckpt-save").click()
+    ok = page.locator("#ok-ckpt-save")
+    ok.wait_for(state="visible")
+    assert len(dialogs) == 1 and "“first-run” exists" in dialogs[0] and "Replace" in dialogs[0], dialogs
+    assert "Not saved" in ok.inner_text() and "kept as it was" in ok.inner_text()
+    assert (folder / "first-run.npz").read_bytes() == first  # cancelled: untouched
+
+    page.once("dialog", answer(True))
+    page.get_by_test_id("ckpt-save").click()
+    page.wait_for_function("document.querySelector('#ok-ckpt-save').textContent.startsWith('Replaced')")
+    assert len(dialogs) == 2
+    assert "Replaced “first-run” at iteration 6" in ok.inner_text()
+    assert (folder / "first-run.npz").read_bytes() != first
+    page.locator('#ckpt-list li[data-name="first-run"] .ckpt-info:text("it 6")').wait_for()
+
+    # loading says what came back: η, batch size, iteration
+    step_to(page, server, 7)
+    item = page.locator('#ckpt-list li[data-name="first-run"]')
+    item.locator('[data-action="load"]').click()
+    page.wait_for_function("document.querySelector('#ckpt-list li[data-name=\"first-run\"] .field-ok')?.hidden === false")
+    note = item.locator(".field-ok").inner_text()
+    state = server.state()
+    assert f"η {state['learning_rate']:g}, batch {state['batch_size']}, iteration 6" in note, note
+
+    # an autosave written by the server shows as one
+    CheckpointStore(folder).autosave(Network([784, 16, 16, 10], seed=2), {"iteration": 0})
+    page.locator("#checkpoints > summary").click()  # close and open: the list is fetched again
+    open_section(page)
+    auto = page.locator('#ckpt-list li.autosave')
+    auto.wait_for()
+    assert auto.count() == 1 and auto.locator(".ckpt-info").inner_text().startswith("autosave")
+    auto.scroll_into_view_if_needed()
+    shot(page, "checkpoints-autosave")
     assert page.problems == []
 
 

@@ -274,7 +274,8 @@ def test_sigterm_saves_the_session_and_resume_continues_it(tmp_path):
             srv.proc.kill()
     assert code in (0, -signal.SIGTERM), err
     assert "Traceback" not in err and "saved the session" in err, err
-    assert (folder / "autosave.npz").is_file()
+    first = CheckpointStore(folder).newest_autosave()
+    assert first and first.startswith("autosave-") and (folder / f"{first}.npz").is_file()
 
     srv = ServerProcess("--checkpoint-dir", str(folder), "--resume")
     try:
@@ -289,8 +290,9 @@ def test_sigterm_saves_the_session_and_resume_continues_it(tmp_path):
         if srv.proc.poll() is None:
             srv.proc.kill()
     assert "Traceback" not in err, err
-    info = CheckpointStore(folder).info("autosave")
-    assert info["iteration"] == n + 1
+    store = CheckpointStore(folder)
+    assert store.autosaves()[1:] == [first]  # a new autosave; the one it resumed from is kept
+    assert store.info(store.newest_autosave())["iteration"] == n + 1
 
 
 # ----- (d) bad input ----------------------------------------------------------------------------
@@ -461,4 +463,5 @@ def test_cli_refuses_a_checkpoint_it_cannot_serve_in_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "server", "--port", "0", "--load", str(big), "--checkpoint-dir",
                         str(tmp_path / "cp")], cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines()[-1].startswith("error: network [784, 600, 10] is outside")
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {big}: ") and "network [784, 600, 10] is outside" in last, last

@@ -168,7 +168,7 @@ def test_history_state_round_trip_resumes_counters_and_history(small_data):
         assert (b.iteration, b.examples_seen, b.learning_rate, b.batch_size) == (40, 280, 2.0, 7)
         np.testing.assert_array_equal(b.cost_history.values(), a.cost_history.values())
         assert b.markers == a.markers and b.accuracy_history == a.accuracy_history
-        assert b.events[-1]["kind"] == "loaded" and b.events[-1]["message"] == "resumed"
+        assert b.events[-1]["kind"] == "loaded" and b.events[-1]["message"] == "resumed: η 2, batch 7, iteration 40"
         b.step()
         poll(lambda: b.iteration == 41, what="a step after resuming")
         assert len(b.cost_history) == 41

@@ -3,32 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 import sys
 import webbrowser
+from pathlib import Path
 
 import uvicorn
 
 from ..web.app import Settings, create_app
-from ..training.store import AUTOSAVE, CheckpointStore
+from ..training.store import CheckpointStore
 from ..training.limits import check_fits
-from ..training.saved_history import check_history
+from ..training.saved_history import check_history, check_params
 from ..web.schemas import MAX_MESSAGE_BYTES
 from ..web.guard import Guard
+from .args import UsageError
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
-    parser.add_argument("--load", metavar="PATH", help="start from a checkpoint (.npz)")
+    parser.add_argument("--load", metavar="PATH",
+                        help="start from a checkpoint (.npz): its weights, η, batch size, counters and history")
     parser.add_argument("--data-dir", help="folder with the four IDX files (default: the bundled MNIST)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
     parser.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR",
                         help="folder for checkpoints saved from the page and the autosave (default ./checkpoints)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the session saved at the last shutdown (DIR/autosave.npz), history included; "
-                             "with --load, restore the history saved in that checkpoint")
-    parser.add_argument("--no-autosave", action="store_true", help="do not save the session on shutdown")
+                        help="continue the session saved at the last shutdown (the newest DIR/autosave-*.npz, or an "
+                             "older DIR/autosave.npz), history included")
+    parser.add_argument("--no-autosave", action="store_true",
+                        help="do not save the session on shutdown (by default a session trained since the start "
+                             "is saved as DIR/autosave-YYYYMMDD-HHMMSS.npz; the newest 5 are kept)")
 
 
 def uvicorn_config(app, host: str = "127.0.0.1", port: int = 8000, **overrides) -> uvicorn.Config:
@@ -53,27 +60,76 @@ def _log_to_stderr() -> None:
         logger.propagate = False
 
 
+def resume_path(store: CheckpointStore) -> Path | None:
+    """The checkpoint ``--resume`` continues: the newest autosave (``autosave.npz`` of older versions too)."""
+    name = store.newest_autosave()
+    return store.path(name) if name else None
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port), as uvicorn would bind it; a port in use is one line, with a free
+    one to try. Binding here, before the app starts, means a failed start runs no lifespan at all."""
+    try:
+        return _bind(host, port)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            free = _free_port_after(host, port)
+            raise UsageError(f"port {port} is in use; try --port {free if free else 0}") from None
+        raise UsageError(f"cannot listen on {host}:{port} ({e.strerror})") from None
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _free_port_after(host: str, port: int, tries: int = 100) -> int | None:
+    for candidate in range(port + 1, min(port + 1 + tries, 65536)):
+        try:
+            probe = _bind(host, candidate)
+        except OSError:
+            continue
+        probe.close()
+        return candidate
+    return None
+
+
 def run(args) -> int:
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be from 0 to 65535, got {args.port}")
+    sock = listen(args.host, args.port)  # a taken port: one line, exit 2, before anything else is done
+    try:
+        return _serve(args, sock)
+    finally:
+        sock.close()
+
+
+def _serve(args, sock: socket.socket) -> int:
     guard = Guard.for_bind(args.host, args.port or None)
     store = CheckpointStore(args.checkpoint_dir)
     load = args.load
     if args.resume and not load:
-        if store.exists(AUTOSAVE):
-            load = str(store.path(AUTOSAVE))
+        newest = resume_path(store)
+        if newest:
+            load = str(newest)
         else:
             print(f"no saved session in {store.folder}: starting a new one", file=sys.stderr)
-    elif not args.resume and not args.no_autosave and store.exists(AUTOSAVE):
-        print(f"note: {store.path(AUTOSAVE)} holds the last session; it is replaced at shutdown "
-              "(start with --resume to continue it)", file=sys.stderr)
-    if load:  # fail fast, with one line, before the server starts
+    elif not args.resume and not args.load and (newest := resume_path(store)):
+        print(f"note: the last session is kept in {newest}; start with --resume to continue it", file=sys.stderr)
+    if load:  # fail fast, with one line, before the server starts (the live limits before any allocation)
         from ..engine import checkpoint
 
-        net, extra = checkpoint.load(load)
-        check_fits(net.sizes)
-        if args.resume and extra.get("history"):
+        net, extra = checkpoint.load(load, fits=check_fits)
+        if extra.get("history"):
             check_history(extra["history"])
+        check_params(extra.get("params"))
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
                         resume=args.resume, autosave=not args.no_autosave)
     _log_to_stderr()
@@ -81,7 +137,7 @@ def run(args) -> int:
     server = uvicorn.Server(uvicorn_config(app, args.host, args.port))
 
     async def serve():
-        task = asyncio.create_task(server.serve())
+        task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started:
             if task.done():
                 return await task

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import math
 import sys
+import tempfile
 import time
+from pathlib import Path
+
+import numpy as np
 
 from ..engine import checkpoint
 from ..engine.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
@@ -13,7 +17,11 @@ from ..engine.blas import limit_blas
 from ..engine.costs import COSTS
 from ..engine.data import load_dataset
 from ..engine.network import DTYPES, Network
+from ..training.saved_history import check_history, encode
 from .args import UsageError, layer_sizes, positive_float, positive_int
+
+DEFAULT_LR = 1.5
+DEFAULT_BATCH = 10
 
 
 def add_arguments(parser) -> None:
@@ -21,14 +29,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="sigmoid")
     parser.add_argument("--output-activation", choices=OUTPUT_ACTIVATIONS, default="sigmoid")
     parser.add_argument("--cost", choices=COSTS, default="quadratic")
-    parser.add_argument("--lr", type=positive_float, default=1.5, help="learning rate η")
-    parser.add_argument("--batch-size", type=positive_int, default=10)
+    parser.add_argument("--lr", type=positive_float, default=None,
+                        help=f"learning rate η (default: the --load checkpoint's, else {DEFAULT_LR})")
+    parser.add_argument("--batch-size", type=positive_int, default=None,
+                        help=f"mini-batch size (default: the --load checkpoint's, else {DEFAULT_BATCH})")
     parser.add_argument("--epochs", type=positive_int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dtype", choices=DTYPES, default="float32")
     parser.add_argument("--train-limit", type=positive_int, help="train on the first N training images only")
     parser.add_argument("--data-dir", help="folder with the four IDX files (default: the bundled MNIST)")
-    parser.add_argument("--save", metavar="PATH", help="write a checkpoint (.npz) after training")
+    parser.add_argument("--save", metavar="PATH",
+                        help="write a checkpoint (.npz) after training: weights, η, batch size, counters and history "
+                             "(the folder is checked before training starts)")
     parser.add_argument("--load", metavar="PATH", help="start from a checkpoint instead of random weights")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -38,31 +50,73 @@ def progress_bar(done: int, total: int, cost: float, width: int = 30) -> str:
     return f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  cost {cost:.4f}"
 
 
+def check_save_path(text: str) -> Path:
+    """The --save target, checked before any training: its folder exists, is a folder and takes a file."""
+    path = Path(text)
+    folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"--save {text}: that is a folder; give a file name, e.g. {path / 'model.npz'}")
+    if not folder.exists():
+        raise UsageError(f"--save {text}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise UsageError(f"--save {text}: {folder} is not a folder")
+    try:  # a real write: permissions, read-only mounts and ACLs all show here
+        with tempfile.TemporaryFile(dir=folder, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as e:
+        raise UsageError(f"--save {text}: cannot write in {folder} ({e.strerror})") from None
+    return path
+
+
+def _saved(params: dict, key: str, kind):
+    """A hyper-parameter saved in the loaded checkpoint, when it is a sound one (else None)."""
+    value = params.get(key)
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or value <= 0:
+        return None
+    return value
+
+
 def run(args) -> int:
+    save = check_save_path(args.save) if args.save else None
     data = load_dataset(args.data_dir)
+    prior = None  # the loaded checkpoint's history, continued by this run
+    saved: dict = {}
     if args.load:
-        net, _ = checkpoint.load(args.load)
+        net, extra = checkpoint.load(args.load)
         if net.sizes[0] != data.train_images.shape[1] or net.sizes[-1] != 10:
             raise UsageError(f"{args.load}: network {net.sizes} does not fit 784 inputs and 10 outputs")
+        if extra.get("history"):
+            prior = check_history(extra["history"])
+        saved = {**(extra.get("params") if isinstance(extra.get("params"), dict) else {}), **(prior or {}).get("params", {})}
     else:
         if args.sizes[0] != 784 or args.sizes[-1] != 10:
             raise UsageError(f"--sizes must start with 784 and end with 10 for 28×28 digits, got {args.sizes}")
         net = Network(args.sizes, args.activation, args.output_activation, args.cost, seed=args.seed, dtype=args.dtype)
+    # η and the batch size: as given, else as the loaded checkpoint was trained, else the defaults
+    lr = args.lr if args.lr is not None else _saved(saved, "learning_rate", (int, float)) or DEFAULT_LR
+    batch_size = args.batch_size if args.batch_size is not None else _saved(saved, "batch_size", int) or DEFAULT_BATCH
     images, labels = data.train_images, data.train_labels
     if args.train_limit:
         images, labels = images[: args.train_limit], labels[: args.train_limit]
-    stream = BatchStream(images, labels, args.batch_size, net.dtype, seed=args.seed)
-    batches_per_epoch = math.ceil(len(images) / args.batch_size)
+    stream = BatchStream(images, labels, batch_size, net.dtype, seed=args.seed)
+    batches_per_epoch = math.ceil(len(images) / batch_size)
     show_progress = not args.no_progress and sys.stderr.isatty()
     print(f"network {net.sizes}, {net.activation_name}/{net.output_activation_name}, {net.cost_name} cost, "
-          f"η = {args.lr}, batch {args.batch_size}, {len(images)} training images")
+          f"η = {lr}, batch {batch_size}, {len(images)} training images")
+    # the run's history, as the live session keeps it, so that `serve --load` shows and continues it
+    costs = np.empty(args.epochs * batches_per_epoch, np.float32)
+    done = examples = 0
+    accuracy_history = []
     accuracy = 0.0
     for epoch in range(1, args.epochs + 1):
         start, total_cost = time.perf_counter(), 0.0
-        with limit_blas(args.batch_size):
+        with limit_blas(batch_size):
             for i in range(batches_per_epoch):
                 x, y, _, _ = stream.next()
-                cost = net.sgd_step(x, y, args.lr)
+                cost = net.sgd_step(x, y, lr)
+                costs[done] = cost
+                done += 1
+                examples += len(x)
                 total_cost += cost * len(x)
                 if show_progress and (i % 50 == 0 or i == batches_per_epoch - 1):
                     print(progress_bar(i + 1, batches_per_epoch, cost), end="", file=sys.stderr, flush=True)
@@ -72,9 +126,35 @@ def run(args) -> int:
         if not net.is_finite():
             raise UsageError(f"training diverged in epoch {epoch} (weights became NaN/inf): lower the learning rate")
         accuracy = evaluate(net, data.test_images, data.test_labels)
+        accuracy_history.append([done, accuracy, True])
         print(f"epoch {epoch}: training cost {total_cost / len(images):.4f}, test accuracy {accuracy:.4f}, {seconds:.1f} s")
-    if args.save:
-        checkpoint.save(args.save, net, extra={"test_accuracy": accuracy})
+    if save:
+        extra = training_record(prior, costs[:done], examples, args.epochs, accuracy_history, lr, batch_size, accuracy)
+        try:
+            checkpoint.save(save, net, extra=extra)
+        except OSError as e:
+            raise UsageError(f"--save {args.save}: cannot write it ({e.strerror or e})") from None
         print(f"saved {args.save}")
     print(f"test accuracy: {accuracy:.4f}")
     return 0
+
+
+def training_record(prior: dict | None, costs, examples: int, epochs: int, accuracy_history: list, lr: float,
+                    batch_size: int, accuracy: float) -> dict:
+    """A checkpoint's ``extra`` for a headless run: its hyper-parameters, counters and history (continuing
+    the loaded checkpoint's, if it had one), in the live session's format."""
+    prior = prior or {"iteration": 0, "epoch": 0, "examples_seen": 0, "costs": np.empty(0), "accuracy_history": [],
+                      "markers": [], "params": {}}
+    start = prior["iteration"]
+    params = {"learning_rate": lr, "batch_size": batch_size}
+    markers = list(prior["markers"])
+    changed = [f"η = {lr:g}" if prior["params"].get("learning_rate") not in (None, lr) else None,
+               f"batch {batch_size}" if prior["params"].get("batch_size") not in (None, batch_size) else None]
+    if start and any(changed):
+        markers.append({"iteration": start, "text": ", ".join(filter(None, changed))})
+    history = encode(start + len(costs), prior["epoch"] + epochs, prior["examples_seen"] + examples,
+                     np.concatenate([prior["costs"].astype(np.float32), costs]),
+                     prior["accuracy_history"] + [[start + i, a, full] for i, a, full in accuracy_history],
+                     markers, params)
+    return {"test_accuracy": accuracy, "epochs": history["epoch"], "iteration": history["iteration"],
+            "params": params, "history": history}

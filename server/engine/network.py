@@ -83,6 +83,24 @@ class Network:
         seed: int | None = 0,
         dtype: str = "float32",
     ):
+        self._configure(sizes, activation, output_activation, cost, seed, dtype)
+        self.weights, self.biases = self._initial_parameters(seed)
+
+    @classmethod
+    def from_parameters(cls, config: dict, weights, biases, copy: bool = True) -> "Network":
+        """The network ``config`` describes, holding the given weights and biases: no random draw, so it
+        allocates only the parameters themselves (checkpoints, copies). ``config`` is ``Network.config``'s
+        form (``seed`` and ``dtype`` optional). Raises ValueError for a bad configuration, a shape that
+        does not match it, or a NaN/infinity. ``copy=False`` lets arrays already of the right dtype and
+        layout be used as they are (the caller hands them over)."""
+        net = cls.__new__(cls)
+        net._configure(config["sizes"], config.get("activation", "sigmoid"), config.get("output_activation", "sigmoid"),
+                       config.get("cost", "quadratic"), config.get("seed"), config.get("dtype", "float32"))
+        net.weights, net.biases = net._checked_parameters(weights, biases, copy)
+        return net
+
+    def _configure(self, sizes, activation, output_activation, cost, seed, dtype) -> None:
+        """Everything but the parameters: validated configuration, functions and the fused kernels."""
         validate_config(sizes, activation, output_activation, cost, dtype)
         self.sizes = [int(n) for n in sizes]
         self.activation_name = activation
@@ -95,7 +113,6 @@ class Network:
         self.cost_fn = get_cost(cost, output_activation)
         # Cross-entropy's ∂C0/∂a cancels σ' exactly (softmax or sigmoid): δ = a − y, with no division.
         self._delta_is_a_minus_y = cost == "cross_entropy"
-        self.weights, self.biases = self._initial_parameters(seed)
         # sgd_step's fused kernels (None: fall back to backprop + apply_gradients) and its reusable
         # per-batch-size buffers, so that a training step allocates nothing.
         self._kernels = fused_kernels(activation, output_activation, len(self.sizes) - 1)
@@ -264,20 +281,27 @@ class Network:
 
     def set_parameters(self, weights, biases) -> None:
         """Replace the weights and biases with copies of the given arrays (shapes must match)."""
+        self.weights, self.biases = self._checked_parameters(weights, biases)
+
+    def _checked_parameters(self, weights, biases, copy: bool = True) -> tuple[list, list]:
+        """The given parameters as this network's (dtype, W column by column), after checking their count,
+        shapes (from ``sizes``) and finiteness; ValueError says which layer is wrong."""
         weights = [np.asarray(w) for w in weights]
         biases = [np.asarray(b) for b in biases]
-        if len(weights) != len(self.weights) or len(biases) != len(self.biases):
-            raise ValueError(f"expected {len(self.weights)} weight matrices and bias vectors")
-        for l, (w, b, w0, b0) in enumerate(zip(weights, biases, self.weights, self.biases)):
-            if w.shape != w0.shape or b.shape != b0.shape:
-                raise ValueError(
-                    f"layer {l}: weights {w.shape} and biases {b.shape} do not match "
-                    f"{w0.shape} and {b0.shape}"
-                )
+        n = len(self.sizes) - 1
+        if len(weights) != n or len(biases) != n:
+            raise ValueError(f"expected {n} weight matrices and bias vectors")
+        for l, (w, b) in enumerate(zip(weights, biases)):
+            want_w, want_b = (self.sizes[l + 1], self.sizes[l]), (self.sizes[l + 1],)
+            if w.shape != want_w or b.shape != want_b:
+                raise ValueError(f"layer {l}: weights {w.shape} and biases {b.shape} do not match {want_w} and {want_b}")
             if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
                 raise ValueError(f"layer {l}: weights or biases contain NaN or infinity")
-        self.weights = [np.array(w, dtype=self.dtype, order="F") for w in weights]
-        self.biases = [b.astype(self.dtype, copy=True) for b in biases]
+        if copy:
+            return ([np.array(w, dtype=self.dtype, order="F") for w in weights],
+                    [b.astype(self.dtype, copy=True) for b in biases])
+        return ([np.asfortranarray(w, dtype=self.dtype) for w in weights],
+                [np.ascontiguousarray(b, dtype=self.dtype) for b in biases])
 
     def is_finite(self) -> bool:
         return all(np.isfinite(w).all() and np.isfinite(b).all() for w, b in zip(self.weights, self.biases))

@@ -12,25 +12,33 @@ import math
 
 import numpy as np
 
+from .limits import LIMITS, check_batch_size, check_learning_rate, check_speed
+
 MAX_SAVED_COSTS = 2_000_000  # costs saved exactly for --resume (8 MB of float32); more are bucket-averaged
 
 
 def encode_history(session) -> dict:
     """Counters, costs, accuracy history, markers and parameters of a session (call under its lock)."""
-    values = session.cost_history.values()
+    return encode(session.iteration, session.stream.epoch, session.examples_seen, session.cost_history.values(),
+                  session.accuracy_history, session.markers, session.params())
+
+
+def encode(iteration: int, epoch: int, examples_seen: int, costs, accuracy_history, markers, params: dict) -> dict:
+    """A history as a checkpoint's ``extra.history`` (JSON-ready): the session's, or a headless run's."""
+    values = np.asarray(costs, dtype=np.float32)
     n = len(values)
     if n > MAX_SAVED_COSTS:
         edges = np.linspace(0, n, MAX_SAVED_COSTS + 1).astype(np.int64)
         values = (np.add.reduceat(values.astype(np.float64), edges[:-1]) / np.diff(edges)).astype(np.float32)
     return {
-        "iteration": session.iteration,
-        "epoch": session.stream.epoch,
-        "examples_seen": session.examples_seen,
+        "iteration": int(iteration),
+        "epoch": int(epoch),
+        "examples_seen": int(examples_seen),
         "costs_f32": base64.b64encode(np.ascontiguousarray(values, "<f4").tobytes()).decode(),
         "costs_length": n,
-        "accuracy_history": [list(p) for p in session.accuracy_history],
-        "markers": [dict(m) for m in session.markers],
-        "params": session.params(),
+        "accuracy_history": [list(p) for p in accuracy_history],
+        "markers": [dict(m) for m in markers],
+        "params": dict(params),
     }
 
 
@@ -94,3 +102,49 @@ def check_history(history: dict) -> dict:
         raise ValueError("history.params must be an object")
     out["params"] = {k: params[k] for k in ("learning_rate", "batch_size", "steps_per_second") if k in params}
     return out
+
+
+def check_params(params, strict: bool = False) -> tuple[dict, list[str]]:
+    """A checkpoint's training hyper-parameters (``extra.params`` or ``history.params``), checked.
+
+    Returns (what the live session can take, notes on what it cannot). A value of the wrong kind
+    (a string, a fraction of a batch, a negative η) is a bad file: ValueError. A sound value outside
+    the live session's limits (a headless run may use η 20 or batch 4096) is not restored, and a
+    note says so; with ``strict`` (a session's own history, always within the limits) it is refused.
+    """
+    if params is None:
+        return {}, []
+    if not isinstance(params, dict):
+        raise ValueError("params must be an object {learning_rate, batch_size, steps_per_second}")
+    out, notes = {}, []
+    if "learning_rate" in params:
+        lr = params["learning_rate"]
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"params.learning_rate: the learning rate must be a finite number > 0, got {lr!r}")
+        try:
+            out["learning_rate"] = check_learning_rate(lr)
+        except ValueError:
+            if strict:
+                raise
+            notes.append(f"η {lr:g} not restored (the live limit is {LIMITS['learning_rate'][1]:g})")
+    if "batch_size" in params:
+        bs = params["batch_size"]
+        if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
+            raise ValueError(f"params.batch_size: the batch size must be a whole number ≥ 1, got {bs!r}")
+        try:
+            out["batch_size"] = check_batch_size(bs)
+        except ValueError:
+            if strict:
+                raise
+            notes.append(f"batch {bs} not restored (the live limit is {LIMITS['batch_size'][1]})")
+    if "steps_per_second" in params:
+        sps = params["steps_per_second"]
+        if sps is not None and (isinstance(sps, bool) or not isinstance(sps, (int, float))):
+            raise ValueError(f"params.steps_per_second must be a number or null, got {sps!r}")
+        try:
+            out["steps_per_second"] = check_speed(sps)
+        except ValueError:
+            if strict:
+                raise
+            notes.append(f"speed {sps:g} steps/s not restored")
+    return out, notes

@@ -25,7 +25,7 @@ from .limits import (
     DEFAULT_BATCH_SIZE, DEFAULT_CONFIG, DEFAULT_LEARNING_RATE, LIMITS,
     check_batch_size, check_fits, check_learning_rate, check_speed,
 )
-from .saved_history import check_history, encode_history
+from .saved_history import check_history, check_params, encode_history
 from . import edits
 from .edits import UndoHistory
 from .events import EventLog
@@ -428,21 +428,34 @@ class TrainingSession:
             self._pinned = pinned
         self._submit(apply)
 
-    def load_network(self, net: Network, history: dict | None = None, message: str = "checkpoint loaded") -> None:
+    def load_network(self, net: Network, history: dict | None = None, message: str = "checkpoint loaded",
+                     params: dict | None = None) -> str:
         """Replace the network (already validated) between mini-batches; training pauses.
 
         ``history`` (from ``history_state()``, e.g. a resumed autosave) restores the counters, the cost and
-        accuracy history, the markers and the learning rate, batch size and speed.
+        accuracy history, the markers and the learning rate, batch size and speed. ``params`` (a
+        checkpoint's ``extra.params``) restores the learning rate, batch size and speed without a history
+        (a history's own params win). A malformed one raises ValueError and changes nothing; a sound value
+        beyond the live limits is left out, and the message says so. Returns what was restored (the
+        ``loaded`` event's message is ``message`` followed by it).
         """
         check_fits(net.sizes)
-        net.set_parameters(*net.parameters())  # also re-checks finiteness
+        if not net.is_finite():
+            raise ValueError("the weights or biases contain NaN or infinity")
         if net.dtype != np.float32:
             net = _as_float32(net)
         history = check_history(history) if history else None
-        params = (history or {}).get("params") or {}
-        lr = check_learning_rate(params["learning_rate"]) if "learning_rate" in params else None
-        bs = check_batch_size(params["batch_size"]) if "batch_size" in params else None
-        sps = check_speed(params["steps_per_second"]) if "steps_per_second" in params else ...
+        restored, notes = check_params(params)
+        if history:
+            from_history, history_notes = check_params(history.get("params"), strict=True)
+            restored, notes = {**restored, **from_history}, history_notes or notes
+        lr = restored.get("learning_rate")
+        bs = restored.get("batch_size")
+        sps = restored.get("steps_per_second", ...)
+        parts = ([f"η {lr:g}"] if lr is not None else []) + ([f"batch {bs}"] if bs is not None else [])
+        if history:
+            parts.append(f"iteration {history['iteration']:,}")
+        what = ", ".join(parts + notes)
 
         def apply():
             if lr is not None:
@@ -452,8 +465,14 @@ class TrainingSession:
             if sps is not ...:
                 self.steps_per_second = sps
             self._install(net, history)
-            self._event("loaded", message)
+            same = ([f"η {self.learning_rate:g}"] if lr is None else []) + ([f"batch {self.batch_size}"] if bs is None else [])
+            kept = f"{' and '.join(same)} unchanged" if same else ""
+            if what:
+                self._event("loaded", f"{message}: {what}" + (f"; {kept}" if kept else ""))
+            else:
+                self._event("loaded", f"{message}: weights only ({kept})")
         self._submit(apply)
+        return what or "weights only"
 
     # ----- reading (any thread) ---------------------------------------------------------------
     def example_input(self, source: str, index: int) -> tuple[np.ndarray, int]:
@@ -539,7 +558,4 @@ class TrainingSession:
 
 
 def _as_float32(net: Network) -> Network:
-    c = net.config
-    out = Network(c["sizes"], c["activation"], c["output_activation"], c["cost"], seed=c["seed"], dtype="float32")
-    out.set_parameters(net.weights, net.biases)
-    return out
+    return Network.from_parameters({**net.config, "dtype": "float32"}, net.weights, net.biases)

@@ -9,13 +9,13 @@ with ``allow_pickle=False`` and fully validated (``checkpoint.from_bytes``) befo
 
 from __future__ import annotations
 
-import io
+import hashlib
 import json
 import os
 import re
 import stat
-import zipfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +27,21 @@ from ..engine.network import Network
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SUFFIX = ".npz"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # the largest checkpoint file accepted (upload or load)
-MAX_META_BYTES = 64 * 1024 * 1024  # the configuration and history JSON
-AUTOSAVE = "autosave"
+AUTOSAVE = "autosave"  # the single autosave of earlier versions: still read by --resume, never rotated away
+AUTOSAVE_RE = re.compile(r"^autosave-(\d{8}-\d{6})(?:-(\d+))?$")  # autosave-YYYYMMDD-HHMMSS[-n], local time
+AUTOSAVES_KEPT = 5
 
 
 class NotFound(CheckpointError):
     """No checkpoint of that name."""
+
+
+class Exists(CheckpointError):
+    """A checkpoint of that name exists and replacing it was not asked for."""
+
+
+def is_autosave(name: str) -> bool:
+    return name == AUTOSAVE or bool(AUTOSAVE_RE.match(name))
 
 
 @dataclass
@@ -57,17 +66,43 @@ def freeze(net) -> Frozen:
 
 def thaw(frozen: Frozen):
     """A working network from a ``Frozen`` copy (its own arrays: the live network is not touched)."""
+    return Network.from_parameters(frozen.config, frozen.weights, frozen.biases)
+
+
+def fingerprint(net) -> str:
+    """A digest of a network's configuration and parameters (a Network or a ``Frozen`` copy)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(json.dumps(net.config, sort_keys=True).encode())
+    for a in list(net.weights) + list(net.biases):
+        h.update(str(a.shape).encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def worth_autosaving(frozen: Frozen, at_start: str | None) -> bool:
+    """Whether a session is worth an autosave at shutdown: its network changed since the server started
+    (``at_start`` = its ``fingerprint`` then; None: the server never finished starting) and it is not
+    an untrained one (the initial weights of its configuration and seed, e.g. after a reset)."""
+    if at_start is None:
+        return False
+    now = fingerprint(frozen)
+    if now == at_start:
+        return False  # nothing trained since it started (or since it was resumed)
     c = frozen.config
-    net = Network(c["sizes"], c["activation"], c["output_activation"], c["cost"], seed=c.get("seed"),
-                  dtype=c.get("dtype", "float32"))
-    net.set_parameters(frozen.weights, frozen.biases)
-    return net
+    if isinstance(c.get("seed"), int):
+        fresh = Network(c["sizes"], c["activation"], c["output_activation"], c["cost"], seed=c["seed"],
+                        dtype=c.get("dtype", "float32"))
+        if fingerprint(fresh) == now:
+            return False  # never trained
+    return True
 
 
 def export(session) -> tuple[Frozen, dict]:
-    """The session's network and everything ``--resume`` needs, consistent (run it via ``session.read``)."""
+    """The session's network and everything ``--resume`` needs, consistent (run it via ``session.read``):
+    ``extra`` = ``{iteration, params: {learning_rate, batch_size, steps_per_second}, history}``."""
     with session.lock:
-        return freeze(session.net), {"iteration": session.iteration, "history": session.history_state()}
+        return freeze(session.net), {"iteration": session.iteration, "params": session.params(),
+                                     "history": session.history_state()}
 
 
 class CheckpointStore:
@@ -112,19 +147,65 @@ class CheckpointStore:
         return data
 
     # ----- operations -----------------------------------------------------------------------------
-    def save(self, name: str, net, extra: dict | None = None) -> dict:
-        """Write ``net`` (a Network or a ``Frozen`` copy) as ``name``, atomically; returns its listing entry."""
+    def save(self, name: str, net, extra: dict | None = None, overwrite: bool = True) -> dict:
+        """Write ``net`` (a Network or a ``Frozen`` copy) as ``name``, atomically; returns its listing entry.
+
+        ``overwrite=False``: an existing ``name`` is left as it is and ``Exists`` is raised."""
         path = self.path(name)
         self.folder.mkdir(parents=True, exist_ok=True)
         if path.is_symlink():
             raise CheckpointError(f"{name!r} is a symbolic link; refusing to write through it")
-        checkpoint.save(path, net, extra)
+        try:
+            checkpoint.save(path, net, extra, overwrite=overwrite)
+        except FileExistsError:
+            raise Exists(f"a checkpoint named {name!r} exists; send overwrite: true to replace it") from None
         _fsync_dir(self.folder)
         return self.info(name)
 
-    def load(self, name: str):
-        """(network, extra) of a stored checkpoint, validated; raises CheckpointError with the reason."""
-        return checkpoint.from_bytes(self.read_bytes(name), name=name)
+    # ----- autosaves --------------------------------------------------------------------------------
+    def autosave(self, net, extra: dict | None = None, now: datetime | None = None,
+                 keep: int = AUTOSAVES_KEPT) -> str:
+        """Save as ``autosave-YYYYMMDD-HHMMSS`` (``-2``, ``-3``… within one second), never replacing a
+        file, then delete the oldest timestamped autosaves beyond ``keep``. Returns the name."""
+        base = f"{AUTOSAVE}-{(now or datetime.now()):%Y%m%d-%H%M%S}"
+        for n in range(1, 1000):
+            name = base if n == 1 else f"{base}-{n}"
+            try:
+                self.save(name, net, extra, overwrite=False)
+                break
+            except Exists:
+                continue
+        else:
+            raise CheckpointError(f"no free autosave name for {base}")
+        for old in [a for a in self.autosaves() if a != AUTOSAVE][keep:]:
+            try:
+                self.delete(old)
+            except CheckpointError:
+                pass  # gone already (another server sharing the folder)
+        return name
+
+    def autosaves(self) -> list[str]:
+        """The autosaves (timestamped, and the old single ``autosave``), newest first."""
+        if not self.folder.is_dir():
+            return []
+        found = []
+        for entry in os.scandir(self.folder):
+            name = entry.name[: -len(SUFFIX)]
+            if entry.name.endswith(SUFFIX) and is_autosave(name) and entry.is_file(follow_symlinks=False):
+                m = AUTOSAVE_RE.match(name)
+                order = (m.group(1), int(m.group(2) or 1)) if m else ("", 0)
+                found.append((entry.stat(follow_symlinks=False).st_mtime, order, name))
+        return [name for *_, name in sorted(found, reverse=True)]
+
+    def newest_autosave(self) -> str | None:
+        """What ``--resume`` continues: the newest autosave (or None)."""
+        names = self.autosaves()
+        return names[0] if names else None
+
+    def load(self, name: str, fits=None):
+        """(network, extra) of a stored checkpoint, validated (``fits``: the caller's limits on its sizes,
+        checked before the arrays are read); raises CheckpointError with the reason."""
+        return checkpoint.from_bytes(self.read_bytes(name), name=name, fits=fits)
 
     def delete(self, name: str) -> None:
         path = self.path(name)
@@ -157,7 +238,8 @@ class CheckpointStore:
     def info(self, name: str) -> dict:
         path = self._regular_file(name)
         st = path.stat()
-        entry = {"name": name, "size": st.st_size, "mtime": st.st_mtime, "iteration": None, "config": None}
+        entry = {"name": name, "size": st.st_size, "mtime": st.st_mtime, "iteration": None, "config": None,
+                 "autosave": is_autosave(name)}
         try:
             meta = read_meta(self.read_bytes(name))
             extra = meta.get("extra") or {}
@@ -174,21 +256,7 @@ class CheckpointStore:
 
 def read_meta(data: bytes) -> dict:
     """Only the configuration/extra JSON of a checkpoint (for listings; ``from_bytes`` validates fully)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            info = zf.getinfo("meta.npy")
-            if info.file_size > MAX_META_BYTES:
-                raise CheckpointError(f"the meta member claims {info.file_size} bytes")
-            with zf.open(info) as f:
-                arr = np.lib.format.read_array(f, allow_pickle=False)
-        meta = json.loads(arr.tobytes().decode())
-    except KeyError:
-        raise CheckpointError("no 'meta' member") from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"not a readable checkpoint ({e})") from None
-    if not isinstance(meta, dict):
-        raise CheckpointError("meta is not an object")
-    return meta
+    return checkpoint.read_meta(data, name="checkpoint")
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -17,7 +17,7 @@ from .. import __version__
 from ..engine import checkpoint
 from ..engine.data import Dataset, load_dataset
 from ..training.session import TrainingSession
-from ..training.store import AUTOSAVE, CheckpointStore, export
+from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprint, worth_autosaving
 from .bodies import validation_error
 from .guard import Guard, GuardMiddleware
 from .routes import checkpoints, live, pages, walkthrough, ws
@@ -35,21 +35,30 @@ class Settings:
     frame_rate: float = 30.0
     session_kwargs: dict = field(default_factory=dict)
     checkpoint_dir: Path = Path("checkpoints")  # created on demand
-    resume: bool = False  # with ``load``: also restore counters and history saved in the checkpoint
-    autosave: bool = False  # on shutdown, save the session as the checkpoint "autosave" (with history)
+    resume: bool = False  # ``load`` is the last session's autosave (the loaded event says "resumed")
+    autosave: bool = False  # on shutdown, if trained since the start: a new autosave-YYYYMMDD-HHMMSS (newest 5 kept)
     stall_limit: float = 20.0  # seconds a send may block before the viewer is disconnected
     dataset: Dataset | None = None  # an already loaded dataset (tests, benchmarks); else loaded at start-up
 
 
-def autosave(session: TrainingSession, store: CheckpointStore) -> None:
-    """Save the session (weights, counters, whole history) as the checkpoint "autosave"."""
+def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | None) -> str | None:
+    """Save the session (weights, counters, η, batch size, whole history) as a new timestamped autosave,
+    keeping the newest few, when it was trained since the server started (``at_start``: the network's
+    fingerprint then; None: it never started). Returns the name, or None when nothing was written."""
     try:
         frozen, extra = session.read(export, session).result()
-        store.save(AUTOSAVE, frozen, extra)
-        log.info("saved the session as %s (iteration %d); continue it with --resume",
-                    store.path(AUTOSAVE), extra["iteration"])
+        if not worth_autosaving(frozen, at_start):
+            if at_start is not None:
+                log.info("not trained since the server started: no new autosave (those in %s are unchanged)",
+                         store.folder)
+            return None
+        name = store.autosave(frozen, extra)
+        log.info("saved the session as %s (iteration %d); continue it with --resume (the newest %d autosaves "
+                 "are kept)", store.path(name), extra["iteration"], AUTOSAVES_KEPT)
+        return name
     except Exception:
         log.exception("could not save the session on shutdown")
+        return None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -62,10 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = CheckpointStore(settings.checkpoint_dir)
         if settings.load:
             net, extra = await asyncio.to_thread(checkpoint.load, settings.load)
-            history = extra.get("history") if settings.resume else None
-            session.load_network(net, history or None,
-                                 message="resumed" if history else f"started from {Path(settings.load).name}")
+            session.load_network(net, extra.get("history") or None, params=extra.get("params"),
+                                 message="resumed" if settings.resume else f"started from {Path(settings.load).name}")
         session.start()
+        # what the network was when the server started (after --load): an autosave only if it changes
+        at_start = await asyncio.wrap_future(session.read(lambda: fingerprint(session.net)))
         app.state.session = session
         app.state.checkpoints = store
         app.state.broadcaster = Broadcaster(session, settings.frame_rate, settings.stall_limit)
@@ -76,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.broadcaster.close()
             session.stop()
             if settings.autosave:
-                await asyncio.to_thread(autosave, session, store)
+                await asyncio.to_thread(autosave, session, store, at_start)
 
     app = FastAPI(title="Backprop Lab", version=__version__, lifespan=lifespan)
     app.state.settings = settings

@@ -70,6 +70,7 @@ class BackpropRequest(PixelsOrImage):
 # ----- HTTP request bodies (each declared on its route) ----------------------------------------
 class SaveRequest(Strict):
     name: Annotated[str, Field(pattern=NAME_RE.pattern)]
+    overwrite: bool = False  # replace a checkpoint of that name (without it: 409)
 
 
 class Param(Strict):

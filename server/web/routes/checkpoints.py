@@ -9,7 +9,8 @@ from fastapi.responses import Response
 
 from ...engine import checkpoint
 from ...engine.checkpoint import CheckpointError
-from ...training.store import NAME_RE, NotFound, export
+from ...training.limits import check_fits
+from ...training.store import AUTOSAVE_RE, NAME_RE, Exists, NotFound, export
 from ..bodies import StrictRoute
 from ..deps import SessionDep, StoreDep
 from ..inputs import json_response
@@ -19,18 +20,27 @@ router = APIRouter(prefix="/api/checkpoints", tags=["checkpoints"], route_class=
 
 
 def _checkpoint_error(e: CheckpointError) -> HTTPException:
-    return HTTPException(404 if isinstance(e, NotFound) else 422, str(e))
+    return HTTPException(404 if isinstance(e, NotFound) else 409 if isinstance(e, Exists) else 422, str(e))
+
+
+def _not_an_autosave_name(name: str) -> None:
+    """``autosave-YYYYMMDD-HHMMSS`` names belong to the server's autosaves (the oldest are deleted)."""
+    if AUTOSAVE_RE.match(name):
+        raise HTTPException(422, f"names like {name!r} are kept for the server's autosaves (the oldest are deleted); "
+                                 "choose another")
 
 
 async def _install(session, net, extra: dict, message: str) -> dict:
-    """Hand a validated network (and its history, if any) to the session; 422 leaves it untouched."""
+    """Hand a validated network (and its history and hyper-parameters, if any) to the session; a 422
+    leaves it untouched."""
     history = extra.get("history") if isinstance(extra, dict) else None
     try:
-        session.load_network(net, history if history else None, message=message)
+        restored = session.load_network(net, history if history else None, message=message,
+                                        params=extra.get("params"))
     except ValueError as e:
         raise HTTPException(422, f"{message}: {e}") from None
     iteration = history.get("iteration", 0) if isinstance(history, dict) else 0
-    return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history)}
+    return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history), "restored": restored}
 
 
 @router.get("")
@@ -41,10 +51,12 @@ async def list_checkpoints(store: StoreDep):
 
 @router.post("")
 async def save_checkpoint(req: SaveRequest, session: SessionDep, store: StoreDep):
-    """Save the current network, counters and history as ``name`` (atomically; replaces one of that name)."""
+    """Save the current network, η, batch size, counters and history as ``name`` (atomically). A checkpoint
+    of that name is replaced only with ``overwrite: true``; otherwise 409 and it stays as it was."""
+    _not_an_autosave_name(req.name)
     frozen, extra = await asyncio.wrap_future(session.read(export, session))
     try:
-        return json_response(await asyncio.to_thread(store.save, req.name, frozen, extra))
+        return json_response(await asyncio.to_thread(store.save, req.name, frozen, extra, req.overwrite))
     except CheckpointError as e:
         raise _checkpoint_error(e) from None
 
@@ -55,21 +67,27 @@ async def save_checkpoint(req: SaveRequest, session: SessionDep, store: StoreDep
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
 )
 async def upload_checkpoint(request: Request, session: SessionDep, store: StoreDep,
-                            name: str | None = Query(None, pattern=NAME_RE.pattern)):
-    """Load an uploaded checkpoint (the raw .npz as the body) into the session; with ``?name=`` also keep it.
+                            name: str | None = Query(None, pattern=NAME_RE.pattern), overwrite: bool = False):
+    """Load an uploaded checkpoint (the raw .npz as the body) into the session; with ``?name=`` also keep it
+    (a taken name: 409 and nothing changes, unless ``&overwrite=true``).
 
     A file that fails any check (not a zip, truncated, pickled objects, missing or extra members, wrong
-    shapes, NaN, members claiming a huge size, a bad history) gets a 422 saying why; nothing changes.
+    shapes, NaN, members claiming a huge size, a network beyond the live limits, a bad history) gets a
+    422 saying why, before the network is allocated; nothing changes.
     """
+    if name is not None:
+        _not_an_autosave_name(name)
+        if not overwrite and await asyncio.to_thread(store.exists, name):
+            raise HTTPException(409, f"a checkpoint named {name!r} exists; add overwrite=true to the query to replace it")
     data = await request.body()  # within the upload limit (bodies.LimitedRequest)
     try:
-        net, extra = await asyncio.to_thread(checkpoint.from_bytes, data, "uploaded file")
+        net, extra = await asyncio.to_thread(checkpoint.from_bytes, data, "uploaded file", check_fits)
     except CheckpointError as e:
         raise _checkpoint_error(e) from None
     body = await _install(session, net, extra, "uploaded checkpoint loaded")
     if name is not None:
         try:
-            await asyncio.to_thread(store.save, name, net, extra)
+            await asyncio.to_thread(store.save, name, net, extra, overwrite)
         except CheckpointError as e:
             raise _checkpoint_error(e) from None
     return json_response({"loaded": name or "uploaded file", **body})
@@ -79,7 +97,7 @@ async def upload_checkpoint(request: Request, session: SessionDep, store: StoreD
 async def load_checkpoint(name: str, session: SessionDep, store: StoreDep):
     """Replace the session's network (and history, if saved with one) by a stored checkpoint."""
     try:
-        net, extra = await asyncio.to_thread(store.load, name)
+        net, extra = await asyncio.to_thread(store.load, name, check_fits)
     except CheckpointError as e:
         raise _checkpoint_error(e) from None
     body = await _install(session, net, extra, f"checkpoint {name!r} loaded")

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ...engine import checkpoint
 from ...engine.data import to_float
-from ...training.store import freeze, thaw
+from ...training.store import export, freeze, thaw
 from ..bodies import StrictRoute
 from ..deps import SessionDep
 from ..inputs import classify_request, json_response
@@ -41,12 +41,10 @@ async def post_predict(req: PredictRequest, session: SessionDep):
 
 @router.get("/model")
 async def get_model(session: SessionDep):
-    """The current weights as a checkpoint file (.npz, the CLI's format)."""
+    """The current session as a checkpoint file (.npz, the CLI's format): weights, counters, η, batch size, history."""
 
-    def copy():
-        return freeze(session.net), {"iteration": session.iteration}
-
-    frozen, extra = await asyncio.wrap_future(session.read(copy))  # after every command queued before
+    # the weights, counters, hyper-parameters and history, like a saved checkpoint (so an upload restores them)
+    frozen, extra = await asyncio.wrap_future(session.read(export, session))  # after every command queued before
     data = await asyncio.to_thread(checkpoint.to_bytes, frozen, extra)
     return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": 'attachment; filename="backprop-lab-model.npz"'})

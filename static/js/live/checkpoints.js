@@ -27,6 +27,11 @@ function nameFromFile(fileName) {
   return stem || null;
 }
 
+/** What a load brought back, from its reply: "η 0.2, batch 32, iteration 5,625" (older servers: the iteration). */
+function restoredText(reply) {
+  return reply.restored || `at iteration ${fmtGrouped(reply.iteration)}`;
+}
+
 export class Checkpoints {
   constructor() {
     this.details = $("checkpoints");
@@ -118,10 +123,12 @@ export class Checkpoints {
     const sizes = entry.config?.sizes?.join("–");
     const meta = entry.error
       ? "unreadable"
-      : [entry.iteration != null ? `it ${fmtGrouped(entry.iteration)}` : null, sizes].filter(Boolean).join(" · ");
+      : [entry.autosave ? "autosave" : null, entry.iteration != null ? `it ${fmtGrouped(entry.iteration)}` : null, sizes]
+        .filter(Boolean).join(" · ");
     const details = entry.error
       ? `This file cannot be read: ${entry.error}`
-      : `${name}: ${sizes || "?"} · ${entry.config?.activation || "?"} · ${fmtBytes(entry.size)} · saved ${new Date(entry.mtime * 1000).toLocaleString()}`;
+      : `${name}: ${sizes || "?"} · ${entry.config?.activation || "?"} · ${fmtBytes(entry.size)} · saved ${new Date(entry.mtime * 1000).toLocaleString()}` +
+        (entry.autosave ? " · saved by the server when it stopped (the 5 newest are kept; --resume continues the newest)" : "");
     const error = el("p", { class: "field-error", role: "alert", hidden: true });
     const ok = el("p", { class: "field-ok", role: "status", hidden: true });
     const pair = { error, ok };
@@ -138,7 +145,7 @@ export class Checkpoints {
     remove.addEventListener("blur", () => this.disarm(remove));
     return el(
       "li",
-      { class: `ckpt-item${entry.error ? " broken" : ""}`, "data-name": name, title: details },
+      { class: `ckpt-item${entry.error ? " broken" : ""}${entry.autosave ? " autosave" : ""}`, "data-name": name, title: details },
       el("span", { class: "ckpt-name", text: name }),
       el("span", { class: "ckpt-actions" }, load, download, remove),
       el("span", { class: "ckpt-meta" }, el("span", { class: "ckpt-info", text: meta }),
@@ -148,10 +155,12 @@ export class Checkpoints {
     );
   }
 
-  /** "Save" says "Replace" when the typed name is already taken. */
+  /** "Save" says "Replace" when the typed name is already taken (and asks before it replaces). */
   showReplace() {
     const taken = this.entries.some((e) => e.name === this.name.value.trim());
     setText(this.saveButton, taken ? "Replace" : "Save");
+    this.saveTitle ??= this.saveButton.title;
+    this.saveButton.title = taken ? "A checkpoint of this name exists: asks before replacing it." : this.saveTitle;
   }
 
   async busy(button, work) {
@@ -165,6 +174,13 @@ export class Checkpoints {
     }
   }
 
+  /** Ask before a save replaces the checkpoint `name` (the server refuses to without `overwrite`). */
+  confirmReplace(name) {
+    const entry = this.entries.find((e) => e.name === name);
+    const when = entry ? `, saved ${fmtAgo(entry.mtime)}${entry.iteration != null ? ` at iteration ${fmtGrouped(entry.iteration)}` : ""}` : "";
+    return window.confirm(`A checkpoint named “${name}” exists${when}.\n\nReplace it with the current network? The old one cannot be brought back.`);
+  }
+
   async save() {
     const name = this.name.value.trim();
     if (!NAME_RE.test(name)) {
@@ -172,10 +188,28 @@ export class Checkpoints {
       this.name.focus();
       return;
     }
+    let overwrite = this.entries.some((e) => e.name === name);
+    if (overwrite && !this.confirmReplace(name)) {
+      this.note(this.notes.save, `Not saved: “${name}” was kept as it was.`, "ok");
+      return;
+    }
     await this.busy(this.saveButton, async () => {
       try {
-        const entry = await reach(postJSON("/api/checkpoints", { name }));
-        this.note(this.notes.save, `Saved “${name}”${entry.iteration != null ? ` at iteration ${fmtGrouped(entry.iteration)}` : ""}.`, "ok");
+        let entry;
+        try {
+          entry = await reach(postJSON("/api/checkpoints", { name, overwrite }));
+        } catch (e) {
+          // saved meanwhile (another tab): ask now, and only replace it if told to
+          if (e.status !== 409 || overwrite) throw e;
+          if (!this.confirmReplace(name)) {
+            this.note(this.notes.save, `Not saved: “${name}” was kept as it was.`, "ok");
+            return;
+          }
+          overwrite = true;
+          entry = await reach(postJSON("/api/checkpoints", { name, overwrite }));
+        }
+        const at = entry.iteration != null ? ` at iteration ${fmtGrouped(entry.iteration)}` : "";
+        this.note(this.notes.save, `${overwrite ? "Replaced" : "Saved"} “${name}”${at}.`, "ok");
         this.name.value = "";
       } catch (e) {
         this.note(this.notes.save, e.message);
@@ -188,7 +222,7 @@ export class Checkpoints {
     await this.busy(button, async () => {
       try {
         const reply = await reach(postJSON(`/api/checkpoints/${encodeURIComponent(name)}/load`));
-        this.noteItem(name, pair, `Loaded at iteration ${fmtGrouped(reply.iteration)} — training is paused.`, "ok");
+        this.noteItem(name, pair, `Loaded ${restoredText(reply)} — training is paused.`, "ok");
       } catch (e) {
         this.noteItem(name, pair, e.message);
       }
@@ -239,7 +273,7 @@ export class Checkpoints {
       try {
         const path = "/api/checkpoints/upload" + (name ? `?name=${encodeURIComponent(name)}` : "");
         const reply = await reach(sendRaw("POST", path, file));
-        this.note(this.notes.upload, `Loaded “${file.name}”${name ? ` (kept as “${name}”)` : ""} at iteration ${fmtGrouped(reply.iteration)}.`, "ok");
+        this.note(this.notes.upload, `Loaded “${file.name}”${name ? ` (kept as “${name}”)` : ""}: ${restoredText(reply)}.`, "ok");
       } catch (e) {
         this.note(this.notes.upload, `“${file.name}” was refused: ${e.message}`);
       }

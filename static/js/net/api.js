@@ -6,7 +6,8 @@ function tokenHeaders(headers = {}) {
   return token ? { ...headers, "X-Backprop-Token": token } : headers;
 }
 
-/** The server's reason for a refusal: its JSON `detail` (or `message`), else the HTTP status. */
+/** The server's reason for a refusal: its JSON `detail` (or `message`), else the HTTP status
+ *  (`error.status` holds the status code, e.g. 409 for a checkpoint name that is taken). */
 async function failure(response) {
   let detail = `${response.status} ${response.statusText}`.trim();
   try {
@@ -17,7 +18,7 @@ async function failure(response) {
   } catch {
     /* not JSON */
   }
-  return new Error(detail);
+  return Object.assign(new Error(detail), { status: response.status });
 }
 
 async function call(path, { headers = {}, ...options }) {
