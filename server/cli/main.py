@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from .. import __version__
 from ..engine.checkpoint import CheckpointError
 from ..engine.data import DataError
 from . import bench, serve, train
@@ -13,6 +14,7 @@ from .args import OneLineArgumentParser, UsageError
 def build_parser() -> OneLineArgumentParser:
     # Sub-parsers are created with the parent's class, so they report errors the same way.
     parser = OneLineArgumentParser(prog="python -m server", description="Backprop Lab: watch a neural network learn.")
+    parser.add_argument("--version", action="version", version=f"backprop-lab {__version__}")
     sub = parser.add_subparsers(dest="command")
     train.add_arguments(sub.add_parser("train", help="train headless and report test accuracy"))
     bench.add_arguments(sub.add_parser("bench", help="measure training throughput against baselines"))
@@ -23,7 +25,7 @@ def build_parser() -> OneLineArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("train", "bench", "serve", "-h", "--help"):
+    if not argv or argv[0] not in ("train", "bench", "serve", "-h", "--help", "--version"):
         argv = ["serve", *argv]  # `python -m server --port 8001` means serve
     args = parser.parse_args(argv)
     command = args.command

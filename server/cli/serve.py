@@ -12,7 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
-from ..web.app import Settings, create_app
+from ..web.app import Settings, create_app, default_checkpoint_dir
 from ..training.store import CheckpointStore
 from ..training.limits import check_fits
 from ..training.saved_history import check_history, check_params
@@ -28,8 +28,9 @@ def add_arguments(parser) -> None:
                         help="start from a checkpoint (.npz): its weights, η, batch size, counters and history")
     parser.add_argument("--data-dir", help="folder with the four IDX files (default: the bundled MNIST)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
-    parser.add_argument("--checkpoint-dir", default="checkpoints", metavar="DIR",
-                        help="folder for checkpoints saved from the page and the autosave (default ./checkpoints)")
+    parser.add_argument("--checkpoint-dir", metavar="DIR",
+                        help="folder for checkpoints saved from the page and the autosaves (default: the per-user "
+                             f"data folder, here {default_checkpoint_dir()})")
     parser.add_argument("--resume", action="store_true",
                         help="continue the session saved at the last shutdown (the newest DIR/autosave-*.npz, or an "
                              "older DIR/autosave.npz), history included")
@@ -113,7 +114,7 @@ def run(args) -> int:
 
 def _serve(args, sock: socket.socket) -> int:
     guard = Guard.for_bind(args.host, args.port or None)
-    store = CheckpointStore(args.checkpoint_dir)
+    store = CheckpointStore(args.checkpoint_dir or default_checkpoint_dir())
     load = args.load
     if args.resume and not load:
         newest = resume_path(store)
@@ -148,6 +149,7 @@ def _serve(args, sock: socket.socket) -> int:
         shown = f"[{shown}]" if ":" in shown else shown
         url = f"http://{shown}:{port}/" + (f"?token={guard.token}" if guard.token else "")
         print(f"Backprop Lab is running at {url}", flush=True)
+        print(f"checkpoints and autosaves: {store.folder}", flush=True)
         if args.open:
             webbrowser.open(url)
         await task

@@ -6,12 +6,14 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from platformdirs import user_data_path
 
 from .. import __version__
 from ..engine import checkpoint
@@ -24,7 +26,22 @@ from .routes import checkpoints, live, pages, walkthrough, ws
 from .stream.broadcast import Broadcaster
 
 log = logging.getLogger("backprop_lab")
-ROOT = Path(__file__).resolve().parents[2]
+
+
+def page_folder(name: str) -> Path:
+    """``static`` or ``templates``: inside the installed package (a wheel puts them at server/static and
+    server/templates), else beside it in a source checkout. Never relative to the working directory."""
+    package = Path(str(resources.files("server")))
+    for folder in (package / name, package.parent / name):
+        if folder.is_dir():
+            return folder
+    raise RuntimeError(f"the page's {name}/ folder is missing from {package} (a broken install?)")
+
+
+def default_checkpoint_dir() -> Path:
+    """Where checkpoints and autosaves go unless --checkpoint-dir says otherwise: the per-user data folder
+    (~/.local/share/backprop-lab/checkpoints on Linux, honouring XDG_DATA_HOME)."""
+    return user_data_path("backprop-lab", appauthor=False) / "checkpoints"
 
 
 @dataclass
@@ -34,7 +51,7 @@ class Settings:
     guard: Guard = field(default_factory=Guard)
     frame_rate: float = 30.0
     session_kwargs: dict = field(default_factory=dict)
-    checkpoint_dir: Path = Path("checkpoints")  # created on demand
+    checkpoint_dir: Path = field(default_factory=default_checkpoint_dir)  # created on demand
     resume: bool = False  # ``load`` is the last session's autosave (the loaded event says "resumed")
     autosave: bool = False  # on shutdown, if trained since the start: a new autosave-YYYYMMDD-HHMMSS (newest 5 kept)
     stall_limit: float = 20.0  # seconds a send may block before the viewer is disconnected
@@ -91,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Backprop Lab", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.guard = settings.guard
-    templates = Jinja2Templates(directory=str(ROOT / "templates"))
+    templates = Jinja2Templates(directory=str(page_folder("templates")))
     app.state.templates = templates
 
     app.add_middleware(GuardMiddleware)
@@ -99,5 +116,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     for module in (pages, live, checkpoints, walkthrough, ws):
         app.include_router(module.router)
-    app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
+    app.mount("/static", StaticFiles(directory=str(page_folder("static"))), name="static")
     return app
