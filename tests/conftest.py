@@ -12,6 +12,22 @@ import pytest
 from server.engine.data import FILES, load_dataset
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_data_home(tmp_path_factory):
+    """The per-user data folder (checkpoints, autosaves) of every server the tests start, in process or
+    as a subprocess, is a temporary one: a test run never writes into the real user's folder."""
+    import os
+
+    home = tmp_path_factory.mktemp("xdg-data")
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """The bundled MNIST, verified by MD5 (about half a second to load)."""
