@@ -97,6 +97,12 @@ class TeachRequest(BackpropRequest):
     learning_rate: LearningRate | None = None
 
 
+class BranchRequest(Strict):
+    iteration: Annotated[int, Field(ge=0)]
+    learning_rate: LearningRate | None = None
+    batch_size: BatchSize | None = None
+
+
 class CloseRequest(Strict):
     hold: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # from walkthrough/open
 
