@@ -59,11 +59,17 @@ def parameter_index(sizes, p: dict) -> int:
 
 
 # ----- the cost at many points at once ------------------------------------------------------------
-def costs_at(net: Network, x: np.ndarray, y: np.ndarray, origin, directions, coefficients) -> np.ndarray:
+class Cancelled(Exception):
+    """A newer request replaced this computation (checked between chunks of grid points)."""
+
+
+def costs_at(net: Network, x: np.ndarray, y: np.ndarray, origin, directions, coefficients,
+             cancelled=lambda: False) -> np.ndarray:
     """C(θ0 + Σ_i c_pi d_i) on (x, y) for every row p of ``coefficients`` (P × m), as stacked products.
 
     ``origin`` and each direction are (weights, biases) of the network's shapes. Returns P costs
-    (float64; +inf where the network overflows).
+    (float64; +inf where the network overflows). ``cancelled()`` is asked between chunks; when it says
+    yes, ``Cancelled`` is raised.
     """
     coefficients = np.atleast_2d(np.asarray(coefficients, np.float64))
     P, m = coefficients.shape
@@ -86,6 +92,8 @@ def costs_at(net: Network, x: np.ndarray, y: np.ndarray, origin, directions, coe
     L = len(w0)
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, P, chunk):
+            if cancelled():
+                raise Cancelled()
             c = coefficients[start : start + chunk].astype(dtype)
             p = len(c)
             z = np.broadcast_to(xw, (p, n, xw.shape[1])).copy()
@@ -218,12 +226,19 @@ def project(points: np.ndarray, origin: np.ndarray, directions) -> np.ndarray:
     return coords.T
 
 
-def surface(net: Network, x, y, directions, alphas, betas) -> np.ndarray:
+def surface(net: Network, x, y, directions, alphas, betas, cancelled=lambda: False) -> np.ndarray:
     """C on the grid θ0 + α d1 + β d2 (rows: β, columns: α), θ0 = the network's current weights."""
     aa, bb = np.meshgrid(np.asarray(alphas, np.float64), np.asarray(betas, np.float64))
     coefficients = np.stack([aa.ravel(), bb.ravel()], axis=1)
-    costs = costs_at(net, x, y, (net.weights, net.biases), directions, coefficients)
+    costs = costs_at(net, x, y, (net.weights, net.biases), directions, coefficients, cancelled)
     return costs.reshape(len(betas), len(alphas))
+
+
+def surface_rows(net: Network, x, y, directions, alphas, betas, cancelled=lambda: False):
+    """The same grid a few rows at a time (for streaming): yields (first row index, rows)."""
+    per = max(1, 4096 // max(1, len(alphas)))
+    for start in range(0, len(betas), per):
+        yield start, surface(net, x, y, directions, alphas, betas[start : start + per], cancelled)
 
 
 # ----- gradient descent against stochastic gradient descent -----------------------------------------
