@@ -45,6 +45,8 @@ def test_step_is_exactly_one_mini_batch_and_pause_stops(session):
     session.pause()
     settle(session)
     it = session.iteration
+    # Paused means nothing moves however long one waits: the sleep is the behaviour under test
+    # (it cannot fail a correct session; its length only decides how surely a wrong one is caught).
     time.sleep(0.1)
     assert session.iteration == it and not session.state()["running"]
     assert len(session.cost_history) == it  # one cost per mini-batch, none lost
