@@ -215,3 +215,190 @@ def test_every_screen(browser, server, size):
         assert not page.problems, page.problems
     finally:
         context.close()
+
+
+BOX = "(sel) => { const e = document.querySelector(sel); if (!e) return null; const r = e.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height, bottom: r.bottom, right: r.right}; }"
+
+
+def box(page, selector):
+    return page.evaluate(BOX, selector)
+
+
+def test_laptop_1280x720_first_screen_no_jumps(browser, server):
+    """The laptop's problems: what fits the first screen, and what must not move or squash."""
+    context, page = new_tab(browser, server, "laptop")
+    try:
+        ensure_paused(page, server)
+        page.wait_for_function("window.__lab.networkView.layout !== null")
+        # controls, the network view and the top of the descent curve in the first screen
+        for key in ("play-pause", "step", "learning-rate", "network-view"):
+            b = box(page, f"[data-testid={key}]")
+            assert b["bottom"] <= 720, f"{key} ends at y = {b['bottom']:.0f}, below the first screen"
+        chart = box(page, "[data-testid=cost-chart]")
+        assert chart["y"] <= 720 - 60, f"the descent curve starts at y = {chart['y']:.0f}: its top is not in the first screen"
+        assert page.evaluate("document.documentElement.scrollHeight") <= 720
+
+        # Play → Pause changes the label, not the layout
+        keys = ("[data-testid=play-pause]", "[data-testid=step]", "[data-testid=iteration]", "#epoch", "[data-testid=learning-rate]")
+        before = [box(page, k) for k in keys]
+        page.get_by_test_id("play-pause").click()
+        page.wait_for_function("document.querySelector('[data-testid=play-pause] .label').textContent === 'Pause'")
+        assert [box(page, k) for k in keys] == before, "the layout moved when Play became Pause"
+        page.get_by_test_id("play-pause").click()
+        page.wait_for_function("document.querySelector('[data-testid=play-pause] .label').textContent === 'Play'")
+        ensure_paused(page, server)
+
+        # the network editor opens inside the controls column: the network view keeps its size
+        view = box(page, "[data-testid=network-view]")
+        page.locator("#editor > summary").click()
+        page.wait_for_function("document.getElementById('editor').open")
+        assert box(page, "[data-testid=network-view]") == view, "opening the network editor resized the network view"
+        assert page.evaluate("document.documentElement.scrollHeight") <= 720
+        page.locator("#editor > summary").click()
+
+        # pinning a neuron keeps the columns apart (the inspector used to squash them together)
+        L = page.evaluate("window.__lab.store.sizes.length - 1")
+        columns_before = page.evaluate(f"[...Array({L}).keys()].map(l => window.__lab.networkView.positionOf(l + 1, 0).x)")
+        pos = page.evaluate(f"window.__lab.networkView.positionOf({L}, 3)")
+        page.mouse.click(view["x"] + pos["x"], view["y"] + pos["y"])
+        page.wait_for_selector("#inspector:not([hidden])")
+        page.wait_for_function("document.querySelectorAll('#inspector .contrib li').length >= 2")
+        columns = page.evaluate(f"[...Array({L}).keys()].map(l => window.__lab.networkView.positionOf(l + 1, 0).x)")
+        gaps = [b - a for a, b in zip(columns, columns[1:])]
+        assert min(gaps) >= 60, f"pinned: the layer columns are {gaps} px apart"
+        assert columns == columns_before, f"pinning a neuron moved the columns: {columns_before} → {columns}"
+        inspector = box(page, "#inspector")
+        out = page.evaluate(f"window.__lab.networkView.positionOf({L}, 3)")
+        assert inspector["right"] < view["x"] + out["x"] - out["r"], "the inspector covers the output column"
+        shot(page, "screens-laptop-pinned")
+        page.keyboard.press("Escape")
+
+        # the walkthrough: η, Undo and Resume in the first screen; the mini-batch table's Average in view
+        enter_walkthrough(page)
+        for sel in ("[data-testid=wt-lr]", "[data-testid=wt-undo]", "#wt-leave", "[data-testid=wt-next]", "[data-testid=wt-back]"):
+            b = box(page, sel)
+            assert b["w"] > 0 and b["bottom"] <= 720, f"{sel} ends at y = {b['bottom']:.0f}, below the first screen"
+        page.locator(".phase").nth(4).click()
+        page.wait_for_selector("[data-testid=wt-batch-table] thead th.avg")
+        avg = box(page, "[data-testid=wt-batch-table] thead th.avg")
+        body = box(page, "#wt-body")
+        assert body["x"] - 0.5 <= avg["x"] and avg["right"] <= body["right"] + 0.5, f"the Average column is cut: {avg} in {body}"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        assert not page.problems, page.problems
+    finally:
+        context.close()
+
+
+def visible_text_sizes(page, root):
+    """(effective font size, text) of every visible text inside `root`, CSS zoom included, smallest first."""
+    return page.evaluate(
+        """(root) => {
+            const out = [];
+            const walker = document.createTreeWalker(document.querySelector(root), NodeFilter.SHOW_TEXT);
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+              const text = n.textContent.trim();
+              const e = n.parentElement;
+              if (!text || !e || e.closest('[hidden], .sr-only')) continue;
+              const r = e.getBoundingClientRect();
+              if (!r.width || !r.height || !e.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
+              if (e.closest('.wt-side, .controls, .draw, .wt-tools, .wt-detail, .network, .chart') === null) continue;
+              const size = parseFloat(getComputedStyle(e).fontSize) * (e.currentCSSZoom || 1);
+              out.push([Math.round(size * 10) / 10, text.slice(0, 40), e.className || e.tagName]);
+            }
+            return out.sort((a, b) => a[0] - b[0]);
+        }""",
+        root,
+    )
+
+
+def test_presentation_mode(browser, server):
+    """?present=1: text ≥ 18 px, the canvases ×1.65, side panels fold; the button turns it off."""
+    context, page = new_tab(browser, server, "projector", "?present=1")
+    try:
+        ensure_paused(page, server)
+        assert page.evaluate("document.body.classList.contains('present')")
+        assert page.get_by_test_id("present-toggle").get_attribute("aria-pressed") == "true"
+        page.wait_for_function("window.__lab.networkView.zoom >= 1.5 && window.__lab.chart.zoom >= 1.5")
+        check_layout(page, ("play-pause", "step", "learning-rate", "network-view", "cost-chart"), "presentation, live")
+        small = [t for t in visible_text_sizes(page, ".app") if t[0] < 18]
+        assert not small, f"presentation mode, live: text under 18 px: {small[:10]}"
+        # the drawing tools start folded away; the network takes the screen
+        assert page.get_by_test_id("draw-pad").is_hidden()
+        view = box(page, "[data-testid=network-view]")
+        assert view["w"] >= 0.6 * 1920, f"the network view is only {view['w']:.0f} px wide"
+        shot(page, "screens-present-live")
+        # folding the controls keeps play/pause and step, and widens the network
+        page.get_by_test_id("fold-controls").click()
+        page.wait_for_function("document.body.classList.contains('fold-left')")
+        page.wait_for_function(f"document.querySelector('[data-testid=network-view]').getBoundingClientRect().width > {view['w'] + 200}")
+        check_layout(page, ("play-pause", "step", "network-view", "cost-chart"), "presentation, controls folded")
+        shot(page, "screens-present-folded")
+        page.get_by_test_id("fold-controls").click()
+        page.get_by_test_id("fold-draw").click()
+        check_layout(page, LIVE_KEYS, "presentation, draw pad unfolded")
+        small = [t for t in visible_text_sizes(page, ".app") if t[0] < 18]
+        assert not small, f"presentation mode, draw pad unfolded: text under 18 px: {small[:10]}"
+        page.get_by_test_id("fold-draw").click()
+
+        enter_walkthrough(page)
+        settled(page)
+        check_layout(page, ("network-view", "wt-next", "wt-back", "wt-lr", "wt-detail"), "presentation, walkthrough")
+        area = sum(b["w"] * b["h"] for b in (box(page, ".network"), box(page, "[data-testid=wt-detail]")))
+        assert area >= 0.55 * 1920 * 1080, f"the network and the formulas cover only {area / (1920 * 1080):.0%} of the screen"
+        n = int(page.get_by_test_id("wt-stepno").inner_text().split(" of ")[1])
+        for i in range(1, n + 1):
+            page.wait_for_function(f"document.querySelector('[data-testid=wt-stepno]').textContent === 'step {i} of {n}'")
+            settled(page)
+            small = [t for t in visible_text_sizes(page, ".app") if t[0] < 18]
+            assert not small, f"presentation mode, walkthrough step {i}: text under 18 px: {small[:10]}"
+            if i == 5:
+                shot(page, "screens-present-walkthrough")
+            if i < n:
+                page.get_by_test_id("wt-next").click()
+        page.get_by_test_id("fold-wt-tools").click()
+        page.wait_for_function("!document.body.classList.contains('fold-right')")
+        check_layout(page, WT_KEYS, "presentation, walkthrough with teach and check unfolded")
+        small = [t for t in visible_text_sizes(page, ".app") if t[0] < 18]
+        assert not small, f"presentation mode, teach and check unfolded: text under 18 px: {small[:10]}"
+        issues = axe(page, "presentation, walkthrough", ["color-contrast"])
+        assert not issues
+
+        # the button turns it off (and the address follows); #present turns it on
+        page.get_by_test_id("present-toggle").click()
+        page.wait_for_function("!document.body.classList.contains('present') && window.__lab.networkView.zoom === 1")
+        assert "present" not in page.url
+        page.goto(server.url + "#present")
+        wait_connected(page)
+        assert page.evaluate("document.body.classList.contains('present')")
+        assert not page.problems, page.problems
+    finally:
+        context.close()
+
+
+def test_high_dpi_canvases_and_rotation(browser, server):
+    """A phone at devicePixelRatio 3: every canvas is drawn at 3 device pixels per CSS pixel, and again
+    after the phone is turned (the drawing on the pad survives)."""
+    context, page = new_tab(browser, server, "phone", scale=3)
+    try:
+        ensure_paused(page, server)
+        sharp = """() => ['network-view', 'cost-chart', 'draw-pad'].map(id => {
+            const c = document.querySelector(`[data-testid=${id}]`);
+            const r = c.getBoundingClientRect();
+            return [id, c.width, Math.round(c.clientWidth * 3), c.height, Math.round(c.clientHeight * 3)];
+        })"""
+        page.wait_for_function(f"({sharp})().every(([, w, cw, h, ch]) => Math.abs(w - cw) <= 3 && Math.abs(h - ch) <= 3)")
+        stroke(page, "draw-pad", SEVEN, "touch")
+        page.wait_for_function("document.querySelector('[data-testid=prediction]').textContent.trim() !== ''")
+        page.set_viewport_size({"width": 844, "height": 390})
+        page.wait_for_function(f"({sharp})().every(([, w, cw, h, ch]) => Math.abs(w - cw) <= 3 && Math.abs(h - ch) <= 3)")
+        page.wait_for_function("window.__lab.networkView.layout.width === document.querySelector('[data-testid=network-view]').clientWidth / window.__lab.networkView.zoom"
+                               " || Math.abs(window.__lab.networkView.layout.width - document.querySelector('[data-testid=network-view]').clientWidth) < 1")
+        check_layout(page, LIVE_KEYS, "phone turned to landscape")
+        ink = page.evaluate("""() => { const c = document.querySelector('[data-testid=draw-pad]');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 120) n++; return n / (c.width * c.height); }""")
+        assert ink > 0.03, f"the drawing did not survive the rotation ({ink:.1%} of the pad inked)"
+        shot(page, "screens-phone-landscape")
+        assert not page.problems, page.problems
+    finally:
+        context.close()

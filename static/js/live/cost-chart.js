@@ -9,7 +9,7 @@ import { roundSig } from "../lib/math.js";
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const PAD = { left: 52, right: 46, top: 16, bottom: 26 };
 const ACC_COLOR = GOOD;
-const RAW_COLOR = rgba(POS, 0.32);
+const RAW_COLOR = rgba(POS, 0.55); // ≥ 3:1 on the panel, like every line that carries meaning
 const AVG_COLOR = "#8fdcf0";
 
 function niceStep(span, count) {
@@ -200,10 +200,10 @@ export class CostChart {
         ctx.fillText(fmtGrouped(it), sx(it), plot.y + plot.h + 8);
       }
       ctx.textAlign = "right";
-      ctx.fillStyle = rgba(INK, 0.45);
+      ctx.fillStyle = rgba(INK, 0.6);
       ctx.fillText("iteration →", plot.x + plot.w, plot.y + plot.h + 8);
     }
-    ctx.strokeStyle = rgba(INK, 0.25);
+    ctx.strokeStyle = rgba(INK, 0.4);
     ctx.beginPath();
     ctx.moveTo(plot.x + 0.5, plot.y);
     ctx.lineTo(plot.x + 0.5, plot.y + plot.h + 0.5);

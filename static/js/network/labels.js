@@ -32,7 +32,7 @@ export function drawCaptions(ctx, layout, store, width) {
     ctx.font = `11px ${FONT}`;
     const sub = c.subs.find((t) => ctx.measureText(t).width <= room) ?? c.subs[c.subs.length - 1];
     const sw = ctx.measureText(sub).width;
-    ctx.fillStyle = rgba(INK, 0.5);
+    ctx.fillStyle = rgba(INK, 0.6);
     ctx.fillText(sub, Math.min(Math.max(c.x, sw / 2 + 2), width - sw / 2 - 2), 30);
   });
   ctx.textAlign = "left";
@@ -55,7 +55,7 @@ export function drawDigitColumn(ctx, layer, { strong = null, text = null, label 
     ctx.fillText(String(j), x, y + 1);
     if (text) {
       ctx.font = `11px ${FONT}`;
-      ctx.fillStyle = rgba(INK, isStrong ? 0.85 : 0.45);
+      ctx.fillStyle = rgba(INK, isStrong ? 0.85 : 0.6);
       ctx.fillText(text(j), x + 16, y + 1);
     }
     if (label === j && layer.k <= 16) {

@@ -211,7 +211,7 @@ export class NetworkView {
       ctx.drawImage(this.inputCanvas.canvas, input.x, input.y, input.size, input.size);
       ctx.imageSmoothingEnabled = true;
     } else {
-      ctx.fillStyle = rgba(INK, 0.4);
+      ctx.fillStyle = rgba(INK, 0.6);
       ctx.font = `12px ${FONT}`;
       ctx.textAlign = "center";
       ctx.fillText("no image yet", input.x + input.size / 2, input.y + input.size / 2 + 4);
