@@ -294,10 +294,10 @@ def test_frames_carry_every_cost_at_most_30_per_second(live_server):
         assert "nabla_w0" not in arrays or f["has_first_layer"], f["seq"]  # (no gradients before a step)
     # ... sent at a lower rate while training runs fast
     assert any(not f["has_first_layer"] for f in running_frames(fast))
-    # ... in every frame at ≤ 100 steps/s. (The first frame after the change is not asserted: the
-    # frame clock decides whether the first layer is due before the worker has applied a queued
-    # set_params or pause, so that one frame may still go without it; see the report on issue 10.)
-    assert all(f["has_first_layer"] for f in running_frames(slow)[1:])
+    # ... in every frame at ≤ 100 steps/s, the first one after the change included (decided on the
+    # worker, where the new speed is applied), and in every frame while paused
+    assert all(f["has_first_layer"] for f in running_frames(slow))
+    assert all(f["has_first_layer"] for f in frames if not f["state"]["running"])
     # ... and when stepped while paused
     assert stepped["has_first_layer"] and stepped["_arrays"]["W0"].shape == (16, 784)
     np.testing.assert_array_equal(stepped["_arrays"]["W0"], srv.session.net.weights[0])
@@ -343,3 +343,23 @@ def test_a_tab_opened_while_paused_gets_a_frame_after_hello(live_server):
         frame = c.next(type="frame")
     assert frame["seq"] == 1 and frame["state"]["running"] is False
     assert frame["_arrays"]["a0"].shape == (784,) and "W0" in frame["_arrays"]
+
+
+def test_the_frame_after_a_pause_carries_the_first_layer(live_server):
+    """protocol.md: W0 is in every frame while paused. The frame that first shows the pause must carry
+    it: whether it does is decided on the worker, with the pause applied, not before (the event loop
+    used to decide while the pause was still queued, and a paused tab could be left without W0)."""
+    srv = live_server()
+    session, broadcaster = srv.session, srv.broadcaster
+    with ws_connect(srv) as c:
+        c.next(type="frame")
+        session.play()
+        c.next(lambda m: m["type"] == "frame" and m["state"]["running"])
+        gate = __import__("threading").Event()
+        session.worker.submit(lambda: gate.wait(5))  # the worker is busy: the pause below waits its turn
+        session.pause()
+        broadcaster._first_layer_tick = broadcaster._ticks + 10**6  # the regular cadence is not due
+        poll(lambda: broadcaster._ticks >= 3 + broadcaster._first_layer_tick - 10**6, what="ticks while blocked")
+        gate.set()
+        paused = c.next(lambda m: m["type"] == "frame" and not m["state"]["running"])
+    assert paused["has_first_layer"] and "W0" in paused["_arrays"]

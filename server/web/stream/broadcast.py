@@ -117,14 +117,14 @@ class Broadcaster:
             costs_from = min(v.next_cost for v in ready)
             acc_from = min(v.acc_seen for v in ready)
             markers_from = min(v.markers_seen for v in ready)
-            first = self._first_layer_due(viewers)
+            cadence = self._first_layer_cadence_due(viewers)
             try:
                 prep = await asyncio.wrap_future(
-                    self.session.read(self._prepare, costs_from, first, acc_from, markers_from))
+                    self.session.read(self._prepare, costs_from, cadence, acc_from, markers_from))
             except Exception:  # never let one bad snapshot end the stream
                 log.exception("snapshot failed")
                 continue
-            if first:
+            if prep.snap.weights[0] is not None:
                 self._first_layer_tick = self._ticks
                 for v in viewers:
                     v.first_layer_offered = v.first_layer_offered or v.helloed
@@ -138,21 +138,20 @@ class Broadcaster:
         """1 / frame rate, longer when that many frames to every viewer would exceed the send budget."""
         return max(self.interval, len(self.viewers) / self.max_sends_per_second)
 
-    def _first_layer_due(self, viewers) -> bool:
-        """The 784×n first layer travels about 3 times a second, but in every frame when training is
-        paused, stepped or slow (each of those frames may be the one the user studies), and in the
-        first frame prepared after a viewer joins (once: a viewer that never takes it must not make
-        every frame heavy)."""
-        s = self.session
-        if self._ticks - self._first_layer_tick >= FIRST_LAYER_EVERY or not all(v.first_layer_offered for v in viewers):
-            return True
-        if not s.running:
-            return True
-        return s.steps_per_second is not None and s.steps_per_second <= SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER
+    def _first_layer_cadence_due(self, viewers) -> bool:
+        """The 784×n first layer travels about 3 times a second, and in the first frame prepared after a
+        viewer joins (once: a viewer that never takes it must not make every frame heavy)."""
+        return self._ticks - self._first_layer_tick >= FIRST_LAYER_EVERY or not all(
+            v.first_layer_offered for v in viewers)
 
-    def _prepare(self, costs_from, first, acc_from, markers_from) -> Prepared:
-        """Runs on the session's worker, between two mini-batches."""
-        return frames.prepare(self.session.snapshot(costs_from, first, acc_from, markers_from))
+    def _prepare(self, costs_from, cadence, acc_from, markers_from) -> Prepared:
+        """Runs on the session's worker, between two mini-batches. The first layer also goes in every
+        frame while training is paused, stepped or slow (each of those may be the one the user studies):
+        decided here, where every command queued before this frame (a pause, a new speed) is applied."""
+        s = self.session
+        slow = s.steps_per_second is not None and s.steps_per_second <= SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER
+        first = cadence or not s.running or slow
+        return frames.prepare(s.snapshot(costs_from, first, acc_from, markers_from))
 
     async def serve(self, viewer: Viewer) -> None:
         """Send hello, then events and frames to one viewer until it goes away (or stalls)."""
