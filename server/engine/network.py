@@ -307,8 +307,8 @@ class Network:
         return all(np.isfinite(w).all() and np.isfinite(b).all() for w, b in zip(self.weights, self.biases))
 
 
-def one_hot(labels, n: int = 10, dtype="float32") -> np.ndarray:
-    """Targets y: 1 for the right digit, 0 elsewhere."""
+def one_hot(labels, n: int, dtype="float32") -> np.ndarray:
+    """Targets y for ``n`` classes: 1 for the right class, 0 elsewhere."""
     labels = np.asarray(labels)
     y = np.zeros((labels.size, n), dtype=dtype)
     y[np.arange(labels.size), labels.ravel()] = 1
