@@ -656,7 +656,7 @@ class TrainingSession:
     # ----- classification (any thread; never disturbs training) --------------------------------
     def dataset_options(self) -> dict:
         """The current dataset's options (a custom set's points left out: they are in hello's arrays)."""
-        return {k: v for k, v in self.data.options.items() if k != "points"}
+        return registry.option_values(self.data)
 
     def classify(self, x: np.ndarray) -> dict:
         """Feed one input (of the dataset's input size) forward: the class, probabilities (summing to 1)

@@ -121,10 +121,18 @@ def describe_dataset(data: Dataset) -> dict:
     entry = describe(data.name, sizes=(data.train_size, data.test_size))
     entry.update({
         "classes": list(data.class_names),
-        "values": {k: v for k, v in data.options.items() if k != "points"},
+        "values": option_values(data),
         "trivial": data.trivial,
     })
     return entry
+
+
+def option_values(data: Dataset) -> dict:
+    """The options ``data`` was made with, for JSON: all of them, but a custom set's points (which travel
+    as arrays) are left out."""
+    if data.name == "custom":
+        return {k: v for k, v in data.options.items() if k != "points"}
+    return dict(data.options)
 
 
 def dataset_record(data: Dataset) -> dict:
