@@ -26,7 +26,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
     parser.add_argument("--load", metavar="PATH",
                         help="start from a checkpoint (.npz): its weights, η, batch size, counters and history")
-    parser.add_argument("--data-dir", help="folder with the four IDX files (default: the bundled MNIST)")
+    parser.add_argument("--data-dir", help="mnist: a folder with the four IDX files (default: the bundled MNIST)")
+    parser.add_argument("--fashion-dir", help="fashion-mnist: its folder (default: /usr/share/datasets/fashion-mnist, "
+                                              "where Debian's dataset-fashion-mnist package puts it)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
     parser.add_argument("--checkpoint-dir", metavar="DIR",
                         help="folder for checkpoints saved from the page and the autosaves (default: the per-user "
@@ -132,7 +134,7 @@ def _serve(args, sock: socket.socket) -> int:
             check_history(extra["history"])
         check_params(extra.get("params"))
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
-                        resume=args.resume, autosave=not args.no_autosave)
+                        resume=args.resume, autosave=not args.no_autosave, fashion_dir=args.fashion_dir)
     _log_to_stderr()
     app = create_app(settings)
     server = uvicorn.Server(uvicorn_config(app, args.host, args.port))

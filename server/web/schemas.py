@@ -88,15 +88,18 @@ class Param(Strict):
     k: Annotated[int, Field(ge=0)] | None = None
 
 
+MAX_TABLE_PARAMS = 256  # enough for every parameter of a small network (a [2,8,8,8,3] one has 195)
+
+
 class BatchRequest(Strict):
     size: Annotated[int, Field(ge=1, le=32)] = 10
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
-    params: Annotated[list[Param], Field(max_length=12)] | None = None
+    params: Annotated[list[Param], Field(max_length=MAX_TABLE_PARAMS)] | None = None
 
 
 class StepRequest(Strict):
     indices: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=32)]
-    params: Annotated[list[Param], Field(max_length=12)] | None = None
+    params: Annotated[list[Param], Field(max_length=MAX_TABLE_PARAMS)] | None = None
     learning_rate: LearningRate | None = None
 
 
