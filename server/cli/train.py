@@ -60,7 +60,7 @@ def add_arguments(parser) -> None:
                         help="hidden layer sizes, e.g. 8,8 (default: 30 for images, 8,8 for the plane); the input "
                              "and output layers follow the dataset")
     parser.add_argument("--sizes", type=layer_sizes, default=None,
-                        help="all layer sizes, e.g. 784,30,10 (must start with the dataset's input size and end "
+                        help="all layer sizes, e.g. 2,8,8,2 (must start with the dataset's input size and end "
                              "with its class count)")
     parser.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="sigmoid")
     parser.add_argument("--output-activation", choices=OUTPUT_ACTIVATIONS, default="sigmoid")

@@ -54,7 +54,7 @@ def validate_config(sizes, activation, output_activation, cost, dtype) -> None:
     """Raise ValueError with a plain message if the network cannot be built as asked."""
     sizes = list(sizes)
     if len(sizes) < 2:
-        raise ValueError("sizes needs at least an input and an output layer, e.g. [784, 10]")
+        raise ValueError("sizes needs at least an input and an output layer, e.g. [2, 3]")
     if len(sizes) > MAX_LAYERS:
         raise ValueError(f"at most {MAX_LAYERS} layers, got {len(sizes)}")
     for n in sizes:

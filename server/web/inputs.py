@@ -10,13 +10,13 @@ import numpy as np
 from fastapi.responses import Response
 
 from ..engine.datasets import Dataset
-from ..engine.preprocess import to_mnist
+from ..engine.preprocess import FIELD, to_mnist
 from ..engine.walkthrough import example_breakdown
 from ..training.session import TrainingSession
 from .stream import wire
 
 PLANE_INPUT_LIMIT = 10.0  # a point to classify may lie outside the data's square, but not absurdly far
-DRAWING_SHAPE = (28, 28)  # what preprocess.to_mnist makes of a drawing
+DRAWING_SHAPE = (FIELD, FIELD)  # what preprocess.to_mnist makes of a drawing
 
 
 def json_response(body) -> Response:
@@ -52,7 +52,7 @@ def network_input(req, data: Dataset) -> tuple[np.ndarray, dict, bool]:
                              f"({'×'.join(map(str, data.shape))}), got {len(req.pixels)}")
         return np.asarray(req.pixels, dtype=np.float32), {}, not any(req.pixels)
     if data.shape != DRAWING_SHAPE:
-        raise ValueError(f"image: a drawing becomes a 28×28 image, and the {data.name} dataset's images are "
+        raise ValueError(f"image: a drawing becomes a {FIELD}×{FIELD} image, and the {data.name} dataset's images are "
                          f"{'×'.join(map(str, data.shape))}: send 'pixels'")
     result = to_mnist(req.image.pixels, req.image.width, req.image.height)
     return result.input, result.stages, result.empty

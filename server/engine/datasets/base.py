@@ -1,6 +1,6 @@
 """A dataset, whatever it holds: inputs and labels of a training and a test set, and what they mean.
 
-Two kinds exist. ``image``: each input is a picture of ``shape`` (e.g. 28×28) kept as uint8 pixels and
+Two kinds exist. ``image``: each input is a picture of ``shape`` (e.g. rows × columns) kept as uint8 pixels and
 turned into floats in 0..1 one mini-batch at a time. ``plane``: each input is a point (x, y) of the
 plane, float32, in about [-1, 1]². Everything else (the input size, the class names, the sizes of
 the two sets) is read from the dataset; nothing downstream assumes a particular one.
