@@ -31,8 +31,9 @@ def class_names(classes: int | None = None) -> tuple:
     return tuple(f"class {i + 1}" for i in range(classes or CLASSES.default))
 
 
-def check_points(points, classes: int, field: str = f"{FIELD}.points") -> tuple[np.ndarray, np.ndarray]:
-    """(inputs float32 (N, 2), labels uint8) from ``[[x, y, class], ...]``; ValueError naming the field."""
+def check_points(points, classes: int, field: str = f"{FIELD}.points") -> tuple[np.ndarray, np.ndarray, list]:
+    """(inputs float32 (N, 2), labels uint8, the points as given: [[x, y, class], ...]) from
+    ``[[x, y, class], ...]``; ValueError naming the field."""
     if not isinstance(points, (list, tuple)):
         raise ValueError(f"{field}: must be a list of [x, y, class] points")
     if not points:
@@ -41,6 +42,7 @@ def check_points(points, classes: int, field: str = f"{FIELD}.points") -> tuple[
         raise ValueError(f"{field}: at most {MAX_POINTS} points, got {len(points)}")
     xy = np.empty((len(points), 2), np.float32)
     labels = np.empty(len(points), np.uint8)
+    clean = []
     for i, p in enumerate(points):
         if not isinstance(p, (list, tuple)) or len(p) != 3:
             raise ValueError(f"{field}[{i}]: a point is [x, y, class], got {p!r}")
@@ -55,26 +57,22 @@ def check_points(points, classes: int, field: str = f"{FIELD}.points") -> tuple[
                              f"({classes} classes), got {c!r}")
         xy[i] = (x, y)
         labels[i] = c
-    return xy, labels
-
-
-def points_list(xy: np.ndarray, labels: np.ndarray) -> list:
-    """The points as the protocol writes them (for checkpoints): [[x, y, class], ...]."""
-    return [[float(x), float(y), int(c)] for (x, y), c in zip(xy.astype(np.float64), labels)]
+        clean.append([float(x), float(y), c])
+    return xy, labels, clean
 
 
 def make(options: dict) -> Dataset:
     """The custom set for checked options (``classes``; ``points`` or None for the starter set)."""
     classes = options["classes"]
     points = options.get("points")
-    xy, labels = check_points(STARTER if points is None else points, classes)
+    xy, labels, clean = check_points(STARTER if points is None else points, classes)
     return Dataset(train_inputs=xy, train_labels=labels, test_inputs=xy, test_labels=labels, name="custom",
                    kind="plane", shape=(2,), class_names=class_names(classes),
-                   options={"classes": classes, "points": points_list(xy, labels)},
+                   options={"classes": classes, "points": clean},
                    source=f"{len(xy)} points placed by hand", title=TITLE)
 
 
 def replace_points(data: Dataset, points, field: str = "points") -> Dataset:
     """The custom set ``data`` with new points (same class count); ValueError naming ``field``."""
-    xy, labels = check_points(points, data.n_classes, field)
-    return data.with_training_set(xy, labels, {"classes": data.n_classes, "points": points_list(xy, labels)})
+    xy, labels, clean = check_points(points, data.n_classes, field)
+    return data.with_training_set(xy, labels, {"classes": data.n_classes, "points": clean})
