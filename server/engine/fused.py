@@ -28,44 +28,40 @@ def fused_sgd_step(net, x: np.ndarray, y: np.ndarray, learning_rate: float) -> f
     """One step W ← W − η ∇C on the batch (x, y) (rows: one example each); returns the batch's mean cost C.
 
     The output error δ is scaled by η/n once (so each layer's update is just [W | b] −= δ [a; 1]ᵀ), and
-    every layer is updated as soon as δ has been passed down through its (old) weights.
+    every layer is updated as soon as δ has been passed down through its (old) weights. The workspace
+    holds each layer's arrays and kernels ready (``_Workspace.forward``/``backward``): the loops below
+    only unpack them.
     """
     n = len(x)
     ws = net._workspaces.get(n)
     if ws is None:
         ws = _workspace(net, n)
-    kernels, params, acts, scratch = net._kernels, net._params, ws.acts, ws.scratch
-    L = len(params)
-    k0 = x.shape[1]
 
     # Forward. Layer 1 from the input rows: z = W x_colᵀ + b; then z = [W | b] [a; 1] for the rest.
-    a = acts[1]
+    a = ws.a1
     if ws.z1_rows is None:
-        np.dot(ws.w_t[0].T, x.T, out=a)
+        np.dot(ws.w0, x.T, out=a)
     else:  # a wide input (images): the BLAS is faster on rows; then one transposing copy
-        np.dot(x, ws.w_t[0], out=ws.z1_rows)
+        np.dot(x, ws.w0_t, out=ws.z1_rows)
         np.copyto(a, ws.z1_rows.T)
     np.add(a, ws.b0_col, out=a)
-    kernels[0][0](a, scratch[1])
-    for l in range(1, L):
-        z = acts[l + 1]
-        np.dot(params[l], ws.acts_1[l], out=z)
-        kernels[l][0](z, scratch[l + 1])
-        a = z
+    ws.f0(a, ws.s1)
+    for p, a_in, a, f, sc in ws.forward:
+        np.dot(p, a_in, out=a)
+        f(a, sc)
 
     # The output error δ = ∂C0/∂z, already multiplied by η/n (targets as columns too).
-    y_col = ws.y_col
+    y_col, delta, sL = ws.y_col, ws.delta, ws.sL
     np.copyto(y_col, y.T)
-    delta = ws.grads[L]
-    if net.cost_fn is QUADRATIC:
+    if ws.quadratic:
         np.subtract(a, y_col, out=delta)
         cost = float(np.vdot(delta, delta)) / n  # C0 = Σ_j (a_j − y_j)²
         np.multiply(delta, 2.0 * learning_rate / n, out=delta)  # ∂C0/∂a_j = 2 (a_j − y_j)
-        kernels[-1][1](a, delta, scratch[L])  # δ_j = σ'(z_j) ∂C0/∂a_j (softmax: Jacobian product)
+        ws.g_out(a, delta, sL)  # δ_j = σ'(z_j) ∂C0/∂a_j (softmax: Jacobian product)
     else:
-        if net.cost_fn is CROSS_ENTROPY:  # C0 = −Σ_j y_j ln a_j
-            t = scratch[L].tmp
-            np.maximum(a, scratch[L].tiny, out=t)  # (ln 0 would be −inf: clamp as costs.py does)
+        if ws.cross_entropy:  # C0 = −Σ_j y_j ln a_j
+            t = sL.tmp
+            np.maximum(a, sL.tiny, out=t)  # (ln 0 would be −inf: clamp as costs.py does)
             np.log(t, out=t)
             cost = -float(np.vdot(y_col, t)) / n
         else:
@@ -74,17 +70,15 @@ def fused_sgd_step(net, x: np.ndarray, y: np.ndarray, learning_rate: float) -> f
         np.multiply(delta, learning_rate / n, out=delta)
 
     # Backward: pass δ down through the old W, then update [W | b] of this layer.
-    for l in range(L - 1, 0, -1):
-        p = params[l]
-        dC_da = ws.grads[l]
-        np.dot(ws.w_t[l], delta, out=dC_da)  # ∂C0/∂a_k = Σ_j w_jk δ_j
-        np.dot(ws.acts_1[l], delta.T, out=ws.gp_t[l])  # η ∂C/∂[W | b] = (η/n) Σ_examples δ [a; 1]ᵀ
-        np.subtract(p, ws.gp[l], out=p)
-        kernels[l - 1][1](acts[l], dC_da, scratch[l])  # δ = σ'(z) ∂C0/∂a, in place
+    for p, w_t, a_in, a, dC_da, gp, gp_t, g, sc in ws.backward:
+        np.dot(w_t, delta, out=dC_da)  # ∂C0/∂a_k = Σ_j w_jk δ_j
+        np.dot(a_in, delta.T, out=gp_t)  # η ∂C/∂[W | b] = (η/n) Σ_examples δ [a; 1]ᵀ
+        np.subtract(p, gp, out=p)
+        g(a, dC_da, sc)  # δ = σ'(z) ∂C0/∂a, in place
         delta = dC_da
-    p0, gp0 = params[0], ws.gp[0]
-    np.dot(x.T, delta.T, out=ws.gp_t[0][:k0])  # the first layer's weights: (η/n) Σ_examples δ xᵀ
-    np.dot(delta, ws.ones, out=gp0[:, k0])  # and its biases: (η/n) Σ_examples δ
+    p0, gp0 = ws.p0, ws.gp0
+    np.dot(x.T, delta.T, out=ws.gw0_t)  # the first layer's weights: (η/n) Σ_examples δ xᵀ
+    np.dot(delta, ws.ones, out=ws.gb0)  # and its biases: (η/n) Σ_examples δ
     np.subtract(p0, gp0, out=p0)
     return cost
 
@@ -98,26 +92,36 @@ def _workspace(net, n: int) -> "_Workspace":
 
 
 class _Workspace:
-    """Buffers for one batch size: activations with their row of ones, ∂C0/∂a (then δ), the updates."""
+    """Buffers for one batch size (activations with their row of ones, ∂C0/∂a then δ, the updates) and,
+    per layer, the arrays and kernels each loop of the step uses, ready to unpack."""
 
     def __init__(self, net, n: int):
-        sizes, dtype = net.sizes, net.dtype
+        sizes, dtype, params, kernels = net.sizes, net.dtype, net._params, net._kernels
+        L = len(params)
         # acts_1[l]: layer l's activations (sizes[l] × n) with a row of ones below; acts[l] the top part
-        self.acts_1 = [None] + [np.ones((m + 1, n), dtype=dtype) for m in sizes[1:]]
-        self.acts = [None] + [a[:-1] for a in self.acts_1[1:]]
-        self.grads = [None] + [np.empty((m, n), dtype=dtype) for m in sizes[1:]]
-        self.scratch = [None] + [_Scratch(m, n, dtype) for m in sizes[1:]]
+        acts_1 = [None] + [np.ones((m + 1, n), dtype=dtype) for m in sizes[1:]]
+        acts = [None] + [a[:-1] for a in acts_1[1:]]
+        grads = [None] + [np.empty((m, n), dtype=dtype) for m in sizes[1:]]
+        scratch = [None] + [_Scratch(m, n, dtype) for m in sizes[1:]]
         # gp[l]: the update of [W | b] (Fortran order, like the parameters); gp_t[l] its transpose (C order)
-        self.gp = [np.empty((m, k + 1), dtype=dtype, order="F") for k, m in zip(sizes[:-1], sizes[1:])]
-        self.gp_t = [g.T for g in self.gp]
+        gp = [np.empty((m, k + 1), dtype=dtype, order="F") for k, m in zip(sizes[:-1], sizes[1:])]
+        w_t = [p[:, :-1].T for p in params]  # Wᵀ, for ∂C0/∂a
+        self.forward = [(params[l], acts_1[l], acts[l + 1], kernels[l][0], scratch[l + 1]) for l in range(1, L)]
+        self.backward = [(params[l], w_t[l], acts_1[l], acts[l], grads[l], gp[l], gp[l].T, kernels[l - 1][1],
+                          scratch[l]) for l in range(L - 1, 0, -1)]
+        # the first layer, from the input rows
+        k0 = sizes[0]
+        self.a1, self.s1, self.f0 = acts[1], scratch[1], kernels[0][0]
+        self.w0, self.w0_t, self.b0_col = params[0][:, :-1], w_t[0], params[0][:, -1:]
+        self.p0, self.gp0, self.gw0_t, self.gb0 = params[0], gp[0], gp[0].T[:k0], gp[0][:, k0]
+        # the first layer of a wide input is computed on rows (measured faster from ~32 inputs on)
+        self.z1_rows = np.empty((n, sizes[1]), dtype=dtype) if k0 >= WIDE_INPUT else None
+        # the output layer and the cost
+        self.delta, self.sL, self.g_out = grads[L], scratch[L], kernels[-1][1]
         self.y_col = np.empty((sizes[-1], n), dtype=dtype)
         self.ones = np.ones(n, dtype=dtype)
-        # views of the parameters: Wᵀ (for ∂C0/∂a) and the first layer's bias as a column
-        params = net._params
-        self.w_t = [p[:, :-1].T for p in params]
-        self.b0_col = params[0][:, -1:]
-        # the first layer of a wide input is computed on rows (measured faster from ~32 inputs on)
-        self.z1_rows = np.empty((n, sizes[1]), dtype=dtype) if sizes[0] >= WIDE_INPUT else None
+        self.quadratic = net.cost_fn is QUADRATIC
+        self.cross_entropy = net.cost_fn is CROSS_ENTROPY
 
 
 # ----- sgd_step's fused kernels ---------------------------------------------------------------------

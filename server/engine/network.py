@@ -262,6 +262,11 @@ class Network:
             return grads.cost
         return fused_sgd_step(self, x, y, learning_rate)
 
+    @property
+    def fused(self) -> bool:
+        """Whether ``sgd_step`` runs the fused step (every activation has its in-place kernels)."""
+        return self._kernels is not None
+
     def apply_gradients(self, nabla_w, nabla_b, learning_rate: float) -> None:
         """W ← W − η ∇_W C and b ← b − η ∇_b C, in place."""
         eta = self.dtype.type(learning_rate)
