@@ -336,3 +336,61 @@ def test_the_readme_settings_reach_their_accuracy_within_30_s(name, target, caps
     accuracy = float(re.search(r"^test accuracy: (\S+)$", out, re.M).group(1))
     assert accuracy >= target, out
     assert seconds < 30, seconds  # measured: 0.1–2 s each (README)
+
+
+# ----- the command line -------------------------------------------------------------------------------
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    try:
+        code = cli_main(list(args))
+    except SystemExit as e:  # argparse's own refusals
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("args, text", [
+    (["--dataset", "circle", "--noise", "-1"], "error: --noise: must be from 0 to 1, got -1"),
+    (["--dataset", "xor", "--classes", "3"], "error: --classes: xor always has classes = 2, got 3"),
+    (["--dataset", "gauss", "--classes", "6"], "error: --classes: must be from 2 to 5, got 6"),
+    (["--dataset", "spiral", "--points", "5"], "error: --points: must be from 20 to 10000, got 5"),
+    (["--noise", "0.1"], "error: --noise: mnist has no option 'noise'"),
+    (["--dataset", "moons"], "invalid choice: 'moons'"),
+    (["--dataset", "circle", "--sizes", "2,8,3"], "error: --sizes must start with 2 and end with 2 for circle"),
+])
+def test_train_refuses_bad_dataset_flags_in_one_line(capsys, args, text):
+    code, out, err = run_cli(capsys, "train", *args, "--epochs", "1")
+    assert code == 2 and text in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_train_saves_the_dataset_and_load_continues_on_it(capsys, tmp_path):
+    path = str(tmp_path / "g.npz")
+    code, out, _ = run_cli(capsys, "train", "--dataset", "gauss", "--classes", "3", "--noise", "0.1", "--hidden", "4",
+                           "--activation", "tanh", "--output-activation", "softmax", "--cost", "cross_entropy",
+                           "--lr", "0.3", "--epochs", "2", "--save", path)
+    assert code == 0, out
+    assert out.splitlines()[0] == ("network [2, 4, 3], tanh/softmax, cross_entropy cost, η = 0.3, batch 10, 800 "
+                                   "training points of gauss (noise 0.1, points 1000, test_fraction 0.2, classes 3, "
+                                   "seed 0)")
+    from server.engine import checkpoint
+    _, extra = checkpoint.load(path)
+    assert extra["dataset"] == {"name": "gauss", "options": {"noise": 0.1, "points": 1000, "test_fraction": 0.2,
+                                                             "classes": 3, "seed": 0}}
+    code, out, _ = run_cli(capsys, "train", "--load", path, "--epochs", "1")
+    assert code == 0 and "training points of gauss (noise 0.1" in out.splitlines()[0]
+    code, _, err = run_cli(capsys, "train", "--load", path, "--dataset", "circle", "--epochs", "1")
+    assert code == 2 and "that checkpoint was trained on gauss" in err
+
+
+def test_serve_refuses_a_checkpoint_whose_dataset_it_cannot_offer_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from server.engine import checkpoint
+    path = tmp_path / "f.npz"
+    checkpoint.save(path, Network([784, 8, 10]), {"dataset": {"name": "fashion-mnist", "options": {}}})
+    run = subprocess.run([sys.executable, "-m", "server", "--port", "0", "--no-autosave", "--checkpoint-dir",
+                          str(tmp_path / "ck"), "--load", str(path), "--fashion-dir", str(tmp_path / "none")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and run.stderr.strip().startswith(f"error: {path}: dataset: fashion-mnist is not "
+                                                                 "available here"), run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1

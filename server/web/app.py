@@ -18,7 +18,6 @@ from platformdirs import user_data_path
 from .. import __version__
 from ..engine import checkpoint
 from ..engine.datasets import Dataset
-from ..engine.datasets.images import load_mnist
 from ..training.catalog import Catalog
 from ..training.session import TrainingSession
 from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprint, worth_autosaving
@@ -59,6 +58,7 @@ class Settings:
     stall_limit: float = 20.0  # seconds a send may block before the viewer is disconnected
     dataset: Dataset | None = None  # an already loaded MNIST (tests, benchmarks); else loaded at start-up
     fashion_dir: str | None = None  # where Fashion-MNIST's files are (default: Debian's package folder)
+    catalog: Catalog | None = None  # the datasets, when the caller already opened some (serve --load checks)
 
 
 def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | None) -> str | None:
@@ -86,8 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        data = settings.dataset or await asyncio.to_thread(load_mnist, settings.data_dir)
-        catalog = Catalog(mnist=data, mnist_dir=settings.data_dir, fashion_dir=settings.fashion_dir)
+        catalog = settings.catalog or Catalog(mnist=settings.dataset, mnist_dir=settings.data_dir,
+                                              fashion_dir=settings.fashion_dir)
+        data = settings.dataset or await asyncio.to_thread(catalog.open, "mnist")
         session = TrainingSession(data, catalog=catalog, **settings.session_kwargs)
         store = CheckpointStore(settings.checkpoint_dir)
         if settings.load:
