@@ -317,7 +317,10 @@ def test_the_assumption_check_catches_one(tmp_path):
 def readme_toy_commands() -> dict[str, list[str]]:
     """dataset → the arguments of the README's suggested `python -m server train --dataset ...` command."""
     commands = {}
-    for line in (ROOT / "README.md").read_text().splitlines():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Suggested settings for the toy datasets"):]
+    section = section[: section.index("\n#", 1)]
+    for line in section.splitlines():
         m = re.match(r"^\.venv/bin/python -m server (train --dataset (\S+) .*)$", line.strip())
         if m and m.group(2) in PLANE:
             commands[m.group(2)] = shlex.split(m.group(1))

@@ -8,6 +8,7 @@ images. Refusals name the field and change nothing.
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -506,3 +507,18 @@ def test_a_toy_dataset_training_flat_out_reports_epochs_at_most_twice_a_second(l
     assert len(events) <= 2 * seconds + 2 and len(events) < epochs / 10, (len(events), epochs, seconds)
     assert sum(e["epochs"] for e in events) <= epochs and all(e["epochs"] >= 1 for e in events)
     assert all(e["message"].startswith("epochs ") and e["epochs"] > 1 for e in events[1:]), events
+
+
+@pytest.mark.parametrize("hidden, classes", [([], 2), ([1], 2), ([3], 5), ([8, 8, 8], 3)])
+def test_the_walkthrough_default_picks_work_with_2_inputs_and_2_to_5_outputs(test_client, hidden, classes):
+    with test_client() as c:
+        session = c.app.state.session
+        session.reset(hidden, "tanh", "softmax", "cross_entropy", 0, 0.3, 10, "gauss", {"classes": classes})
+        settle(session)
+        table = c.post("/api/walkthrough/batch", json={"size": 6, "seed": 0}).json()
+        params = [r["param"] for r in table["rows"]]
+        assert params and all(0 <= p["layer"] <= len(hidden) for p in params)
+        assert len({json.dumps(p, sort_keys=True) for p in params}) == len(params)  # no parameter twice
+        step = c.post("/api/walkthrough/step", json={"indices": table["indices"]}).json()
+        assert len(step["params"]) == len(params) and step["undo_depth"] == 1
+        assert c.post("/api/undo").json()["undone"]
