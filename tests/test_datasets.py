@@ -187,13 +187,13 @@ def test_fashion_mnist_loads_checked_against_its_md5s(fashion):
 
 
 def test_fashion_mnist_784_100_10_reaches_85_percent_in_3_epochs(fashion):
-    """Measured here: about 0.87 in 3–6 s (3 epochs of 1875 mini-batches of 32)."""
+    """As README's command (η 0.05, batch 10, seed 0): 0.865 in 2–4 s here (seeds 0–3: 0.852–0.865)."""
     net = Network([784, 100, 10], "relu", "softmax", "cross_entropy", seed=0)
-    stream = BatchStream.for_dataset(fashion, 32, net.dtype, seed=0)
-    with limit_blas(32):
+    stream = BatchStream.for_dataset(fashion, 10, net.dtype, seed=0)
+    with limit_blas(10):
         while stream.epoch < 3:
             x, y, _, _ = stream.next()
-            net.sgd_step(x, y, 0.2)
+            net.sgd_step(x, y, 0.05)
     assert evaluate(net, fashion.test_inputs, fashion.test_labels) >= 0.85
 
 
