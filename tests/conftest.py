@@ -51,8 +51,10 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def step_spies(monkeypatch):
-    """Counts calls to the fused training step (as network.py calls it) and to ``Network.backprop``."""
+    """Counts calls to the fused training step (as network.py and the session call it) and to
+    ``Network.backprop``."""
     import server.engine.network as network_module
+    import server.training.session as session_module
 
     calls = {"fused": 0, "backprop": 0}
     fused, backprop = network_module.fused_sgd_step, network_module.Network.backprop
@@ -66,6 +68,7 @@ def step_spies(monkeypatch):
         return backprop(self, *args, **kwargs)
 
     monkeypatch.setattr(network_module, "fused_sgd_step", fused_spy)
+    monkeypatch.setattr(session_module, "fused_sgd_step", fused_spy)  # the session calls it directly too
     monkeypatch.setattr(network_module.Network, "backprop", backprop_spy)
     return calls
 

@@ -48,9 +48,7 @@ def server_data(request) -> Dataset:
 
 @pytest.fixture(scope="session")
 def small_data(server_data) -> Dataset:
-    d = server_data
-    return Dataset(d.train_images[:1000], d.train_labels[:1000], d.test_images[:1000], d.test_labels[:1000],
-                   d.source + " (first 1000)")
+    return server_data.subset(1000, 1000)
 
 
 @pytest.fixture(scope="session")

@@ -85,7 +85,7 @@ def test_a_deep_sigmoid_network_shows_the_vanishing_gradient(probe):
     first layer's gradient is far smaller than the last's, and the note says so."""
     x, y = probe
     deep = Network([784, 30, 30, 30, 30, 10], "sigmoid", "sigmoid", "quadratic", seed=0)
-    deep.weights = [w * 0.2 for w in deep.weights]  # small weights: every layer back multiplies by σ′ ≤ ¼
+    deep.set_parameters([w * 0.2 for w in deep.weights], deep.biases)  # small weights: each layer back × σ′ ≤ ¼
     rows = dg.measure(deep, x, y, 1.0)
     assert rows[-1]["grad_norm"] / rows[0]["grad_norm"] >= dg.VANISHING
     assert any(n["kind"] == "vanishing" and "layer 1 learns" in n["text"] for n in dg.notes(rows))

@@ -290,3 +290,19 @@ def test_wrong_input_shapes_are_refused():
         net.forward(np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"targets must have shape \(2, 2\)"):
         net.sgd_step(np.zeros((2, 5)), np.zeros((2, 3)), 0.1)
+
+
+def test_sgd_step_after_set_parameters_uses_the_new_weights():
+    """The fused step keeps views of the [W | b] arrays: replacing the parameters (undo, restoring the last
+    good weights) must not leave it updating the old ones."""
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(4, 5)), one_hot(rng.integers(0, 3, 4), 3, "float64")
+    a = Network([5, 4, 3], "tanh", "softmax", "cross_entropy", seed=1, dtype="float64")
+    b = Network([5, 4, 3], "tanh", "softmax", "cross_entropy", seed=2, dtype="float64")
+    a.sgd_step(x, y, 0.1)  # buffers made for a's first parameters
+    a.set_parameters(b.weights, b.biases)
+    a.sgd_step(x, y, 0.1)
+    g = b.backprop(x, y, input_gradient=False)
+    b.apply_gradients(g.nabla_w, g.nabla_b, 0.1)
+    for wa, wb in zip(a.weights + a.biases, b.weights + b.biases):
+        assert np.allclose(wa, wb, rtol=0, atol=1e-13)

@@ -139,6 +139,7 @@ BODY_ROUTES = {
     ("/api/teach", "TeachRequest"), ("/api/gradcheck", "GradCheckRequest"), ("/api/walkthrough/close", "CloseRequest"),
     ("/api/branch", "BranchRequest"), ("/api/descent/line", "LineRequest"), ("/api/descent/surface", "SurfaceRequest"),
     ("/api/descent/runners", "RunnersRequest"),
+    ("/api/maps", "MapsRequest"),
 }
 
 

@@ -41,7 +41,7 @@ def test_backprop_api_equals_engine_and_changes_nothing(client, data):
     assert client.get("/api/model").content == before  # weights untouched
 
     net = live_network(client)
-    grads = net.backprop(x[None, :], one_hot([label]))
+    grads = net.backprop(x[None, :], one_hot([label], 10))
     assert len(body["layers"]) == len(net.weights)
     for l, layer in enumerate(body["layers"]):
         np.testing.assert_allclose(layer["z"], grads.trace.zs[l][0], rtol=1e-6, atol=1e-6)
@@ -51,7 +51,7 @@ def test_backprop_api_equals_engine_and_changes_nothing(client, data):
         np.testing.assert_allclose(layer["nabla_w"], grads.nabla_w[l], rtol=1e-5, atol=1e-8)
         np.testing.assert_allclose(layer["nabla_b"], grads.nabla_b[l], rtol=1e-5, atol=1e-8)
         assert np.shape(layer["nabla_w"]) == net.weights[l].shape
-    assert body["cost"] == pytest.approx(net.cost(x[None, :], one_hot([label])), rel=1e-5)
+    assert body["cost"] == pytest.approx(net.cost(x[None, :], one_hot([label], 10)), rel=1e-5)
     # the lectures' cost table: C0 = Σ (a_j − y_j)²
     assert sum(body["cost_terms"]) == pytest.approx(body["cost"], rel=1e-5)
     assert sum(body["probabilities"]) == pytest.approx(1.0)
@@ -132,7 +132,7 @@ def test_batch_table_average_is_the_batch_gradient_and_step_is_minus_eta_times_i
     net = live_network(client)
     data = client.app.state.session.data
     idx = np.array(table["indices"])
-    grads = net.backprop(to_float(data.train_images[idx]), one_hot(data.train_labels[idx]))
+    grads = net.backprop(to_float(data.train_images[idx]), one_hot(data.train_labels[idx], 10))
     for row in table["rows"]:
         p = row["param"]
         expected = grads.nabla_b[p["layer"]][p["j"]] if p["k"] is None else grads.nabla_w[p["layer"]][p["j"], p["k"]]

@@ -35,7 +35,7 @@ def layer_sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated whole numbers, e.g. 784,30,10") from None
+        raise argparse.ArgumentTypeError(f"{text!r} must be comma-separated whole numbers, e.g. 2,8,8,2") from None
     if len(sizes) < 2 or any(n < 1 for n in sizes):
         raise argparse.ArgumentTypeError(f"{text!r}: need at least two layers, each of size ≥ 1")
     return sizes

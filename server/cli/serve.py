@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from ..web.app import Settings, create_app, default_checkpoint_dir
+from ..training.catalog import Catalog
 from ..training.store import CheckpointStore
 from ..training.limits import check_fits
 from ..training.saved_history import check_history, check_params
@@ -26,7 +27,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
     parser.add_argument("--load", metavar="PATH",
                         help="start from a checkpoint (.npz): its weights, η, batch size, counters and history")
-    parser.add_argument("--data-dir", help="folder with the four IDX files (default: the bundled MNIST)")
+    parser.add_argument("--data-dir", help="mnist: a folder with the four IDX files (default: the bundled MNIST)")
+    parser.add_argument("--fashion-dir", help="fashion-mnist: its folder (default: /usr/share/datasets/fashion-mnist, "
+                                              "where Debian's dataset-fashion-mnist package puts it)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
     parser.add_argument("--checkpoint-dir", metavar="DIR",
                         help="folder for checkpoints saved from the page and the autosaves (default: the per-user "
@@ -124,6 +127,7 @@ def _serve(args, sock: socket.socket) -> int:
             print(f"no saved session in {store.folder}: starting a new one", file=sys.stderr)
     elif not args.resume and not args.load and (newest := resume_path(store)):
         print(f"note: the last session is kept in {newest}; start with --resume to continue it", file=sys.stderr)
+    catalog = Catalog(mnist_dir=args.data_dir, fashion_dir=args.fashion_dir)
     if load:  # fail fast, with one line, before the server starts (the live limits before any allocation)
         from ..engine import checkpoint
 
@@ -131,8 +135,14 @@ def _serve(args, sock: socket.socket) -> int:
         if extra.get("history"):
             check_history(extra["history"])
         check_params(extra.get("params"))
+        record = extra.get("dataset") if isinstance(extra.get("dataset"), dict) else {"name": "mnist"}
+        try:  # its dataset is here, and the network fits it (the catalog keeps an image dataset it read)
+            check_fits(net.sizes, catalog.open(record.get("name"), record.get("options") or {}))
+        except ValueError as e:
+            raise UsageError(f"{load}: {e}") from None
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
-                        resume=args.resume, autosave=not args.no_autosave)
+                        resume=args.resume, autosave=not args.no_autosave, fashion_dir=args.fashion_dir,
+                        catalog=catalog)
     _log_to_stderr()
     app = create_app(settings)
     server = uvicorn.Server(uvicorn_config(app, args.host, args.port))

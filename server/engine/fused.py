@@ -1,7 +1,16 @@
 """Network.sgd_step, fused: the chain rule of ``Network.backprop`` + ``apply_gradients``, in place.
 
-On MNIST-sized mini-batches each NumPy call costs about as much as its arithmetic, so this path makes
-fewer calls and allocates nothing: activations, δ and the updates live in buffers reused across steps.
+On small mini-batches, and for small networks on any batch, each NumPy call costs about as much as
+its arithmetic, so this path makes as few calls as it can and allocates nothing:
+
+- it works on columns, as the lectures write it: each layer's activations are an (n_neurons, batch)
+  array, one column per example, with a row of ones below them. A layer's weights and biases are one
+  array ``[W | b]`` (the network stores them so, ``weights[l]`` and ``biases[l]`` being views), so
+  ``z = [W | b] [a; 1]`` is one product, and the update of W and b together is one product and one
+  subtraction: ``[W | b] −= δ [a; 1]ᵀ`` (with δ already scaled by η/n);
+- activations, δ and the updates live in buffers reused across steps (a few batch sizes are kept);
+- the activations' kernels work in place, with their constants as preallocated arrays.
+
 ``Network.backprop`` stays the readable reference; tests check that both give the same weights.
 """
 
@@ -12,70 +21,65 @@ import numpy as np
 from .activations import LEAKY_SLOPE
 from .costs import CROSS_ENTROPY, QUADRATIC
 
+WIDE_INPUT = 32  # inputs from which the first layer's product is done on rows (see _Workspace)
+
 
 def fused_sgd_step(net, x: np.ndarray, y: np.ndarray, learning_rate: float) -> float:
-    """One step W ← W − η ∇C on the batch (x, y); returns the batch's mean cost C.
+    """One step W ← W − η ∇C on the batch (x, y) (rows: one example each); returns the batch's mean cost C.
 
-    The output error δ is scaled by η/n once (so each layer's update is just W −= δᵀ a and
-    b −= Σ δ), and every layer is updated as soon as δ has been passed down through its (old) weights.
+    The output error δ is scaled by η/n once (so each layer's update is just [W | b] −= δ [a; 1]ᵀ), and
+    every layer is updated as soon as δ has been passed down through its (old) weights. The workspace
+    holds each layer's arrays and kernels ready (``_Workspace.forward``/``backward``): the loops below
+    only unpack them.
     """
     n = len(x)
-    kernels = net._kernels
     ws = net._workspaces.get(n)
     if ws is None:
         ws = _workspace(net, n)
-    weights, biases, acts, scratch = net.weights, net.biases, ws.acts, ws.scratch
-    L = len(weights)
 
-    # Forward: z = a Wᵀ + b, then a' = σ(z) in place, layer by layer.
-    a = x
-    for l in range(L):
-        z = acts[l + 1]
-        np.dot(a, weights[l].T, out=z)  # (np.dot: less call overhead than @ on small matrices)
-        np.add(z, biases[l], out=z)
-        kernels[l][0](z, scratch[l + 1])
-        a = z
+    # Forward. Layer 1 from the input rows: z = W x_colᵀ + b; then z = [W | b] [a; 1] for the rest.
+    a = ws.a1
+    if ws.z1_rows is None:
+        np.dot(ws.w0, x.T, out=a)
+    else:  # a wide input (images): the BLAS is faster on rows; then one transposing copy
+        np.dot(x, ws.w0_t, out=ws.z1_rows)
+        np.copyto(a, ws.z1_rows.T)
+    np.add(a, ws.b0_col, out=a)
+    ws.f0(a, ws.s1)
+    for p, a_in, a, f, sc in ws.forward:
+        np.dot(p, a_in, out=a)
+        f(a, sc)
 
-    # The output error δ = ∂C0/∂z, already multiplied by η/n.
-    scale = float(learning_rate) / n
-    delta = ws.grads[L]
-    if net.cost_fn is QUADRATIC:
-        np.subtract(a, y, out=delta)
+    # The output error δ = ∂C0/∂z, already multiplied by η/n (targets as columns too).
+    y_col, delta, sL = ws.y_col, ws.delta, ws.sL
+    np.copyto(y_col, y.T)
+    if ws.quadratic:
+        np.subtract(a, y_col, out=delta)
         cost = float(np.vdot(delta, delta)) / n  # C0 = Σ_j (a_j − y_j)²
-        np.multiply(delta, 2.0 * scale, out=delta)  # ∂C0/∂a_j = 2 (a_j − y_j)
-        kernels[-1][1](a, delta, scratch[L])  # δ_j = σ'(z_j) ∂C0/∂a_j (softmax: Jacobian product)
+        np.multiply(delta, 2.0 * learning_rate / n, out=delta)  # ∂C0/∂a_j = 2 (a_j − y_j)
+        ws.g_out(a, delta, sL)  # δ_j = σ'(z_j) ∂C0/∂a_j (softmax: Jacobian product)
     else:
-        if net.cost_fn is CROSS_ENTROPY:  # C0 = −Σ_j y_j ln a_j
-            t = scratch[L].tmp
-            np.maximum(a, scratch[L].tiny, out=t)  # (ln 0 would be −inf: clamp as costs.py does)
+        if ws.cross_entropy:  # C0 = −Σ_j y_j ln a_j
+            t = sL.tmp
+            np.maximum(a, sL.tiny, out=t)  # (ln 0 would be −inf: clamp as costs.py does)
             np.log(t, out=t)
-            cost = -float(np.vdot(y, t)) / n
+            cost = -float(np.vdot(y_col, t)) / n
         else:
-            cost = float(net.cost_fn.per_example(a, y).mean())
-        np.subtract(a, y, out=delta)  # cross-entropy cancels σ': δ = a − y
-        np.multiply(delta, scale, out=delta)
+            cost = float(net.cost_fn.per_example(a.T, y).mean())
+        np.subtract(a, y_col, out=delta)  # cross-entropy cancels σ': δ = a − y
+        np.multiply(delta, learning_rate / n, out=delta)
 
-    # Backward: pass δ down through the old W, then update W and b of this layer.
-    for l in range(L - 1, -1, -1):
-        a_prev = acts[l] if l else x
-        w = weights[l]
-        if l:
-            dC_da = ws.grads[l]
-            np.dot(delta, w, out=dC_da)  # ∂C0/∂a_k = Σ_j w_jk δ_j
-        # η ∂C/∂w_jk = (η/n) Σ_examples a_k δ_j, written in W's own layout
-        if w.flags.f_contiguous:
-            gw = ws.gw[l]
-            np.dot(a_prev.T, delta, out=gw.T)
-        else:
-            gw = ws.gw_c[l]
-            np.dot(delta.T, a_prev, out=gw)
-        np.subtract(w, gw, out=w)
-        gb = ws.gb[l]
-        np.dot(ws.ones, delta, out=gb)  # η ∂C/∂b_j = (η/n) Σ_examples δ_j (a BLAS sum: faster)
-        np.subtract(biases[l], gb, out=biases[l])
-        if l:
-            kernels[l - 1][1](a_prev, dC_da, scratch[l])  # δ = σ'(z) ∂C0/∂a, in place
-            delta = dC_da
+    # Backward: pass δ down through the old W, then update [W | b] of this layer.
+    for p, w_t, a_in, a, dC_da, gp, gp_t, g, sc in ws.backward:
+        np.dot(w_t, delta, out=dC_da)  # ∂C0/∂a_k = Σ_j w_jk δ_j
+        np.dot(a_in, delta.T, out=gp_t)  # η ∂C/∂[W | b] = (η/n) Σ_examples δ [a; 1]ᵀ
+        np.subtract(p, gp, out=p)
+        g(a, dC_da, sc)  # δ = σ'(z) ∂C0/∂a, in place
+        delta = dC_da
+    p0, gp0 = ws.p0, ws.gp0
+    np.dot(x.T, delta.T, out=ws.gw0_t)  # the first layer's weights: (η/n) Σ_examples δ xᵀ
+    np.dot(delta, ws.ones, out=ws.gb0)  # and its biases: (η/n) Σ_examples δ
+    np.subtract(p0, gp0, out=p0)
     return cost
 
 
@@ -83,48 +87,70 @@ def _workspace(net, n: int) -> "_Workspace":
     """The buffers for batches of n examples (a few batch sizes are kept: the last batch is short)."""
     if len(net._workspaces) >= 4:
         net._workspaces.clear()
-    ws = net._workspaces[n] = _Workspace(net.sizes, n, net.dtype)
+    ws = net._workspaces[n] = _Workspace(net, n)
     return ws
 
 
+class _Workspace:
+    """Buffers for one batch size (activations with their row of ones, ∂C0/∂a then δ, the updates) and,
+    per layer, the arrays and kernels each loop of the step uses, ready to unpack."""
+
+    def __init__(self, net, n: int):
+        sizes, dtype, params, kernels = net.sizes, net.dtype, net._params, net._kernels
+        L = len(params)
+        # acts_1[l]: layer l's activations (sizes[l] × n) with a row of ones below; acts[l] the top part
+        acts_1 = [None] + [np.ones((m + 1, n), dtype=dtype) for m in sizes[1:]]
+        acts = [None] + [a[:-1] for a in acts_1[1:]]
+        grads = [None] + [np.empty((m, n), dtype=dtype) for m in sizes[1:]]
+        scratch = [None] + [_Scratch(m, n, dtype) for m in sizes[1:]]
+        # gp[l]: the update of [W | b] (Fortran order, like the parameters); gp_t[l] its transpose (C order)
+        gp = [np.empty((m, k + 1), dtype=dtype, order="F") for k, m in zip(sizes[:-1], sizes[1:])]
+        w_t = [p[:, :-1].T for p in params]  # Wᵀ, for ∂C0/∂a
+        self.forward = [(params[l], acts_1[l], acts[l + 1], kernels[l][0], scratch[l + 1]) for l in range(1, L)]
+        self.backward = [(params[l], w_t[l], acts_1[l], acts[l], grads[l], gp[l], gp[l].T, kernels[l - 1][1],
+                          scratch[l]) for l in range(L - 1, 0, -1)]
+        # the first layer, from the input rows
+        k0 = sizes[0]
+        self.a1, self.s1, self.f0 = acts[1], scratch[1], kernels[0][0]
+        self.w0, self.w0_t, self.b0_col = params[0][:, :-1], w_t[0], params[0][:, -1:]
+        self.p0, self.gp0, self.gw0_t, self.gb0 = params[0], gp[0], gp[0].T[:k0], gp[0][:, k0]
+        # the first layer of a wide input is computed on rows (measured faster from ~32 inputs on)
+        self.z1_rows = np.empty((n, sizes[1]), dtype=dtype) if k0 >= WIDE_INPUT else None
+        # the output layer and the cost
+        self.delta, self.sL, self.g_out = grads[L], scratch[L], kernels[-1][1]
+        self.y_col = np.empty((sizes[-1], n), dtype=dtype)
+        self.ones = np.ones(n, dtype=dtype)
+        self.quadratic = net.cost_fn is QUADRATIC
+        self.cross_entropy = net.cost_fn is CROSS_ENTROPY
+
+
 # ----- sgd_step's fused kernels ---------------------------------------------------------------------
-# The same functions as activations.py, written in place into preallocated buffers: on MNIST-sized
-# mini-batches each NumPy call costs about as much as its arithmetic, so fewer calls and no
-# allocation is what makes a step fast. Each activation has a forward ``f(z, s)`` that turns z into
-# σ(z) in place, and a backward ``g(a, dC_da, s)`` that turns ∂C0/∂a into δ = ∂C0/∂z in place
-# (``s`` holds scratch buffers of the layer's shape).
+# The same functions as activations.py, written in place into preallocated buffers, on columns (one
+# example per column: softmax normalises down each column). Each activation has a forward ``f(z, s)``
+# that turns z into σ(z) in place, and a backward ``g(a, dC_da, s)`` that turns ∂C0/∂a into
+# δ = ∂C0/∂z in place (``s`` holds scratch buffers and constants of the layer's shape and dtype:
+# a NumPy constant of the right dtype saves converting a Python number on every call).
 
 
 class _Scratch:
-    def __init__(self, n: int, width: int, dtype):
-        self.tmp = np.empty((n, width), dtype=dtype)
-        self.mask = np.empty((n, width), dtype=bool)
-        self.col = np.empty((n, 1), dtype=dtype)
+    def __init__(self, m: int, n: int, dtype):
+        self.tmp = np.empty((m, n), dtype=dtype)
+        self.mask = np.empty((m, n), dtype=bool)
+        self.row = np.empty((1, n), dtype=dtype)
         self.tiny = np.finfo(dtype).tiny
+        c = lambda v: np.asarray(v, dtype=dtype)  # noqa: E731
+        self.zero, self.one = c(0.0), c(1.0)
         # z is capped here before e^z (σ(z) has rounded to 1 long before: e^87 ≈ 6e37 in float32).
-        self.exp_cap = float(np.floor(np.log(np.finfo(dtype).max)) - 1)
-        self.slope = np.asarray(LEAKY_SLOPE, dtype=dtype)
-        self.one_minus_slope = np.asarray(1 - LEAKY_SLOPE, dtype=dtype)
-
-
-class _Workspace:
-    """Buffers for one batch size: activations, ∂C0/∂a (then δ), and the weight/bias updates."""
-
-    def __init__(self, sizes, n: int, dtype):
-        self.acts = [None] + [np.empty((n, m), dtype=dtype) for m in sizes[1:]]
-        self.grads = [None] + [np.empty((n, m), dtype=dtype) for m in sizes[1:]]
-        self.scratch = [None] + [_Scratch(n, m, dtype) for m in sizes[1:]]
-        self.gw = [np.empty((m, k), dtype=dtype, order="F") for k, m in zip(sizes[:-1], sizes[1:])]
-        self.gw_c = [np.empty((m, k), dtype=dtype) for k, m in zip(sizes[:-1], sizes[1:])]  # for C-order W
-        self.gb = [np.empty(m, dtype=dtype) for m in sizes[1:]]
-        self.ones = np.ones(n, dtype=dtype)
+        self.exp_cap = c(np.floor(np.log(np.finfo(dtype).max)) - 1)
+        self.slope = c(LEAKY_SLOPE)
+        self.one_minus_slope = c(1 - LEAKY_SLOPE)
 
 
 def _sigmoid_fwd(z, s):
     """σ(z) = 1 / (1 + e^−z) = e^z / (1 + e^z); leaves 1 + e^z in s.tmp for the backward pass."""
     np.minimum(z, s.exp_cap, out=z)  # so e^z cannot overflow (σ is 1 there anyway)
     np.exp(z, out=z)  # may underflow to 0 for z ≪ 0: then σ = 0, as in the textbook formula
-    np.add(z, 1.0, out=s.tmp)
+    np.add(z, s.one, out=s.tmp)
     np.divide(z, s.tmp, out=z)
 
 
@@ -143,51 +169,48 @@ def _tanh_bwd(a, g, s):
     """tanh'(z) = 1 − a²."""
     t = s.tmp
     np.multiply(a, a, out=t)
-    np.subtract(1.0, t, out=t)
+    np.subtract(s.one, t, out=t)
     np.multiply(g, t, out=g)
 
 
 def _relu_fwd(z, s):
-    np.maximum(z, 0.0, out=z)
+    np.maximum(z, s.zero, out=z)
 
 
 def _relu_bwd(a, g, s):
-    """relu'(z) = 1 if z > 0 else 0 (and a > 0 exactly when z > 0)."""
-    np.greater(a, 0.0, out=s.mask)
-    np.multiply(g, s.mask, out=g)
+    """relu'(z) = 1 if z > 0 else 0 (and a > 0 exactly when z > 0): zero ∂C0/∂a where a = 0."""
+    np.less_equal(a, s.zero, out=s.mask)
+    np.copyto(g, s.zero, where=s.mask)
 
 
 def _leaky_relu_fwd(z, s):
     """max(z, slope·z) = z if z > 0 else slope·z, as the slope is below 1."""
-    np.multiply(z, LEAKY_SLOPE, out=s.tmp)
+    np.multiply(z, s.slope, out=s.tmp)
     np.maximum(z, s.tmp, out=z)
 
 
 def _leaky_relu_bwd(a, g, s):
-    """leaky_relu'(z) = 1 if z > 0 else slope, as slope + (1 − slope)·[a > 0]."""
-    t = s.tmp
-    np.greater(a, 0.0, out=s.mask)
-    np.multiply(s.mask, s.one_minus_slope, out=t)
-    np.add(t, s.slope, out=t)
-    np.multiply(g, t, out=g)
+    """leaky_relu'(z) = 1 if z > 0 else slope: scale ∂C0/∂a by the slope where a ≤ 0."""
+    np.less_equal(a, s.zero, out=s.mask)
+    np.multiply(g, s.slope, out=g, where=s.mask)
 
 
 def _softmax_fwd(z, s):
-    """softmax(z)_j = e^{z_j − max z} / Σ_i e^{z_i − max z}."""
-    col = s.col
-    np.maximum.reduce(z, axis=1, keepdims=True, out=col)
-    np.subtract(z, col, out=z)
+    """softmax(z)_j = e^{z_j − max z} / Σ_i e^{z_i − max z}, down each column."""
+    row = s.row
+    np.maximum.reduce(z, axis=0, keepdims=True, out=row)
+    np.subtract(z, row, out=z)
     np.exp(z, out=z)
-    np.add.reduce(z, axis=1, keepdims=True, out=col)
-    np.divide(z, col, out=z)
+    np.add.reduce(z, axis=0, keepdims=True, out=row)
+    np.divide(z, row, out=z)
 
 
 def _softmax_bwd(a, g, s):
     """δ_i = a_i (∂C0/∂a_i − Σ_j a_j ∂C0/∂a_j)."""
-    t, col = s.tmp, s.col
+    t, row = s.tmp, s.row
     np.multiply(a, g, out=t)
-    np.add.reduce(t, axis=1, keepdims=True, out=col)
-    np.subtract(g, col, out=g)
+    np.add.reduce(t, axis=0, keepdims=True, out=row)
+    np.subtract(g, row, out=g)
     np.multiply(g, a, out=g)
 
 

@@ -10,7 +10,7 @@ Every grid point is a whole network, so a 41×41 surface is 1,681 forward passes
 They are computed as stacked matrix products, not one network at a time:
 
 - layer 1 is linear in the coefficients: X W(c)ᵀ = X W0ᵀ + Σ_i c_i X D_iᵀ, so the three products with
-  the n × 784 inputs are done once for the whole grid;
+  the n × (input size) inputs are done once for the whole grid;
 - every later layer takes the activations of a chunk of grid points as one tall matrix A (P·n rows):
   A W(c)ᵀ = A W0ᵀ + Σ_i c_i (A D_iᵀ), scaled row-block by row-block: 1 + (number of directions) GEMMs
   per layer and chunk.
@@ -134,8 +134,10 @@ def cost_one_by_one(net: Network, x, y, origin, directions, coefficients) -> np.
                    for l, w in enumerate(origin[0])]
         biases = [np.asarray(b, np.float64) + sum(ci * d[1][l] for ci, d in zip(c, directions))
                   for l, b in enumerate(origin[1])]
-        probe.weights = [np.asarray(w, net.dtype) for w in weights]
-        probe.biases = [np.asarray(b, net.dtype) for b in biases]
+        if not all(np.isfinite(a).all() for a in (*weights, *biases)):
+            out[p] = np.inf
+            continue
+        probe.set_parameters(weights, biases)
         with np.errstate(over="ignore", invalid="ignore"):
             out[p] = probe.cost(x, y)
     out[~np.isfinite(out)] = np.inf

@@ -5,7 +5,9 @@ Notation follows the lectures. Layer l computes ``z = W a + b`` and ``a' = σ(z)
 convention). A mini-batch is a matrix with one example per row, so the code writes ``a @ W.T``.
 
 Each W is *stored* column by column (Fortran order): ``W.T`` is then an ordinary row-major matrix,
-which the BLAS multiplies faster in ``a @ W.T``. Shapes, values and indexing are unchanged.
+which the BLAS multiplies faster in ``a @ W.T``. Shapes, values and indexing are unchanged. W and b of
+a layer share one array ``[W | b]`` (n_out × (n_in + 1)): ``weights[l]`` and ``biases[l]`` are views of
+it, so the fused training step (``fused.py``) updates both with one subtraction.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def validate_config(sizes, activation, output_activation, cost, dtype) -> None:
     """Raise ValueError with a plain message if the network cannot be built as asked."""
     sizes = list(sizes)
     if len(sizes) < 2:
-        raise ValueError("sizes needs at least an input and an output layer, e.g. [784, 10]")
+        raise ValueError("sizes needs at least an input and an output layer, e.g. [2, 3]")
     if len(sizes) > MAX_LAYERS:
         raise ValueError(f"at most {MAX_LAYERS} layers, got {len(sizes)}")
     for n in sizes:
@@ -91,8 +93,8 @@ class Network:
         """The network ``config`` describes, holding the given weights and biases: no random draw, so it
         allocates only the parameters themselves (checkpoints, copies). ``config`` is ``Network.config``'s
         form (``seed`` and ``dtype`` optional). Raises ValueError for a bad configuration, a shape that
-        does not match it, or a NaN/infinity. ``copy=False`` lets arrays already of the right dtype and
-        layout be used as they are (the caller hands them over)."""
+        does not match it, or a NaN/infinity. The parameters are always copied into the network's own
+        ``[W | b]`` arrays (``copy`` is kept for callers of earlier versions)."""
         net = cls.__new__(cls)
         net._configure(config["sizes"], config.get("activation", "sigmoid"), config.get("output_activation", "sigmoid"),
                        config.get("cost", "quadratic"), config.get("seed"), config.get("dtype", "float32"))
@@ -132,10 +134,21 @@ class Network:
             last = l == len(self.sizes) - 2
             scale = np.sqrt((1.0 if last else gain) / n_in)
             # Drawn in float64 so the float32 and float64 networks of one seed start at the same point.
-            w = rng.standard_normal((n_out, n_in)) * scale
-            weights.append(np.asfortranarray(w, dtype=self.dtype))
-            biases.append(np.zeros(n_out, dtype=self.dtype))
-        return weights, biases
+            weights.append(rng.standard_normal((n_out, n_in)) * scale)
+            biases.append(np.zeros(n_out))
+        return self._store(weights, biases)
+
+    def _store(self, weights, biases) -> tuple[list, list]:
+        """Copy the parameters into this network's storage: per layer one Fortran-order array ``[W | b]``
+        (kept in ``_params``), of which the returned W and b are views."""
+        self._params = []
+        self._workspaces.clear()  # the fused step's buffers hold views of the old parameters
+        for w, b in zip(weights, biases):
+            p = np.empty((w.shape[0], w.shape[1] + 1), dtype=self.dtype, order="F")
+            p[:, :-1] = w
+            p[:, -1] = b
+            self._params.append(p)
+        return [p[:, :-1] for p in self._params], [p[:, -1] for p in self._params]
 
     @property
     def config(self) -> dict:
@@ -249,6 +262,11 @@ class Network:
             return grads.cost
         return fused_sgd_step(self, x, y, learning_rate)
 
+    @property
+    def fused(self) -> bool:
+        """Whether ``sgd_step`` runs the fused step (every activation has its in-place kernels)."""
+        return self._kernels is not None
+
     def apply_gradients(self, nabla_w, nabla_b, learning_rate: float) -> None:
         """W ← W − η ∇_W C and b ← b − η ∇_b C, in place."""
         eta = self.dtype.type(learning_rate)
@@ -283,7 +301,7 @@ class Network:
         """Replace the weights and biases with copies of the given arrays (shapes must match)."""
         self.weights, self.biases = self._checked_parameters(weights, biases)
 
-    def _checked_parameters(self, weights, biases, copy: bool = True) -> tuple[list, list]:
+    def _checked_parameters(self, weights, biases, copy: bool = True) -> tuple[list, list]:  # noqa: ARG002
         """The given parameters as this network's (dtype, W column by column), after checking their count,
         shapes (from ``sizes``) and finiteness; ValueError says which layer is wrong."""
         weights = [np.asarray(w) for w in weights]
@@ -297,18 +315,14 @@ class Network:
                 raise ValueError(f"layer {l}: weights {w.shape} and biases {b.shape} do not match {want_w} and {want_b}")
             if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
                 raise ValueError(f"layer {l}: weights or biases contain NaN or infinity")
-        if copy:
-            return ([np.array(w, dtype=self.dtype, order="F") for w in weights],
-                    [b.astype(self.dtype, copy=True) for b in biases])
-        return ([np.asfortranarray(w, dtype=self.dtype) for w in weights],
-                [np.ascontiguousarray(b, dtype=self.dtype) for b in biases])
+        return self._store(weights, biases)  # always a copy, into the network's own [W | b] arrays
 
     def is_finite(self) -> bool:
         return all(np.isfinite(w).all() and np.isfinite(b).all() for w, b in zip(self.weights, self.biases))
 
 
-def one_hot(labels, n: int = 10, dtype="float32") -> np.ndarray:
-    """Targets y: 1 for the right digit, 0 elsewhere."""
+def one_hot(labels, n: int, dtype="float32") -> np.ndarray:
+    """Targets y for ``n`` classes: 1 for the right class, 0 elsewhere."""
     labels = np.asarray(labels)
     y = np.zeros((labels.size, n), dtype=dtype)
     y[np.arange(labels.size), labels.ravel()] = 1

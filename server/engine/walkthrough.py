@@ -21,7 +21,7 @@ def example_breakdown(net: Network, x: np.ndarray, label: int) -> dict:
     ``layers[i]`` is the layer after weight matrix i (``layers[0]`` the first hidden layer, the last
     the output), with the weights ``w`` (n_out × n_in) and biases ``b`` that produced it, so the page can
     list the terms w_jk·a_k and w_jk·δ_j of the very network that was differentiated; ``input_dC_da``
-    is ∂C0/∂a of the 784 input pixels (the first layer's nudge map).
+    is ∂C0/∂a of the inputs (for an image, the first layer's nudge map over its pixels).
     """
     x = net.as_input(x)
     y = one_hot([label], net.sizes[-1], net.dtype)

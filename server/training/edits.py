@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import walkthrough as wt
-from ..engine.data import to_float
 from ..engine.network import one_hot
 
 UNDO_DEPTH = 20
@@ -51,12 +50,12 @@ class UndoHistory:
 
 
 def training_batch(data, indices) -> tuple[np.ndarray, np.ndarray]:
-    """The inputs (floats in 0..1) and labels of these training images."""
-    n = len(data.train_images)
+    """The network inputs and labels of these training examples of ``data``."""
+    n = data.train_size
     if any(i >= n for i in indices):
-        raise ValueError(f"indices must be below {n}")
-    indices = np.asarray(indices)
-    return to_float(data.train_images[indices]), data.train_labels[indices]
+        raise ValueError(f"indices: the training set has {n} examples, so each must be below {n}")
+    indices = np.asarray(indices, dtype=np.int64)
+    return data.inputs(data.train_inputs[indices]), data.train_labels[indices]
 
 
 def chosen_parameters(net, params) -> list[dict]:

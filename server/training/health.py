@@ -15,6 +15,9 @@ training) and tells every tab when one fires:
 - ``never_learning``: after ``GRACE`` mini-batches, the cost far above that constant guess and the
   accuracy still at chance.
 
+Chance levels come from the dataset's labels and class count. A training set of one class (a trivial
+custom set) has nothing to fall back to: only the dead-layer check applies.
+
 The thresholds leave a wide margin on healthy runs of the README's configurations (tests/test_health.py
 trains them and checks that nothing fires) and fire within about a second on the broken ones.
 """
@@ -93,6 +96,8 @@ class HealthCheck:
                     "gradient passes through it, and the network can no longer learn (a learning rate that "
                     "is too large pushed the biases and weights too far). Restore the last good weights "
                     "and lower the learning rate, or reset."))
+        if self.chance_accuracy >= 1.0 or self.chance_cost <= 0.0:
+            return None  # one class only (a trivial custom set): always right, nothing to fall back to
         chance_acc = self.chance_accuracy + AT_CHANCE_ACCURACY
         was_better = self.best_accuracy >= self.chance_accuracy + BETTER_ACCURACY
         if was_better and self._held("accuracy_at_chance", accuracy <= chance_acc, iteration):

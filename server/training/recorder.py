@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import diagnostics
-from ..engine.data import to_float
 from ..engine.network import one_hot
 from .snapshots import DEFAULT_BUDGET_BYTES, SnapshotLog
 
@@ -38,7 +37,7 @@ class Recorder:
         self.snapshots.clear()
         self.diagnostics.clear()
         self.confusion = None
-        probe_labels = session.data.train_labels[: len(session._probe)]
+        probe_labels = session.data.train_labels[: len(session._probe)]  # _probe: the first training inputs
         self._probe_y = one_hot(probe_labels, session.net.sizes[-1], session.net.dtype)
         if self.enabled:
             self._record(session, marker=True)
@@ -64,9 +63,9 @@ class Recorder:
         """The confusion matrix on the whole test set; returns the accuracy it implies (its diagonal)."""
         data, net = session.data, session.net
         n = net.sizes[-1]
-        predictions = np.empty(len(data.test_images), np.int64)
-        for start in range(0, len(data.test_images), CONFUSION_CHUNK):
-            x = to_float(data.test_images[start : start + CONFUSION_CHUNK], net.dtype)
+        predictions = np.empty(data.test_size, np.int64)
+        for start in range(0, data.test_size, CONFUSION_CHUNK):
+            x = data.inputs(data.test_inputs[start : start + CONFUSION_CHUNK], net.dtype)
             predictions[start : start + len(x)] = net.predict(x)
         labels = np.asarray(data.test_labels, np.int64)
         matrix = np.bincount(labels * n + predictions, minlength=n * n).reshape(n, n)

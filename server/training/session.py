@@ -19,11 +19,12 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..engine.blas import blas_threads_for
-from ..engine.data import Dataset, to_float
+from ..engine.datasets import Dataset, custom, registry
+from .catalog import Catalog
 from .history import CostHistory
 from .limits import (
-    DEFAULT_BATCH_SIZE, DEFAULT_CONFIG, DEFAULT_LEARNING_RATE, LIMITS,
-    check_batch_size, check_fits, check_learning_rate, check_speed,
+    DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, LIMITS,
+    check_batch_size, check_fits, check_learning_rate, check_speed, default_config,
 )
 from .saved_history import check_history, check_params, encode_history
 from . import edits
@@ -35,12 +36,15 @@ from .snapshot import Snapshot, all_finite, capture, make_finite
 from .worker import Worker
 from ..engine.network import Network, validate_config
 from ..engine.batches import BatchStream, evaluate
+from ..engine.fused import fused_sgd_step
 
 log = logging.getLogger("backprop_lab")
 EVAL_SUBSET = 1000  # test images used for the running accuracy
 EVAL_EVERY_SECONDS = 0.5
 PROBE_SIZE = 500  # training images whose hidden activations show a dead ReLU layer
 BACKUP_EVERY_STEPS = 100  # how often the last finite weights are kept, for divergence recovery
+BURST_SECONDS = 0.002  # flat out, the worker trains mini-batches back to back for this long (or until a
+# command or read arrives): the per-step bookkeeping of the worker loop is paid once per burst
 
 
 class TrainingSession:
@@ -52,10 +56,12 @@ class TrainingSession:
         batch_size: int = DEFAULT_BATCH_SIZE,
         steps_per_second: float | None = None,
         net: Network | None = None,
+        catalog: Catalog | None = None,
         record: bool = True,
     ):
         self.data = data
-        self.worker = Worker("training", busy=self._busy, work=self._train_one, fault=self._fault,
+        self.catalog = catalog or Catalog(mnist=data if data.name == "mnist" else None)
+        self.worker = Worker("training", busy=self._busy, work=self._work, fault=self._fault,
                              interval=self._interval, after_command=self._after_command)
         self.lock = self.worker.lock
         self.log = EventLog()
@@ -67,32 +73,49 @@ class TrainingSession:
         self.structure_version = 0  # bumps when the network is replaced (a new hello is due)
         self.undo = UndoHistory()
         self.recorder = Recorder(enabled=record)  # snapshots, diagnostics, confusion (recorder.py)
-        self._probe = to_float(data.train_images[:PROBE_SIZE], np.float32)
         self._choices = 0  # counts play/pause/step commands: a walkthrough never overrides one of them
         self._holds: dict[str, None] = {}  # open walkthroughs that paused training (see hold/release)
         self._resume_after_holds = False
         self._choices_at_hold = 0
-        self._install(net or self._build(config or DEFAULT_CONFIG))
+        if net is not None:
+            check_fits(net.sizes, data)
+        self._install(net or self._build(config or default_config(data), data), data)
 
     # ----- construction ------------------------------------------------------------------------
     @staticmethod
-    def _build(config: dict) -> Network:
+    def _build(config: dict, data: Dataset) -> Network:
         validate_config(config["sizes"], config["activation"], config["output_activation"], config["cost"], "float32")
-        if config["sizes"][0] != 784 or config["sizes"][-1] != 10:
-            raise ValueError("the network must have 784 inputs and 10 outputs")
+        check_fits(config["sizes"], data)
         return Network(
             config["sizes"], config["activation"], config["output_activation"], config["cost"],
             seed=config.get("seed", 0), dtype="float32",
         )
 
-    def _install(self, net: Network, history: dict | None = None) -> None:
-        """Make ``net`` the session's network and start its history afresh (or from ``history``)."""
+    def _use_data(self, data: Dataset) -> None:
+        """Train on ``data`` from now on (the network stays): a new stream, evaluation subset and probe."""
+        self.data = data
+        seed = self.net.seed if isinstance(self.net.seed, int) else 0
+        epoch = self.stream.epoch if getattr(self, "stream", None) is not None else 0
+        self.stream = BatchStream.for_dataset(data, self.batch_size, self.net.dtype, seed=seed)
+        self.stream.epoch = epoch
+        rng = np.random.default_rng(seed + 1)
+        self._eval_idx = np.sort(rng.permutation(data.test_size)[:EVAL_SUBSET])
+        self._probe = data.inputs(data.train_inputs[:PROBE_SIZE])
+        self.recorder.confusion = None  # it described the test set of the data before
+        self._pinned = None
+        self._last_x = None  # the shown example belonged to the previous data
+        self._last_label = None
+        self._last_index = None
+        relu_layers = [l for l in range(1, len(self.net.sizes) - 1) if self.net.activation_name == "relu"]
+        self.health = HealthCheck(*chance_levels(data.train_labels, data.n_classes, self.net.cost_fn), relu_layers)
+
+    def _install(self, net: Network, data: Dataset, history: dict | None = None) -> None:
+        """Make ``net`` (trained on ``data``) the session's network and start its history afresh (or from
+        ``history``)."""
         history = history or {}
         self.net = net
-        seed = net.seed if isinstance(net.seed, int) else 0
-        self.stream = BatchStream(self.data.train_images, self.data.train_labels, self.batch_size, net.dtype, seed=seed)
-        rng = np.random.default_rng(seed + 1)
-        self._eval_idx = np.sort(rng.permutation(len(self.data.test_images))[:EVAL_SUBSET])
+        self.stream = None
+        self._use_data(data)
         self.iteration = int(history.get("iteration", 0))
         self.examples_seen = int(history.get("examples_seen", 0))
         self.stream.epoch = int(history.get("epoch", 0))
@@ -106,15 +129,11 @@ class TrainingSession:
         self._last_grads = None
         self._want_grads = True  # the next step keeps its gradients (set again by every snapshot)
         self._last_eta = self.learning_rate
-        self._last_x = None  # first example of the last mini-batch whose gradients were kept
-        self._last_label = None
-        self._last_index = None
-        self._pinned: tuple[str, int] | None = None
         self._backup = self.net.parameters()
         self._rate_window: deque = deque(maxlen=64)  # (time, examples) for samples/s
         self._last_eval_time = 0.0
-        relu_layers = [l for l in range(1, len(net.sizes) - 1) if net.activation_name == "relu"]
-        self.health = HealthCheck(*chance_levels(self.data.train_labels, net.sizes[-1], net.cost_fn), relu_layers)
+        self._last_epoch_report = -math.inf  # when the last epoch event was sent
+        self._epochs_unreported = 0
         self._good = (self.iteration, self.accuracy(), self.net.parameters())  # the best weights seen
         self.undo.clear("the network was replaced")
         self.recorder.start(self)
@@ -167,67 +186,92 @@ class TrainingSession:
             self._train_one(force=True)
 
     # ----- training ---------------------------------------------------------------------------
+    def _work(self) -> None:
+        """The worker's unit of work: one mini-batch, or, flat out, a burst of them that ends as soon as
+        a command or a read is waiting (so each still runs between two mini-batches), training stops,
+        or ``BURST_SECONDS`` have passed."""
+        with self.lock, np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and handled
+            if self._interval() is not None or not (self.running or self._until_epoch_end):
+                self._step()
+                return
+            deadline = time.perf_counter() + BURST_SECONDS
+            waiting = self.worker.waiting
+            while self._step() and not waiting() and time.perf_counter() < deadline:
+                pass
+
     def _train_one(self, force: bool = False) -> None:
-        with self.lock:
-            if not (force or self.running or self._pending_steps > 0 or self._until_epoch_end):
-                return  # paused since the worker looked (e.g. a snapshot found the weights diverged)
-            size = 1 if (self._pending_steps > 0 and self._pending_unit == "example") else self.batch_size
-            x, y, idx, epoch_ended = self.stream.next(size)
-            self._set_blas_threads(size)
-            with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and handled here
-                if self._want_grads:
-                    # A viewer will look: keep this mini-batch's gradients and first example for it.
-                    grads = self.net.backprop(x, y, input_gradient=False)
-                    cost = grads.cost
-                    if not math.isfinite(cost):
-                        self._diverged()
-                        return
-                    self.net.apply_gradients(grads.nabla_w, grads.nabla_b, self.learning_rate)
-                    # apply_gradients scaled the gradients by η in place: remember η to show ∇C itself.
-                    self._last_grads, self._last_eta = grads, self.learning_rate
-                    self._last_x = x[0].copy()
-                    self._last_label = int(np.argmax(y[0]))
-                    self._last_index = int(idx[0])
-                    self._want_grads = False
-                else:  # nobody looks at this one: the fused step, about 3× faster, keeps nothing
-                    cost = self.net.sgd_step(x, y, self.learning_rate)
-                    if not math.isfinite(cost):
-                        self._diverged()
-                        return
-            self.iteration += 1
-            self.examples_seen += len(x)
-            self.cost_history.append(cost)
-            now = time.perf_counter()
-            self._rate_window.append((now, self.examples_seen))
-            if self.iteration % BACKUP_EVERY_STEPS == 0:
-                if self.net.is_finite():
-                    self._backup = self.net.parameters()
-                else:
-                    self._diverged()
-                    return
-            if self._pending_steps > 0:
-                self._pending_steps -= 1
-            self.recorder.after_step(self, epoch_ended)
-            evaluated = epoch_ended
-            if epoch_ended:
-                self._until_epoch_end = False
-                acc = self.recorder.full_evaluation(self)  # the whole test set, with its confusion matrix
-                self.accuracy_history.append([self.iteration, acc, True])
-                self._event("epoch", f"epoch {self.stream.epoch} done: test accuracy {acc:.2%}", accuracy=acc)
-                self._last_eval_time = now
-                self._evaluated(acc)
-            elif (self.running or self._until_epoch_end) and now - self._last_eval_time >= EVAL_EVERY_SECONDS:
-                acc = evaluate(self.net, self.data.test_images[self._eval_idx], self.data.test_labels[self._eval_idx])
-                self.accuracy_history.append([self.iteration, acc, False])
-                self._last_eval_time = time.perf_counter()
-                self._evaluated(acc)
-                evaluated = True
-            if not (evaluated or self.running or self._pending_steps or self._until_epoch_end):
-                # A single step: evaluate on the subset so the counter shows where it stands.
-                acc = evaluate(self.net, self.data.test_images[self._eval_idx], self.data.test_labels[self._eval_idx])
-                self.accuracy_history.append([self.iteration, acc, False])
-                self._evaluated(acc)
-            self.version += 1
+        with self.lock, np.errstate(over="ignore", invalid="ignore"):
+            self._step(force)
+
+    def _step(self, force: bool = False) -> bool:
+        """One mini-batch (under the lock); False when none was trained or training must stop."""
+        if not (force or self.running or self._pending_steps > 0 or self._until_epoch_end):
+            return False  # paused since the worker looked (e.g. a snapshot found the weights diverged)
+        size = 1 if (self._pending_steps > 0 and self._pending_unit == "example") else self.batch_size
+        x, y, idx, epoch_ended = self.stream.next(size)
+        self._set_blas_threads(size)
+        net = self.net
+        if self._want_grads:
+            # A viewer will look: keep this mini-batch's gradients and first example for it.
+            grads = net.backprop(x, y, input_gradient=False)
+            cost = grads.cost
+            if not math.isfinite(cost):
+                self._diverged()
+                return False
+            net.apply_gradients(grads.nabla_w, grads.nabla_b, self.learning_rate)
+            # apply_gradients scaled the gradients by η in place: remember η to show ∇C itself.
+            self._last_grads, self._last_eta = grads, self.learning_rate
+            self._last_x = x[0].copy()
+            self._last_label = int(np.argmax(y[0]))
+            self._last_index = int(idx[0])
+            self._want_grads = False
+        else:  # nobody looks at this one: the fused step, about 3× faster, keeps nothing (the stream's
+            # batches have the network's dtype and shapes, so it is called without sgd_step's checks)
+            cost = fused_sgd_step(net, x, y, self.learning_rate) if net.fused else net.sgd_step(x, y, self.learning_rate)
+            if not math.isfinite(cost):
+                self._diverged()
+                return False
+        self.iteration += 1
+        self.examples_seen += len(x)
+        self.cost_history.append(cost)
+        now = time.perf_counter()
+        self._rate_window.append((now, self.examples_seen))
+        if self.iteration % BACKUP_EVERY_STEPS == 0:
+            if net.is_finite():
+                self._backup = net.parameters()
+            else:
+                self._diverged()
+                return False
+        if self._pending_steps > 0:
+            self._pending_steps -= 1
+        self.recorder.after_step(self, epoch_ended)
+        stepping_epoch = self._until_epoch_end and not self.running
+        if epoch_ended:
+            self._until_epoch_end = False
+            self._epochs_unreported += 1
+        if epoch_ended and (stepping_epoch or not self.running or now - self._last_epoch_report >= EVAL_EVERY_SECONDS):
+            # A small dataset ends many epochs a second: they are reported (and evaluated on the whole
+            # test set) at most every EVAL_EVERY_SECONDS while training runs, each report counting them.
+            acc = self.recorder.full_evaluation(self)  # the whole test set, with its confusion matrix
+            self.accuracy_history.append([self.iteration, acc, True])
+            n, epoch = self._epochs_unreported, self.stream.epoch
+            done = f"epoch {epoch} done" if n == 1 else f"epochs {epoch - n + 1}–{epoch} done"
+            self._event("epoch", f"{done}: test accuracy {acc:.2%}", accuracy=acc, epochs=n)
+            self._epochs_unreported = 0
+            self._last_epoch_report = self._last_eval_time = now
+            self._evaluated(acc)
+        elif (self.running or self._until_epoch_end) and now - self._last_eval_time >= EVAL_EVERY_SECONDS:
+            acc = evaluate(net, self.data.test_inputs[self._eval_idx], self.data.test_labels[self._eval_idx])
+            self.accuracy_history.append([self.iteration, acc, False])
+            self._last_eval_time = time.perf_counter()
+            self._evaluated(acc)
+        elif not (epoch_ended or self.running or self._pending_steps or self._until_epoch_end):
+            # A single step: evaluate on the subset so the counter shows where it stands.
+            acc = evaluate(net, self.data.test_inputs[self._eval_idx], self.data.test_labels[self._eval_idx])
+            self.accuracy_history.append([self.iteration, acc, False])
+            self._evaluated(acc)
+        self.version += 1
+        return self.running or self._pending_steps > 0 or self._until_epoch_end
 
     def _evaluated(self, accuracy: float) -> None:
         """After each accuracy evaluation: check the network still learns, and keep the best healthy weights
@@ -440,7 +484,11 @@ class TrainingSession:
                 self._event("params", f"changed: {text}")
         self._submit(apply)
 
-    def reset(self, hidden, activation, output_activation, cost, seed=0, learning_rate=None, batch_size=None) -> None:
+    def reset(self, hidden, activation, output_activation, cost, seed=0, learning_rate=None, batch_size=None,
+              dataset: str | None = None, dataset_options: dict | None = None) -> None:
+        """A new network of these hidden layers on ``dataset`` (default mnist) made with ``dataset_options``:
+        its input layer is the dataset's input size and its output layer has one neuron per class.
+        Reading an image dataset the first time takes a moment: call it off the event loop."""
         lo, hi = LIMITS["hidden_layers"]
         if not isinstance(hidden, (list, tuple)) or not lo <= len(hidden) <= hi:
             raise ValueError(f"hidden layers: give {lo} to {hi} sizes")
@@ -453,36 +501,83 @@ class TrainingSession:
             raise ValueError(f"seed must be a whole number from {slo} to {shi}")
         lr = check_learning_rate(learning_rate) if learning_rate is not None else None
         bs = check_batch_size(batch_size) if batch_size is not None else None
-        config = {"sizes": [784, *hidden, 10], "activation": activation,
+        data = self._open_dataset(dataset or registry.DEFAULT, dataset_options)
+        config = {"sizes": [data.input_size, *hidden, data.n_classes], "activation": activation,
                   "output_activation": output_activation, "cost": cost, "seed": seed}
-        net = self._build(config)  # raises ValueError for a bad combination
+        net = self._build(config, data)  # raises ValueError for a bad combination
 
         def apply():
             if lr is not None:
                 self.learning_rate = lr
             if bs is not None:
                 self.batch_size = bs
-            self._install(net)
-            self._event("reset", f"new network {net.sizes}, {activation}/{output_activation}, {cost} cost")
+            self._install(net, data)
+            self._event("reset", f"new network {net.sizes} on {data.title}, {activation}/{output_activation}, "
+                                 f"{cost} cost", dataset=data.name)
+            self._report_trivial()
+        self._submit(apply)
+
+    def _open_dataset(self, name, options) -> Dataset:
+        """The dataset a reset asks for. A custom set asked for without points keeps the points of the
+        current custom set (when it has as many classes); else it starts from the starter set."""
+        if name == "custom" and isinstance(options, dict) and "points" not in options:
+            current = self.data
+            classes = registry.check_options("custom", options)["classes"]
+            if current.name == "custom" and current.n_classes == classes:
+                return current
+        return self.catalog.open(name, options)
+
+    def _report_trivial(self) -> None:
+        if self.data.trivial and self.data.train_size:
+            name = self.data.class_names[int(self.data.train_labels[0])]
+            self._event("trivial", f"Every training example is of class '{name}': there is nothing to tell apart, "
+                                   "so the network trains to always answer that class (100% accuracy, trivially).",
+                        dataset=self.data.name)
+
+    def set_points(self, points) -> None:
+        """Replace the custom set's points without touching the network (the page adds and removes points
+        while it trains). Refused unless the current dataset is a custom set; a point's class must be
+        below its class count. Every tab gets an event ``points`` and a new hello (with the points)."""
+        current = self.data
+        if current.name != "custom":
+            raise ValueError(f"points: set_points edits a custom set, and the current dataset is {current.name} "
+                             "(reset with dataset 'custom' first)")
+        data = custom.replace_points(current, points)
+
+        def apply():
+            if self.data.name != "custom" or self.data.n_classes != data.n_classes:
+                self._event("points", "The point edit was dropped: the dataset changed before it arrived.",
+                            dataset=self.data.name, dropped=True)
+                return
+            self._use_data(data)
+            self._good = (self.iteration, None, self.net.parameters())  # best weights for the old points: moot
+            self.structure_version += 1  # every tab gets a new hello, with the new points
+            self._event("points", f"The custom set now has {data.train_size} points.", dataset="custom",
+                        points=data.train_size, trivial=data.trivial)
+            self._report_trivial()
         self._submit(apply)
 
     def select_example(self, source: str, index: int | None = None) -> None:
         if source == "follow":
             pinned = None
         elif source in ("train", "test"):
-            images = self.data.train_images if source == "train" else self.data.test_images
-            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(images):
-                raise ValueError(f"{source} example index must be from 0 to {len(images) - 1}")
+            n = self.data.train_size if source == "train" else self.data.test_size
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < n:
+                raise ValueError(f"index: the {source} set has {n} examples, so it must be from 0 to {n - 1}")
             pinned = (source, index)
         else:
             raise ValueError(f"source must be train, test or follow, got {source!r}")
 
         def apply():
+            if pinned is not None:
+                n = self.data.train_size if pinned[0] == "train" else self.data.test_size
+                if pinned[1] >= n:
+                    return  # the dataset changed in between: that example no longer exists
             self._pinned = pinned
         self._submit(apply)
 
     def load_network(self, net: Network, history: dict | None = None, message: str = "checkpoint loaded",
-                     params: dict | None = None) -> str:
+                     params: dict | None = None, dataset: dict | None = None) -> str:
         """Replace the network (already validated) between mini-batches; training pauses.
 
         ``history`` (from ``history_state()``, e.g. a resumed autosave) restores the counters, the cost and
@@ -491,8 +586,13 @@ class TrainingSession:
         (a history's own params win). A malformed one raises ValueError and changes nothing; a sound value
         beyond the live limits is left out, and the message says so. Returns what was restored (the
         ``loaded`` event's message is ``message`` followed by it).
+
+        ``dataset`` is the checkpoint's record ``{name, options}`` of the data it was trained on (none: an
+        older checkpoint, MNIST); the session trains on that dataset from then on. A dataset that is not
+        available here, or that the network does not fit, raises ValueError and changes nothing.
         """
-        check_fits(net.sizes)
+        data = self._checkpoint_dataset(dataset)
+        check_fits(net.sizes, data)
         if not net.is_finite():
             raise ValueError("the weights or biases contain NaN or infinity")
         if net.dtype != np.float32:
@@ -508,6 +608,8 @@ class TrainingSession:
         parts = ([f"η {lr:g}"] if lr is not None else []) + ([f"batch {bs}"] if bs is not None else [])
         if history:
             parts.append(f"iteration {history['iteration']:,}")
+        if data.name != self.data.name or data.options != self.data.options:
+            parts.insert(0, f"dataset {data.name}")
         what = ", ".join(parts + notes)
 
         def apply():
@@ -517,7 +619,7 @@ class TrainingSession:
                 self.batch_size = bs
             if sps is not ...:
                 self.steps_per_second = sps
-            self._install(net, history)
+            self._install(net, data, history)
             same = ([f"η {self.learning_rate:g}"] if lr is None else []) + ([f"batch {self.batch_size}"] if bs is None else [])
             kept = f"{' and '.join(same)} unchanged" if same else ""
             if what:
@@ -527,11 +629,23 @@ class TrainingSession:
         self._submit(apply)
         return what or "weights only"
 
+    def _checkpoint_dataset(self, record) -> Dataset:
+        """The dataset a checkpoint's ``extra.dataset`` names (None: MNIST, as every older checkpoint)."""
+        if record is None:
+            return self.catalog.open(registry.DEFAULT)
+        if not isinstance(record, dict) or not isinstance(record.get("name"), str):
+            raise ValueError("its dataset record must be {name, options}")
+        options = record.get("options") or {}
+        if not isinstance(options, dict):
+            raise ValueError("its dataset options must be an object")
+        name = record["name"]
+        if self.data.name == name and self.data.options == options:
+            return self.data
+        return self.catalog.open(name, options)
+
     # ----- reading (any thread) ---------------------------------------------------------------
     def example_input(self, source: str, index: int) -> tuple[np.ndarray, int]:
-        images, labels = (self.data.test_images, self.data.test_labels) if source == "test" else (
-            self.data.train_images, self.data.train_labels)
-        return to_float(images[index], np.float32), int(labels[index])
+        return self.data.example("test" if source == "test" else "train", index)
 
     def samples_per_second(self) -> float:
         w = self._rate_window
@@ -560,8 +674,9 @@ class TrainingSession:
                 "cost": float(self.cost_history.values()[-1]) if n else None,
                 "accuracy": self.accuracy(),
                 "samples_per_second": round(self.samples_per_second(), 1),
-                "train_size": len(self.data.train_images),
-                "test_size": len(self.data.test_images),
+                "train_size": self.data.train_size,
+                "test_size": self.data.test_size,
+                "dataset": self.data.name,
             }
 
     def config(self) -> dict:
@@ -592,8 +707,13 @@ class TrainingSession:
             return encode_history(self)
 
     # ----- classification (any thread; never disturbs training) --------------------------------
+    def dataset_options(self) -> dict:
+        """The current dataset's options (a custom set's points left out: they are in hello's arrays)."""
+        return registry.option_values(self.data)
+
     def classify(self, x: np.ndarray) -> dict:
-        """Feed one 784-pixel input forward: digit, probabilities (summing to 1) and every layer.
+        """Feed one input (of the dataset's input size) forward: the class, probabilities (summing to 1)
+        and every layer.
 
         Raises ValueError if the network's output is not finite (a diverged network is never shown).
         """
@@ -603,8 +723,11 @@ class TrainingSession:
             raise ValueError("the network's activations overflow for this input (its weights have grown huge): "
                              "lower the learning rate and reset")
         out = trace.activations[-1][0]
+        predicted = int(np.argmax(out))
+        names = self.data.class_names
         return {
-            "digit": int(np.argmax(out)),
+            "digit": predicted,
+            "class_name": names[predicted] if predicted < len(names) else str(predicted),
             "probabilities": self.net.probabilities(out),
             "activations": [a[0].astype(np.float64).tolist() for a in trace.activations],
         }

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..engine import checkpoint
 from ..engine.checkpoint import CheckpointError
+from ..engine.datasets.registry import dataset_record
 from ..engine.network import Network
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -99,10 +100,11 @@ def worth_autosaving(frozen: Frozen, at_start: str | None) -> bool:
 
 def export(session) -> tuple[Frozen, dict]:
     """The session's network and everything ``--resume`` needs, consistent (run it via ``session.read``):
-    ``extra`` = ``{iteration, params: {learning_rate, batch_size, steps_per_second}, history}``."""
+    ``extra`` = ``{iteration, params: {learning_rate, batch_size, steps_per_second}, history, dataset:
+    {name, options}}`` (a custom set's options hold its points)."""
     with session.lock:
         return freeze(session.net), {"iteration": session.iteration, "params": session.params(),
-                                     "history": session.history_state()}
+                                     "history": session.history_state(), "dataset": dataset_record(session.data)}
 
 
 class CheckpointStore:
@@ -222,7 +224,7 @@ class CheckpointStore:
             return False
 
     def list(self) -> list[dict]:
-        """Every ``*.npz`` with a valid name, newest first: name, size, mtime, iteration, config
+        """Every ``*.npz`` with a valid name, newest first: name, size, mtime, iteration, config, dataset
         (or ``error`` for a file that cannot be read)."""
         if not self.folder.is_dir():
             return []
@@ -249,6 +251,8 @@ class CheckpointStore:
             entry["iteration"] = iteration if isinstance(iteration, int) else None
             entry["config"] = {k: config.get(k) for k in ("sizes", "activation", "output_activation", "cost", "seed")}
             entry["has_history"] = isinstance(history, dict)
+            record = extra.get("dataset") if isinstance(extra, dict) else None
+            entry["dataset"] = record.get("name") if isinstance(record, dict) else "mnist"  # older files: MNIST
         except (CheckpointError, ValueError, KeyError, TypeError, AttributeError) as e:
             entry["error"] = str(e)
         return entry

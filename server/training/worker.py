@@ -73,6 +73,10 @@ class Worker:
             if isinstance(item, _Read):
                 item.run(self.lock)
 
+    def waiting(self) -> bool:
+        """Whether a command or read is queued (the owner's work should end soon, so it runs)."""
+        return not self._commands.empty()
+
     def submit(self, fn) -> None:
         """Queue a command: ``fn()`` runs on the worker, under the lock, after the commands before it."""
         self._commands.put(fn)

@@ -17,12 +17,13 @@ from platformdirs import user_data_path
 
 from .. import __version__
 from ..engine import checkpoint
-from ..engine.data import Dataset, load_dataset
+from ..engine.datasets import Dataset
+from ..training.catalog import Catalog
 from ..training.session import TrainingSession
 from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprint, worth_autosaving
 from .bodies import validation_error
 from .guard import Guard, GuardMiddleware
-from .routes import checkpoints, descent, history, live, pages, walkthrough, ws
+from .routes import checkpoints, datasets, descent, history, live, pages, walkthrough, ws
 from .stream.broadcast import Broadcaster
 
 log = logging.getLogger("backprop_lab")
@@ -55,7 +56,9 @@ class Settings:
     resume: bool = False  # ``load`` is the last session's autosave (the loaded event says "resumed")
     autosave: bool = False  # on shutdown, if trained since the start: a new autosave-YYYYMMDD-HHMMSS (newest 5 kept)
     stall_limit: float = 20.0  # seconds a send may block before the viewer is disconnected
-    dataset: Dataset | None = None  # an already loaded dataset (tests, benchmarks); else loaded at start-up
+    dataset: Dataset | None = None  # an already loaded MNIST (tests, benchmarks); else loaded at start-up
+    fashion_dir: str | None = None  # where Fashion-MNIST's files are (default: Debian's package folder)
+    catalog: Catalog | None = None  # the datasets, when the caller already opened some (serve --load checks)
 
 
 def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | None) -> str | None:
@@ -83,13 +86,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        data = settings.dataset or await asyncio.to_thread(load_dataset, settings.data_dir)
-        session = TrainingSession(data, **settings.session_kwargs)
+        catalog = settings.catalog or Catalog(mnist=settings.dataset, mnist_dir=settings.data_dir,
+                                              fashion_dir=settings.fashion_dir)
+        data = settings.dataset or await asyncio.to_thread(catalog.open, "mnist")
+        session = TrainingSession(data, catalog=catalog, **settings.session_kwargs)
         store = CheckpointStore(settings.checkpoint_dir)
         if settings.load:
             net, extra = await asyncio.to_thread(checkpoint.load, settings.load)
-            session.load_network(net, extra.get("history") or None, params=extra.get("params"),
-                                 message="resumed" if settings.resume else f"started from {Path(settings.load).name}")
+            # (reading the checkpoint's dataset may read an image dataset's files: off the event loop)
+            await asyncio.to_thread(
+                session.load_network, net, extra.get("history") or None,
+                "resumed" if settings.resume else f"started from {Path(settings.load).name}",
+                extra.get("params"), extra.get("dataset"))
         session.start()
         # what the network was when the server started (after --load): an autosave only if it changes
         at_start = await asyncio.wrap_future(session.read(lambda: fingerprint(session.net)))
@@ -114,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GuardMiddleware)
 
     app.add_exception_handler(RequestValidationError, validation_error)
-    for module in (pages, live, checkpoints, walkthrough, history, descent, ws):
+    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, ws):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(page_folder("static"))), name="static")
     return app

@@ -4,7 +4,7 @@ one-line description of a refusal."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -15,6 +15,7 @@ from ..training.store import NAME_RE
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_DRAWING_SIDE = 1024
+MAX_INPUT_VALUES = 4096  # a sanity cap: the exact count is the dataset's input size (checked in inputs.py)
 
 
 class Strict(BaseModel):
@@ -32,6 +33,8 @@ BatchSize = Annotated[int, Field(ge=LIMITS["batch_size"][0], le=LIMITS["batch_si
 Speed = Annotated[float, Field(ge=LIMITS["steps_per_second"][0], le=LIMITS["steps_per_second"][1])]
 Neurons = Annotated[int, Field(ge=LIMITS["neurons"][0], le=LIMITS["neurons"][1])]
 Pixel = Annotated[float, Field(ge=0, le=1)]
+Label = Annotated[int, Field(ge=0, le=255)]  # below the dataset's class count: checked in inputs.py
+DatasetName = Annotated[str, Field(min_length=1, max_length=64)]  # one of GET /api/datasets: checked there
 
 
 class Drawing(Strict):
@@ -47,15 +50,19 @@ class Drawing(Strict):
 
 
 class PixelsOrImage(Strict):
-    """Either 784 MNIST-format pixels or a raw drawing (exactly one of the two)."""
+    """One example for the network, exactly one of: ``input`` (the network's inputs, as many as the
+    dataset has: [x, y] on the plane), ``pixels`` (an image dataset's pixels in 0..1) or ``image`` (a raw
+    drawing, made into the image dataset's format). Lengths are checked against the dataset in inputs.py."""
 
-    pixels: Annotated[list[Pixel], Field(min_length=784, max_length=784)] | None = None
+    pixels: Annotated[list[Pixel], Field(max_length=MAX_INPUT_VALUES)] | None = None
     image: Drawing | None = None
+    input: Annotated[list[float], Field(min_length=1, max_length=MAX_INPUT_VALUES)] | None = None
 
     @model_validator(mode="after")
     def _one(self):
-        if (self.pixels is None) == (self.image is None):
-            raise ValueError("give either 'pixels' (784 values) or 'image' ({width, height, pixels}), not both")
+        if sum(v is not None for v in (self.pixels, self.image, self.input)) != 1:
+            raise ValueError("give either 'input' (the dataset's inputs, e.g. [x, y]), 'pixels' (an image dataset's "
+                             "pixels) or 'image' ({width, height, pixels}): exactly one, not both")
         return self
 
 
@@ -64,7 +71,7 @@ class PredictRequest(PixelsOrImage):
 
 
 class BackpropRequest(PixelsOrImage):
-    label: Annotated[int, Field(ge=0, le=9)]
+    label: Label
 
 
 # ----- HTTP request bodies (each declared on its route) ----------------------------------------
@@ -81,15 +88,18 @@ class Param(Strict):
     k: Annotated[int, Field(ge=0)] | None = None
 
 
+MAX_TABLE_PARAMS = 256  # enough for every parameter of a small network (a [2,8,8,8,3] one has 195)
+
+
 class BatchRequest(Strict):
     size: Annotated[int, Field(ge=1, le=32)] = 10
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
-    params: Annotated[list[Param], Field(max_length=12)] | None = None
+    params: Annotated[list[Param], Field(max_length=MAX_TABLE_PARAMS)] | None = None
 
 
 class StepRequest(Strict):
     indices: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=32)]
-    params: Annotated[list[Param], Field(max_length=12)] | None = None
+    params: Annotated[list[Param], Field(max_length=MAX_TABLE_PARAMS)] | None = None
     learning_rate: LearningRate | None = None
 
 
@@ -147,6 +157,14 @@ class GradCheckRequest(BackpropRequest):
     eps: Annotated[float, Field(gt=0, le=0.1)] = 1e-4
 
 
+class MapsRequest(Strict):
+    """Per-neuron maps of the plane (2-input datasets)."""
+
+    size: Annotated[int, Field(ge=2, le=256)] = 64
+    extent: Annotated[float, Field(gt=0, le=10)] = 1.0
+    values: Literal["a", "z"] = "a"
+
+
 # ----- websocket messages ---------------------------------------------------------------------
 class Play(Strict):
     type: Literal["play"]
@@ -183,6 +201,15 @@ class Reset(Strict):
     seed: Annotated[int, Field(ge=LIMITS["seed"][0], le=LIMITS["seed"][1])] = 0
     learning_rate: LearningRate = None  # omitted: unchanged
     batch_size: BatchSize = None
+    dataset: DatasetName = "mnist"
+    dataset_options: dict[str, Any] | None = None
+
+
+class SetPoints(Strict):
+    """Replace the custom set's points (the network is kept): [[x, y, class], ...]."""
+
+    type: Literal["set_points"]
+    points: list[Any]
 
 
 class Predict(PixelsOrImage):
@@ -210,12 +237,12 @@ class SelectExample(Strict):
 
 
 ClientMessage = Annotated[
-    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample, Backprop, RestoreGood],
+    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample, Backprop, RestoreGood, SetPoints],
     Field(discriminator="type"),
 ]
 _client_adapter = TypeAdapter(ClientMessage)
 KNOWN_TYPES = ("play", "pause", "step", "set_params", "reset", "predict", "select_example", "backprop",
-               "restore_good")
+               "restore_good", "set_points")
 
 
 class MessageError(ValueError):

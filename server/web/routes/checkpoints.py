@@ -34,13 +34,16 @@ async def _install(session, net, extra: dict, message: str) -> dict:
     """Hand a validated network (and its history and hyper-parameters, if any) to the session; a 422
     leaves it untouched."""
     history = extra.get("history") if isinstance(extra, dict) else None
-    try:
-        restored = session.load_network(net, history if history else None, message=message,
-                                        params=extra.get("params"))
+    try:  # off the event loop: the checkpoint's dataset may be an image dataset not read yet
+        restored = await asyncio.to_thread(session.load_network, net, history if history else None, message,
+                                           extra.get("params"), extra.get("dataset"))
     except ValueError as e:
         raise HTTPException(422, f"{message}: {e}") from None
     iteration = history.get("iteration", 0) if isinstance(history, dict) else 0
-    return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history), "restored": restored}
+    # the dataset it trains on now: read after the queued load, so it is the loaded one
+    dataset = await asyncio.wrap_future(session.read(lambda: session.data.name))
+    return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history), "restored": restored,
+            "dataset": dataset}
 
 
 @router.get("")

@@ -17,7 +17,6 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 
 from ...engine import landscape as ls
-from ...engine.data import to_float
 from ...engine.network import Network, one_hot
 from ...training.store import freeze, thaw
 from ..bodies import StrictRoute
@@ -72,9 +71,8 @@ def _slots_for_loop() -> asyncio.Semaphore:
 def evaluation_set(session, examples: int):
     """The first N training examples as the network's inputs and one-hot targets (the fixed evaluation set)."""
     data = session.data
-    n = min(examples, len(data.train_labels))
-    x = to_float(data.train_images[:n])
-    return x, one_hot(data.train_labels[:n], session.net.sizes[-1], "float32")
+    n = min(examples, data.train_size)
+    return data.inputs(data.train_inputs[:n]), one_hot(data.train_labels[:n], data.n_classes, "float32")
 
 
 async def _network_and_path(session, with_path: bool):

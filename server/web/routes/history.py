@@ -14,7 +14,6 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
-from ...engine.data import to_float
 from ..bodies import StrictRoute
 from ..deps import SessionDep
 from ..inputs import json_response
@@ -50,7 +49,7 @@ def _confusion(session) -> dict | None:
     if c is None:
         return None
     return {"iteration": c["iteration"], "accuracy": c["accuracy"], "matrix": c["matrix"].tolist(),
-            "classes": [str(i) for i in range(len(c["matrix"]))]}
+            "classes": list(session.data.class_names)}
 
 
 @router.get("/confusion")
@@ -73,7 +72,7 @@ async def confusion_cell(session: SessionDep, true: int = Query(..., ge=0), pred
         raise HTTPException(422, f"true and predicted must be below {classes}")
     indices = await _read(session, session.recorder.cells, session, true, predicted, limit)
     data = session.data
-    images = to_float(data.test_images[indices]).astype(np.float64).round(3).tolist() if indices else []
+    images = data.inputs(data.test_inputs[indices]).astype(np.float64).round(3).tolist() if indices else []
     return json_response({"true": true, "predicted": predicted, "indices": indices, "images": images})
 
 

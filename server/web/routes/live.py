@@ -9,11 +9,11 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse, Response
 
 from ...engine import checkpoint
-from ...engine.data import to_float
+from ...engine.datasets import as_inputs
 from ...training.store import Frozen, export, freeze, thaw
 from ..bodies import StrictRoute
 from ..deps import SessionDep
-from ..inputs import classify_request, json_response
+from ..inputs import class_name, classify_request, json_response
 from ..schemas import PredictRequest
 
 router = APIRouter(prefix="/api", tags=["live session"], route_class=StrictRoute)
@@ -25,14 +25,16 @@ async def get_state(session: SessionDep):
 
     def read():
         state = session.state()
-        return {**state, "batch_cost": state["cost"], **session.params(), **session.config()}
+        return {**state, "batch_cost": state["cost"], **session.params(), **session.config(),
+                "dataset_options": session.dataset_options()}
 
     return json_response(await asyncio.wrap_future(session.read(read)))
 
 
 @router.post("/predict")
 async def post_predict(req: PredictRequest, session: SessionDep):
-    """Classify 784 MNIST-format pixels or a raw drawing (cropped, scaled, centred the way MNIST was made)."""
+    """Classify one example of the current dataset: ``input`` (e.g. a point [x, y]), an image dataset's
+    ``pixels``, or a raw drawing (cropped, scaled, centred the way MNIST was made)."""
     try:
         return json_response(await classify_request(session, req))
     except ValueError as e:
@@ -65,42 +67,52 @@ def snapshot_file(session, iteration: int):
     return frozen, {"iteration": snap.iteration, "epoch": snap.epoch, "snapshot": True}
 
 
-def _example(images, labels, index: int, which: str) -> dict:
-    if index >= len(images):
-        raise HTTPException(422, f"index: the {which} set has {len(images)} images, so it must be below that")
-    return {"index": index, "label": int(labels[index]), "pixels": to_float(images[index]).astype(np.float64).round(4).tolist()}
+def _example(data, which: str, index: int) -> dict:
+    """One example of ``data`` as the network sees it: ``input`` (and, for images, the same as ``pixels``)."""
+    inputs, labels = data.split(which)
+    if index >= len(inputs):
+        kind = "training" if which == "train" else "test"
+        raise HTTPException(422, f"index: the {kind} set has {len(inputs)} examples, so it must be below that")
+    x = as_inputs(inputs[index]).astype(np.float64).round(4).tolist()
+    label = int(labels[index])
+    body = {"index": index, "label": label, "class_name": class_name(data, label), "input": x}
+    if data.kind == "image":
+        body["pixels"] = x
+    return body
 
 
 @router.get("/test-example")
 async def test_example(session: SessionDep, index: int = Query(..., ge=0)):
-    """One test image as floats in 0..1, with its label."""
-    return _example(session.data.test_images, session.data.test_labels, index, "test")
+    """One test example with its label: ``input`` (an image's pixels in 0..1 are also ``pixels``)."""
+    return json_response(_example(session.data, "test", index))
 
 
 @router.get("/train-example")
 async def train_example(session: SessionDep, index: int = Query(..., ge=0)):
-    """One training image as floats in 0..1, with its label."""
-    return _example(session.data.train_images, session.data.train_labels, index, "training")
+    """One training example with its label: ``input`` (an image's pixels in 0..1 are also ``pixels``)."""
+    return json_response(_example(session.data, "train", index))
 
 
 @router.get("/mistake")
 async def next_mistake(session: SessionDep, after: int = Query(-1, ge=-1)):
-    """The next test image (after ``after``, wrapping round) that the current network gets wrong."""
-    data = session.data
-    net = thaw(await asyncio.wrap_future(session.read(freeze, session.net)))  # a copy: training goes on
+    """The next test example (after ``after``, wrapping round) that the current network gets wrong."""
+    frozen, data = await asyncio.wrap_future(session.read(lambda: (freeze(session.net), session.data)))
+    net = thaw(frozen)  # a copy: training goes on
 
     def find():
-        order = np.roll(np.arange(len(data.test_images)), -(after + 1))
+        order = np.roll(np.arange(data.test_size), -(after + 1))
         for start in range(0, len(order), 2000):
             idx = order[start : start + 2000]
-            predicted = net.predict(to_float(data.test_images[idx], net.dtype))
+            predicted = net.predict(as_inputs(data.test_inputs[idx], net.dtype))
             wrong = np.nonzero(predicted != data.test_labels[idx])[0]
             if len(wrong):
-                i = int(idx[wrong[0]])
-                return {"index": i, "label": int(data.test_labels[i]), "predicted": int(predicted[wrong[0]])}
+                i, p = int(idx[wrong[0]]), int(predicted[wrong[0]])
+                label = int(data.test_labels[i])
+                return {"index": i, "label": label, "predicted": p, "class_name": class_name(data, label),
+                        "predicted_name": class_name(data, p)}
         return None
 
     found = await asyncio.to_thread(find)
     if found is None:
-        return JSONResponse({"detail": "the network gets every test image right"}, 404)
+        return JSONResponse({"detail": "the network gets every test example right"}, 404)
     return found

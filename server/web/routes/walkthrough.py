@@ -16,7 +16,7 @@ from ...training.edits import chosen_parameters, training_batch
 from ...training.store import freeze, thaw
 from ..bodies import StrictRoute
 from ..deps import SessionDep
-from ..inputs import backprop_payload, mnist_input
+from ..inputs import backprop_payload, request_input
 from ..schemas import BackpropRequest, BatchRequest, CloseRequest, GradCheckRequest, StepRequest, TeachRequest
 
 router = APIRouter(prefix="/api", tags=["walkthrough"], route_class=StrictRoute)
@@ -60,18 +60,22 @@ async def close_walkthrough(session: SessionDep, req: CloseRequest | None = None
 
 @router.post("/walkthrough/batch")
 async def walkthrough_batch(req: BatchRequest, session: SessionDep):
-    """A random mini-batch of training examples and each one's nudges for a few parameters."""
+    """A random mini-batch of training examples and each one's nudges for a few parameters (at most as
+    many examples as the training set has)."""
     rng = np.random.default_rng(req.seed)
-    indices = np.sort(rng.choice(len(session.data.train_images), size=req.size, replace=False))
-    x, labels = training_batch(session.data, indices)
 
     def table():
-        net = session.net
-        return wt.batch_table(net, x, labels, chosen_parameters(net, _params(req.params))), session.learning_rate
+        net, data = session.net, session.data
+        indices = np.sort(rng.choice(data.train_size, size=min(req.size, data.train_size), replace=False))
+        x, labels = training_batch(data, indices)
+        body = wt.batch_table(net, x, labels, chosen_parameters(net, _params(req.params)))
+        return indices, x, data, body, session.learning_rate
 
-    body, lr = await _answer(session.read(table))
-    return {"indices": indices.tolist(), "images": x.astype(np.float64).round(3).tolist(), "learning_rate": lr,
-            **body}
+    indices, x, data, body, lr = await _answer(session.read(table))
+    inputs = x.astype(np.float64).round(4 if data.kind == "plane" else 3).tolist()
+    extra = {"images": inputs} if data.kind == "image" else {}
+    return {"indices": indices.tolist(), "inputs": inputs, **extra, "learning_rate": lr,
+            "class_names": list(data.class_names), **body}
 
 
 @router.post("/walkthrough/step")
@@ -82,10 +86,14 @@ async def walkthrough_step(req: StepRequest, session: SessionDep):
 
 @router.post("/teach")
 async def teach(req: TeachRequest, session: SessionDep):
-    """One backprop step on a single drawn example with the label the user gives; undo restores it."""
-    x, stages, empty = await asyncio.to_thread(mnist_input, req)
+    """One backprop step on a single example (a drawing, pixels or a point) with the label the user gives;
+    undo restores it."""
+    try:
+        x, stages, empty, _ = await request_input(session, req, label=True)
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
     if empty:
-        raise HTTPException(422, "the drawing is empty: draw a digit first")
+        raise HTTPException(422, "the drawing is empty: draw something first")
     body = await _answer(session.teach(x, req.label, req.learning_rate))
     return {**body, "stages": stages}
 
@@ -99,7 +107,10 @@ async def undo_step(session: SessionDep):
 @router.post("/gradcheck")
 async def gradcheck(req: GradCheckRequest, session: SessionDep):
     """The finite-difference estimate of ∂C0/∂p next to backprop's value, for one example."""
-    x, _, _ = await asyncio.to_thread(mnist_input, req)
+    try:
+        x, _, _, _ = await request_input(session, req, label=True)
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
 
     def copy():
         return wt.check_parameter(session.net, req.param.model_dump()), freeze(session.net)

@@ -128,8 +128,11 @@ async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
                 **({"steps_per_second": msg.steps_per_second} if "steps_per_second" in fields else {}),
             )
         elif msg.type == "reset":
-            session.reset(msg.hidden, msg.activation, msg.output_activation, msg.cost, msg.seed,
-                          msg.learning_rate, msg.batch_size)
+            # off the event loop: an image dataset asked for the first time is read from disk
+            await asyncio.to_thread(session.reset, msg.hidden, msg.activation, msg.output_activation, msg.cost,
+                                    msg.seed, msg.learning_rate, msg.batch_size, msg.dataset, msg.dataset_options)
+        elif msg.type == "set_points":
+            session.set_points(msg.points)
         elif msg.type == "restore_good":
             session.restore_good()
         elif msg.type == "select_example":

@@ -24,7 +24,7 @@ from .frames import Prepared
 from ...training.session import TrainingSession
 
 log = logging.getLogger("backprop_lab")
-FIRST_LAYER_EVERY = 10  # ticks between frames that carry the 784×n first layer (≈ 3 per second)
+FIRST_LAYER_EVERY = 10  # ticks between frames that carry the (inputs × n) first layer (≈ 3 per second)
 SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER = 100.0  # steps/s at or below which every frame carries the first layer
 STALL_LIMIT_SECONDS = 20.0  # a viewer whose send takes longer than this is disconnected
 # Frames sent per second, all viewers together. Every send costs the event loop a hand-off of Python's
@@ -139,8 +139,9 @@ class Broadcaster:
         return max(self.interval, len(self.viewers) / self.max_sends_per_second)
 
     def _first_layer_cadence_due(self, viewers) -> bool:
-        """The 784×n first layer travels about 3 times a second, and in the first frame prepared after a
-        viewer joins (once: a viewer that never takes it must not make every frame heavy)."""
+        """The first layer (every pixel × n on images) travels about 3 times a second, and in the first
+        frame prepared after a viewer joins (once: a viewer that never takes it must not make every frame
+        heavy)."""
         return self._ticks - self._first_layer_tick >= FIRST_LAYER_EVERY or not all(
             v.first_layer_offered for v in viewers)
 

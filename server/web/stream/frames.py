@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import wire
+from ...engine.datasets.registry import describe_dataset
 from ...training.limits import LIMITS
 from ...training.session import TrainingSession
 from ...training.snapshot import Snapshot
@@ -59,6 +60,7 @@ def hello(session: TrainingSession) -> tuple[bytes, HelloInfo]:
     with session.lock:  # the history and the snapshot describe the same iteration
         snap = session.snapshot(costs_from=None)
         iterations, values = session.cost_history.decimated(MAX_HISTORY_POINTS)
+        data = session.data
     header = {
         "type": "hello",
         "config": snap.config,
@@ -68,11 +70,21 @@ def hello(session: TrainingSession) -> tuple[bytes, HelloInfo]:
         "markers": snap.markers,
         "limits": _limits(),
         "example": snap.example,
+        "dataset": describe_dataset(data),
     }
-    arrays = {"cost_iterations": iterations, "cost_values": values, **_parameter_arrays(snap)}
+    arrays = {"cost_iterations": iterations, "cost_values": values, **_parameter_arrays(snap), **dataset_arrays(data)}
     info = HelloInfo(snap.version, snap.structure_version, snap.state["iteration"], len(snap.accuracy_history),
                      len(snap.markers), snap.event_seq)
     return wire.encode(header, arrays), info
+
+
+def dataset_arrays(data) -> dict[str, np.ndarray]:
+    """A plane dataset's points, so the page can draw them: ``points_x`` (N, 2) f4 and ``points_y`` (N,) u1
+    for training, ``test_x`` and ``test_y`` for testing. Image datasets send none (60,000 images)."""
+    if data.kind != "plane":
+        return {}
+    return {"points_x": data.train_inputs, "points_y": data.train_labels, "test_x": data.test_inputs,
+            "test_y": data.test_labels}
 
 
 def decimate_points(points: list, max_points: int) -> list:

@@ -1,0 +1,92 @@
+"""The datasets this server offers: the engine's registry, with the image datasets read from disk once
+(and kept), and what is not available remembered with its reason.
+
+Any thread may call it: an image dataset is read under a lock, so two requests for it read it once.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from ..engine.datasets import DataError, Dataset, registry
+from ..engine.datasets.idx import FILES
+from ..engine.datasets.images import FASHION_DIR, load_fashion, load_mnist
+
+
+class Catalog:
+    def __init__(self, mnist: Dataset | None = None, mnist_dir: str | Path | None = None,
+                 fashion_dir: str | Path | None = None):
+        """``mnist``: an already loaded MNIST (tests, benchmarks; ``--data-dir``'s dataset); ``mnist_dir``
+        and ``fashion_dir``: where to read them otherwise."""
+        self.mnist_dir = mnist_dir
+        self.fashion_dir = Path(fashion_dir) if fashion_dir is not None else FASHION_DIR
+        self._lock = threading.Lock()
+        self._images: dict[str, Dataset] = {}
+        self._failed: dict[str, tuple] = {}  # name → (the files' signature when it failed, reason)
+        if mnist is not None:
+            self._images[mnist.name] = mnist
+
+    def _folder(self, name: str) -> Path | None:
+        if name == "fashion-mnist":
+            return self.fashion_dir
+        return Path(self.mnist_dir) if self.mnist_dir is not None else None
+
+    def _signature(self, name: str) -> tuple:
+        """Sizes and times of the files (so a package installed or repaired later is noticed)."""
+        folder = self._folder(name)
+        if folder is None:
+            return ()
+        out = []
+        for file in FILES.values():
+            for path in (folder / f"{file}.gz", folder / file):
+                try:
+                    st = path.stat()
+                    out.append((str(path), st.st_size, st.st_mtime_ns))
+                except OSError:
+                    out.append((str(path), None))
+        return tuple(out)
+
+    def _image(self, name: str) -> Dataset:
+        with self._lock:
+            if name in self._images:
+                return self._images[name]
+            signature = self._signature(name)
+            failed = self._failed.get(name)
+            if failed is not None and failed[0] == signature:
+                raise DataError(f"dataset: {name} is not available here: {failed[1]}")
+            try:
+                data = load_fashion(self.fashion_dir) if name == "fashion-mnist" else load_mnist(self.mnist_dir)
+            except DataError as e:
+                self._failed[name] = (signature, str(e))
+                raise DataError(f"dataset: {name} is not available here: {e}") from None
+            self._images[name] = data
+            self._failed.pop(name, None)
+            return data
+
+    def open(self, name, options=None) -> Dataset:
+        """The dataset ``name`` made with ``options``: ValueError (DataError when it is not available) with
+        a reason that names the field (``dataset`` or ``dataset_options.X``)."""
+        spec = registry.spec(name)
+        if spec.kind == "image":
+            registry.check_options(name, options)  # none: anything given is refused, naming it
+            return self._image(name)
+        return registry.make(name, options)
+
+    def availability(self, name: str) -> tuple[bool, str | None, tuple | None]:
+        """(available, reason when not, (train size, test size) when read)."""
+        if registry.spec(name).kind != "image":
+            return True, None, None
+        try:
+            data = self._image(name)
+        except DataError as e:
+            return False, self._failed.get(name, (None, str(e)))[1], None
+        return True, None, (data.train_size, data.test_size)
+
+    def describe_all(self) -> list[dict]:
+        """Every dataset, as ``GET /api/datasets`` lists them (reading an image dataset that was not read yet)."""
+        out = []
+        for name in registry.NAMES:
+            available, reason, sizes = self.availability(name)
+            out.append(registry.describe(name, available, reason, sizes))
+        return out
