@@ -7,6 +7,8 @@ import { fmtGrouped, fmtPct } from "./lib/format.js";
 import { Checkpoints } from "./live/checkpoints.js";
 import { Controls } from "./live/controls.js";
 import { CostChart } from "./live/cost-chart.js";
+import { LookBack } from "./history/lookback.js";
+import { Scrubber } from "./history/scrubber.js";
 import { Counters } from "./live/counters.js";
 import { DigitLab } from "./live/digit-lab.js";
 import { NetworkEditor } from "./live/editor.js";
@@ -63,6 +65,7 @@ const counters = new Counters(store);
 const predictionPanel = new PredictionPanel();
 const digitLab = new DigitLab(store, send, predictionPanel, showError, toasts);
 const networkPanel = new NetworkPanel(store, networkView, () => digitLab.follow());
+const scrubber = new Scrubber({ root: $("history-bar"), store, networkView, chart, toasts });
 const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live") });
 const presentation = new Presentation({
   onChange(on) {
@@ -90,10 +93,26 @@ function setMode(mode) {
     b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
   }
   tooltip.setTarget(null);
+  if (scrubber.active) scrubber.backToNow(); // every mode starts from the network as it is now
   MODES[previous]?.leave();
   MODES[mode]?.enter();
 }
 for (const b of modeButtons) b.addEventListener("click", () => setMode(b.dataset.mode));
+
+// ----- looking back: diagnostics, confusion matrix, export (static/js/history/) ----------------------
+/** Open the walkthrough on `example` ({source, label, index, request}) once it has settled. */
+function walkThrough(example) {
+  setMode("walkthrough");
+  const go = () => {
+    if (!walkthrough.active) return;
+    if (!walkthrough.settled) return void setTimeout(go, 50);
+    walkthrough.picks = (walkthrough.picks || 0) + 1;
+    walkthrough.setExample(example);
+  };
+  go();
+}
+const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough,
+  canvases: { network: $("network-view"), "descent curve": $("cost-chart"), "draw pad": $("draw-pad") } });
 $("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
 
 // ----- messages ----------------------------------------------------------------------------------
@@ -186,6 +205,8 @@ function tick(now) {
   networkPanel.update();
   networkView.draw(now);
   chart.draw(now);
+  scrubber.tick(now);
+  lookback.tick(now);
   tooltip.update();
   inspector.update(now);
   digitLab.tick(now);
@@ -220,7 +241,7 @@ function fps(n = 120) {
 }
 
 // Debug/test hooks.
-window.__lab = { store, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send };
+window.__lab = { store, scrubber, lookback, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send };
 
 connection.connect();
 requestAnimationFrame(tick);
