@@ -7,6 +7,7 @@ import { fmtGrouped, fmtPct } from "./lib/format.js";
 import { Checkpoints } from "./live/checkpoints.js";
 import { Controls } from "./live/controls.js";
 import { CostChart } from "./live/cost-chart.js";
+import { DescentView } from "./descent/descent.js";
 import { LookBack } from "./history/lookback.js";
 import { Scrubber } from "./history/scrubber.js";
 import { Counters } from "./live/counters.js";
@@ -82,7 +83,8 @@ networkView.on("pin", (target) => {
 
 // ----- modes: live training ↔ backprop walkthrough -------------------------------------------------
 // Each mode beside live training has enter() and leave(); the live panels stay wired all the time.
-const MODES = { walkthrough };
+const descent = new DescentView({ root: $("descent-view"), store, toasts });
+const MODES = { walkthrough, descent };
 const modeButtons = [...document.querySelectorAll("#mode-switch .mode")];
 function setMode(mode) {
   const previous = document.body.dataset.mode;
@@ -207,6 +209,7 @@ function tick(now) {
   chart.draw(now);
   scrubber.tick(now);
   lookback.tick(now);
+  descent.tick(now);
   tooltip.update();
   inspector.update(now);
   digitLab.tick(now);
@@ -241,7 +244,7 @@ function fps(n = 120) {
 }
 
 // Debug/test hooks.
-window.__lab = { store, scrubber, lookback, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send };
+window.__lab = { store, scrubber, lookback, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send };
 
 connection.connect();
 requestAnimationFrame(tick);
