@@ -125,11 +125,14 @@ class SetParams(Strict):
     learning_rate: LearningRate = None  # omitted: unchanged (null is refused: it is not a number)
     batch_size: BatchSize = None
     steps_per_second: Speed | None = None  # null: flat out
+    warmup: bool = None  # true: the slow start again (the pace rises by itself); omitted: unchanged
 
     @model_validator(mode="after")
     def _something(self):
         if not self.model_fields_set - {"type"}:
-            raise ValueError("set_params needs learning_rate, batch_size or steps_per_second")
+            raise ValueError("set_params needs learning_rate, batch_size, steps_per_second or warmup")
+        if self.warmup and "steps_per_second" in self.model_fields_set:
+            raise ValueError("give steps_per_second or warmup: true, not both (the slow start sets the pace itself)")
         return self
 
 

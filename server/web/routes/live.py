@@ -25,7 +25,7 @@ async def get_state(session: SessionDep):
 
     def read():
         state = session.state()
-        return {**state, "batch_cost": state["cost"], **session.params(), **session.config()}
+        return {**state, "batch_cost": state["cost"], **session.params(), "warmup": session.warmup, **session.config()}
 
     return json_response(await asyncio.wrap_future(session.read(read)))
 
