@@ -137,6 +137,7 @@ BODY_ROUTES = {
     ("/api/predict", "PredictRequest"), ("/api/checkpoints", "SaveRequest"), ("/api/backprop", "BackpropRequest"),
     ("/api/walkthrough/batch", "BatchRequest"), ("/api/walkthrough/step", "StepRequest"),
     ("/api/teach", "TeachRequest"), ("/api/gradcheck", "GradCheckRequest"), ("/api/walkthrough/close", "CloseRequest"),
+    ("/api/walkthrough/set", "SetParameterRequest"),
 }
 
 

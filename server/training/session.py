@@ -342,8 +342,12 @@ class TrainingSession:
         return self.call(apply)
 
     # ----- a lesson's hand-made changes (see edits.py): Futures of their results ---------------------
-    def walk_step(self, indices, params, learning_rate: float | None = None):
-        return self.call(edits.walk_step, self, indices, params, learning_rate)
+    def walk_step(self, indices, params, learning_rate: float | None = None, example: dict | None = None):
+        return self.call(edits.walk_step, self, indices, params, learning_rate, example)
+
+    def set_parameter(self, param: dict, value: float):
+        value = edits.check_value(value)  # a bad value is refused here; the parameter, against the network then
+        return self.call(edits.set_parameter, self, param, value)
 
     def teach(self, x: np.ndarray, label: int, learning_rate: float | None = None):
         return self.call(edits.teach, self, x, label, learning_rate)

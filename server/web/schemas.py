@@ -10,11 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from ..engine.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ..engine.costs import COSTS
+from ..training.edits import PARAMETER_LIMIT
 from ..training.limits import LIMITS
 from ..training.store import NAME_RE
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_DRAWING_SIDE = 1024
+MAX_INPUTS = 4096  # values in a walked example's input (the network's own size is checked when it is used)
 
 
 class Strict(BaseModel):
@@ -81,16 +83,45 @@ class Param(Strict):
     k: Annotated[int, Field(ge=0)] | None = None
 
 
+class WalkedExample(Strict):
+    """The walkthrough's example as the network sees it (its inputs in 0..1, checked against the network's
+    size when used) and its label: column 1 of the mini-batch."""
+
+    pixels: Annotated[list[Pixel], Field(min_length=1, max_length=MAX_INPUTS)]
+    label: Annotated[int, Field(ge=0)]
+
+
 class BatchRequest(Strict):
     size: Annotated[int, Field(ge=1, le=32)] = 10
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     params: Annotated[list[Param], Field(max_length=12)] | None = None
+    example: WalkedExample | None = None  # column 1; then size − 1 random training images follow it
+
+    @model_validator(mode="after")
+    def _room(self):
+        if self.example is not None and self.size < 2:
+            raise ValueError("size counts the example too: give at least 2 for the example and one training image")
+        return self
 
 
 class StepRequest(Strict):
     indices: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=32)]
     params: Annotated[list[Param], Field(max_length=12)] | None = None
     learning_rate: LearningRate | None = None
+    example: WalkedExample | None = None  # the batch's first column (as given to walkthrough/batch)
+
+    @model_validator(mode="after")
+    def _size(self):
+        if len(self.indices) + (self.example is not None) > 32:
+            raise ValueError("a mini-batch has at most 32 examples, the walked example included")
+        return self
+
+
+class SetParameterRequest(Strict):
+    """One weight or bias set by hand (the walkthrough's experiment beside the gradient check)."""
+
+    param: Param
+    value: Annotated[float, Field(ge=-PARAMETER_LIMIT, le=PARAMETER_LIMIT)]
 
 
 class TeachRequest(BackpropRequest):
