@@ -113,6 +113,8 @@ def example_body(page) -> dict:
 # ----- the walk -------------------------------------------------------------------------------------
 def test_walk_every_phase_with_the_engines_numbers(page, server):
     # some training first, so the numbers are those of a network that has learned something
+    if page.get_by_test_id("pace-flat").is_enabled():  # the served page starts slowly: one click
+        page.get_by_test_id("pace-flat").click()
     page.get_by_test_id("play-pause").click()
     wait_until(lambda: server.state()["iteration"] > 2500, 30, message="some training")
     assert server.state()["running"]
