@@ -105,7 +105,7 @@ export function renderDCda(c) {
   const table = numTable(
     ["path via", "wⱼₖ", "δⱼ", "wⱼₖ·δⱼ", ""],
     [
-      ...top.map((j) => ({ label: `${l + 1 === L ? "output" : "neuron"} ${j}`, cells: [{ v: next.w[j][k] }, { v: next.delta[j] }, { v: products[j], signed: true, nudge: true }, bar(-products[j], max)] })),
+      ...top.map((j) => ({ label: `${l + 1 === L ? "output" : "neuron"} ${j}`, cells: [{ v: next.w[j][k] }, { v: next.delta[j] }, { v: products[j], signed: true, nudge: true }, bar(products[j], max)] })),
       ...(n > top.length ? [{ label: `other ${n - top.length}`, cls: "sub", cells: ["", "", { v: value - top.reduce((s, j) => s + products[j], 0), signed: true }, ""] }] : []),
       { label: "∂C₀/∂aₖ = sum", cls: "total", cells: ["", "", { v: value }, ""] },
     ],

@@ -82,25 +82,6 @@ function biggestPath(bd, l, k) {
   return argmaxAbs(next.delta, (d, j) => d * next.w[j][k]);
 }
 
-/** The mini-batch table's rows: the output neuron's biggest weight nudge and its bias, then the same further back. */
-export function tableParams(bd, sel) {
-  const L = bd.layers.length;
-  const out = L - 1;
-  const params = [
-    { layer: out, j: sel[L], k: biggestNudge(bd, L, sel[L]) },
-    { layer: out, j: sel[L], k: null },
-  ];
-  if (L > 1) {
-    params.push({ layer: L - 2, j: sel[L - 1], k: biggestNudge(bd, L - 1, sel[L - 1]) });
-    if (L > 2) params.push({ layer: 0, j: sel[1], k: biggestNudge(bd, 1, sel[1]) });
-    params.push({ layer: 0, j: sel[1], k: null });
-  } else {
-    const other = bd.prediction !== bd.label ? bd.prediction : (bd.label + 1) % 10;
-    params.push({ layer: 0, j: other, k: biggestNudge(bd, 1, other) }, { layer: 0, j: other, k: null });
-  }
-  return params;
-}
-
 /**
  * The weight a step is about (the gradient check's "selected weight"): {layer: weight-matrix index,
  * j, k}. The mini-batch and the step use the first row of their table instead.

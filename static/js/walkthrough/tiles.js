@@ -33,6 +33,23 @@ export function paintDiverging(canvas, values, scale = maxAbs(values)) {
   ctx.putImageData(image, 0, 0);
 }
 
+/**
+ * A canvas of any number of values (a neuron's incoming weights, or their change): a square image when
+ * the count is a square (784 pixels → 28×28), else one row. Diverging colours, `scale` at full colour.
+ */
+export function mapCanvas(values, scale, cls = "wt-map") {
+  const n = values.length;
+  const side = Math.round(Math.sqrt(n));
+  const [w, h] = side * side === n ? [side, side] : [n, 1];
+  const canvas = el("canvas", { class: cls, width: w, height: h });
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(w, h);
+  divergingPixels(values, scale || 1, image.data, 0, n);
+  ctx.putImageData(image, 0, 0);
+  if (h === 1) canvas.classList.add("strip");
+  return canvas;
+}
+
 /** Off-screen 28×28 tiles in one strip, rebuilt only when their key changes. */
 export class TileAtlas {
   constructor() {
