@@ -9,10 +9,10 @@ import { roundSig } from "../lib/math.js";
 import { limit } from "../state/limits.js";
 
 const SLIDER_MAX = 100; // slider position meaning "flat out"
-const FASTER = 2.5; // "faster ▸" multiplies the pace by about this, to a round number
+const FASTER = 2; // "faster ▸": the next round pace at least this many times the current one
 const ROUND = [1, 2, 5]; // round paces: 1, 2, 5, 10, 20, 50, …
 
-/** A round pace at least `FASTER` times `sps` (or null = flat out beyond the server's maximum). */
+/** The next round pace at least `FASTER` times `sps` (null = flat out, past half the server's maximum). */
 export function fasterPace(sps, range) {
   const [lo, hi] = range;
   const target = Math.max(lo, (sps ?? hi) * FASTER * 0.999);

@@ -160,7 +160,7 @@ export class GradCheckCard {
     this.key = key;
     this.param = param;
     this.example = example;
-    if (this.bd && document.activeElement !== this.valueInput) this.valueInput.value = String(+watch(this.bd, param).value.toPrecision(6));
+    if (this.bd && document.activeElement !== this.valueInput) this.valueInput.value = String(+watch(this.bd, param).value.toPrecision(5));
     this.which.replaceChildren(paramSym(param), el("span", { class: "subtle", text: ` ${describeParam(param, L)}` }));
     for (const v of Object.values(this.values)) v.classList.add("stale");
     this.verdict.className = "gc-verdict";

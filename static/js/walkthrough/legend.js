@@ -12,7 +12,7 @@ const LEGENDS = {
   output: [[sw("pos"), "nudge −∂C₀/∂w > 0: the weight goes up"], [sw("neg"), "< 0: it goes down"], [null, "thicker = bigger nudge"], [sw("ring"), "ring: −δ, the bias's nudge (blue: up)"]],
   dCda: [[sw("pos"), "−w·δ > 0: this path wants aₖ up"], [sw("neg"), "< 0: wants it down"], [null, "thicker = |w·δ| bigger"], [sw("ring"), "ring: −∂C₀/∂a, each neuron's total wish"]],
   hidden: [[sw("pos"), "nudge −∂C₀/∂w > 0: the weight goes up"], [sw("neg"), "< 0: it goes down"], [sw("heat"), "maps: each first-layer neuron's weight nudges, one per pixel"], [sw("ring"), "ring: −δ"]],
-  pixels: [[sw("heat"), "input: −∂C₀/∂a⁽⁰⁾ — blue: more ink would lower C₀, orange: less"], [sw("pos"), "paths from the pixel with the biggest wish"]],
+  pixels: [[sw("heat"), "input: −∂C₀/∂a⁽⁰⁾ — blue: more ink would lower C₀, orange: less"], [null, "lines: the biggest wish's paths, −w·δ"], [sw("pos"), "> 0"], [sw("neg"), "< 0"]],
   batch: [[sw("gold"), "the table's weights and biases, numbered as its rows"], [sw("pos"), "in the table: ∂C₀/∂· > 0"], [sw("neg"), "< 0"], [null, "↑ ↓ which way the step moves it"]],
   step: [[sw("gold"), "the parameters the step moves (all the others move too)"], [sw("pos"), "Δw > 0: up"], [sw("neg"), "Δw < 0: down"]],
 };

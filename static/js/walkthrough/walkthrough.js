@@ -260,6 +260,7 @@ export class Walkthrough {
       example: this.example,
       key: keep ? this.batch.key : `${seed}|${++this.batches}`,
       params: keep ? this.batch.params : null,
+      whys: keep ? this.batch.whys : null,
       table: keep ? this.batch.table : null,
       loading: true,
       stale: false,
@@ -270,8 +271,12 @@ export class Walkthrough {
     try {
       const body = { size: BATCH_TABLE_SIZE, seed: batch.seed, example: this.walkedExample() };
       if (batch.params) body.params = batch.params;
-      batch.table = await api.batch(body);
-      batch.params = batch.table.rows.map((r) => r.param);
+      const table = await api.batch(body);
+      // the rows asked for again after a step come back without why they were chosen: keep it
+      if (batch.params) table.rows.forEach((r, i) => (r.why ??= batch.whys?.[i]));
+      batch.table = table;
+      batch.params = table.rows.map((r) => r.param);
+      batch.whys = table.rows.map((r) => r.why);
       batch.error = null;
     } catch (err) {
       batch.error = err.message;
