@@ -313,8 +313,21 @@ def test_set_one_weight_by_hand_and_watch_z_a_the_output_and_the_cost(page, serv
     assert value == pytest.approx(wt(page, "w.gradcheck.experiment.before.value") + 0.5, abs=1e-5)
     page.get_by_test_id("wt-set-result").scroll_into_view_if_needed()
     shot(page, "lesson-set-by-hand-1280")
-    page.get_by_test_id("wt-undo").click()
-    wait_until(lambda: api(server, "/api/model") == model, 10, message="undo to restore the weight")
+    # a bias too: the one of the neuron that weight feeds
+    page.get_by_test_id("wt-set-bias").click()
+    version = wt(page, "w.version")
+    page.get_by_test_id("wt-set-minus").click()
+    page.wait_for_function(f"window.__lab.walkthrough.version > {version} && window.__lab.walkthrough.gradcheck.experiment?.after")
+    e = wt(page, "w.gradcheck.experiment")
+    assert e["param"] == {"layer": p["layer"], "j": p["j"], "k": None}
+    assert e["after"]["value"] == pytest.approx(e["before"]["value"] - 0.5, abs=1e-5)
+    assert e["after"]["z"] == pytest.approx(e["before"]["z"] - 0.5, abs=1e-4)  # ∂z/∂b = 1
+    for _ in range(2):
+        depth = wt(page, "w.undoDepth")
+        page.get_by_test_id("wt-undo").click()
+        page.wait_for_function(f"window.__lab.walkthrough.undoDepth === {depth - 1}")
+    wait_until(lambda: api(server, "/api/model") == model, 10, message="undo to restore the weight and the bias")
+    page.get_by_test_id("wt-set-weight").click()
     page.locator("#wt-side .field-error").evaluate("(e) => e.hidden = true")
     assert page.problems == []
 

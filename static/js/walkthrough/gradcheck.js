@@ -65,30 +65,55 @@ export class GradCheckCard {
   }
 
   buildExperiment() {
-    this.valueInput = el("input", { type: "number", step: "any", id: "wt-set-value", "data-testid": "wt-set-value", min: String(-VALUE_LIMIT), max: String(VALUE_LIMIT), "aria-label": "New value for the selected weight", title: "Type a new value for the selected weight or bias, then press Enter or Set." });
+    this.valueInput = el("input", { type: "number", step: "any", id: "wt-set-value", "data-testid": "wt-set-value", min: String(-VALUE_LIMIT), max: String(VALUE_LIMIT), "aria-label": "New value for the selected weight or bias", title: "Type a new value for the selected weight or bias, then press Enter or Set." });
     this.valueInput.addEventListener("keydown", (e) => e.key === "Enter" && this.apply(+this.valueInput.value));
     const button = (text, title, fn, testid) => el("button", { type: "button", class: "chip", title, "data-testid": testid, onclick: fn }, text);
     this.expResult = el("div", { class: "exp-result", "data-testid": "wt-set-result" });
+    this.useBias = false;
+    this.targetButtons = [
+      el("button", { type: "button", role: "radio", "aria-checked": "true", "data-testid": "wt-set-weight", title: "Change the selected weight.", onclick: () => this.setTarget(false) }, "w"),
+      el("button", { type: "button", role: "radio", "aria-checked": "false", "data-testid": "wt-set-bias", title: "Change the bias of the neuron that weight feeds.", onclick: () => this.setTarget(true) }, "b"),
+    ];
     return el(
       "section",
       { class: "exp", "aria-label": "Set the weight by hand" },
       el("h3", { class: "wt-h", text: "Experiment: set it by hand" }),
-      el("p", { class: "subtle", text: "Move the weight yourself and watch z, a, the output and C₀: C₀ changes by about ∂C₀/∂w × Δw. Undo puts it back." }),
+      el("p", { class: "subtle", text: "Move the weight (or its neuron's bias) yourself and watch z, a, the output and C₀: C₀ changes by about ∂C₀/∂w × Δw. Undo puts it back." }),
       el(
         "div",
         { class: "exp-row" },
+        el("div", { class: "segmented exp-target", role: "radiogroup", "aria-label": "Which parameter to set" }, ...this.targetButtons),
         this.valueInput,
-        button("Set", "Give the selected weight this value (a real change of the network; Undo restores it).", () => this.apply(+this.valueInput.value), "wt-set"),
-        button(`−${NUDGE}`, `Lower the selected weight by ${NUDGE}.`, () => this.nudge(-NUDGE), "wt-set-minus"),
-        button(`+${NUDGE}`, `Raise the selected weight by ${NUDGE}.`, () => this.nudge(NUDGE), "wt-set-plus"),
+        button("Set", "Give it this value (a real change of the network; Undo restores it).", () => this.apply(+this.valueInput.value), "wt-set"),
+        button(`−${NUDGE}`, `Lower it by ${NUDGE}.`, () => this.nudge(-NUDGE), "wt-set-minus"),
+        button(`+${NUDGE}`, `Raise it by ${NUDGE}.`, () => this.nudge(NUDGE), "wt-set-plus"),
       ),
       this.expResult,
     );
   }
 
+  /** What the experiment changes: the selected weight, or the bias of the neuron it feeds. */
+  get target() {
+    return this.param && (this.useBias ? { layer: this.param.layer, j: this.param.j, k: null } : this.param);
+  }
+
+  setTarget(bias) {
+    this.useBias = bias;
+    this.targetButtons.forEach((b, i) => b.setAttribute("aria-checked", String(i === (bias ? 1 : 0))));
+    this.showTarget();
+  }
+
+  /** The target's symbol on the switch and its current value in the box (unless it is being typed in). */
+  showTarget() {
+    if (!this.param) return;
+    this.targetButtons[0].replaceChildren(paramSym(this.param));
+    this.targetButtons[1].replaceChildren(paramSym({ layer: this.param.layer, j: this.param.j, k: null }));
+    if (this.bd && document.activeElement !== this.valueInput) this.valueInput.value = String(+watch(this.bd, this.target).value.toPrecision(5));
+  }
+
   nudge(delta) {
     if (!this.bd || !this.param) return;
-    this.apply(watch(this.bd, this.param).value + delta);
+    this.apply(watch(this.bd, this.target).value + delta);
   }
 
   async apply(value) {
@@ -97,7 +122,7 @@ export class GradCheckCard {
       this.h.error?.(`Give the weight a number from −${VALUE_LIMIT} to ${VALUE_LIMIT}.`);
       return;
     }
-    const param = this.param;
+    const param = this.target;
     const before = watch(this.bd, param);
     this.experiment = { param, before, after: null, version: this.version, label: this.bd.label, L: this.bd.layers.length };
     this.showExperiment();
@@ -147,7 +172,7 @@ export class GradCheckCard {
       line([sym("a", p.j, layerSup(feeds))], b.a, a.a, "wt-set-a"),
       line(["output for the label ", sym("a", e.label, layerSup(L))], b.out, a.out, "wt-set-out"),
       line([sym("C", 0)], b.cost, a.cost, "wt-set-cost"),
-      el("p", { class: "exp-note" }, `ΔC₀ = ${fmtMathSigned(a.cost - b.cost, 3)}; the slope predicted ∂C₀/∂w × Δw = ${fmtMath(b.slope, 3)} × ${fmtMathSigned(dw, 3)} = ${fmtMathSigned(predicted, 3)}.${b.prediction !== a.prediction ? ` The answer changed: ${b.prediction} → ${a.prediction}.` : ""}`),
+      el("p", { class: "exp-note" }, `ΔC₀ = ${fmtMathSigned(a.cost - b.cost, 3)}; the slope predicted ∂C₀/∂${p.k == null ? "b" : "w"} × Δ${p.k == null ? "b" : "w"} = ${fmtMath(b.slope, 3)} × ${fmtMathSigned(dw, 3)} = ${fmtMathSigned(predicted, 3)}.${b.prediction !== a.prediction ? ` The answer changed: ${b.prediction} → ${a.prediction}.` : ""}`),
     );
   }
 
@@ -160,7 +185,7 @@ export class GradCheckCard {
     this.key = key;
     this.param = param;
     this.example = example;
-    if (this.bd && document.activeElement !== this.valueInput) this.valueInput.value = String(+watch(this.bd, param).value.toPrecision(5));
+    this.showTarget();
     this.which.replaceChildren(paramSym(param), el("span", { class: "subtle", text: ` ${describeParam(param, L)}` }));
     for (const v of Object.values(this.values)) v.classList.add("stale");
     this.verdict.className = "gc-verdict";
