@@ -357,6 +357,8 @@ def test_leaving_resumes_training_from_the_updated_weights(page, server):
     page.wait_for_function("document.body.dataset.mode === 'live' && window.__lab.store.drawing === null")
     start = iteration(page)
     wait_until(lambda: iteration(page) > start + 50, 15, message="the counter to rise again")
-    page.get_by_test_id("play-pause").click()
+    # pause (a command, not the toggle: this ReLU network at η 3 may stall and pause itself meanwhile,
+    # and the toggle would then start it again)
+    page.evaluate("window.__lab.send({type: 'pause'}, 'transport')")
     wait_until(lambda: not server.state()["running"], 10, message="a pause")
     assert page.problems == []

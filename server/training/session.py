@@ -173,6 +173,7 @@ class TrainingSession:
         with self.lock:
             if not (force or self.running or self._pending_steps > 0 or self._until_epoch_end):
                 return  # paused since the worker looked (e.g. a snapshot found the weights diverged)
+            stepping = not (self.running or self._until_epoch_end)  # a single step (not a run an alarm stops)
             size = 1 if (self._pending_steps > 0 and self._pending_unit == "example") else self.batch_size
             x, y, idx, epoch_ended = self.stream.next(size)
             self._set_blas_threads(size)
@@ -223,8 +224,9 @@ class TrainingSession:
                 self.accuracy_history.append([self.iteration, acc, False])
                 self._last_eval_time = time.perf_counter()
                 self._evaluated(acc)
-            if not (epoch_ended or self.running or self._pending_steps or self._until_epoch_end):
-                # A single step: evaluate on the subset so the counter shows where it stands.
+            if stepping and not (epoch_ended or self._pending_steps):
+                # A single step: evaluate on the subset so the counter shows where it stands. (Not after a
+                # run the health check just stopped: a second look would keep the dead weights as "good".)
                 acc = evaluate(self.net, self.data.test_images[self._eval_idx], self.data.test_labels[self._eval_idx])
                 self.accuracy_history.append([self.iteration, acc, False])
                 self._evaluated(acc)
