@@ -160,6 +160,30 @@ def shot(page, name: str) -> Path:
     return path
 
 
+ANIMATION_FRAMES = """(n) => new Promise((done) => {
+    let left = n;
+    const next = () => (--left <= 0 ? done() : requestAnimationFrame(next));
+    requestAnimationFrame(next);
+})"""
+
+
+def animation_frames(page, n: int = 2) -> None:
+    """Wait until the page has run ``n`` more animation frames (so it has drawn what it holds now)."""
+    page.evaluate(ANIMATION_FRAMES, n)
+
+
+def settle_page(page, timeout: float = 10.0) -> None:
+    """Wait until the page shows its current state at rest: it has drawn it, and no CSS transition or
+    finite animation (a bar's move, a toast's entrance, a counter's flash) is still running.
+    Not while training runs: the progress meter moves with every frame."""
+    animation_frames(page, 2)
+    page.wait_for_function(
+        "document.getAnimations().every(a => a.playState !== 'running'"
+        " || a.effect.getComputedTiming().iterations === Infinity)",
+        timeout=timeout * 1000,
+    )
+
+
 def iteration(page) -> int:
     return int(page.get_by_test_id("iteration").inner_text())
 
@@ -207,7 +231,7 @@ def draw_strokes(page, test_id: str, strokes, steps: int = 12) -> None:
                 t = i / steps
                 page.mouse.move(box["x"] + (x0 + (x1 - x0) * t) * box["width"],
                                 box["y"] + (y0 + (y1 - y0) * t) * box["height"])
-                time.sleep(0.008)
+                time.sleep(0.008)  # a hand's pace: the page asks for (throttled) predictions mid-stroke, as for a user
         page.mouse.up()
 
 

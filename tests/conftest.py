@@ -1,15 +1,73 @@
-"""Shared fixtures: the bundled MNIST (loaded once per session) and tiny hand-written IDX datasets."""
+"""Shared fixtures: the bundled MNIST (loaded once per session) and tiny hand-written IDX datasets.
+
+Also the ``perf`` marker: a test that asserts how fast something is (and so fails on a busy machine
+for reasons that are not bugs) runs only when asked, with ``--perf`` or ``BACKPROP_PERF=1``.
+"""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from server.engine.data import FILES, load_dataset
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_data_home(tmp_path_factory):
+    """The per-user data folder (checkpoints, autosaves) of every server the tests start, in process or
+    as a subprocess, is a temporary one: a test run never writes into the real user's folder."""
+    home = tmp_path_factory.mktemp("xdg-data")
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
+def pytest_addoption(parser):
+    parser.addoption("--perf", action="store_true", default=False,
+                     help="also run the timing tests (@pytest.mark.perf); BACKPROP_PERF=1 does the same")
+
+
+def perf_enabled(config) -> bool:
+    return bool(config.getoption("--perf") or os.environ.get("BACKPROP_PERF", "") not in ("", "0"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if perf_enabled(config):
+        return
+    skip = pytest.mark.skip(reason="timing test: run with --perf or BACKPROP_PERF=1 (on an otherwise idle machine)")
+    for item in items:
+        if "perf" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def step_spies(monkeypatch):
+    """Counts calls to the fused training step (as network.py calls it) and to ``Network.backprop``."""
+    import server.engine.network as network_module
+
+    calls = {"fused": 0, "backprop": 0}
+    fused, backprop = network_module.fused_sgd_step, network_module.Network.backprop
+
+    def fused_spy(*args, **kwargs):
+        calls["fused"] += 1
+        return fused(*args, **kwargs)
+
+    def backprop_spy(self, *args, **kwargs):
+        calls["backprop"] += 1
+        return backprop(self, *args, **kwargs)
+
+    monkeypatch.setattr(network_module, "fused_sgd_step", fused_spy)
+    monkeypatch.setattr(network_module.Network, "backprop", backprop_spy)
+    return calls
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
     LiveServer,
     ensure_paused,
     iteration,
+    settle_page,
     shot,
     wait_connected,
     wait_until,
@@ -147,7 +148,7 @@ def test_loading_brings_back_the_saved_iteration_and_the_links_point_at_the_file
     saved = info.value.path()
     with open(saved, "rb") as f:
         assert f.read() == api(server, "/api/checkpoints/first-run")
-    page.wait_for_timeout(300)
+    settle_page(page)
     shot(page, "checkpoints-loaded")
     assert page.problems == []
 
@@ -240,8 +241,8 @@ def test_delete_asks_first_then_removes_the_checkpoint(page, server, folder):
     remove.click()
     assert remove.inner_text() == "Delete?"
     assert "second" in names(server)
-    page.wait_for_timeout(200)
     item.scroll_into_view_if_needed()
+    settle_page(page)
     shot(page, "checkpoints-confirm-delete")
     remove.click()
     item.wait_for(state="detached")

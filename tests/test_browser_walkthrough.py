@@ -17,9 +17,11 @@ from browser_helpers import (
     open_tab,
     CHROMIUM_ARGS,
     LiveServer,
+    animation_frames,
     draw_strokes,
     iteration,
     require_browser,
+    settle_page,
     shot,
     wait_until,
 )
@@ -92,7 +94,7 @@ def next_step(page):
     before = wt(page, "w.index")
     page.get_by_test_id("wt-next").click()
     page.wait_for_function(f"window.__lab.walkthrough.index === {before + 1}")
-    page.wait_for_timeout(120)  # the network view redraws on the next animation frame
+    animation_frames(page)  # the network view redraws on the next animation frame
 
 
 def open_walkthrough(page, server):
@@ -208,7 +210,7 @@ def test_the_mini_batch_table_is_the_engines_and_the_step_lowers_the_cost(page, 
     after_text = page.get_by_test_id("wt-step-table").locator("tbody tr").first.locator("td").nth(3).inner_text()
     now = api(server, "/api/backprop", example_body(page))["layers"][first["layer"]]["w"][first["j"]][first["k"]]
     assert abs(number(after_text) - now) <= shown_precision(after_text), (after_text, now)
-    page.wait_for_timeout(200)
+    settle_page(page)  # the cost bars' move
     shot(page, "walkthrough-13-step-taken")
 
     # undo: the weight is back to "before"
@@ -280,7 +282,7 @@ def test_my_drawing_walked_through_and_taught_with_undo(page, server):
                             (p_after, taught["after"]["probabilities"][label])):
             assert abs(shown - 100 * true) <= 0.05 * max(100 * true, 1) + 0.051, status  # 2 significant digits
     assert page.get_by_test_id("wt-teach-bars").locator(".prob").count() == 10
-    page.wait_for_timeout(800)  # the bars' move
+    settle_page(page)  # the bars' move
     shot(page, "walkthrough-14-teach")
     assert api(server, "/api/model") != model_before
     for _ in range(2):

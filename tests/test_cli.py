@@ -155,3 +155,10 @@ def test_bench_help(capsys):
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "--quick" in out and "--no-torch" in out
+
+
+def test_servers_started_by_the_tests_write_into_a_private_data_folder(private_data_home):
+    """conftest's private XDG_DATA_HOME: a test run never writes checkpoints into the real user's folder."""
+    from server.web.app import default_checkpoint_dir
+
+    assert default_checkpoint_dir().is_relative_to(private_data_home)

@@ -135,6 +135,25 @@ def test_sgd_step_is_backprop_then_the_update(hidden, output, cost):
             assert np.allclose(ref, manual, rtol=0, atol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("hidden,output,cost", COMBINATIONS)
+def test_sgd_step_takes_the_fused_path_for_every_configuration(hidden, output, cost, dtype, step_spies):
+    """The fused step is what trains: were it never used, every test above would still pass (they
+    compare it with backprop), and only the speed would be lost. So: every activation, output and cost
+    the network accepts has fused kernels, and sgd_step runs them, never the backprop fallback."""
+    for sizes in ([5, 3], [5, 4, 3, 4]):  # no hidden layer, and two
+        net = Network(sizes, hidden, output, cost, seed=0, dtype=dtype)
+        assert net._kernels is not None, (hidden, output, cost)
+        assert len(net._kernels) == len(net.weights)
+        rng = np.random.default_rng(0)
+        before = step_spies["fused"]
+        for n in (3, 1, 3):
+            x, y = rng.normal(size=(n, sizes[0])), one_hot(rng.integers(0, sizes[-1], n), sizes[-1], dtype)
+            assert np.isfinite(net.sgd_step(x, y, 0.1))
+        assert step_spies["fused"] - before == 3
+    assert step_spies["backprop"] == 0
+
+
 def test_sgd_step_handles_batch_sizes_changing():
     """The step keeps buffers per batch size: a short last batch must not disturb the next full one."""
     a = Network([6, 5, 3], "relu", "softmax", "cross_entropy", seed=1, dtype="float64")

@@ -310,11 +310,30 @@ def test_shift_image_fills_with_zeros_without_wrapping():
 # --- performance -------------------------------------------------------------------------------
 
 
-def test_large_drawing_is_fast():
+def large_drawing() -> np.ndarray:
     rng = np.random.default_rng(2)
     img = np.zeros((1024, 1024))
     img[100:900, 300:700] = rng.random((800, 400))
-    flat = img.ravel()
+    return img
+
+
+def test_large_drawing_becomes_a_centred_28x28_input():
+    img = large_drawing()
+    r = to_mnist(img.ravel(), 1024, 1024)
+    assert not r.empty and r.bbox == (300, 100, 700, 900)
+    out = r.input.reshape(28, 28)
+    assert r.input.dtype == np.float32 and 0 <= out.min() and out.max() <= 1
+    # the 400×800 block's longer side becomes 20 px, and its centre of mass lands in the middle
+    x0, y0, x1, y1 = ink_bbox(out)
+    assert (x1 - x0, y1 - y0) == (10, 20)
+    cx, cy = center_of_mass(out)
+    assert abs(cx - 14) <= 1 and abs(cy - 14) <= 1
+
+
+@pytest.mark.perf
+def test_large_drawing_is_fast():
+    """Under 100 ms for the largest drawing the page may send (a timing: only with --perf)."""
+    flat = large_drawing().ravel()
     to_mnist(flat, 1024, 1024)  # warm-up
     best = math.inf
     for _ in range(3):

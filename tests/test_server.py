@@ -138,6 +138,8 @@ BODY_ROUTES = {
     ("/api/walkthrough/batch", "BatchRequest"), ("/api/walkthrough/step", "StepRequest"),
     ("/api/teach", "TeachRequest"), ("/api/gradcheck", "GradCheckRequest"), ("/api/walkthrough/close", "CloseRequest"),
     ("/api/walkthrough/set", "SetParameterRequest"),
+    ("/api/branch", "BranchRequest"), ("/api/descent/line", "LineRequest"), ("/api/descent/surface", "SurfaceRequest"),
+    ("/api/descent/runners", "RunnersRequest"),
 }
 
 

@@ -45,9 +45,30 @@ def test_step_is_exactly_one_mini_batch_and_pause_stops(session):
     session.pause()
     settle(session)
     it = session.iteration
+    # Paused means nothing moves however long one waits: the sleep is the behaviour under test
+    # (it cannot fail a correct session; its length only decides how surely a wrong one is caught).
     time.sleep(0.1)
     assert session.iteration == it and not session.state()["running"]
     assert len(session.cost_history) == it  # one cost per mini-batch, none lost
+
+
+@pytest.mark.parametrize("config", [
+    None,  # the default: sigmoid, sigmoid output, quadratic cost
+    {"sizes": [784, 30, 10], "activation": "relu", "output_activation": "softmax", "cost": "cross_entropy"},
+    {"sizes": [784, 10], "activation": "tanh", "output_activation": "tanh", "cost": "quadratic"},
+])
+def test_unwatched_mini_batches_take_the_fused_step(small_data, step_spies, config):
+    """Only the mini-batch a frame will show runs through backprop (its gradients are kept); every other
+    one runs through the fused step, which keeps nothing (protocol.md, ``frame.example``)."""
+    s = TrainingSession(small_data, config=config, record=False)  # (its diagnostics run backprop on a probe)
+    calls = step_spies
+    s.run_steps(20)  # nobody looked since the first: one kept, 19 fused
+    assert (calls["backprop"], calls["fused"]) == (1, 19)
+    s.snapshot()  # a frame was taken (it may run backprop for the shown example): the next mini-batch is kept
+    calls.update(backprop=0, fused=0)
+    s.run_steps(10)
+    assert (calls["backprop"], calls["fused"]) == (1, 9)
+    assert s.iteration == 30 and len(s.cost_history) == 30 and np.isfinite(s.cost_history.values()).all()
 
 
 def test_step_epoch_and_full_evaluation(session):

@@ -297,3 +297,17 @@ def test_a_network_dead_from_the_start_gets_its_initial_weights_back(server_data
             np.testing.assert_array_equal(got, want)
     finally:
         session.stop()
+
+
+def test_after_an_alarm_a_new_learning_rate_watches_afresh(server_data):
+    session = TrainingSession(server_data, config=config("relu", "softmax", "cross_entropy"), learning_rate=10.0)
+    session.start()
+    try:
+        session.play()
+        poll(lambda: any(e["kind"] == "stalled" for e in session.events), timeout=30, what="the alarm")
+        assert not session.health.armed
+        session.set_params(learning_rate=0.1)
+        settle(session)
+        assert session.health.armed
+    finally:
+        session.stop()

@@ -46,6 +46,8 @@ def test_pause_stops_and_step_advances_by_exactly_one(live_server):
         assert c.command({"type": "pause"})["type"] == "ack"
         poll(lambda: not api_state(srv)["running"], what="pause")
         it = api_state(srv)["iteration"]
+        # Paused means nothing moves however long one waits: the sleep is the behaviour under test
+        # (it cannot fail a correct server; its length only decides how surely a wrong one is caught).
         time.sleep(0.3)
         assert api_state(srv)["iteration"] == it
         for unit, examples in (("batch", 10), ("example", 1)):
@@ -54,8 +56,7 @@ def test_pause_stops_and_step_advances_by_exactly_one(live_server):
             frame = c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] > before["iteration"])
             assert frame["state"]["iteration"] == before["iteration"] + 1
             assert frame["state"]["examples_seen"] == before["examples_seen"] + examples
-            time.sleep(0.15)
-            after = api_state(srv)
+            after = api_state(srv)  # read after every command queued before it: the step is done
             assert after["iteration"] == before["iteration"] + 1 and not after["running"]
 
 
@@ -70,7 +71,6 @@ def test_step_epoch_runs_to_the_end_of_the_epoch(live_server, small_data):
         frame = c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == 100)
         assert frame["state"]["epoch"] == 1 and frame["state"]["examples_seen"] == 1000
         assert any(full for _, _, full in frame["accuracy_history_new"])
-        time.sleep(0.15)
         assert api_state(srv)["iteration"] == 100 and not api_state(srv)["running"]
 
 
@@ -211,36 +211,57 @@ def test_cross_site_origin_and_foreign_host_are_refused(live_server):
     assert r.status_code == 403
 
 
+def frames_of(conn) -> list[dict]:
+    """Every frame this client received, including those read while waiting for an ack."""
+    return [m for m in conn.log if m["type"] == "frame"]
+
+
 def test_frames_carry_every_cost_at_most_30_per_second(live_server):
+    """What docs/protocol.md promises about ``frame``, and nothing the scheduling of a busy machine decides.
+
+    Promised: ``seq`` increases; ``costs`` carries every mini-batch cost since the previous frame, in
+    order, none twice, none lost; at most 30 frames per second; the first layer at a lower rate while
+    training runs fast, but in every frame while paused, stepped or at ≤ 100 steps/s. Not promised:
+    that the first frame a tab reads carries ``W0`` (a busy tab may skip it), consecutive ``seq``
+    numbers, or any lower bound on the frame rate.
+    """
+    fast, slow = 500, 100  # steps/s: above and at the limit for the first layer in every frame
     srv = live_server()
     with ws_connect(srv) as c:
         hello = c.recv()
-        c.command({"type": "set_params", "steps_per_second": 1000})
-        c.command({"type": "play"})
-        start = time.monotonic()
-        frames = []
-        while time.monotonic() - start < 1.5:
-            m = c.next()
-            if m["type"] == "frame":
-                frames.append(m)
-        elapsed = time.monotonic() - start
-        c.command({"type": "pause"})
+        assert hello["type"] == "hello"
+        assert c.command({"type": "set_params", "steps_per_second": fast})["type"] == "ack"
+        assert c.command({"type": "play"})["type"] == "ack"
+
+        def running_frames(sps):
+            return [f for f in frames_of(c) if f["state"]["running"] and f["params"]["steps_per_second"] == sps]
+
+        # at least 20 frames of fast training (however long a busy machine takes to send them)
+        c.next(lambda m: m["type"] == "frame" and len(running_frames(fast)) >= 20
+               and m["state"]["iteration"] >= 200, timeout=60)
+        # then at ≤ 100 steps/s: the first frame after the change, and 5 more
+        assert c.command({"type": "set_params", "steps_per_second": slow})["type"] == "ack"
+        c.next(lambda m: m["type"] == "frame" and len(running_frames(slow)) >= 6, timeout=30)
+        assert c.command({"type": "pause"})["type"] == "ack"
         poll(lambda: not api_state(srv)["running"], what="pause")
         last = api_state(srv)["iteration"]
-        frames.append(c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == last))
-    assert 500 < last < 2000  # the speed limit worked; the whole history fits in a hello
-    seqs = [f["seq"] for f in frames]  # (frame 1, sent right after hello, may go by with the acks)
-    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and seqs[0] <= 2
-    rate = (len(frames) - 1) / elapsed
-    assert rate > 10, rate
-    # at most 30 per second: count by the server's capture times (arrival times jitter)
-    times = np.array([f["time"] for f in frames[:-1]])
-    assert all(np.count_nonzero((times >= t) & (times < t + 1.0)) <= 31 for t in times)
-    assert times[-1] - times[0] >= (len(times) - 1) / 30 - 0.05
-    # costs: contiguous from the hello onwards, no gaps, nothing twice
+        c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == last and not m["state"]["running"])
+        # a step while paused
+        assert c.command({"type": "step"})["type"] == "ack"
+        stepped = c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == last + 1)
+        last += 1
+    frames = frames_of(c)
+    assert c.log[0] is hello and frames[-1] is stepped
+    assert last < 2000  # the speed limit held (below): the whole history fits in a hello, unbucketed
+
+    # seq: per connection, increasing (not necessarily consecutive)
+    seqs = [f["seq"] for f in frames]
+    assert seqs[0] >= 1 and all(a < b for a, b in zip(seqs, seqs[1:])), seqs
+
+    # costs: from the hello onwards, every mini-batch exactly once and in order
     expected_start = hello["state"]["iteration"] + 1
     for f in frames:
-        assert f["costs_start"] == expected_start
+        assert f["costs_start"] == expected_start, (f["seq"], f["costs_start"], expected_start)
         expected_start += len(f["_arrays"]["costs"])
         assert f["state"]["iteration"] == expected_start - 1
     costs = np.concatenate([f["_arrays"]["costs"] for f in frames])
@@ -251,16 +272,44 @@ def test_frames_carry_every_cost_at_most_30_per_second(live_server):
         hello2 = c2.recv()
     np.testing.assert_array_equal(hello2["_arrays"]["cost_values"], costs)
     np.testing.assert_array_equal(hello2["_arrays"]["cost_iterations"], np.arange(1, last + 1))
+
+    # at most 30 per second, counted by the server's capture times (arrival times jitter): the frame
+    # clock ticks at 1/30 s, so any window of one second holds at most 31 captures (both ends)
+    times = np.array([f["time"] for f in frames])
+    assert (np.diff(times) >= 0).all()
+    assert all(np.count_nonzero((times >= t) & (times < t + 1.0)) <= 31 for t in times)
+    assert times[-1] - times[0] >= (len(times) - 2) / 30 - 0.01
+
+    # the speed limit: never faster than asked (the worker may catch up on at most 0.5 s it lost)
+    for sps in (fast, slow):
+        run = running_frames(sps)
+        span = run[-1]["time"] - run[0]["time"]
+        done = run[-1]["state"]["iteration"] - run[0]["state"]["iteration"]
+        assert done <= sps * (span + 0.5) + 2, (sps, done, span)
+
+    # the first layer: present exactly when has_first_layer says so
+    for f in frames:
+        arrays = f["_arrays"]
+        assert f["has_first_layer"] == ("W0" in arrays), f["seq"]
+        assert "nabla_w0" not in arrays or f["has_first_layer"], f["seq"]  # (no gradients before a step)
+    # ... sent at a lower rate while training runs fast
+    assert any(not f["has_first_layer"] for f in running_frames(fast))
+    # ... in every frame at ≤ 100 steps/s. (The first frame after the change is not asserted: the
+    # frame clock decides whether the first layer is due before the worker has applied a queued
+    # set_params or pause, so that one frame may still go without it; see the report on issue 10.)
+    assert all(f["has_first_layer"] for f in running_frames(slow)[1:])
+    # ... and when stepped while paused
+    assert stepped["has_first_layer"] and stepped["_arrays"]["W0"].shape == (16, 784)
+    np.testing.assert_array_equal(stepped["_arrays"]["W0"], srv.session.net.weights[0])
+
     # every frame has the documented arrays
-    f = frames[-1]
-    arrays = f["_arrays"]
-    for name in ("a0", "a1", "a2", "a3", "z1", "z2", "z3", "W1", "W2", "b0", "b1", "b2",
-                 "nabla_w1", "nabla_w2", "nabla_b0", "nabla_b1", "nabla_b2", "delta1", "delta2", "delta3"):
-        assert name in arrays, name
-    assert arrays["a0"].shape == (784,) and arrays["a3"].shape == (10,)
-    assert len(f["grad_norms"]) == 3 and f["example"]["source"] == "train"
-    assert frames[0]["has_first_layer"] and "W0" in frames[0]["_arrays"]
-    assert any(not g["has_first_layer"] for g in frames)  # the first layer is sent at a lower rate
+    for f in (stepped, running_frames(fast)[-1]):
+        arrays = f["_arrays"]
+        for name in ("a0", "a1", "a2", "a3", "z1", "z2", "z3", "W1", "W2", "b0", "b1", "b2",
+                     "nabla_w1", "nabla_w2", "nabla_b0", "nabla_b1", "nabla_b2", "delta1", "delta2", "delta3"):
+            assert name in arrays, name
+        assert arrays["a0"].shape == (784,) and arrays["a3"].shape == (10,)
+        assert len(f["grad_norms"]) == 3 and f["example"]["source"] == "train"
 
 
 def test_hello_mid_training_and_predict_over_the_socket(live_server, trained_checkpoint, server_data):

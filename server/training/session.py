@@ -30,6 +30,7 @@ from . import edits, pace
 from .edits import UndoHistory
 from .events import EventLog
 from .health import WINDOW, HealthCheck, chance_levels
+from .recorder import Recorder
 from .snapshot import Snapshot, all_finite, capture, make_finite
 from .worker import Worker
 from ..engine.network import Network, validate_config
@@ -51,6 +52,7 @@ class TrainingSession:
         batch_size: int = DEFAULT_BATCH_SIZE,
         steps_per_second: float | None = None,
         net: Network | None = None,
+        record: bool = True,
         warmup: bool = False,
     ):
         self.data = data
@@ -69,6 +71,7 @@ class TrainingSession:
         self.version = 0  # bumps on every change a viewer could see
         self.structure_version = 0  # bumps when the network is replaced (a new hello is due)
         self.undo = UndoHistory()
+        self.recorder = Recorder(enabled=record)  # snapshots, diagnostics, confusion (recorder.py)
         self._probe = to_float(data.train_images[:PROBE_SIZE], np.float32)
         self._choices = 0  # counts play/pause/step commands: a walkthrough never overrides one of them
         self._holds: dict[str, None] = {}  # open walkthroughs that paused training (see hold/release)
@@ -120,6 +123,7 @@ class TrainingSession:
         self.health = HealthCheck(*chance_levels(self.data.train_labels, net.sizes[-1], net.cost_fn), relu_layers)
         self._good = (self.iteration, self.accuracy(), self.net.parameters())  # the best weights seen
         self.undo.clear("the network was replaced")
+        self.recorder.start(self)
         self.structure_version += 1
         self.version += 1
 
@@ -173,7 +177,6 @@ class TrainingSession:
         with self.lock:
             if not (force or self.running or self._pending_steps > 0 or self._until_epoch_end):
                 return  # paused since the worker looked (e.g. a snapshot found the weights diverged)
-            stepping = not (self.running or self._until_epoch_end)  # a single step (not a run an alarm stops)
             size = 1 if (self._pending_steps > 0 and self._pending_unit == "example") else self.batch_size
             x, y, idx, epoch_ended = self.stream.next(size)
             self._set_blas_threads(size)
@@ -212,9 +215,11 @@ class TrainingSession:
                     return
             if self._pending_steps > 0:
                 self._pending_steps -= 1
+            self.recorder.after_step(self, epoch_ended)
+            evaluated = epoch_ended
             if epoch_ended:
                 self._until_epoch_end = False
-                acc = evaluate(self.net, self.data.test_images, self.data.test_labels)
+                acc = self.recorder.full_evaluation(self)  # the whole test set, with its confusion matrix
                 self.accuracy_history.append([self.iteration, acc, True])
                 self._event("epoch", f"epoch {self.stream.epoch} done: test accuracy {acc:.2%}", accuracy=acc)
                 self._last_eval_time = now
@@ -224,9 +229,9 @@ class TrainingSession:
                 self.accuracy_history.append([self.iteration, acc, False])
                 self._last_eval_time = time.perf_counter()
                 self._evaluated(acc)
-            if stepping and not (epoch_ended or self._pending_steps):
-                # A single step: evaluate on the subset so the counter shows where it stands. (Not after a
-                # run the health check just stopped: a second look would keep the dead weights as "good".)
+                evaluated = True
+            if not (evaluated or self.running or self._pending_steps or self._until_epoch_end):
+                # A single step: evaluate on the subset so the counter shows where it stands.
                 acc = evaluate(self.net, self.data.test_images[self._eval_idx], self.data.test_labels[self._eval_idx])
                 self.accuracy_history.append([self.iteration, acc, False])
                 self._evaluated(acc)
@@ -241,11 +246,12 @@ class TrainingSession:
     def _evaluated(self, accuracy: float) -> None:
         """After each accuracy evaluation: check the network still learns, and keep the best healthy weights
         (a network that the checks find dead is never kept as "good", however it scores)."""
-        alarm = None
-        if self.health.armed:
-            recent = self.cost_history.values()[-WINDOW:]
-            probe = self.net.forward(self._probe).activations if self.health.relu_layers else []
-            alarm = self.health.check(self.iteration, accuracy, recent, probe)
+        self.recorder.evaluated(self)
+        if not self.health.armed:  # it fired: nothing this network does is "good" until rearmed
+            return
+        recent = self.cost_history.values()[-WINDOW:]
+        probe = self.net.forward(self._probe).activations if self.health.relu_layers else []
+        alarm = self.health.check(self.iteration, accuracy, recent, probe)
         if alarm is None:
             if self._good[1] is None or accuracy >= self._good[1]:
                 self._good = (self.iteration, accuracy, self.net.parameters())
@@ -357,6 +363,49 @@ class TrainingSession:
     def undo_step(self):
         return self.call(edits.undo, self)
 
+    def _mark(self, text: str) -> None:
+        """A marker on the descent curve (and a snapshot there, to scrub back to)."""
+        self.markers.append({"iteration": self.iteration, "text": text})
+        self.recorder.mark(self)
+
+    def branch(self, iteration: int, learning_rate=None, batch_size=None) -> None:
+        """Go back to the snapshot at or before ``iteration`` and continue from there, with new settings if
+        given. The abandoned future is summarised in a marker; the history after the branch point goes."""
+        if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0:
+            raise ValueError(f"iteration must be a whole number ≥ 0, got {iteration!r}")
+        lr = check_learning_rate(learning_rate) if learning_rate is not None else None
+        bs = check_batch_size(batch_size) if batch_size is not None else None
+
+        def apply():
+            if iteration > self.iteration:
+                raise ValueError(f"iteration {iteration} is after now ({self.iteration})")
+            snap = self.recorder.snapshots.at_or_before(iteration)
+            left, left_acc = self.iteration, self.accuracy()
+            self._pause()
+            self.net.set_parameters(snap.weights, snap.biases)
+            self.recorder.snapshots.truncate_after(snap.iteration)
+            self.iteration = snap.iteration
+            self.examples_seen = min(self.examples_seen, snap.iteration * self.batch_size)
+            self.stream.epoch = snap.epoch
+            self.cost_history = CostHistory.from_array(self.cost_history.values()[: snap.iteration])
+            self.accuracy_history = [p for p in self.accuracy_history if p[0] <= snap.iteration]
+            self.markers = [m for m in self.markers if m["iteration"] <= snap.iteration]
+            if lr is not None:
+                self.learning_rate = lr
+            if bs is not None:
+                self.batch_size = bs
+                self.stream.set_batch_size(bs)
+            self._last_grads = None
+            self.undo.clear("the session branched")
+            self.health.rearm()
+            old = f" (test accuracy {left_acc:.1%})" if left_acc is not None else ""
+            self._mark(f"branched here from iteration {left:,}{old}; now η = {self.learning_rate:g}, "
+                       f"batch {self.batch_size}")
+            self.structure_version += 1  # the history was cut: every tab needs a new hello
+            self._event("branched", f"Continued from iteration {snap.iteration:,}; the run that went on to "
+                        f"iteration {left:,}{old} is summarised in a marker.")
+        return self.call(apply)
+
     def restore_good(self) -> None:
         """Put back the best weights seen so far (by test accuracy) after the network stopped learning."""
         def apply():
@@ -367,7 +416,7 @@ class TrainingSession:
             self.health.rearm()
             shown = f" (test accuracy {acc:.1%})" if acc is not None else ""
             text = f"restored the weights of iteration {it:,}{shown}"
-            self.markers.append({"iteration": self.iteration, "text": text})
+            self._mark(text)
             self._event("restored", f"{text[0].upper()}{text[1:]}; training is paused.")
         self._submit(apply)
 
@@ -401,6 +450,8 @@ class TrainingSession:
             if lr is not None and lr != self.learning_rate:
                 self.learning_rate = lr
                 changes.append(f"η = {lr:g}")
+                if not self.health.armed:  # it fired, and the user changed η: watch afresh
+                    self.health.rearm()
             if bs is not None and bs != self.batch_size:
                 self.batch_size = bs
                 self.stream.set_batch_size(bs)
@@ -415,7 +466,7 @@ class TrainingSession:
                     self.steps_per_second = pace.pace(0)
             if changes:
                 text = ", ".join(changes)
-                self.markers.append({"iteration": self.iteration, "text": text})
+                self._mark(text)
                 self._event("params", f"changed: {text}")
         self._submit(apply)
 

@@ -128,6 +128,47 @@ class TeachRequest(BackpropRequest):
     learning_rate: LearningRate | None = None
 
 
+# ----- the Descent view (documented limits: out of range is a 422) ----------------------------
+DESCENT_LIMITS = {"examples": (1, 5000), "points": (3, 201), "resolution": (3, 81), "steps": (1, 500),
+                  "max_step": 100.0, "span": 100.0}
+Examples = Annotated[int, Field(ge=DESCENT_LIMITS["examples"][0], le=DESCENT_LIMITS["examples"][1])]
+Tab = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class LineRequest(Strict):
+    examples: Examples = 1000
+    max_step: Annotated[float, Field(gt=0, le=DESCENT_LIMITS["max_step"])] = 6.0
+    points: Annotated[int, Field(ge=DESCENT_LIMITS["points"][0], le=DESCENT_LIMITS["points"][1])] = 41
+    tab: Tab | None = None  # a newer request with the same tab replaces this one
+
+
+class SurfaceRequest(Strict):
+    plane: Literal["pca", "random", "weights"] = "pca"
+    resolution: Annotated[int, Field(ge=DESCENT_LIMITS["resolution"][0], le=DESCENT_LIMITS["resolution"][1])] = 41
+    span: Annotated[float, Field(gt=0, le=DESCENT_LIMITS["span"])] = 1.0
+    examples: Examples = 1000
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    weights: Annotated[list[Param], Field(min_length=2, max_length=2)] | None = None
+    stream: bool = False
+    tab: Tab | None = None
+
+
+class RunnersRequest(Strict):
+    steps: Annotated[int, Field(ge=DESCENT_LIMITS["steps"][0], le=DESCENT_LIMITS["steps"][1])] = 50
+    learning_rate: LearningRate | None = None  # omitted: the session's η
+    examples: Examples = 1000
+    batch_sizes: Annotated[list[Annotated[int, Field(ge=1, le=1000)]], Field(max_length=4)] = [1, 10, 100]
+    start: Literal["current", "fresh"] = "current"
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    tab: Tab | None = None
+
+
+class BranchRequest(Strict):
+    iteration: Annotated[int, Field(ge=0)]
+    learning_rate: LearningRate | None = None
+    batch_size: BatchSize | None = None
+
+
 class CloseRequest(Strict):
     hold: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # from walkthrough/open
 

@@ -17,6 +17,7 @@ import { Connection } from "./net/connection.js";
 import { NetworkPanel } from "./network/panel.js";
 import { NeuronInspector, NeuronTooltip } from "./network/readouts.js";
 import { NetworkView } from "./network/view.js";
+import { PRESENT_CANVAS_ZOOM, Presentation } from "./screen/present.js";
 import { Store } from "./state/store.js";
 import { Walkthrough } from "./walkthrough/walkthrough.js";
 import { FieldErrors, Toasts } from "./widgets/toasts.js";
@@ -65,6 +66,12 @@ const predictionPanel = new PredictionPanel();
 const digitLab = new DigitLab(store, send, predictionPanel, showError, toasts);
 const networkPanel = new NetworkPanel(store, networkView, () => digitLab.follow());
 const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live") });
+const presentation = new Presentation({
+  onChange(on) {
+    networkView.setZoom(on ? PRESENT_CANVAS_ZOOM : 1);
+    chart.setZoom(on ? PRESENT_CANVAS_ZOOM : 1);
+  },
+});
 networkView.on("hover", (target) => tooltip.setTarget(target));
 networkView.on("pin", (target) => {
   if (walkthrough.active) return walkthrough.select(target); // a click picks the walkthrough's neuron
@@ -216,7 +223,7 @@ function fps(n = 120) {
 }
 
 // Debug/test hooks.
-window.__lab = { store, chart, networkView, connection, digitLab, walkthrough, fps, send };
+window.__lab = { store, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send };
 
 connection.connect();
 requestAnimationFrame(tick);

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ...engine import checkpoint
 from ...engine.data import to_float
-from ...training.store import export, freeze, thaw
+from ...training.store import Frozen, export, freeze, thaw
 from ..bodies import StrictRoute
 from ..deps import SessionDep
 from ..inputs import classify_request, json_response
@@ -40,14 +40,29 @@ async def post_predict(req: PredictRequest, session: SessionDep):
 
 
 @router.get("/model")
-async def get_model(session: SessionDep):
-    """The current session as a checkpoint file (.npz, the CLI's format): weights, counters, η, batch size, history."""
-
-    # the weights, counters, hyper-parameters and history, like a saved checkpoint (so an upload restores them)
-    frozen, extra = await asyncio.wrap_future(session.read(export, session))  # after every command queued before
+async def get_model(session: SessionDep, iteration: int | None = Query(None, ge=0)):
+    """The current session as a checkpoint file (.npz, the CLI's format): weights, counters, η, batch size,
+    history. With ``iteration=K``: the weights of the nearest snapshot at or before K (its iteration in
+    ``extra.iteration``), for scrubbing back through training."""
+    if iteration is None:
+        # the weights, counters, hyper-parameters and history, like a saved checkpoint (an upload restores them)
+        frozen, extra = await asyncio.wrap_future(session.read(export, session))  # after every command queued
+        name = "backprop-lab-model.npz"
+    else:
+        frozen, extra = await asyncio.wrap_future(session.read(snapshot_file, session, iteration))
+        name = f"backprop-lab-model-{extra['iteration']}.npz"
     data = await asyncio.to_thread(checkpoint.to_bytes, frozen, extra)
     return Response(data, media_type="application/octet-stream",
-                    headers={"Content-Disposition": 'attachment; filename="backprop-lab-model.npz"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def snapshot_file(session, iteration: int):
+    """(Frozen, extra) of the snapshot at or before ``iteration`` (on the worker); 422 when it is after now."""
+    if iteration > session.iteration:
+        raise HTTPException(422, f"iteration: {iteration} is after now (iteration {session.iteration})")
+    snap = session.recorder.snapshots.at_or_before(iteration)
+    frozen = Frozen(list(snap.weights), list(snap.biases), dict(session.net.config))
+    return frozen, {"iteration": snap.iteration, "epoch": snap.epoch, "snapshot": True}
 
 
 def _example(images, labels, index: int, which: str) -> dict:

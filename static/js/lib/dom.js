@@ -24,9 +24,14 @@ export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+/** Device pixels per CSS pixel for canvases: the screen's devicePixelRatio (up to 3, a phone's). */
+export function pixelRatio() {
+  return Math.min(Math.max(window.devicePixelRatio || 1, 1), 3);
+}
+
 /** Keep a canvas's backing store matched to its CSS size × devicePixelRatio; true when it changed. */
 export function fitCanvas(canvas, cssWidth, cssHeight) {
-  const dpr = Math.min(window.devicePixelRatio || 1, 2);
+  const dpr = pixelRatio();
   const w = Math.max(1, Math.round(cssWidth * dpr));
   const h = Math.max(1, Math.round(cssHeight * dpr));
   if (canvas.width === w && canvas.height === h) return false;

@@ -9,7 +9,7 @@ import { roundSig } from "../lib/math.js";
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const PAD = { left: 52, right: 46, top: 16, bottom: 26 };
 const ACC_COLOR = GOOD;
-const RAW_COLOR = rgba(POS, 0.32);
+const RAW_COLOR = rgba(POS, 0.55); // ≥ 3:1 on the panel, like every line that carries meaning
 const AVG_COLOR = "#8fdcf0";
 
 function niceStep(span, count) {
@@ -28,15 +28,17 @@ export class CostChart {
     this.hoverX = null;
     this.cssW = 0;
     this.cssH = 0;
+    this.zoom = 1; // presentation mode: text and lines ×zoom
     this.lastKey = "";
     this.avg = new Float64Array(0);
     this.sorted = new Float64Array(0);
     observeSize(wrap, (w, h) => {
-      this.cssW = Math.floor(w);
-      this.cssH = Math.floor(h);
+      this.cssW = w;
+      this.cssH = h;
     });
     canvas.addEventListener("pointermove", (e) => {
-      this.hoverX = e.clientX - canvas.getBoundingClientRect().left;
+      const rect = canvas.getBoundingClientRect();
+      this.hoverX = rect.width ? (e.clientX - rect.left) / rect.width : null; // a fraction of the width
     });
     canvas.addEventListener("pointerleave", () => (this.hoverX = null));
   }
@@ -50,25 +52,33 @@ export class CostChart {
     this.log = on;
   }
 
+  /** Draw the text and lines `zoom` times bigger (presentation mode). */
+  setZoom(zoom) {
+    this.zoom = zoom;
+  }
+
   draw() {
     const store = this.store;
     if (this.cssW < 50 || this.cssH < 50) return false;
     const resized = fitCanvas(this.canvas, this.cssW, this.cssH);
-    const key = `${store.helloCount}|${store.chartVersion}|${store.series.version}|${this.log}|${this.hoverX}|${this.canvas.width}x${this.canvas.height}`;
+    const key = `${store.helloCount}|${store.chartVersion}|${store.series.version}|${this.log}|${this.hoverX}|${this.zoom}|${this.canvas.width}x${this.canvas.height}`;
     if (key === this.lastKey && !resized) return false;
     this.lastKey = key;
     const ctx = this.ctx;
-    const dpr = this.canvas.width / this.cssW;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, this.cssW, this.cssH);
+    const W = this.cssW / this.zoom;
+    const H = this.cssH / this.zoom;
+    const px = (this.canvas.width / this.cssW) * this.zoom; // backing pixels per drawing unit
+    ctx.setTransform(px, 0, 0, px, 0, 0);
+    ctx.clearRect(0, 0, W, H);
     const s = store.series;
-    const plot = { x: PAD.left, y: PAD.top, w: this.cssW - PAD.left - PAD.right, h: this.cssH - PAD.top - PAD.bottom };
+    const plot = { x: PAD.left, y: PAD.top, w: W - PAD.left - PAD.right, h: H - PAD.top - PAD.bottom };
     if (!s.length) {
       this.drawFrame(ctx, plot, null);
       ctx.fillStyle = rgba(INK, 0.55);
       ctx.font = `13px ${FONT}`;
       ctx.textAlign = "center";
-      ctx.fillText("Press Play: the cost of every mini-batch will trace the descent here.", plot.x + plot.w / 2, plot.y + plot.h / 2);
+      const lines = wrapText(ctx, "Press Play: the cost of every mini-batch will trace the descent here.", plot.w - 16);
+      lines.forEach((line, i) => ctx.fillText(line, plot.x + plot.w / 2, plot.y + plot.h / 2 + (i - (lines.length - 1) / 2) * 18));
       ctx.textAlign = "left";
       return true;
     }
@@ -153,7 +163,7 @@ export class CostChart {
     ctx.stroke();
     this.drawAccuracy(ctx, plot, sx);
     ctx.restore();
-    if (this.hoverX != null) this.drawHover(ctx, plot, sx, sy, xMax);
+    if (this.hoverX != null) this.drawHover(ctx, plot, sx, sy, xMax, this.hoverX * W);
     return true;
   }
 
@@ -190,10 +200,10 @@ export class CostChart {
         ctx.fillText(fmtGrouped(it), sx(it), plot.y + plot.h + 8);
       }
       ctx.textAlign = "right";
-      ctx.fillStyle = rgba(INK, 0.45);
+      ctx.fillStyle = rgba(INK, 0.6);
       ctx.fillText("iteration →", plot.x + plot.w, plot.y + plot.h + 8);
     }
-    ctx.strokeStyle = rgba(INK, 0.25);
+    ctx.strokeStyle = rgba(INK, 0.4);
     ctx.beginPath();
     ctx.moveTo(plot.x + 0.5, plot.y);
     ctx.lineTo(plot.x + 0.5, plot.y + plot.h + 0.5);
@@ -213,7 +223,7 @@ export class CostChart {
 
   drawMarkers(ctx, plot, sx) {
     let lastLabelX = -Infinity;
-    ctx.font = `10px ${FONT}`;
+    ctx.font = `11px ${FONT}`;
     for (const m of this.store.markers) {
       const x = Math.round(sx(m.iteration)) + 0.5;
       ctx.strokeStyle = rgba([255, 209, 102], 0.55);
@@ -270,9 +280,9 @@ export class CostChart {
     }
   }
 
-  drawHover(ctx, plot, sx, sy, xMax) {
+  drawHover(ctx, plot, sx, sy, xMax, hoverX) {
     const s = this.store.series;
-    const it = ((this.hoverX - plot.x) / plot.w) * xMax;
+    const it = ((hoverX - plot.x) / plot.w) * xMax;
     if (it < 0 || it > xMax * 1.02) return;
     const i = s.nearest(it);
     if (i < 0) return;
@@ -314,6 +324,23 @@ export class CostChart {
       ctx.fillText(t, bx + 8, by + 20 + k * 17);
     });
   }
+}
+
+/** Words of `text` in lines no wider than `width` (the canvas has no text wrapping of its own). */
+function wrapText(ctx, text, width) {
+  const lines = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && ctx.measureText(next).width > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = next;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 function shorten(text) {

@@ -32,7 +32,7 @@ export function drawCaptions(ctx, layout, store, width) {
     ctx.font = `11px ${FONT}`;
     const sub = c.subs.find((t) => ctx.measureText(t).width <= room) ?? c.subs[c.subs.length - 1];
     const sw = ctx.measureText(sub).width;
-    ctx.fillStyle = rgba(INK, 0.5);
+    ctx.fillStyle = rgba(INK, 0.6);
     ctx.fillText(sub, Math.min(Math.max(c.x, sw / 2 + 2), width - sw / 2 - 2), 30);
   });
   ctx.textAlign = "left";
@@ -42,7 +42,8 @@ export function drawCaptions(ctx, layout, store, width) {
  * The output column's digits 0–9: the `strong` one emphasised, each with its value (`text(j)`, or none),
  * and a green `mark` beside the `label` digit (when the column is short enough to have room).
  */
-export function drawDigitColumn(ctx, layer, { strong = null, text = null, label = null, mark = "◂ label", markAt = 46 }) {
+export function drawDigitColumn(ctx, layer, { strong = null, text = null, label = null, mark = "◂ label", markAt = 46, width = null }) {
+  const room = width == null ? null : width - (layer.x + layer.r + 8); // px right of the digits
   ctx.textBaseline = "middle";
   for (let slot = 0; slot < layer.k; slot++) {
     const j = layer.visible[slot];
@@ -54,23 +55,25 @@ export function drawDigitColumn(ctx, layer, { strong = null, text = null, label 
     ctx.fillText(String(j), x, y + 1);
     if (text) {
       ctx.font = `11px ${FONT}`;
-      ctx.fillStyle = rgba(INK, isStrong ? 0.85 : 0.45);
+      ctx.fillStyle = rgba(INK, isStrong ? 0.85 : 0.6);
       ctx.fillText(text(j), x + 16, y + 1);
     }
     if (label === j && layer.k <= 16) {
-      ctx.font = `600 10px ${FONT}`;
+      ctx.font = `600 11px ${FONT}`;
       ctx.fillStyle = GOOD;
-      ctx.fillText(mark, x + markAt, y + 1);
+      if (room == null || room >= markAt + ctx.measureText(mark).width + 2) ctx.fillText(mark, x + markAt, y + 1);
+      else ctx.fillRect(x - 1, y + 9, 12, 2); // no room for the words: the label digit underlined in green
     }
   }
   ctx.textBaseline = "alphabetic";
 }
 
 /** The live view's outputs: the winner emphasised, each activation to two decimals, the example's label. */
-export function drawOutputLabels(ctx, layer, a, winner, shown) {
+export function drawOutputLabels(ctx, layer, a, winner, shown, width = null) {
   drawDigitColumn(ctx, layer, {
     strong: winner,
     text: a ? (j) => fmtFixed(a[j], 2) : null,
     label: shown?.meta?.label,
+    width,
   });
 }

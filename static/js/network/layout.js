@@ -23,12 +23,17 @@ export function computeLayout(sizes, width, height, pickSubset) {
   const top = MARGIN.top;
   const availH = Math.max(60, height - MARGIN.top - MARGIN.bottom);
   const layers = [null];
+  // A narrow view (a phone, a pinned inspector beside it) shrinks the margins, the gap after the
+  // image and the heat-maps before it lets two columns come closer than ~50 px.
+  const compact = width < 560;
+  const left = compact ? 8 : MARGIN.left;
+  const right = compact ? clamp(width * 0.2, 72, MARGIN.right) : MARGIN.right;
 
   // Input: the 28×28 image, a whole number of screen pixels per image pixel where possible.
   let size = Math.min(availH * 0.56, width * 0.19);
-  size = size >= 84 ? Math.floor(size / 28) * 28 : Math.max(56, Math.floor(size));
+  size = size >= 84 ? Math.floor(size / 28) * 28 : Math.max(compact ? 42 : 56, Math.floor(size));
   const input = {
-    x: MARGIN.left,
+    x: left,
     y: Math.round(top + (availH - size) / 2),
     size,
     cell: size / 28,
@@ -40,16 +45,18 @@ export function computeLayout(sizes, width, height, pickSubset) {
   let spacing1 = availH / k1;
   // One column of heat-maps when they can be big anyway, else two staggered columns (twice the size).
   const cols = spacing1 - 4 >= 34 || k1 === 1 ? 1 : 2;
-  const hs = Math.min(MAX_HEAT, cols === 1 ? spacing1 - 4 : 2 * spacing1 - 4);
+  const maxBlock = compact ? width * 0.16 : Infinity;
+  const hs = Math.max(8, Math.min(MAX_HEAT, cols === 1 ? spacing1 - 4 : 2 * spacing1 - 4, cols === 1 ? maxBlock : (maxBlock - 6) / 2));
   if (L === 1) spacing1 = Math.min(spacing1, 52);
   const heatBlock = cols * hs + (cols - 1) * 6;
   const inputRight = input.x + input.size;
   // With no hidden layer the output sits between the image and the right edge; else leave room for links.
-  const gap = L === 1 ? Math.max(48, (width - MARGIN.right - inputRight - heatBlock) * 0.45) : clamp(width * 0.11, 48, 170);
+  const minGap = compact ? 24 : 48;
+  const gap = L === 1 ? Math.max(minGap, (width - right - inputRight - heatBlock) * 0.45) : clamp(width * 0.11, minGap, 170);
   const heatStart = inputRight + gap;
   const r1 = clamp(spacing1 * 0.3, 3, L === 1 ? 12 : 8);
   const x1 = heatStart + heatBlock + 10 + r1;
-  const xLast = width - MARGIN.right;
+  const xLast = width - right;
 
   for (let l = 1; l <= L; l++) {
     const n = sizes[l];
@@ -82,7 +89,7 @@ export function computeLayout(sizes, width, height, pickSubset) {
     if (layer.subset) layer.strip = { x: x + r + 6, w: 5, y: top, h: availH };
     layers.push(layer);
   }
-  return { width, height, top, availH, input, layers, sizes: sizes.slice() };
+  return { width, height, top, availH, input, layers, compact, sizes: sizes.slice() };
 }
 
 /** The neuron under a point: {layer, index} (layer 0 = an input pixel), or null. */

@@ -24,6 +24,7 @@ export class NetworkView {
     this.overlayVersion = 0;
     this.cssW = 0;
     this.cssH = 0;
+    this.zoom = 1; // presentation mode: text and lines ×zoom (the layout is computed in CSS px ÷ zoom)
     this.layout = null;
     this.layoutKey = "";
     this.subsetAt = 0;
@@ -35,8 +36,8 @@ export class NetworkView {
     this.heatKey = "";
     this.listeners = { hover: [], pin: [] };
     observeSize(wrap, (w, h) => {
-      this.cssW = Math.floor(w);
-      this.cssH = Math.floor(h);
+      this.cssW = w;
+      this.cssH = h;
     });
     canvas.addEventListener("pointermove", (e) => {
       this.keyboard = false;
@@ -62,6 +63,14 @@ export class NetworkView {
     this.invalidate();
   }
 
+  /** Draw everything `zoom` times bigger (presentation mode: larger text, thicker lines). */
+  setZoom(zoom) {
+    if (zoom === this.zoom) return;
+    this.zoom = zoom;
+    this.layoutKey = "";
+    this.invalidate();
+  }
+
   /** Draw extra things on top: fn(ctx, {layout, store, shown, positionOf(l, j)}), or null to remove. */
   setOverlay(fn) {
     this.overlay = fn;
@@ -72,8 +81,12 @@ export class NetworkView {
     this.overlayVersion++;
   }
 
+  /** Where a neuron is drawn, in CSS pixels of the canvas (null when not drawn). */
   positionOf(l, index) {
-    return positionOf(this.layout, l, index);
+    const p = positionOf(this.layout, l, index);
+    if (!p) return null;
+    const k = this.cssW / this.layout.width;
+    return { x: p.x * k, y: p.y * k, r: p.r * k };
   }
 
   setPinned(target) {
@@ -119,7 +132,8 @@ export class NetworkView {
   hitAt(event) {
     if (!this.layout) return null;
     const rect = this.canvas.getBoundingClientRect();
-    return hitTest(this.layout, event.clientX - rect.left, event.clientY - rect.top);
+    const k = rect.width ? this.layout.width / rect.width : 1; // screen → layout pixels (zoom, CSS zoom)
+    return hitTest(this.layout, (event.clientX - rect.left) * k, (event.clientY - rect.top) * k);
   }
 
   // ----- drawing ------------------------------------------------------------------------------
@@ -127,7 +141,9 @@ export class NetworkView {
     const store = this.store;
     if (!store.ready || this.cssW < 50 || this.cssH < 50) return false;
     const resized = fitCanvas(this.canvas, this.cssW, this.cssH);
-    this.updateLayout(now, resized);
+    const W = this.cssW / this.zoom;
+    const H = this.cssH / this.zoom;
+    this.updateLayout(now, resized, W, H);
     const hv = this.hover ? `${this.hover.layer}:${this.hover.index}` : "";
     const pv = this.pinned ? `${this.pinned.layer}:${this.pinned.index}` : "";
     const key = `${store.helloCount}|${store.exampleVersion}|${store.weightsVersion}|${this.mode}|${hv}|${pv}|${this.overlayVersion}|${this.canvas.width}x${this.canvas.height}|${this.layoutKey}`;
@@ -135,14 +151,14 @@ export class NetworkView {
     this.lastKey = key;
 
     const ctx = this.ctx;
-    const dpr = this.canvas.width / this.cssW;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, this.cssW, this.cssH);
+    const px = (this.canvas.width / this.cssW) * this.zoom; // backing pixels per drawing unit
+    ctx.setTransform(px, 0, 0, px, 0, 0);
+    ctx.clearRect(0, 0, W, H);
     const layout = this.layout;
     const shown = store.shown();
     const focus = this.pinned || (this.hover && this.hover.layer > 0 ? this.hover : null);
 
-    drawCaptions(ctx, layout, this.store, this.cssW);
+    drawCaptions(ctx, layout, this.store, W);
     // Connections: all of them, dimmed when a neuron is in focus; then the focused neuron's own.
     const dim = focus ? 0.35 : 1;
     addInputLinks(this.links, layout, store, shown, this.mode);
@@ -159,19 +175,19 @@ export class NetworkView {
     if (this.pinned) this.drawHighlight(ctx, this.pinned, "#ffffff", 2.5);
     if (this.overlay) {
       ctx.save();
-      this.overlay(ctx, { layout, store, shown, positionOf: (l, j) => this.positionOf(l, j) });
+      this.overlay(ctx, { layout, store, shown, positionOf: (l, j) => positionOf(layout, l, j) });
       ctx.restore();
     }
     return true;
   }
 
-  updateLayout(now, resized) {
+  updateLayout(now, resized, W, H) {
     const store = this.store;
-    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${this.cssW}x${this.cssH}`;
+    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${W}x${H}`;
     const hasSubsets = this.layout && this.layout.layers.some((layer) => layer && layer.subset);
     const refresh = hasSubsets && now - this.subsetAt > SUBSET_REFRESH_MS;
     if (!resized && sizesKey === this.layoutKey && !refresh && this.layout) return;
-    this.layout = computeLayout(store.sizes, this.cssW, this.cssH, (l, k) => influentialNeurons(store, l, k));
+    this.layout = computeLayout(store.sizes, W, H, (l, k) => influentialNeurons(store, l, k));
     this.subsetAt = now;
     this.layoutKey = sizesKey;
     this.heatKey = "";
@@ -195,7 +211,7 @@ export class NetworkView {
       ctx.drawImage(this.inputCanvas.canvas, input.x, input.y, input.size, input.size);
       ctx.imageSmoothingEnabled = true;
     } else {
-      ctx.fillStyle = rgba(INK, 0.4);
+      ctx.fillStyle = rgba(INK, 0.6);
       ctx.font = `12px ${FONT}`;
       ctx.textAlign = "center";
       ctx.fillText("no image yet", input.x + input.size / 2, input.y + input.size / 2 + 4);
@@ -279,7 +295,7 @@ export class NetworkView {
       }
       ctx.stroke();
     }
-    if (isOutput) drawOutputLabels(ctx, layer, a, winner, shown);
+    if (isOutput) drawOutputLabels(ctx, layer, a, winner, shown, this.layout.width);
   }
 
   drawStrip(ctx, layer, a, scale) {

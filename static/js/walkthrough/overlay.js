@@ -316,6 +316,7 @@ export class WalkthroughOverlay {
       label: bd.label,
       mark: step.kind === "forward" ? "◂ label" : "◂ y = 1",
       markAt: 50,
+      width: layout.width,
     });
   }
 

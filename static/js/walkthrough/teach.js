@@ -24,18 +24,18 @@ export class TeachCard {
     this.teachButton = el("button", { type: "button", class: "primary", id: "wt-teach", "data-testid": "wt-teach", title: "Run one backprop step on this drawing with this label (Undo restores the weights).", onclick: () => this.teach() }, "Teach it");
     this.walkButton = el("button", { type: "button", id: "wt-walk-drawing", title: "Walk through backpropagation for this drawing and label.", onclick: () => this.walk() }, "Walk through");
     this.status = el("p", { class: "wt-teach-status", "data-testid": "wt-teach-status", text: "Draw a digit, pick what it is, then teach it." });
-    this.bars = new ProbBars({ ghosts: true });
+    this.bars = new ProbBars({ ghosts: true, listItems: true });
     this.countNode = el("span", { class: "subtle" });
     node.replaceChildren(
       el("div", { class: "wt-card-head" }, el("h2", { text: "Teach it my digit" }), this.countNode),
       el("div", { class: "wt-teach-top" },
-        el("div", { class: "pad-frame wt-pad-frame" }, this.canvas, el("span", { class: "pad-hint", "aria-hidden": "true", text: "draw here" }),
-          el("button", { type: "button", class: "chip pad-clear", title: "Erase the drawing.", onclick: () => this.clear() }, "Clear ✕")),
+        el("div", { class: "pad-frame wt-pad-frame" }, this.canvas, el("span", { class: "pad-hint", "aria-hidden": "true", text: "draw here" })),
         el("div", { class: "wt-teach-side" },
           el("span", { class: "k", id: "wt-label-caption", text: "It is a…" }),
           el("div", { class: "wt-digits", role: "radiogroup", "aria-labelledby": "wt-label-caption" }, ...this.labelButtons),
           this.teachButton,
           this.walkButton,
+          el("button", { type: "button", class: "chip pad-clear", title: "Erase the drawing.", onclick: () => this.clear() }, "Clear ✕"),
         ),
       ),
       this.status,

@@ -1,0 +1,90 @@
+"""What a session records for looking back: weight snapshots, per-layer diagnostics and the confusion matrix.
+
+The session calls these hooks on its worker, between mini-batches (``start`` when a network is
+installed, ``after_step`` after every mini-batch, ``mark`` at a marker, ``evaluated`` at each accuracy
+evaluation, ``full_evaluation`` at the end of each epoch). Everything else reads through
+``session.read``. Recording costs a snapshot copy at log-spaced iterations and one backprop of the probe
+set per evaluation (about two a second): bench/recording_bench.py measures it against recording off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import diagnostics
+from ..engine.data import to_float
+from ..engine.network import one_hot
+from .snapshots import DEFAULT_BUDGET_BYTES, SnapshotLog
+
+MAX_DIAGNOSTICS = 2000  # measurements kept; beyond, every other one is dropped (evenly thinned)
+CONFUSION_CHUNK = 5000
+
+
+class Recorder:
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES, enabled: bool = True):
+        self.enabled = enabled
+        self.snapshots = SnapshotLog(budget_bytes)
+        self.diagnostics: list[dict] = []  # {iteration, layers: [...], notes: [...]}
+        self.confusion: dict | None = None  # {iteration, matrix, accuracy}
+        self._probe_y = None
+
+    def __repr__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"Recorder({state}, {self.snapshots!r}, {len(self.diagnostics)} measurements)"
+
+    # ----- hooks, on the session's worker ----------------------------------------------------------
+    def start(self, session) -> None:
+        """A new network (reset, load, branch): forget the old one's records, keep its starting point."""
+        self.snapshots.clear()
+        self.diagnostics.clear()
+        self.confusion = None
+        probe_labels = session.data.train_labels[: len(session._probe)]
+        self._probe_y = one_hot(probe_labels, session.net.sizes[-1], session.net.dtype)
+        if self.enabled:
+            self._record(session, marker=True)
+
+    def after_step(self, session, epoch_ended: bool) -> None:
+        if self.enabled and self.snapshots.wants(session.iteration, epoch_end=epoch_ended):
+            self._record(session)
+
+    def mark(self, session) -> None:
+        if self.enabled:
+            self._record(session, marker=True)
+
+    def evaluated(self, session) -> None:
+        if not self.enabled:
+            return
+        with np.errstate(over="ignore", invalid="ignore"):
+            layers = diagnostics.measure(session.net, session._probe, self._probe_y, session.learning_rate)
+        self.diagnostics.append({"iteration": session.iteration, "layers": layers, "notes": diagnostics.notes(layers)})
+        if len(self.diagnostics) > MAX_DIAGNOSTICS:
+            del self.diagnostics[1:-1:2]
+
+    def full_evaluation(self, session) -> float:
+        """The confusion matrix on the whole test set; returns the accuracy it implies (its diagonal)."""
+        data, net = session.data, session.net
+        n = net.sizes[-1]
+        predictions = np.empty(len(data.test_images), np.int64)
+        for start in range(0, len(data.test_images), CONFUSION_CHUNK):
+            x = to_float(data.test_images[start : start + CONFUSION_CHUNK], net.dtype)
+            predictions[start : start + len(x)] = net.predict(x)
+        labels = np.asarray(data.test_labels, np.int64)
+        matrix = np.bincount(labels * n + predictions, minlength=n * n).reshape(n, n)
+        accuracy = float(np.trace(matrix)) / max(len(labels), 1)
+        self.confusion = {"iteration": session.iteration, "matrix": matrix, "accuracy": accuracy,
+                          "predictions": predictions}
+        return accuracy
+
+    def _record(self, session, marker: bool = False) -> None:
+        costs = session.cost_history.values()
+        cost = float(costs[-1]) if len(costs) else None
+        self.snapshots.record(session.iteration, session.stream.epoch, cost, session.net.weights, session.net.biases,
+                              marker=marker)
+
+    # ----- reads (through session.read) ------------------------------------------------------------
+    def cells(self, session, true: int, predicted: int, limit: int) -> list[int]:
+        """Test images in one cell of the latest confusion matrix: the same evaluation as its counts."""
+        if self.confusion is None:
+            return []
+        hits = np.nonzero((np.asarray(session.data.test_labels) == true) & (self.confusion["predictions"] == predicted))[0]
+        return hits[:limit].tolist()
