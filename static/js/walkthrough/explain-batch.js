@@ -96,7 +96,7 @@ export function renderBatch(c) {
     "div",
     { class: "wt-inline" },
     el("button", { type: "button", class: "chip", title: `Backpropagate your example with ${fmtCount(n - 1)} other random training images.`, onclick: () => c.newBatch() }, "↻ another mini-batch"),
-    el("span", { class: "subtle", text: "Blue: positive ∂C₀/∂·, orange: negative (as everywhere). ↑ ↓: which way the step moves the parameter — against the average. Red label: the network gets that image wrong." }),
+    el("span", { class: "subtle", text: "Blue: positive ∂C₀/∂·, orange: negative (as everywhere); grey: under a thousandth of its row's largest. ↑ ↓: which way the step moves the parameter — against the average. Red label: the network gets that image wrong." }),
   );
   return { caption, body: el("div", { class: "wt-stack" }, el("div", { class: "wt-scroll-x" }, table), tools) };
 }
@@ -178,14 +178,13 @@ function outputsTable(t, taken) {
       const title = `C₀ ${fmtMath(taken.costs_before[i], 4)} → ${fmtMath(taken.costs_after[i], 4)}`;
       return el("td", { class: [walked, better ? "better" : worse ? "worse" : ""].filter(Boolean).join(" "), title }, el("span", { class: "n", text: a }), " ", better ? "▲" : worse ? "▼" : "");
     });
-  const y = sym("a", "y");
   return el(
     "div",
     { class: "wt-scroll-x" },
     el(
       "table",
       { class: "wt-table batch outputs", "data-testid": "wt-step-outputs" },
-      el("thead", {}, el("tr", {}, el("th", { class: "corner" }, "output for its label ", y), ...exampleHeads(t))),
+      el("thead", {}, el("tr", {}, el("th", { class: "corner", title: "aᵧ: each example's output for its own label y (a probability with softmax)." }, "output for its label"), ...exampleHeads(t))),
       el(
         "tbody",
         {},

@@ -483,9 +483,12 @@ export class Walkthrough {
     const what = ex.source === "drawing" ? "Your drawing" : ex.source === "test" ? `Test image #${ex.index}` : `Training image #${ex.index}`;
     const says = `network says ${bd.prediction} ${bd.prediction === bd.label ? "✓" : "✗"}`;
     const short = ex.source === "drawing" ? what : ex.source === "test" ? `Test image #${ex.index}` : `Training #${ex.index}`;
+    // a ranked pick says why it was picked (its index moves to the cost line, to keep three short lines)
     const r = ex.rank;
-    const why = !r ? "" : ex.source === "hard" ? `the highest cost of ${fmtGrouped(r.sample, ",")} · ` : ex.source === "easy" ? `the lowest cost of ${fmtGrouped(r.sample, ",")} · ` : `one of ${fmtGrouped(r.wrong, ",")} mistakes in ${fmtGrouped(r.sample, ",")} · `;
-    this.sidebar.setExample({ source: ex.source, title: short, sub: `label ${bd.label} · ${says}`, cost: `${why}C₀ = ${fmtMath(bd.cost, 4)}`, pixels: bd.input });
+    const of = r && fmtGrouped(r.sample, ",");
+    const title = !r ? short : ex.source === "hard" ? `Hardest of ${of}` : ex.source === "easy" ? `Easiest of ${of}` : `A mistake (${fmtGrouped(r.wrong, ",")} in ${of})`;
+    const cost = `${r ? `#${ex.index} · ` : ""}C₀ = ${fmtMath(bd.cost, 4)}`;
+    this.sidebar.setExample({ source: ex.source, title, sub: `label ${bd.label} · ${says}`, cost, pixels: bd.input });
     this.captionText = `${what} · label ${bd.label} · the ${says}`;
     this.showCaption();
 
