@@ -68,7 +68,9 @@ def test_the_pace_is_in_view_in_plain_words_and_starts_slowly(page, server):
         assert in_viewport(page, page.get_by_test_id(test_id)), test_id  # without opening anything
     assert in_viewport(page, page.locator("#speed"))
     assert in_viewport(page, page.get_by_test_id("cost-chart"))  # the descent curve is in view too
-    page.wait_for_function("document.querySelector('[data-testid=pace-text]').textContent === '8 mini-batches/s · speeding up'")
+    page.wait_for_function("document.querySelector('[data-testid=pace-text]').textContent === '8 mini-batches/s'")
+    assert "speeding up" in page.get_by_test_id("pace-note").inner_text()
+    assert in_viewport(page, page.get_by_test_id("pace-note"))
     # every view says what it is for, where a first-time user looks
     for test_id in ("purpose-training", "purpose-network", "purpose-chart", "purpose-draw"):
         assert page.get_by_test_id(test_id).is_visible() and len(page.get_by_test_id(test_id).inner_text()) > 20
@@ -89,14 +91,16 @@ def test_the_pace_is_in_view_in_plain_words_and_starts_slowly(page, server):
     page.get_by_test_id("play-pause").click()
     wait_until(lambda: server.state()["iteration"] >= 12, 15, message="a few mini-batches")
     assert time.monotonic() - start >= 10 / 9.5  # ≥ 11 mini-batches at under 9.5 per second
-    page.wait_for_function("/^\\d+(\\.\\d)? mini-batches\\/s · speeding up$/.test(document.querySelector('[data-testid=pace-text]').textContent)")
+    page.wait_for_function("/^\\d+ mini-batches\\/s$/.test(document.querySelector('[data-testid=pace-text]').textContent)"
+                           " && document.querySelector('[data-testid=pace-note]').textContent.includes('speeding up')")
     shot(page, "lesson-first-minute-1280")
 
     # one obvious click: faster ▸ (a round pace ~2.5× higher; the slow start ends), then flat out
     page.get_by_test_id("pace-faster").click()
     wait_until(lambda: server.state()["warmup"] is False, 10, message="the slow start to end")
     assert server.state()["steps_per_second"] == 20
-    page.wait_for_function("document.querySelector('[data-testid=pace-text]').textContent === '20 mini-batches/s'")
+    page.wait_for_function("document.querySelector('[data-testid=pace-text]').textContent === '20 mini-batches/s'"
+                           " && document.querySelector('[data-testid=pace-note]').textContent === ''")
     page.get_by_test_id("pace-flat").click()
     wait_until(lambda: server.state()["steps_per_second"] is None, 10, message="flat out")
     page.wait_for_function("document.querySelector('[data-testid=pace-text]').textContent.startsWith('flat out')")

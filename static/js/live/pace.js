@@ -1,4 +1,4 @@
-// The pace of training, where a newcomer sees it: in plain words ("12 mini-batches/s · speeding up"),
+// The pace of training, where a newcomer sees it: in plain words ("12 mini-batches/s", "speeding up"),
 // a slider from slow motion to flat out, and one-click "faster ▸" / "flat out ⏩". The served page starts
 // with the slow start (params.warmup): the pace rises by itself and the slider's thumb moves with it; a
 // pace picked by hand ends it, "↺ slow start" begins it again. Ranges are the server's (hello `limits`).
@@ -28,7 +28,7 @@ export function fasterPace(sps, range) {
 /** The pace in plain words: "12 mini-batches/s", "0.5 mini-batches/s (slow motion)", "flat out". */
 export function paceText(sps) {
   if (sps == null) return "flat out";
-  const n = sps >= 10 ? String(Math.round(sps)) : String(roundSig(sps, 2));
+  const n = sps >= 1 ? String(Math.round(sps)) : String(roundSig(sps, 1));
   return `${n} mini-batch${sps === 1 ? "" : "es"}/s${sps < 1 ? " (slow motion)" : ""}`;
 }
 
@@ -39,6 +39,7 @@ export class Pace {
     this.showError = showError;
     this.slider = $("speed");
     this.readout = $("speed-readout");
+    this.note = $("pace-note");
     this.fasterButton = $("pace-faster");
     this.flatButton = $("pace-flat");
     this.slowButton = $("pace-slow-start");
@@ -82,15 +83,17 @@ export class Pace {
     if (!store.ready || !store.params) return;
     const { steps_per_second: sps, warmup, batch_size: batch } = store.params;
     const s = store.state || {};
-    let text = paceText(sps);
-    if (warmup) text += " · speeding up";
+    const text = paceText(sps);
+    let note = "";
+    if (warmup) note = "a slow start: speeding up by itself";
     else if (sps == null && s.running && s.samples_per_second > 0 && batch) {
-      text += ` · ${fmtGrouped(roundSig(s.samples_per_second / batch, 2), ",")} mini-batches/s`;
+      note = `about ${fmtGrouped(roundSig(s.samples_per_second / batch, 2), ",")} mini-batches/s`;
     }
     const [lo, hi] = this.range;
-    const key = `${text}|${sps}|${warmup}|${this.dragging}|${lo}|${hi}`;
+    const key = `${text}|${note}|${sps}|${warmup}|${this.dragging}|${lo}|${hi}`;
     if (key === this.shown) return;
     this.shown = key;
+    setText(this.note, note);
     if (!this.dragging) {
       setText(this.readout, text);
       this.slider.value = String(this.speedToSlider(sps));
