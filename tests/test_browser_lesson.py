@@ -107,7 +107,8 @@ def test_the_pace_is_in_view_in_plain_words_and_starts_slowly(page, server):
     page.wait_for_function("document.getElementById('pace-flat').disabled")  # once the server says so
     assert page.get_by_test_id("pace-slow-start").is_visible()
     page.get_by_test_id("pace-slow-start").click()
-    wait_until(lambda: server.state()["warmup"] is True and server.state()["steps_per_second"] == 8, 10,
+    # (from 8 again: by the time we look it may have trained a mini-batch or two, at 8.0, 8.1, …)
+    wait_until(lambda: server.state()["warmup"] is True and server.state()["steps_per_second"] < 9, 10,
                message="the slow start again")
     page.get_by_test_id("play-pause").click()
     wait_until(lambda: not server.state()["running"], 10, message="a pause")
@@ -132,11 +133,12 @@ def test_accuracy_colours_say_chance_worse_and_good(page):
 @pytest.fixture(scope="module")
 def trained(page, server):
     """The same session trained flat out to more than 90% test accuracy, paused."""
-    page.get_by_test_id("pace-flat").click()
+    if page.get_by_test_id("pace-flat").is_enabled():
+        page.get_by_test_id("pace-flat").click()
     wait_until(lambda: server.state()["steps_per_second"] is None, 10, message="flat out")
-    page.get_by_test_id("play-pause").click()
+    page.evaluate("window.__lab.send({type: 'play'}, 'transport')")  # commands, not the toggle: whatever it was
     wait_until(lambda: (server.state()["accuracy"] or 0) > 0.9, 60, message="test accuracy over 90%")
-    page.get_by_test_id("play-pause").click()
+    page.evaluate("window.__lab.send({type: 'pause'}, 'transport')")
     wait_until(lambda: not server.state()["running"], 10, message="a pause")
     assert server.state()["accuracy"] > 0.9
     return server.state()

@@ -19,8 +19,8 @@ export function paramSym(p) {
   return p.k == null ? sym("b", p.j, layerSup(p.layer + 1)) : sym("w", `${p.j},${p.k}`, layerSup(p.layer + 1));
 }
 
-function paramLabel(p, i, L, why = null) {
-  const title = `${describeParam(p, L)}${why === "example" ? " — the walked example's biggest nudge" : why === "batch" ? " — one this batch pushes hardest (largest |average|)" : ""}`;
+function paramLabel(p, i, sizes, why = null) {
+  const title = `${describeParam(p, sizes)}${why === "example" ? " — the walked example's biggest nudge" : why === "batch" ? " — one this batch pushes hardest (largest |average|)" : ""}`;
   return el("span", { class: "param", title }, el("span", { class: "tag", text: CIRCLED[i] || String(i + 1) }), paramSym(p), why === "example" ? el("span", { class: "star", text: "★" }) : null);
 }
 
@@ -60,7 +60,7 @@ function exampleHeads(t) {
 }
 
 export function renderBatch(c) {
-  const { batch, L } = c;
+  const { batch } = c;
   const count = parameterCount(c.cfg.sizes);
   const n = batch?.table?.labels.length ?? BATCH_TABLE_SIZE;
   const caption = `Gradient descent averages the nudges over a mini-batch. Column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training images. Rows: of the ${count} weights and biases, those this batch pushes hardest, and ★ your example's biggest. The Average column is the step.`;
@@ -74,7 +74,7 @@ export function renderBatch(c) {
     return el(
       "tr",
       { class: row.why === "example" ? "mine" : null },
-      el("th", { scope: "row" }, paramLabel(row.param, r, L, row.why)),
+      el("th", { scope: "row" }, paramLabel(row.param, r, c.cfg.sizes, row.why)),
       ...row.per_example.map((v, i) => {
         const cell = el("td", { class: t.example_first && i === 0 ? "walked" : null }, cellValue(v, 2, max));
         cell.style.setProperty("--w", String(max ? Math.min(1, Math.abs(v) / max) : 0));
@@ -133,7 +133,7 @@ export function renderStep(c) {
     return el(
       "tr",
       { class: row.why === "example" ? "mine" : null },
-      el("th", { scope: "row" }, paramLabel(row.param, r, L, row.why)),
+      el("th", { scope: "row" }, paramLabel(row.param, r, c.cfg.sizes, row.why)),
       el("td", {}, el("span", { class: "n", text: p.b })),
       el("td", {}, cellValue(average, 3)),
       el(

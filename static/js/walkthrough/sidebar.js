@@ -23,7 +23,7 @@ export class Sidebar {
       this.sources[key] = b;
       return b;
     };
-    this.thumb = grayCanvas(new Float32Array(784), "wt-example-img");
+    this.thumb = grayCanvas(new Float32Array(1), "wt-example-img"); // sized by the first example
     this.exTitle = el("div", { class: "ex-title", "data-testid": "wt-example-title", text: "Loading…" });
     this.exSub = el("div", { class: "ex-sub" });
     this.exCost = el("div", { class: "ex-sub" });

@@ -462,7 +462,6 @@ export class Walkthrough {
       this.loadBatch();
     }
     const bd = this.bd;
-    const L = bd.layers.length;
     const { caption, body } = RENDER[step.kind](this.context(step));
     setText(this.detail.badge, String(step.phase));
     setText(this.detail.title, step.title);
@@ -495,7 +494,7 @@ export class Walkthrough {
     // the mini-batch and the step: the walked example's own row (★), whose gradient for it is not tiny
     const rows = this.batch?.table?.rows;
     const param = (step.kind === "batch" || step.kind === "step") && rows ? (rows.find((r) => r.why === "example") || rows[0]).param : focusParam(step, bd, this.sel);
-    this.gradcheck.set(param, { ...ex.request, label: ex.label }, L, this.version, bd);
+    this.gradcheck.set(param, { ...ex.request, label: ex.label }, bd.config.sizes, this.version, bd);
   }
 }
 
