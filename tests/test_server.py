@@ -137,6 +137,7 @@ BODY_ROUTES = {
     ("/api/predict", "PredictRequest"), ("/api/checkpoints", "SaveRequest"), ("/api/backprop", "BackpropRequest"),
     ("/api/walkthrough/batch", "BatchRequest"), ("/api/walkthrough/step", "StepRequest"),
     ("/api/teach", "TeachRequest"), ("/api/gradcheck", "GradCheckRequest"), ("/api/walkthrough/close", "CloseRequest"),
+    ("/api/walkthrough/set", "SetParameterRequest"),
     ("/api/branch", "BranchRequest"), ("/api/descent/line", "LineRequest"), ("/api/descent/surface", "SurfaceRequest"),
     ("/api/descent/runners", "RunnersRequest"),
     ("/api/maps", "MapsRequest"),
@@ -217,7 +218,8 @@ def test_ws_hello_then_commands(test_client):
         hello = receive(ws)
         assert hello["type"] == "hello"
         assert hello["config"]["sizes"] == [784, 16, 16, 10]
-        assert hello["params"] == {"learning_rate": 3.0, "batch_size": 10, "steps_per_second": None}
+        assert hello["params"] == {"learning_rate": 3.0, "batch_size": 10, "steps_per_second": None,
+                                   "warmup": False}
         assert hello["state"]["iteration"] == 0 and hello["state"]["running"] is False
         assert hello["_arrays"]["W0"].shape == (16, 784) and hello["_arrays"]["b2"].shape == (10,)
         assert set(hello["limits"]) >= {"learning_rate", "batch_size", "hidden_layers", "neurons"}

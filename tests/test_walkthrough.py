@@ -193,3 +193,184 @@ def test_pure_batch_table_matches_engine():
     assert table["rows"][0]["average"] == pytest.approx(g.nabla_w[0][1, 2])
     assert table["rows"][1]["average"] == pytest.approx(g.nabla_b[1][2])
     assert table["rows"][0]["average"] == pytest.approx(np.mean(table["rows"][0]["per_example"]))
+
+
+# ----- issue 11: a lesson on a trained network ---------------------------------------------------------
+def engine_grads(net, x, labels):
+    return net.backprop(np.asarray(x, np.float32), one_hot(labels, 10))
+
+
+def param_of(grads, p):
+    return float(grads.nabla_b[p["layer"]][p["j"]] if p["k"] is None else grads.nabla_w[p["layer"]][p["j"], p["k"]])
+
+
+def test_pick_an_easy_one_a_hard_one_and_a_mistake(client, data):
+    net = live_network(client)
+    for kind in ("easy", "hard", "mistake"):
+        r = client.get(f"/api/walkthrough/example?kind={kind}&seed=4")
+        assert r.status_code == 200, r.text
+        e = r.json()
+        x = to_float(data.train_images[e["index"]])
+        assert e["label"] == int(data.train_labels[e["index"]]) and e["pixels"] == pytest.approx(x, abs=1e-4)
+        cost = net.cost(x[None, :], one_hot([e["label"]], 10))
+        assert e["cost"] == pytest.approx(cost, rel=1e-4)
+        assert e["prediction"] == int(net.predict(x[None, :])[0])
+        if kind == "hard":  # the worst of its sample
+            assert e["rank"] == 1 and e["sample"] == 500
+        if kind == "easy":
+            assert e["prediction"] == e["label"] and e["rank"] >= e["sample"] - e["wrong"]
+        if kind == "mistake":
+            assert e["prediction"] != e["label"]
+    # another seed, another sample: another example
+    assert client.get("/api/walkthrough/example?kind=hard&seed=5").json()["index"] != \
+        client.get("/api/walkthrough/example?kind=hard&seed=4").json()["index"]
+    for bad in ("kind=worst", "seed=-1", "sample=0", "sample=5001"):
+        assert client.get(f"/api/walkthrough/example?{bad}").status_code == 422, bad
+
+
+def test_the_walked_example_is_column_one_and_the_rows_are_the_ones_that_matter(client, data):
+    hard = client.get("/api/walkthrough/example?kind=hard&seed=11").json()
+    example = {"pixels": hard["pixels"], "label": hard["label"]}
+    r = client.post("/api/walkthrough/batch", json={"size": 10, "seed": 3, "example": example})
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert t["example_first"] is True and len(t["indices"]) == 9 and len(t["labels"]) == 10
+    assert t["labels"][0] == hard["label"] and t["images"][0] == pytest.approx(hard["pixels"], abs=1e-3)
+    assert t["costs"][0] == pytest.approx(hard["cost"], rel=1e-4)
+    net = live_network(client)
+    idx = np.array(t["indices"])
+    x = np.concatenate([np.asarray(hard["pixels"], np.float32)[None, :], to_float(data.train_images[idx])])
+    labels = [hard["label"], *data.train_labels[idx]]
+    batch = engine_grads(net, x, labels)
+    mine = engine_grads(net, x[:1], labels[:1])
+    whys = [row.get("why") for row in t["rows"]]
+    assert whys.count("example") == 1 and len(t["rows"]) == 5  # 784-16-16-10: out w, example's, out b, W1, W0
+    last = len(net.weights) - 1
+    for row in t["rows"]:
+        p = row["param"]
+        assert row["average"] == pytest.approx(param_of(batch, p), rel=1e-4, abs=1e-9)
+        assert row["per_example"][0] == pytest.approx(param_of(mine, p), rel=1e-4, abs=1e-9)
+        g = (batch if row["why"] == "batch" else mine)
+        if p["k"] is None:
+            assert abs(g.nabla_b[p["layer"]][p["j"]]) == pytest.approx(np.abs(g.nabla_b[p["layer"]]).max(), rel=1e-6)
+        elif row["why"] == "example":
+            assert p["layer"] == last and abs(param_of(mine, p)) >= np.sort(np.abs(mine.nabla_w[last]), axis=None)[-2] * (1 - 1e-6)
+        else:
+            assert abs(param_of(batch, p)) == pytest.approx(np.abs(batch.nabla_w[p["layer"]]).max(), rel=1e-6)
+    assert {row["param"]["layer"] for row in t["rows"]} == set(range(len(net.weights)))
+
+
+def test_the_step_with_the_walked_example_says_what_it_moved(client, data):
+    hard = client.get("/api/walkthrough/example?kind=mistake&seed=2").json()
+    example = {"pixels": hard["pixels"], "label": hard["label"]}
+    t = client.post("/api/walkthrough/batch", json={"size": 10, "seed": 8, "example": example}).json()
+    net = live_network(client)
+    idx = np.array(t["indices"])
+    x = np.concatenate([np.asarray(hard["pixels"], np.float32)[None, :], to_float(data.train_images[idx])])
+    labels = np.array([hard["label"], *data.train_labels[idx]])
+    eta = 0.5
+    params = [row["param"] for row in t["rows"]]
+    r = client.post("/api/walkthrough/step", json={"indices": t["indices"], "example": example, "params": params,
+                                                     "learning_rate": eta})
+    assert r.status_code == 200, r.text
+    s = r.json()
+    grads = engine_grads(net, x, labels)
+    for p, before, after, step, avg in zip(s["params"], s["before"], s["after"], s["step"], s["average"]):
+        assert avg == pytest.approx(param_of(grads, p), rel=1e-4, abs=1e-9)
+        assert step == pytest.approx(after - before) and step == pytest.approx(-eta * avg, rel=1e-3, abs=1e-7)
+    assert s["cost_after"] < s["cost_before"]  # a moderate step downhill lowers this batch's cost
+    assert s["labels"] == labels.tolist() and len(s["costs_before"]) == len(s["outputs_after"]) == 10
+    a_before = net.feedforward(x)
+    assert s["outputs_before"] == pytest.approx([a_before[i, l] for i, l in enumerate(labels)], rel=1e-5)
+    assert np.mean(s["costs_before"]) == pytest.approx(s["cost_before"], rel=1e-5)
+    assert np.mean(s["costs_after"]) == pytest.approx(s["cost_after"], rel=1e-5)
+    after = live_network(client)
+    change = after.weights[0].astype(np.float64) - net.weights[0]
+    fl = s["first_layer"]
+    assert fl["j"] == int(np.argmax(np.linalg.norm(change, axis=1)))
+    np.testing.assert_allclose(fl["change"], change[fl["j"]], atol=1e-9)
+    np.testing.assert_allclose(fl["change"], -eta * grads.nabla_w[0][fl["j"]], rtol=1e-3, atol=1e-7)
+    np.testing.assert_array_equal(np.float32(fl["before"]), net.weights[0][fl["j"]])
+    assert client.post("/api/undo").json()["undone"] is True
+
+
+@pytest.mark.parametrize("body, why", [
+    ({"size": 10, "example": {"pixels": [0.5] * 783, "label": 1}}, "784 inputs"),
+    ({"size": 10, "example": {"pixels": [0.5] * 784, "label": 10}}, "from 0 to 9"),
+    ({"size": 1, "example": {"pixels": [0.5] * 784, "label": 1}}, "at least 2"),
+    ({"size": 10, "example": {"pixels": [1.5] * 784, "label": 1}}, "less than or equal to 1"),
+    ({"size": 10, "example": {"pixels": [0.5] * 784}}, "label"),
+])
+def test_a_bad_walked_example_is_refused(client, body, why):
+    before = client.get("/api/model").content
+    r = client.post("/api/walkthrough/batch", json=body)
+    assert r.status_code == 422 and why in r.json()["detail"], r.text
+    if body["size"] > 1:  # the same example is refused by the step
+        r = client.post("/api/walkthrough/step", json={"indices": [1, 2], "example": body["example"]})
+        assert r.status_code == 422 and why in r.json()["detail"], r.text
+    assert client.get("/api/model").content == before
+
+
+def test_set_one_weight_by_hand_moves_the_cost_by_the_slope_and_undo_restores(client, data):
+    x = to_float(data.test_images[5])
+    label = int(data.test_labels[5])
+    before_model = client.get("/api/model").content
+    first = client.post("/api/backprop", json={"pixels": x.tolist(), "label": label}).json()
+    L = len(first["layers"])
+    j, k = label, int(np.argmax(np.abs(first["layers"][-1]["nabla_w"][label])))
+    w = first["layers"][-1]["w"][j][k]
+    slope = first["layers"][-1]["nabla_w"][j][k]
+    dw = -0.01 * np.sign(slope)  # a small move downhill
+    r = client.post("/api/walkthrough/set", json={"param": {"layer": L - 1, "j": j, "k": k}, "value": w + dw})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["before"] == pytest.approx(w) and body["after"] == pytest.approx(w + dw, abs=1e-6)
+    assert body["param"] == {"layer": L - 1, "j": j, "k": k} and body["undo_depth"] >= 1
+    second = client.post("/api/backprop", json={"pixels": x.tolist(), "label": label}).json()
+    # z_j moved by a_k · Δw, and C0 by about the slope times Δw: ∂C0/∂w is the slope
+    a_k = first["layers"][-2]["a"][k]
+    assert second["layers"][-1]["z"][j] - first["layers"][-1]["z"][j] == pytest.approx(a_k * dw, rel=1e-3, abs=1e-6)
+    assert second["cost"] < first["cost"]
+    assert second["cost"] - first["cost"] == pytest.approx(slope * dw, rel=0.05)
+    # a bias too
+    r = client.post("/api/walkthrough/set", json={"param": {"layer": 0, "j": 2, "k": None}, "value": -1.25})
+    assert r.status_code == 200 and r.json()["after"] == -1.25
+    assert live_network(client).biases[0][2] == np.float32(-1.25)
+    for _ in range(2):
+        assert client.post("/api/undo").json()["undone"] is True
+    assert client.get("/api/model").content == before_model
+
+
+@pytest.mark.parametrize("body, status, why", [
+    ({"param": {"layer": 3, "j": 0, "k": 0}, "value": 1.0}, 422, "layer must be from 0 to 2"),
+    ({"param": {"layer": 0, "j": 16, "k": 0}, "value": 1.0}, 422, "j must be from 0 to 15"),
+    ({"param": {"layer": 0, "j": 0, "k": 784}, "value": 1.0}, 422, "k must be from 0 to 783"),
+    ({"param": {"layer": 0, "j": 0, "k": 0}, "value": 1e6}, 422, "value: Input should be less than or equal to 1000"),
+    ({"param": {"layer": 0, "j": 0, "k": 0}, "value": "1"}, 422, "value"),
+    ({"param": {"layer": 0, "j": 0, "k": 0}}, 422, "value"),
+    ({"param": {"layer": 0, "j": 0, "k": 0}, "value": 1.0, "why": 1}, 422, "why"),
+])
+def test_setting_a_parameter_refuses_bad_input_and_changes_nothing(client, body, status, why):
+    before = client.get("/api/model").content
+    depth = client.app.state.session.undo.__len__()
+    r = client.post("/api/walkthrough/set", json=body)
+    assert r.status_code == status and why in r.json()["detail"], r.text
+    assert client.get("/api/model").content == before and len(client.app.state.session.undo) == depth
+
+
+def test_setting_a_parameter_to_nan_is_refused(client):
+    before = client.get("/api/model").content
+    r = client.post("/api/walkthrough/set", content=b'{"param": {"layer": 0, "j": 0, "k": 0}, "value": NaN}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "NaN" in r.json()["detail"]
+    assert client.get("/api/model").content == before
+
+
+def test_pure_batch_parameters_on_a_network_without_hidden_layers():
+    net = Network([6, 3], "sigmoid", "softmax", "cross_entropy", seed=2, dtype="float64")
+    rng = np.random.default_rng(1)
+    x, labels = rng.random((5, 6)), np.array([0, 1, 2, 1, 0])
+    table = wt.batch_table(net, x, labels, None, example_first=True)
+    params = [(r["param"]["layer"], r["param"]["j"], r["param"]["k"]) for r in table["rows"]]
+    assert len(params) == len(set(params)) == 4 and all(p[0] == 0 for p in params)
+    assert [r["why"] for r in table["rows"]] == ["batch", "example", "batch", "batch"]

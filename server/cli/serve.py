@@ -37,6 +37,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue the session saved at the last shutdown (the newest DIR/autosave-*.npz, or an "
                              "older DIR/autosave.npz), history included")
+    parser.add_argument("--flat-out", action="store_true",
+                        help="train flat out from the first mini-batch (by default training starts slowly, so the "
+                             "first minute can be watched, and speeds up by itself to flat out in about 30 s)")
     parser.add_argument("--no-autosave", action="store_true",
                         help="do not save the session on shutdown (by default a session trained since the start "
                              "is saved as DIR/autosave-YYYYMMDD-HHMMSS.npz; the newest 5 are kept)")
@@ -142,7 +145,7 @@ def _serve(args, sock: socket.socket) -> int:
             raise UsageError(f"{load}: {e}") from None
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
                         resume=args.resume, autosave=not args.no_autosave, fashion_dir=args.fashion_dir,
-                        catalog=catalog)
+                        catalog=catalog, session_kwargs={"warmup": not args.flat_out})
     _log_to_stderr()
     app = create_app(settings)
     server = uvicorn.Server(uvicorn_config(app, args.host, args.port))

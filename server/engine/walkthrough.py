@@ -85,40 +85,73 @@ def check_parameter(net: Network, p: dict) -> dict:
     return {"layer": layer, "j": j, "k": k}
 
 
-def default_parameters(net: Network) -> list[dict]:
-    """A few interesting parameters for the mini-batch table: the output layer's strongest weights and a bias."""
+def _largest(a: np.ndarray, skip=()) -> tuple:
+    """The index of the largest |value| of ``a`` that is not in ``skip``."""
+    order = np.argsort(np.abs(a), axis=None)[::-1]
+    for flat in order[: len(skip) + 1]:
+        index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+        if index not in skip:
+            return index
+    return tuple(int(i) for i in np.unravel_index(order[0], a.shape))
+
+
+def batch_parameters(net: Network, batch, example=None) -> list[dict]:
+    """The parameters that matter for this mini-batch: in each weight matrix (the output layer first) the
+    weight with the largest |average ∂C/∂w|, the output bias with the largest |average ∂C/∂b|, and — when
+    ``example`` (that example's own gradients) is given — its biggest weight nudge in the output layer,
+    marked ``"why": "example"`` (the others ``"batch"``)."""
     last = len(net.weights) - 1
-    w = np.abs(net.weights[last])
-    picks = np.argsort(w, axis=None)[::-1][:3]
-    params = [{"layer": last, "j": int(i // w.shape[1]), "k": int(i % w.shape[1])} for i in picks]
-    params.append({"layer": last, "j": params[0]["j"], "k": None})
-    if last > 0:
-        w0 = np.abs(net.weights[last - 1])
-        i = int(np.argmax(w0))
-        params.append({"layer": last - 1, "j": i // w0.shape[1], "k": i % w0.shape[1]})
+    out_w = _largest(batch.nabla_w[last])
+    params = [
+        {"layer": last, "j": out_w[0], "k": out_w[1], "why": "batch"},
+        {"layer": last, "j": _largest(batch.nabla_b[last])[0], "k": None, "why": "batch"},
+    ]
+    if example is not None:
+        j, k = _largest(example.nabla_w[last], skip={out_w})
+        params.insert(1, {"layer": last, "j": j, "k": k, "why": "example"})
+    for l in range(last - 1, -1, -1):
+        j, k = _largest(batch.nabla_w[l])
+        params.append({"layer": l, "j": j, "k": k, "why": "batch"})
+    if last == 0:  # no hidden layer: a second output weight instead
+        taken = {(p["j"], p["k"]) for p in params}
+        j, k = _largest(batch.nabla_w[0], skip=taken)
+        params.append({"layer": 0, "j": j, "k": k, "why": "batch"})
     return params
 
 
-def batch_table(net: Network, x: np.ndarray, labels: np.ndarray, params: list[dict]) -> dict:
+def label_outputs(net: Network, x: np.ndarray, labels) -> tuple[list[float], list[float]]:
+    """Each example's output for its own label, a_y (a probability with softmax), and its cost C0."""
+    a = net.feedforward(x)
+    y = one_hot(labels, net.sizes[-1], net.dtype)
+    costs = net.cost_fn.per_example(a, y)
+    return ([float(a[i, int(label)]) for i, label in enumerate(labels)],
+            np.asarray(costs, dtype=np.float64).tolist())
+
+
+def batch_table(net: Network, x: np.ndarray, labels: np.ndarray, params: list[dict] | None,
+                example_first: bool = False) -> dict:
     """Each example's nudge ∂C0/∂p for the selected parameters, and the average (= the batch gradient).
 
     Rows are parameters, columns examples, as in the lectures' table; per-example values come from one
-    backprop per example, the average column from one backprop of the whole batch.
+    backprop per example, the average column from one backprop of the whole batch. Without ``params`` the
+    rows are the ones that matter for this batch (``batch_parameters``; with ``example_first`` the first
+    column is the walked example, and its own biggest nudge is one of them).
     """
     x = net.as_input(x)
     y = one_hot(labels, net.sizes[-1], net.dtype)
-    per_example = []
-    for i in range(len(x)):  # the table shows each example's own gradient: one backprop each
-        g = net.backprop(x[i : i + 1], y[i : i + 1], input_gradient=False)
-        per_example.append([_pick(g, p) for p in params])
+    each = [net.backprop(x[i : i + 1], y[i : i + 1], input_gradient=False) for i in range(len(x))]
     batch = net.backprop(x, y, input_gradient=False)
+    if not params:
+        params = batch_parameters(net, batch, each[0] if example_first else None)
     rows = []
-    for r, p in enumerate(params):
+    for p in params:
+        ref = {"layer": p["layer"], "j": p["j"], "k": p.get("k")}
         rows.append({
-            "param": p,
-            "value": parameter_value(net, p),
-            "per_example": [per_example[i][r] for i in range(len(x))],
-            "average": _pick(batch, p),
+            "param": ref,
+            **({"why": p["why"]} if "why" in p else {}),
+            "value": parameter_value(net, ref),
+            "per_example": [_pick(g, ref) for g in each],  # the table shows each example's own gradient
+            "average": _pick(batch, ref),
         })
     return {
         "labels": [int(v) for v in labels],
@@ -154,3 +187,26 @@ def gradient_check(net: Network, x: np.ndarray, label: int, p: dict, eps: float 
     scale = max(abs(numeric), abs(backprop), 1e-12)
     return {"param": p, "eps": eps, "cost_plus": c_plus, "cost_minus": c_minus, "numeric": numeric,
             "backprop": backprop, "relative_error": abs(numeric - backprop) / scale}
+
+
+def rank_examples(net: Network, x: np.ndarray, labels) -> tuple[np.ndarray, np.ndarray]:
+    """Each example's cost C0 and the network's answer, for picking one worth walking through."""
+    a = net.feedforward(net.as_input(x))
+    costs = np.asarray(net.cost_fn.per_example(a, one_hot(labels, net.sizes[-1], net.dtype)), dtype=np.float64)
+    return costs, a.argmax(axis=1)
+
+
+def pick_example(costs: np.ndarray, predictions: np.ndarray, labels, kind: str, rng) -> int | None:
+    """Which of the ranked examples to walk through: ``hard`` the highest cost, ``easy`` the lowest cost of
+    those classified right, ``mistake`` one classified wrong, at random (None when there is none)."""
+    labels = np.asarray(labels)
+    if kind == "hard":
+        return int(np.argmax(costs))
+    if kind == "easy":
+        right = np.nonzero(predictions == labels)[0]
+        pool = right if len(right) else np.arange(len(costs))
+        return int(pool[np.argmin(costs[pool])])
+    if kind == "mistake":
+        wrong = np.nonzero(predictions != labels)[0]
+        return int(rng.choice(wrong)) if len(wrong) else None
+    raise ValueError(f"kind must be easy, hard or mistake, got {kind!r}")

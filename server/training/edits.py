@@ -1,4 +1,5 @@
-"""Changes a lesson makes to the live network by hand: a walkthrough step, teach, and their undo.
+"""Changes a lesson makes to the live network by hand: a walkthrough step, teach, one parameter set by
+hand, and their undo.
 
 Each function runs on the session's worker (``TrainingSession.walk_step`` etc. queue it), in order with
 every other command, so it never races a reset, a load or a training step. The undo history belongs to
@@ -58,11 +59,35 @@ def training_batch(data, indices) -> tuple[np.ndarray, np.ndarray]:
     return data.inputs(data.train_inputs[indices]), data.train_labels[indices]
 
 
-def chosen_parameters(net, params) -> list[dict]:
-    """The parameters a table shows: those asked for (checked against the network), else a default few."""
+def chosen_parameters(net, params) -> list[dict] | None:
+    """The parameters a table shows: those asked for, checked against the network; None (not asked):
+    the ones that matter for the batch (``walkthrough.batch_parameters``)."""
     if not params:
-        return wt.default_parameters(net)
+        return None
     return [wt.check_parameter(net, dict(p)) for p in params]
+
+
+def walked_batch(net, data, indices, example: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """The mini-batch of the walkthrough: the walked example first (when given, checked against the
+    network's input and output sizes), then the training images ``indices``."""
+    x, labels = training_batch(data, indices) if len(indices) else (None, None)
+    if example is None:
+        if x is None:
+            raise ValueError("the mini-batch is empty: give indices or an example")
+        return x, labels
+    pixels, label = example["pixels"], example["label"]
+    n_in, n_out = net.sizes[0], net.sizes[-1]
+    if len(pixels) != n_in:
+        raise ValueError(f"example.pixels: the network has {n_in} inputs, got {len(pixels)} values")
+    if not 0 <= label < n_out:
+        raise ValueError(f"example.label: the network has {n_out} outputs, so the label must be from 0 to {n_out - 1}")
+    first = np.asarray(pixels, dtype=np.float32)[None, :]
+    if data.kind == "image" and (first.min() < 0 or first.max() > 1):
+        raise ValueError("example.pixels: an image's pixels must be greater than or equal to 0 and "
+                         "less than or equal to 1")
+    if x is None:
+        return first, np.array([label])
+    return np.concatenate([first, x.astype(np.float32)]), np.concatenate([[label], labels])
 
 
 def descend(session, x, y, learning_rate: float) -> tuple[float, float]:
@@ -75,16 +100,23 @@ def descend(session, x, y, learning_rate: float) -> tuple[float, float]:
     return grads.cost, net.cost(x, y)
 
 
-def walk_step(session, indices, params, learning_rate: float | None) -> dict:
-    """The walkthrough's step: ``w ← w − η · average`` over that mini-batch, applied to the live network."""
+def walk_step(session, indices, params, learning_rate: float | None, example: dict | None = None) -> dict:
+    """The walkthrough's step: ``w ← w − η · average`` over that mini-batch (the walked example first, when
+    given), applied to the live network; what it changed: the table's parameters, every example's cost and
+    output for its label, the batch's cost, and the first-layer neuron whose incoming weights moved most."""
     net = session.net
-    x, labels = training_batch(session.data, indices)
+    x, labels = walked_batch(net, session.data, indices, example)
     lr = learning_rate or session.learning_rate
-    params = chosen_parameters(net, params)
+    table = wt.batch_table(net, x, labels, chosen_parameters(net, params), example_first=example is not None)
+    params = [r["param"] for r in table["rows"]]
     before = [wt.parameter_value(net, p) for p in params]
-    table = wt.batch_table(net, x, labels, params)
+    outputs_before, costs_before = wt.label_outputs(net, x, labels)
+    w0 = net.weights[0].copy()
     _, cost_after = descend(session, x, one_hot(labels, net.sizes[-1], net.dtype), lr)
     after = [wt.parameter_value(net, p) for p in params]
+    outputs_after, costs_after = wt.label_outputs(net, x, labels)
+    change = net.weights[0].astype(np.float64) - w0
+    j = int(np.argmax(np.linalg.norm(change, axis=1)))
     return {
         "learning_rate": lr,
         "params": params,
@@ -94,6 +126,12 @@ def walk_step(session, indices, params, learning_rate: float | None) -> dict:
         "step": [a - b for a, b in zip(after, before)],
         "cost_before": table["cost"],
         "cost_after": cost_after,
+        "labels": [int(v) for v in labels],
+        "costs_before": costs_before,
+        "costs_after": costs_after,
+        "outputs_before": outputs_before,
+        "outputs_after": outputs_after,
+        "first_layer": {"j": j, "before": w0[j].astype(np.float64).tolist(), "change": change[j].tolist()},
         "undo_depth": len(session.undo),
     }
 
@@ -115,6 +153,35 @@ def teach(session, x: np.ndarray, label: int, learning_rate: float | None) -> di
         "cost_after": cost_after,
         "undo_depth": len(session.undo),
     }
+
+
+PARAMETER_LIMIT = 1000.0  # |value| a weight or bias may be given by hand
+
+
+def check_value(value) -> float:
+    """A hand-made weight or bias: a finite number within ±PARAMETER_LIMIT (ValueError otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"value must be a number, got {value!r}")
+    value = float(value)
+    if not (np.isfinite(value) and abs(value) <= PARAMETER_LIMIT):
+        raise ValueError(f"value must be a finite number from {-PARAMETER_LIMIT:g} to {PARAMETER_LIMIT:g}, got {value!r}")
+    return value
+
+
+def set_parameter(session, param: dict, value: float) -> dict:
+    """Give one weight w_jk (or bias b_j when k is None) of the live network a value by hand, undoably: the
+    experiment beside the gradient check (how C0 moves when w does). ``value`` as stored (float32)."""
+    net = session.net
+    p = wt.check_parameter(net, dict(param))
+    value = check_value(value)
+    before = wt.parameter_value(net, p)
+    session.undo.push(net)
+    if p["k"] is None:
+        net.biases[p["layer"]][p["j"]] = value
+    else:
+        net.weights[p["layer"]][p["j"], p["k"]] = value
+    session.version += 1
+    return {"param": p, "before": before, "after": wt.parameter_value(net, p), "undo_depth": len(session.undo)}
 
 
 def undo(session) -> dict:

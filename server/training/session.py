@@ -27,7 +27,7 @@ from .limits import (
     check_batch_size, check_fits, check_learning_rate, check_speed, default_config,
 )
 from .saved_history import check_history, check_params, encode_history
-from . import edits
+from . import edits, pace
 from .edits import UndoHistory
 from .events import EventLog
 from .health import WINDOW, HealthCheck, chance_levels
@@ -58,6 +58,7 @@ class TrainingSession:
         net: Network | None = None,
         catalog: Catalog | None = None,
         record: bool = True,
+        warmup: bool = False,
     ):
         self.data = data
         self.catalog = catalog or Catalog(mnist=data if data.name == "mnist" else None)
@@ -69,6 +70,10 @@ class TrainingSession:
         self.learning_rate = check_learning_rate(learning_rate)
         self.batch_size = check_batch_size(batch_size)
         self.steps_per_second = check_speed(steps_per_second)
+        self.warmup = bool(warmup)  # the slow start (pace.py): the pace rises by itself to flat out
+        self._warmup_from = 0  # the iteration the warm-up counts from
+        if self.warmup:
+            self.steps_per_second = pace.pace(0)
         self.version = 0  # bumps on every change a viewer could see
         self.structure_version = 0  # bumps when the network is replaced (a new hello is due)
         self.undo = UndoHistory()
@@ -119,6 +124,7 @@ class TrainingSession:
         self.iteration = int(history.get("iteration", 0))
         self.examples_seen = int(history.get("examples_seen", 0))
         self.stream.epoch = int(history.get("epoch", 0))
+        self._warmup_from = self.iteration
         self.cost_history = CostHistory.from_array(history.get("costs", []))
         self.accuracy_history: list = [list(p) for p in history.get("accuracy_history", [])]
         self.markers: list = [dict(m) for m in history.get("markers", [])]
@@ -234,6 +240,8 @@ class TrainingSession:
         self.iteration += 1
         self.examples_seen += len(x)
         self.cost_history.append(cost)
+        if self.warmup:
+            self._warm_up()
         now = time.perf_counter()
         self._rate_window.append((now, self.examples_seen))
         if self.iteration % BACKUP_EVERY_STEPS == 0:
@@ -272,6 +280,12 @@ class TrainingSession:
             self._evaluated(acc)
         self.version += 1
         return self.running or self._pending_steps > 0 or self._until_epoch_end
+
+    def _warm_up(self) -> None:
+        """The slow start: the pace for the mini-batches trained since it began; flat out ends it."""
+        self.steps_per_second = pace.pace(self.iteration - self._warmup_from)
+        if self.steps_per_second is None:
+            self.warmup = False
 
     def _evaluated(self, accuracy: float) -> None:
         """After each accuracy evaluation: check the network still learns, and keep the best healthy weights
@@ -380,8 +394,12 @@ class TrainingSession:
         return self.call(apply)
 
     # ----- a lesson's hand-made changes (see edits.py): Futures of their results ---------------------
-    def walk_step(self, indices, params, learning_rate: float | None = None):
-        return self.call(edits.walk_step, self, indices, params, learning_rate)
+    def walk_step(self, indices, params, learning_rate: float | None = None, example: dict | None = None):
+        return self.call(edits.walk_step, self, indices, params, learning_rate, example)
+
+    def set_parameter(self, param: dict, value: float):
+        value = edits.check_value(value)  # a bad value is refused here; the parameter, against the network then
+        return self.call(edits.set_parameter, self, param, value)
 
     def teach(self, x: np.ndarray, label: int, learning_rate: float | None = None):
         return self.call(edits.teach, self, x, label, learning_rate)
@@ -460,10 +478,16 @@ class TrainingSession:
                 self._pending_unit = unit
         self._submit(apply)
 
-    def set_params(self, learning_rate=None, batch_size=None, steps_per_second=..., ) -> None:
+    def set_params(self, learning_rate=None, batch_size=None, steps_per_second=..., warmup=None) -> None:
+        """A pace chosen by hand (``steps_per_second``) ends the slow start; ``warmup`` True starts it again
+        from the current iteration, False keeps the pace it has reached."""
         lr = check_learning_rate(learning_rate) if learning_rate is not None else None
         bs = check_batch_size(batch_size) if batch_size is not None else None
         sps = check_speed(steps_per_second) if steps_per_second is not ... else ...
+        if warmup is not None and not isinstance(warmup, bool):
+            raise ValueError(f"warmup must be true or false, got {warmup!r}")
+        if warmup and sps is not ...:
+            raise ValueError("give steps_per_second or warmup: true, not both (the slow start sets the pace itself)")
 
         def apply():
             changes = []
@@ -478,6 +502,12 @@ class TrainingSession:
                 changes.append(f"batch {bs}")
             if sps is not ...:
                 self.steps_per_second = sps
+                self.warmup = False
+            if warmup is not None:
+                self.warmup = warmup
+                if warmup:
+                    self._warmup_from = self.iteration
+                    self.steps_per_second = pace.pace(0)
             if changes:
                 text = ", ".join(changes)
                 self._mark(text)
@@ -619,6 +649,7 @@ class TrainingSession:
                 self.batch_size = bs
             if sps is not ...:
                 self.steps_per_second = sps
+                self.warmup = False  # the checkpoint's pace, not a slow start
             self._install(net, data, history)
             same = ([f"η {self.learning_rate:g}"] if lr is None else []) + ([f"batch {self.batch_size}"] if bs is None else [])
             kept = f"{' and '.join(same)} unchanged" if same else ""
@@ -673,6 +704,7 @@ class TrainingSession:
                 "epoch_step": bool(self._until_epoch_end and not self.running),
                 "cost": float(self.cost_history.values()[-1]) if n else None,
                 "accuracy": self.accuracy(),
+                "chance_accuracy": self.health.chance_accuracy,  # always guessing the most frequent class
                 "samples_per_second": round(self.samples_per_second(), 1),
                 "train_size": self.data.train_size,
                 "test_size": self.data.test_size,

@@ -81,7 +81,7 @@ def capture(session, costs_from, with_first_layer: bool, accuracy_from: int, mar
     markers_from = max(0, min(markers_from, len(session.markers)))
     return Snapshot(
         config=session.config(),
-        params=session.params(),
+        params={**session.params(), "warmup": session.warmup},
         state=session.state(),
         example=example,
         weights=[None] * first + [w.copy() for w in net.weights[first:]],

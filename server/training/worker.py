@@ -133,7 +133,9 @@ class Worker:
             interval = self._interval() if busy else None
             if not busy:
                 wait = None  # idle: sleep until a command or read arrives
+                next_time = 0.0  # the pace starts afresh when work comes (no burst to catch up an idle spell)
             elif interval:
+                next_time = next_time or time.perf_counter()
                 wait = max(0.0, next_time - time.perf_counter())
             else:
                 wait = 0.0

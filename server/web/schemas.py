@@ -10,12 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from ..engine.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from ..engine.costs import COSTS
+from ..training.edits import PARAMETER_LIMIT
 from ..training.limits import LIMITS
 from ..training.store import NAME_RE
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_DRAWING_SIDE = 1024
 MAX_INPUT_VALUES = 4096  # a sanity cap: the exact count is the dataset's input size (checked in inputs.py)
+MAX_INPUTS = MAX_INPUT_VALUES  # values in a walked example's input (checked against the network when used)
 
 
 class Strict(BaseModel):
@@ -91,16 +93,46 @@ class Param(Strict):
 MAX_TABLE_PARAMS = 256  # enough for every parameter of a small network (a [2,8,8,8,3] one has 195)
 
 
+class WalkedExample(Strict):
+    """The walkthrough's example as the network sees it (an image's pixels in 0..1, a point of the plane
+    within ±10; its length is checked against the network when used) and its label: column 1 of the
+    mini-batch."""
+
+    pixels: Annotated[list[Annotated[float, Field(ge=-10, le=10)]], Field(min_length=1, max_length=MAX_INPUTS)]
+    label: Annotated[int, Field(ge=0)]
+
+
 class BatchRequest(Strict):
     size: Annotated[int, Field(ge=1, le=32)] = 10
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     params: Annotated[list[Param], Field(max_length=MAX_TABLE_PARAMS)] | None = None
+    example: WalkedExample | None = None  # column 1; then size − 1 random training images follow it
+
+    @model_validator(mode="after")
+    def _room(self):
+        if self.example is not None and self.size < 2:
+            raise ValueError("size counts the example too: give at least 2 for the example and one training image")
+        return self
 
 
 class StepRequest(Strict):
     indices: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1, max_length=32)]
     params: Annotated[list[Param], Field(max_length=MAX_TABLE_PARAMS)] | None = None
     learning_rate: LearningRate | None = None
+    example: WalkedExample | None = None  # the batch's first column (as given to walkthrough/batch)
+
+    @model_validator(mode="after")
+    def _size(self):
+        if len(self.indices) + (self.example is not None) > 32:
+            raise ValueError("a mini-batch has at most 32 examples, the walked example included")
+        return self
+
+
+class SetParameterRequest(Strict):
+    """One weight or bias set by hand (the walkthrough's experiment beside the gradient check)."""
+
+    param: Param
+    value: Annotated[float, Field(ge=-PARAMETER_LIMIT, le=PARAMETER_LIMIT)]
 
 
 class TeachRequest(BackpropRequest):
@@ -184,11 +216,14 @@ class SetParams(Strict):
     learning_rate: LearningRate = None  # omitted: unchanged (null is refused: it is not a number)
     batch_size: BatchSize = None
     steps_per_second: Speed | None = None  # null: flat out
+    warmup: bool = None  # true: the slow start again (the pace rises by itself); omitted: unchanged
 
     @model_validator(mode="after")
     def _something(self):
         if not self.model_fields_set - {"type"}:
-            raise ValueError("set_params needs learning_rate, batch_size or steps_per_second")
+            raise ValueError("set_params needs learning_rate, batch_size, steps_per_second or warmup")
+        if self.warmup and "steps_per_second" in self.model_fields_set:
+            raise ValueError("give steps_per_second or warmup: true, not both (the slow start sets the pace itself)")
         return self
 
 

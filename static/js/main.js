@@ -13,6 +13,7 @@ import { Scrubber } from "./history/scrubber.js";
 import { Counters } from "./live/counters.js";
 import { DigitLab } from "./live/digit-lab.js";
 import { NetworkEditor } from "./live/editor.js";
+import { Pace } from "./live/pace.js";
 import { PredictionPanel } from "./live/prediction.js";
 import { websocketURL } from "./net/api.js";
 import { Connection } from "./net/connection.js";
@@ -60,6 +61,7 @@ const chart = new CostChart($("cost-chart"), $("cost-chart").parentElement, stor
 const tooltip = new NeuronTooltip($("neuron-tooltip"), $("network-wrap"), store, networkView);
 const inspector = new NeuronInspector($("inspector"), store, () => networkView.setPinned(null));
 const controls = new Controls(store, send, showError);
+const pace = new Pace(store, send, showError);
 const editor = new NetworkEditor(store, send, showError);
 const checkpoints = new Checkpoints();
 const counters = new Counters(store);
@@ -202,6 +204,7 @@ function tick(now) {
   lastTick = now;
   const t0 = performance.now();
   controls.sync();
+  pace.sync();
   editor.fill();
   counters.update(now);
   networkPanel.update();

@@ -25,8 +25,8 @@ async def get_state(session: SessionDep):
 
     def read():
         state = session.state()
-        return {**state, "batch_cost": state["cost"], **session.params(), **session.config(),
-                "dataset_options": session.dataset_options()}
+        return {**state, "batch_cost": state["cost"], **session.params(), "warmup": session.warmup,
+                **session.config(), "dataset_options": session.dataset_options()}
 
     return json_response(await asyncio.wrap_future(session.read(read)))
 

@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
-from fastapi import APIRouter, HTTPException
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query
 
 from ...engine import walkthrough as wt
-from ...training.edits import chosen_parameters, training_batch
+from ...training.edits import chosen_parameters, walked_batch
 from ...training.store import freeze, thaw
 from ..bodies import StrictRoute
 from ..deps import SessionDep
 from ..inputs import backprop_payload, request_input
-from ..schemas import BackpropRequest, BatchRequest, CloseRequest, GradCheckRequest, StepRequest, TeachRequest
+from ..schemas import (
+    BackpropRequest, BatchRequest, CloseRequest, GradCheckRequest, SetParameterRequest, StepRequest, TeachRequest,
+)
 
 router = APIRouter(prefix="/api", tags=["walkthrough"], route_class=StrictRoute)
 
@@ -60,28 +64,78 @@ async def close_walkthrough(session: SessionDep, req: CloseRequest | None = None
 
 @router.post("/walkthrough/batch")
 async def walkthrough_batch(req: BatchRequest, session: SessionDep):
-    """A random mini-batch of training examples and each one's nudges for a few parameters (at most as
-    many examples as the training set has)."""
+    """A random mini-batch of training examples (after the walked example, when given: column 1) and each
+    one's nudges for a few parameters: those asked for, else the ones that matter for this batch."""
     rng = np.random.default_rng(req.seed)
+    example = req.example.model_dump() if req.example else None
 
     def table():
         net, data = session.net, session.data
-        indices = np.sort(rng.choice(data.train_size, size=min(req.size, data.train_size), replace=False))
-        x, labels = training_batch(data, indices)
-        body = wt.batch_table(net, x, labels, chosen_parameters(net, _params(req.params)))
+        count = min(req.size - (example is not None), data.train_size)
+        indices = np.sort(rng.choice(data.train_size, size=count, replace=False))
+        x, labels = walked_batch(net, data, indices, example)
+        body = wt.batch_table(net, x, labels, chosen_parameters(net, _params(req.params)),
+                              example_first=example is not None)
         return indices, x, data, body, session.learning_rate
 
     indices, x, data, body, lr = await _answer(session.read(table))
     inputs = x.astype(np.float64).round(4 if data.kind == "plane" else 3).tolist()
     extra = {"images": inputs} if data.kind == "image" else {}
-    return {"indices": indices.tolist(), "inputs": inputs, **extra, "learning_rate": lr,
-            "class_names": list(data.class_names), **body}
+    return {"indices": indices.tolist(), "example_first": example is not None, "inputs": inputs, **extra,
+            "learning_rate": lr, "class_names": list(data.class_names), **body}
 
 
 @router.post("/walkthrough/step")
 async def walkthrough_step(req: StepRequest, session: SessionDep):
     """Apply w ← w − η · (average nudge) for that mini-batch to the live network; undo restores it."""
-    return await _answer(session.walk_step(req.indices, _params(req.params), req.learning_rate))
+    example = req.example.model_dump() if req.example else None
+    return await _answer(session.walk_step(req.indices, _params(req.params), req.learning_rate, example))
+
+
+@router.post("/walkthrough/set")
+async def set_parameter(req: SetParameterRequest, session: SessionDep):
+    """Give one weight or bias a value by hand (undo restores it): then ask /api/backprop what changed."""
+    return await _answer(session.set_parameter(req.param.model_dump(), req.value))
+
+
+PICK_CHUNK = 500  # training images ranked per look
+
+
+@router.get("/walkthrough/example")
+async def pick_example(session: SessionDep, kind: Literal["easy", "hard", "mistake"] = "hard",
+                       seed: int | None = Query(None, ge=0, le=2**31 - 1),
+                       sample: int = Query(PICK_CHUNK, ge=1, le=5000)):
+    """A training image worth walking through, from a random sample ranked by cost with the current weights:
+    ``hard`` the highest cost, ``easy`` the lowest cost of those classified right, ``mistake`` one
+    classified wrong (looking further, a sample at a time, when the sample has none)."""
+    data = session.data
+    net = thaw(await asyncio.wrap_future(session.read(freeze, session.net)))  # a copy: training goes on
+    rng = np.random.default_rng(seed)
+
+    def find():
+        order = rng.permutation(data.train_size)
+        looked = 0
+        for start in range(0, len(order), sample):
+            idx = np.sort(order[start : start + sample])
+            labels = data.train_labels[idx]
+            costs, predictions = wt.rank_examples(net, data.inputs(data.train_inputs[idx], net.dtype), labels)
+            looked += len(idx)
+            pick = wt.pick_example(costs, predictions, labels, kind, rng)
+            if pick is not None:
+                i = int(idx[pick])
+                wrong = int(np.count_nonzero(predictions != labels))
+                return {"kind": kind, "index": i, "label": int(labels[pick]), "prediction": int(predictions[pick]),
+                        "cost": float(costs[pick]), "sample": len(idx), "looked": looked, "wrong": wrong,
+                        "rank": int(np.count_nonzero(costs > costs[pick])) + 1,
+                        "pixels": data.inputs(data.train_inputs[i]).astype(np.float64).round(4).tolist()}
+            if kind != "mistake":
+                break
+        return None
+
+    found = await asyncio.to_thread(find)
+    if found is None:
+        raise HTTPException(404, f"the network gets every one of the {data.train_size:,} training examples right")
+    return found
 
 
 @router.post("/teach")

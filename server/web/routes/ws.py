@@ -126,6 +126,7 @@ async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
                 learning_rate=msg.learning_rate,
                 batch_size=msg.batch_size,
                 **({"steps_per_second": msg.steps_per_second} if "steps_per_second" in fields else {}),
+                warmup=msg.warmup,
             )
         elif msg.type == "reset":
             # off the event loop: an image dataset asked for the first time is read from disk

@@ -60,6 +60,16 @@ export function fmtMath(x, sig = 3) {
   return realMinus(s);
 }
 
+/**
+ * Two numbers (a value before and after a step) with enough significant digits, from `sig` up to 9, that
+ * they differ in print whenever they differ at all (9 digits tell any two float32 numbers apart).
+ */
+export function fmtMathPair(before, after, sig = 4) {
+  let s = sig;
+  while (s < 9 && before !== after && fmtMath(before, s) === fmtMath(after, s)) s++;
+  return [fmtMath(before, s), fmtMath(after, s)];
+}
+
 /** fmtMath with an explicit sign: +0.0123, −0.0045 (nudges and terms of a sum). */
 export function fmtMathSigned(x, sig = 3) {
   return plus(x, fmtMath(x, sig));

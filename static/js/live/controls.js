@@ -1,14 +1,13 @@
-// Transport (play/pause, step), hyper-parameters (η, batch size, speed) and keyboard shortcuts.
+// Transport (play/pause, step), hyper-parameters (η, batch size) and keyboard shortcuts (the pace: pace.js).
 // Inputs follow the server's params (every tab sees the same session) unless the user is editing them;
 // their ranges are the server's limits from `hello`.
 
-import { $, isTyping, setText } from "../lib/dom.js";
+import { $, isTyping } from "../lib/dom.js";
 import { fmtLog } from "../lib/format.js";
 import { roundSig } from "../lib/math.js";
 import { applyRange, batchSizeProblem, learningRateProblem, learningRateSpan, limit } from "../state/limits.js";
 
 const BATCH_PRESETS = [1, 2, 5, 10, 20, 32, 64, 100, 256, 512, 1024]; // the slider's stops, within the server's limits
-const SPEED_MAX = 100; // slider position meaning "flat out"
 
 export class Controls {
   constructor(store, send, showError) {
@@ -26,8 +25,6 @@ export class Controls {
     this.lrNumber = $("lr-number");
     this.batchSlider = $("batch-slider");
     this.batchNumber = $("batch-size");
-    this.speed = $("speed");
-    this.speedReadout = $("speed-readout");
     this.dragging = null;
     this.expected = null;
 
@@ -42,9 +39,7 @@ export class Controls {
     this.batchSlider.addEventListener("change", () => this.setBatchSize(this.presets[+this.batchSlider.value]));
     this.batchNumber.addEventListener("change", () => this.setBatchSize(+this.batchNumber.value));
 
-    this.speed.addEventListener("input", () => setText(this.speedReadout, speedText(this.sliderToSpeed(+this.speed.value))));
-    this.speed.addEventListener("change", () => this.setSpeed(this.sliderToSpeed(+this.speed.value)));
-    for (const input of [this.lrSlider, this.batchSlider, this.speed]) {
+    for (const input of [this.lrSlider, this.batchSlider]) {
       input.addEventListener("pointerdown", () => (this.dragging = input));
       input.addEventListener("pointerup", () => (this.dragging = null));
     }
@@ -90,10 +85,6 @@ export class Controls {
     return learningRateSpan(this.store.limits) || [NaN, NaN]; // NaN until the first hello
   }
 
-  get speedRange() {
-    return limit(this.store.limits, "steps_per_second") || [NaN, NaN];
-  }
-
   sliderToLr(pos) {
     const [lo, hi] = this.lrSpan;
     const v = 10 ** (Math.log10(lo) + (pos / 1000) * (Math.log10(hi) - Math.log10(lo)));
@@ -103,18 +94,6 @@ export class Controls {
   lrToSlider(lr) {
     const [lo, hi] = this.lrSpan;
     return Math.round(((Math.log10(lr) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * 1000);
-  }
-
-  sliderToSpeed(pos) {
-    if (pos >= SPEED_MAX) return null;
-    const [lo, hi] = this.speedRange;
-    return roundSig(10 ** (Math.log10(lo) + (pos / (SPEED_MAX - 1)) * (Math.log10(hi) - Math.log10(lo))), 2);
-  }
-
-  speedToSlider(sps) {
-    if (sps == null) return SPEED_MAX;
-    const [lo, hi] = this.speedRange;
-    return Math.round(((Math.log10(sps) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (SPEED_MAX - 1));
   }
 
   setLearningRate(lr, source) {
@@ -138,11 +117,6 @@ export class Controls {
     }
     this.showError("batch", null);
     this.send({ type: "set_params", batch_size: size }, "batch");
-  }
-
-  setSpeed(sps) {
-    setText(this.speedReadout, speedText(sps));
-    this.send({ type: "set_params", steps_per_second: sps }, "speed");
   }
 
   /** Called from the animation loop: mirror the server's params and running state. */
@@ -170,10 +144,6 @@ export class Controls {
       this.batchNumber.value = p.batch_size;
       this.batchSlider.value = nearestPreset(this.presets, p.batch_size);
     }
-    if (this.dragging !== this.speed) {
-      this.speed.value = this.speedToSlider(p.steps_per_second);
-      setText(this.speedReadout, speedText(p.steps_per_second));
-    }
   }
 
   /** After a hello: the inputs' ranges, the slider stops and the tooltips follow the server's limits. */
@@ -194,8 +164,6 @@ export class Controls {
       this.batchSlider.max = String(this.presets.length - 1);
       this.batchNumber.title = `Type a mini-batch size from ${batch[0]} to ${batch[1]}, then press Enter.`;
     }
-    const speed = limit(limits, "steps_per_second");
-    if (speed) this.speed.title = `Training steps per second, from slow motion (${speed[0]}/s) to flat out (far right).`;
   }
 }
 
@@ -205,10 +173,4 @@ function nearestPreset(presets, size) {
     if (Math.abs(Math.log(v / size)) < Math.abs(Math.log(presets[best] / size))) best = i;
   });
   return best;
-}
-
-function speedText(sps) {
-  if (sps == null) return "flat out";
-  if (sps < 1) return `slow motion · ${sps} steps/s`;
-  return `${sps} steps/s`;
 }

@@ -276,8 +276,28 @@ export class CostChart {
 
   drawAccuracy(ctx, plot, sx) {
     const acc = this.store.accuracy;
-    if (!acc.length) return;
     const ay = (a) => plot.y + plot.h * (1 - a);
+    // chance level on the accuracy axis (from the data: always guessing the commonest class)
+    const outputs = this.store.sizes[this.store.sizes.length - 1];
+    const chance = this.store.state?.chance_accuracy ?? (outputs ? 1 / outputs : null);
+    if (chance != null) {
+      const y = Math.round(ay(chance)) + 0.5;
+      ctx.save();
+      ctx.setLineDash([4, 4]);
+      ctx.strokeStyle = rgba([95, 211, 154], 0.4);
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(plot.x, y);
+      ctx.lineTo(plot.x + plot.w, y);
+      ctx.stroke();
+      ctx.restore();
+      ctx.font = `10.5px ${FONT}`;
+      ctx.textBaseline = "bottom";
+      ctx.fillStyle = rgba([95, 211, 154], 0.7);
+      ctx.fillText(`chance level ${fmtPct(chance, 0)}`, plot.x + 6, y - 2);
+      ctx.textBaseline = "alphabetic";
+    }
+    if (!acc.length) return;
     ctx.beginPath();
     acc.forEach(([it, a], i) => (i ? ctx.lineTo(sx(it), ay(a)) : ctx.moveTo(sx(it), ay(a))));
     ctx.strokeStyle = rgba([95, 211, 154], 0.85);

@@ -14,6 +14,8 @@ export const api = {
   backprop: (example) => postJSON("/api/backprop", example),
   batch: (body) => postJSON("/api/walkthrough/batch", body),
   step: (body) => postJSON("/api/walkthrough/step", body),
+  set: (body) => postJSON("/api/walkthrough/set", body),
+  example: (kind, seed) => getJSON(`/api/walkthrough/example?kind=${encodeURIComponent(kind)}&seed=${seed}`),
   predict: (body) => postJSON("/api/predict", body),
   teach: (body) => postJSON("/api/teach", body),
   undo: () => postJSON("/api/undo"),

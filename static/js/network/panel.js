@@ -1,8 +1,13 @@
-// The chrome around the network view: caption of the shown example, weights/gradients switch,
-// "follow training" button and the colour legend.
+// The chrome around the network view: what the view is for (one line, per mode), caption of the shown
+// example, weights/gradients switch, "follow training" button and the colour legend.
 
 import { $, el, setText } from "../lib/dom.js";
 import { fmtGrouped, fmtNum } from "../lib/format.js";
+
+const PURPOSE = {
+  weights: "Weights: what each neuron looks for. Each map holds one first-layer neuron's weights, one per pixel: watch noise turn into strokes.",
+  gradients: "Gradients: how the last mini-batch wants each weight to change (−∂C/∂w, averaged over the batch). A map sums δ·x over all its images: that is why other digits appear.",
+};
 
 export class NetworkPanel {
   constructor(store, view, onFollow) {
@@ -13,6 +18,7 @@ export class NetworkPanel {
     this.weightsButton = $("show-weights");
     this.gradButton = $("show-gradients");
     this.legend = $("network-legend");
+    this.purpose = $("network-purpose");
     this.seen = "";
     this.followButton.addEventListener("click", onFollow);
     this.weightsButton.addEventListener("click", () => this.setMode("weights"));
@@ -37,6 +43,7 @@ export class NetworkPanel {
     this.gradButton.setAttribute("aria-checked", String(mode === "gradients"));
     this.weightsButton.tabIndex = mode === "weights" ? 0 : -1;
     this.gradButton.tabIndex = mode === "gradients" ? 0 : -1;
+    setText(this.purpose, PURPOSE[mode]);
     this.renderLegend(mode);
   }
 
@@ -52,8 +59,8 @@ export class NetworkPanel {
             [swatch("heat"), "heat-maps: each hidden neuron's 784 incoming weights"],
           ]
         : [
-            [swatch("pos"), "nudge −∂C/∂w > 0: pushed up"],
-            [swatch("neg"), "pushed down"],
+            [swatch("pos"), "nudge −∂C/∂w > 0: the weight goes up"],
+            [swatch("neg"), "< 0: it goes down"],
             [null, "thicker = pushed harder (last mini-batch)"],
             [swatch("ring"), "ring: −∂C/∂b, how much the neuron wants to change"],
           ];

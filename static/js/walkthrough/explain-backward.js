@@ -7,7 +7,7 @@ import { dC, eq, layerSup, num, op, sigma, sym } from "../widgets/math-text.js";
 import { bar, numTable } from "../widgets/num-table.js";
 import { actName, actOf, topK } from "./explain-forward.js";
 import { biggestNudge, layerData, layerName } from "./steps.js";
-import { paintDiverging, paintGray } from "./tiles.js";
+import { grayCanvas, inputCoords, inputName, mapCanvas } from "./tiles.js";
 
 /** ∂C₀/∂a_j in the lectures' form for the cost in use, with numbers. */
 function dCdaLine(c, j, a, y, value) {
@@ -105,7 +105,7 @@ export function renderDCda(c) {
   const table = numTable(
     ["path via", "wⱼₖ", "δⱼ", "wⱼₖ·δⱼ", ""],
     [
-      ...top.map((j) => ({ label: `${l + 1 === L ? "output" : "neuron"} ${j}`, cells: [{ v: next.w[j][k] }, { v: next.delta[j] }, { v: products[j], signed: true, nudge: true }, bar(-products[j], max)] })),
+      ...top.map((j) => ({ label: `${l + 1 === L ? "output" : "neuron"} ${j}`, cells: [{ v: next.w[j][k] }, { v: next.delta[j] }, { v: products[j], signed: true, nudge: true }, bar(products[j], max)] })),
       ...(n > top.length ? [{ label: `other ${n - top.length}`, cls: "sub", cells: ["", "", { v: value - top.reduce((s, j) => s + products[j], 0), signed: true }, ""] }] : []),
       { label: "∂C₀/∂aₖ = sum", cls: "total", cells: ["", "", { v: value }, ""] },
     ],
@@ -129,7 +129,7 @@ export function renderHidden(c) {
     weightLine(bd, l, k, i),
   );
   if (l === 1) {
-    const caption = `The chain rule once more: δₖ = σ′(zₖ)·∂C₀/∂aₖ. The first layer's weights come from the 784 pixels, so each neuron's weight nudges −aᵢ·δₖ form a 28×28 map — blue weights go up, orange down, only where this image has ink. Each map has its own scale; on the network they share one.`;
+    const caption = `The chain rule once more: δₖ = σ′(zₖ)·∂C₀/∂aₖ. The first layer's weights come from the ${bd.input.length} inputs, so each neuron's weight nudges −aᵢ·δₖ form a map over them — blue weights go up, orange down, only where this example's input is not zero. Each map has its own scale; on the network they share one.`;
     return { caption, body: el("div", { class: "wt-stack" }, lines, nudgeMaps(c, 1)) };
   }
   const n = data.delta.length;
@@ -151,17 +151,16 @@ export function renderHidden(c) {
   return { caption, body: el("div", { class: "wt-cols" }, lines, el("div", { class: "wt-side-table" }, title, table)) };
 }
 
-/** The first layer's nudge maps: each neuron's −∂C₀/∂w row as a 28×28 image (own scale, max printed). */
+/** The first layer's nudge maps: each neuron's −∂C₀/∂w row as an image of the inputs (own scale, max printed). */
 function nudgeMaps(c, l) {
   const { bd, sel } = c;
   const data = bd.layers[l - 1];
   const n = data.nabla_w.length;
   const which = n <= 16 ? data.nabla_w.map((_, j) => j) : topK(data.delta, 16).sort((p, q) => p - q);
   const figures = which.map((j) => {
-    const canvas = el("canvas", { width: 28, height: 28, class: "wt-map" });
     const values = data.nabla_w[j].map((v) => -v);
     const max = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    paintDiverging(canvas, values, max || 1);
+    const canvas = mapCanvas(values, max || 1, "wt-map");
     return el(
       "button",
       { type: "button", class: `wt-map-fig${j === sel[l] ? " selected" : ""}`, title: `Neuron ${j}: δ = ${fmtMath(data.delta[j])}, largest |∂C₀/∂w| = ${fmtMath(max)}${max === 0 ? " (saturated: σ′(z) ≈ 0, nothing to change)" : ""}. Click to select it.`, onclick: () => c.select(l, j) },
@@ -182,11 +181,9 @@ export function renderPixels(c) {
   wish.forEach((v, i) => {
     if (Math.abs(v) > Math.abs(wish[best])) best = i;
   });
-  const img = el("canvas", { width: 28, height: 28, class: "wt-big" });
-  paintGray(img, bd.input);
-  const map = el("canvas", { width: 28, height: 28, class: "wt-big" });
+  const img = grayCanvas(bd.input, "wt-big");
   const max = wish.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  paintDiverging(map, wish.map((v) => -v), max || 1);
+  const map = mapCanvas(wish.map((v) => -v), max || 1, "wt-big");
   const products = first.delta.map((d, j) => first.w[j][best] * d);
   const top = topK(products, 3);
   const terms = [];
@@ -196,13 +193,13 @@ export function renderPixels(c) {
   });
   const restN = products.length - top.length;
   if (restN > 0) terms.push(op("+"), el("span", { class: "rest" }, `(${restN} more: ${fmtMath(wish[best] - top.reduce((s, j) => s + products[j], 0))})`));
-  const px = `${best % 28},${Math.floor(best / 28)}`;
+  const px = inputCoords(best, wish.length);
   const formula = el(
     "div",
     { class: "wt-formula" },
     eq(dC(sym("a", px, layerSup(0))), op("="), sigma("j"), sym("w", `j,(${px})`, layerSup(1)), sym("δ", "j", layerSup(1))),
     eq(null, op("="), terms),
-    eq(null, op("="), num(wish[best], 3, { cls: "result" }), el("span", { class: "eq-note", text: `pixel (${px}), the biggest wish` })),
+    eq(null, op("="), num(wish[best], 3, { cls: "result" }), el("span", { class: "eq-note", text: `${inputName(best, wish.length)}, the biggest wish` })),
   );
   const figs = el(
     "div",

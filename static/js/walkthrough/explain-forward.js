@@ -6,6 +6,7 @@ import { fmtFactor, fmtMath } from "../lib/format.js";
 import { eq, layerSup, num, op, pow, sigma, sym } from "../widgets/math-text.js";
 import { bar, numTable } from "../widgets/num-table.js";
 import { layerData, layerName } from "./steps.js";
+import { inputName } from "./tiles.js";
 
 const ACT_NAME = { sigmoid: "σ", relu: "ReLU", tanh: "tanh", leaky_relu: "leaky ReLU", softmax: "softmax" };
 
@@ -17,9 +18,9 @@ export function topK(values, k) {
   return values.map((v, i) => [Math.abs(v), i]).sort((p, q) => q[0] - p[0]).slice(0, k).map(([, i]) => i);
 }
 
-/** Who neuron k of layer l is, for tables: "pixel (13, 9)" or "neuron 12". */
-function whoName(l, k) {
-  return l === 0 ? `pixel (${k % 28}, ${Math.floor(k / 28)})` : `neuron ${k}`;
+/** Who neuron k of layer l is, for tables: "pixel (13, 9)" (of n inputs) or "neuron 12". */
+function whoName(l, k, n) {
+  return l === 0 ? inputName(k, n) : `neuron ${k}`;
 }
 
 /** a = σ(z) with the numbers, for each activation function. */
@@ -78,7 +79,7 @@ export function renderForward(c) {
   const table = numTable(
     ["", "w", "a", "w·a", ""],
     [
-      ...top.map((k) => ({ label: whoName(l - 1, k), cells: [{ v: row[k] }, { v: aPrev[k] }, { v: products[k], signed: true, sign: true }, bar(products[k], max)] })),
+      ...top.map((k) => ({ label: whoName(l - 1, k, nIn), cells: [{ v: row[k] }, { v: aPrev[k] }, { v: products[k], signed: true, sign: true }, bar(products[k], max)] })),
       { label: `other ${nIn - top.length}`, cls: "sub", cells: ["", "", { v: z - bias - top.reduce((s, k) => s + products[k], 0), signed: true }, ""] },
       { label: "bias b", cls: "sub", cells: ["", "", { v: bias, signed: true }, ""] },
       { label: "z = sum", cls: "total", cells: ["", "", { v: z, sig: 4 }, ""] },
@@ -89,7 +90,7 @@ export function renderForward(c) {
   const name = l === L ? `output neuron ${j}` : `${layerName(l, L)} neuron ${j}`;
   const caption =
     l === 1
-      ? `The 784 pixels are the first activations a⁽⁰⁾. Every neuron of the ${layerName(1, L)} layer weighs all of them (its weights are the 28×28 maps), adds its bias and squishes the sum. Shown: ${name} — click any neuron.`
+      ? `The ${nIn} inputs (pixels) are the first activations a⁽⁰⁾. Every neuron of the ${layerName(1, L)} layer weighs all of them (its weights are the maps beside it), adds its bias and squishes the sum. Shown: ${name} — click any neuron.`
       : l === L
         ? `The output layer does the same with the ${layerName(l - 1, L)} layer's activations. The brightest of the ten is the network's answer: ${bd.prediction}${bd.prediction === bd.label ? " — right" : `, but the label is ${bd.label}`}. Shown: ${name}.`
         : `The ${layerName(l, L)} layer takes the previous layer's activations as its input — the same rule: weigh, add the bias, squish. Shown: ${name} — click any neuron.`;

@@ -4,15 +4,17 @@ import { el } from "../lib/dom.js";
 
 const sw = (cls) => el("span", { class: `swatch ${cls}` });
 
+// One colour rule on the whole page: blue = positive, orange = negative, of the quantity each legend names
+// (live mode's weights w; here a term w·a, or a nudge −∂C₀/∂w: positive = that weight goes up).
 const LEGENDS = {
   forward: [[sw("pos"), "w·a > 0: pushes z up"], [sw("neg"), "w·a < 0: pulls z down"], [null, "thicker = bigger term"], [sw("neuron"), "brightness = activation a"], [sw("sel"), "selected neuron — click another"]],
-  cost: [[sw("ring"), "ring: which way aⱼ should move (blue up, orange down)"], [null, "thicker = further from the target y"], [sw("sel"), "selected output"]],
-  output: [[sw("pos"), "nudge −∂C₀/∂w > 0: weight goes up"], [sw("neg"), "weight goes down"], [null, "thicker = bigger nudge"], [sw("ring"), "ring: −δ, the bias nudge"]],
-  dCda: [[sw("pos"), "this path wants aₖ up"], [sw("neg"), "wants it down"], [null, "thicker = w·δ bigger"], [sw("ring"), "ring: −∂C₀/∂a, each neuron's total wish"]],
-  hidden: [[sw("pos"), "nudge −∂C₀/∂w > 0: weight goes up"], [sw("neg"), "weight goes down"], [sw("heat"), "28×28 maps: a neuron's 784 weight nudges"], [sw("ring"), "ring: −δ"]],
-  pixels: [[sw("heat"), "input: −∂C₀/∂a⁽⁰⁾ — blue: more ink would lower C₀, orange: less"], [sw("pos"), "paths from the pixel with the biggest wish"]],
-  batch: [[sw("gold"), "the table's weights and biases, numbered as its rows"]],
-  step: [[sw("gold"), "the parameters the step moves (all the others move too)"]],
+  cost: [[sw("ring"), "ring: y − a, which way aⱼ should move (blue > 0: up, orange < 0: down)"], [null, "thicker = further from the target y"], [sw("sel"), "selected output"]],
+  output: [[sw("pos"), "nudge −∂C₀/∂w > 0: the weight goes up"], [sw("neg"), "< 0: it goes down"], [null, "thicker = bigger nudge"], [sw("ring"), "ring: −δ, the bias's nudge (blue: up)"]],
+  dCda: [[sw("pos"), "−w·δ > 0: this path wants aₖ up"], [sw("neg"), "< 0: wants it down"], [null, "thicker = |w·δ| bigger"], [sw("ring"), "ring: −∂C₀/∂a, each neuron's total wish"]],
+  hidden: [[sw("pos"), "nudge −∂C₀/∂w > 0: the weight goes up"], [sw("neg"), "< 0: it goes down"], [sw("heat"), "maps: each first-layer neuron's weight nudges, one per pixel"], [sw("ring"), "ring: −δ"]],
+  pixels: [[sw("heat"), "input: −∂C₀/∂a⁽⁰⁾ — blue: more ink would lower C₀, orange: less"], [null, "lines: the biggest wish's paths, −w·δ"], [sw("pos"), "> 0"], [sw("neg"), "< 0"]],
+  batch: [[sw("gold"), "the table's weights and biases, numbered as its rows"], [sw("pos"), "in the table: ∂C₀/∂· > 0"], [sw("neg"), "< 0"], [null, "↑ ↓ which way the step moves it"]],
+  step: [[sw("gold"), "the parameters the step moves (all the others move too)"], [sw("pos"), "Δw > 0: up"], [sw("neg"), "Δw < 0: down"]],
 };
 
 export function renderLegend(node, kind) {

@@ -8,13 +8,23 @@ import { fmtMath } from "../lib/format.js";
 import { drawDigitColumn } from "../network/labels.js";
 import { LinkBatch } from "../network/links.js";
 import { layerData } from "./steps.js";
-import { TileAtlas } from "./tiles.js";
+import { TileAtlas, gridOf } from "./tiles.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const PANEL = [17, 22, 32];
 const DARK = [27, 34, 48];
 const GOLD = [255, 209, 102];
 const TOP = 38; // keep the column captions of the base drawing
+
+/** The centre of input k in the view's input box (a square image, or a row across the box's middle). */
+function inputXY(layout, k) {
+  const { input } = layout;
+  const g = gridOf(layout.sizes[0]);
+  const cell = input.size / g.w;
+  return g.h > 1
+    ? [input.x + ((k % g.w) + 0.5) * cell, input.y + (Math.floor(k / g.w) + 0.5) * cell, cell]
+    : [input.x + (k + 0.5) * cell, input.y + input.size / 2, cell];
+}
 
 export class WalkthroughOverlay {
   constructor() {
@@ -208,9 +218,7 @@ export class WalkthroughOverlay {
       if (Math.abs(v) > Math.abs(bd.input_dC_da[best])) best = i;
     });
     const layer = layout.layers[1];
-    const p = layout.input;
-    const px = p.x + ((best % 28) + 0.5) * p.cell;
-    const py = p.y + (Math.floor(best / 28) + 0.5) * p.cell;
+    const [px, py, cell] = inputXY(layout, best);
     for (let slot = 0; slot < layer.k; slot++) {
       const j = layer.visible[slot];
       const tx = layer.heat ? layer.heat.xs[slot] : layer.x - layer.r;
@@ -219,7 +227,7 @@ export class WalkthroughOverlay {
     this.links.draw(ctx, { widthScale: 1.3, alphaScale: 1.5 });
     ctx.strokeStyle = ACCENT;
     ctx.lineWidth = 2;
-    ctx.strokeRect(px - p.cell, py - p.cell, 2 * p.cell, 2 * p.cell);
+    ctx.strokeRect(px - cell, py - cell, 2 * cell, 2 * cell);
   }
 
   /** Queue links from layer l−1 into layer l: value(j, k); `onlyJ`/`onlyK` restrict to one neuron. */
@@ -245,13 +253,13 @@ export class WalkthroughOverlay {
     const slot = layer.slotOf[j];
     if (slot < 0) return;
     const scores = [];
-    for (let k = 0; k < 784; k++) scores.push([Math.abs(value(k)), k]);
+    for (let k = 0; k < layout.sizes[0]; k++) scores.push([Math.abs(value(k)), k]);
     scores.sort((p, q) => q[0] - p[0]);
     const tx = layer.heat ? layer.heat.xs[slot] : layer.x - layer.r;
-    const { input } = layout;
     for (const [score, k] of scores.slice(0, count)) {
       if (!score) break;
-      this.links.add(input.x + ((k % 28) + 0.5) * input.cell, input.y + (Math.floor(k / 28) + 0.5) * input.cell, tx, layer.ys[slot], value(k));
+      const [x, y] = inputXY(layout, k);
+      this.links.add(x, y, tx, layer.ys[slot], value(k));
     }
   }
 
@@ -276,9 +284,7 @@ export class WalkthroughOverlay {
         let x1;
         let y1;
         if (p.layer === 0) {
-          const { input } = layout;
-          x1 = input.x + ((p.k % 28) + 0.5) * input.cell;
-          y1 = input.y + (Math.floor(p.k / 28) + 0.5) * input.cell;
+          [x1, y1] = inputXY(layout, p.k);
         } else {
           const from = layout.layers[p.layer];
           const s = from.slotOf[p.k];

@@ -23,7 +23,7 @@ export class Sidebar {
       this.sources[key] = b;
       return b;
     };
-    this.thumb = grayCanvas(new Float32Array(784), "wt-example-img");
+    this.thumb = grayCanvas(new Float32Array(1), "wt-example-img"); // sized by the first example
     this.exTitle = el("div", { class: "ex-title", "data-testid": "wt-example-title", text: "Loading…" });
     this.exSub = el("div", { class: "ex-sub" });
     this.exCost = el("div", { class: "ex-sub" });
@@ -59,10 +59,13 @@ export class Sidebar {
         "section",
         { class: "group" },
         el("h3", { class: "wt-h", text: "Example" }),
-        el("div", { class: "segmented wide", role: "radiogroup", "aria-label": "Which example" },
-          source("training", "Training", "The training image shown in the last frame (a random one when the frame showed another kind)."),
+        el("div", { class: "segmented wide", role: "radiogroup", "aria-label": "Which example", "data-testid": "wt-sources" },
+          source("easy", "Easy one", "A training image the network gets right with the lowest cost of a random sample: every nudge is tiny (press again for another)."),
+          source("hard", "Hard one", "The training image with the highest cost of a random sample of 500: the one with the most to learn (press again for another)."),
+          source("mistake", "Mistake", "A training image the network gets wrong, at random (press again for another)."),
+          source("training", "Shown", "The training image shown in the last frame of live training (a random one when the frame showed another kind)."),
           source("test", "Test image", "A random image from the test images (press again for another)."),
-          source("drawing", "My drawing", "Your drawing on the right, with the label you pick there."),
+          source("drawing", "Drawing", "Your drawing on the right, with the label you pick there."),
         ),
         el("div", { class: "wt-example" }, this.thumb, el("div", { class: "ex-text" }, this.exTitle, this.exSub, this.exCost)),
       ),

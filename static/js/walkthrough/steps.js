@@ -2,6 +2,8 @@
 // choices each step starts with (which neuron, which weight). Layer numbers are the network view's:
 // 0 = the input pixels, 1 … L = the layers after weight matrices 0 … L−1.
 
+import { inputName } from "./tiles.js";
+
 /** Examples in the mini-batch table: the walkthrough's own choice (ten, as in the lectures' table). */
 export const BATCH_TABLE_SIZE = 10;
 
@@ -27,9 +29,9 @@ export function buildSteps(L) {
   steps.push({ phase: 3, kind: "output", l: L, title: "Output layer backward" });
   for (let l = L - 1; l >= 1; l--) {
     steps.push({ phase: 4, kind: "dCda", l, title: `Into the ${layerName(l, L)} layer: the sum over paths` });
-    steps.push({ phase: 4, kind: "hidden", l, title: l === 1 ? "The first layer: 28×28 nudge maps" : `The chain rule, one layer back: ${layerName(l, L)}` });
+    steps.push({ phase: 4, kind: "hidden", l, title: l === 1 ? "The first layer: its nudge maps" : `The chain rule, one layer back: ${layerName(l, L)}` });
   }
-  steps.push({ phase: 4, kind: "pixels", l: 0, title: L === 1 ? "The first layer: 28×28 nudge maps and the pixels" : "Down to the pixels" });
+  steps.push({ phase: 4, kind: "pixels", l: 0, title: L === 1 ? "The first layer: its nudge maps and the pixels" : "Down to the pixels" });
   steps.push({ phase: 5, kind: "batch", l: L, title: "The mini-batch" });
   steps.push({ phase: 6, kind: "step", l: L, title: "The step" });
   return steps;
@@ -82,25 +84,6 @@ function biggestPath(bd, l, k) {
   return argmaxAbs(next.delta, (d, j) => d * next.w[j][k]);
 }
 
-/** The mini-batch table's rows: the output neuron's biggest weight nudge and its bias, then the same further back. */
-export function tableParams(bd, sel) {
-  const L = bd.layers.length;
-  const out = L - 1;
-  const params = [
-    { layer: out, j: sel[L], k: biggestNudge(bd, L, sel[L]) },
-    { layer: out, j: sel[L], k: null },
-  ];
-  if (L > 1) {
-    params.push({ layer: L - 2, j: sel[L - 1], k: biggestNudge(bd, L - 1, sel[L - 1]) });
-    if (L > 2) params.push({ layer: 0, j: sel[1], k: biggestNudge(bd, 1, sel[1]) });
-    params.push({ layer: 0, j: sel[1], k: null });
-  } else {
-    const other = bd.prediction !== bd.label ? bd.prediction : (bd.label + 1) % 10;
-    params.push({ layer: 0, j: other, k: biggestNudge(bd, 1, other) }, { layer: 0, j: other, k: null });
-  }
-  return params;
-}
-
 /**
  * The weight a step is about (the gradient check's "selected weight"): {layer: weight-matrix index,
  * j, k}. The mini-batch and the step use the first row of their table instead.
@@ -123,10 +106,11 @@ export function focusParam(step, bd, sel) {
   }
 }
 
-/** "w⁽³⁾₇,₁₂" in words, for titles: which neurons a parameter connects. */
-export function describeParam(p, L) {
+/** "w⁽³⁾₇,₁₂" in words, for titles: which neurons a parameter connects (sizes: the network's layer sizes). */
+export function describeParam(p, sizes) {
+  const L = sizes.length - 1;
   const to = layerName(p.layer + 1, L);
   if (p.k == null) return `bias of ${to} neuron ${p.j}`;
-  const from = p.layer === 0 ? `pixel (${p.k % 28}, ${Math.floor(p.k / 28)})` : `${layerName(p.layer, L)} neuron ${p.k}`;
+  const from = p.layer === 0 ? inputName(p.k, sizes[0]) : `${layerName(p.layer, L)} neuron ${p.k}`;
   return `weight from ${from} to ${to} neuron ${p.j}`;
 }

@@ -3,7 +3,7 @@
 // explained in the panel below it — then the mini-batch, the step, teaching and the gradient check.
 
 import { $, isTyping, setText } from "../lib/dom.js";
-import { fmtMath } from "../lib/format.js";
+import { fmtGrouped, fmtMath } from "../lib/format.js";
 import { api, closeOnUnload } from "../net/walkthrough-api.js";
 import { learningRateProblem, learningRateSpan, limit } from "../state/limits.js";
 import { renderDCda, renderHidden, renderOutput, renderPixels } from "./explain-backward.js";
@@ -13,7 +13,7 @@ import { GradCheckCard } from "./gradcheck.js";
 import { renderLegend } from "./legend.js";
 import { WalkthroughOverlay } from "./overlay.js";
 import { SPEEDS, Sidebar } from "./sidebar.js";
-import { BATCH_TABLE_SIZE, buildSteps, defaultSelection, focusParam, tableParams } from "./steps.js";
+import { BATCH_TABLE_SIZE, buildSteps, defaultSelection, focusParam } from "./steps.js";
 import { TeachCard } from "./teach.js";
 
 const RENDER = { forward: renderForward, cost: renderCost, output: renderOutput, dCda: renderDCda, hidden: renderHidden, pixels: renderPixels, batch: renderBatch, step: renderStep };
@@ -31,7 +31,8 @@ export class Walkthrough {
     this.steps = [];
     this.index = 0;
     this.sel = [];
-    this.batch = null; // {seed, params, table, loading, error, stale}
+    this.batch = null; // {seed, example, key, params, table, loading, error, stale}
+    this.batches = 0;
     this.stepResult = null;
     this.undoDepth = 0;
     this.lr = null;
@@ -59,7 +60,10 @@ export class Walkthrough {
       walk: ({ image, label }) => this.setExample({ source: "drawing", label, request: { image } }),
       error: (message) => this.sidebar.showError(message),
     });
-    this.gradcheck = new GradCheckCard($("wt-gc-card"));
+    this.gradcheck = new GradCheckCard($("wt-gc-card"), {
+      set: (param, value) => this.setParameter(param, value),
+      error: (message) => this.sidebar.showError(message),
+    });
     this.detail = { root: $("wt-detail"), badge: $("wt-phase-badge"), title: $("wt-step-title"), caption: $("wt-step-caption"), body: $("wt-body"), stepno: $("wt-stepno") };
     this.caption = $("wt-caption");
     this.legend = $("wt-legend");
@@ -87,7 +91,8 @@ export class Walkthrough {
     this.settled = true;
     if (!this.active) return;
     const picks = this.picks;
-    const example = this.shownExample() || (await this.randomTest().catch(() => null));
+    // One worth learning from: the worst-classified of a sample (on a trained network, usually a mistake).
+    const example = (await this.ranked("hard").catch(() => null)) || this.shownExample() || (await this.randomTest().catch(() => null));
     if (this.picks !== picks) return; // the user picked an example meanwhile: theirs wins
     if (example) await this.setExample(example, true);
     else this.loading("No example to show yet.");
@@ -102,6 +107,7 @@ export class Walkthrough {
     this.shownCache = null;
     this.store.setDrawing(null);
     this.sidebar.showNotice(null);
+    delete document.body.dataset.wtKind;
     try {
       for (const hold of this.holds.splice(0)) await api.close(hold);
     } catch (err) {
@@ -150,6 +156,12 @@ export class Walkthrough {
     return { source: "training", label: t.label, index: t.index, request: { pixels: t.pixels } };
   }
 
+  /** A training image ranked by the server with the current weights: "easy", "hard" or "mistake". */
+  async ranked(kind) {
+    const r = await api.example(kind, this.randomSeed());
+    return { source: kind, label: r.label, index: r.index, request: { pixels: r.pixels }, rank: r };
+  }
+
   async randomTest() {
     const n = this.store.state?.test_size;
     if (!n) throw new Error("not connected to the training server yet");
@@ -161,7 +173,9 @@ export class Walkthrough {
     this.picks = (this.picks || 0) + 1;
     this.sidebar.showError(null);
     try {
-      if (source === "training") {
+      if (source === "easy" || source === "hard" || source === "mistake") {
+        await this.setExample(await this.ranked(source));
+      } else if (source === "training") {
         await this.setExample(await this.trainingExample());
       } else if (source === "test") {
         await this.setExample(await this.randomTest());
@@ -230,20 +244,39 @@ export class Walkthrough {
     return lo + Math.floor(Math.random() * (hi - lo + 1));
   }
 
+  /** The walked example as the network sees it: column 1 of the mini-batch. */
+  walkedExample() {
+    const pixels = this.example?.request?.pixels;
+    return pixels ? { pixels: Array.from(pixels), label: this.example.label } : null;
+  }
+
+  /** The mini-batch: the walked example, then random training images; the server picks the rows that
+   * matter for it the first time, and the same rows are kept when it is fetched again after a step. */
   async loadBatch(another = false) {
-    const keep = this.batch && !another;
+    const keep = this.batch && !another && this.batch.example === this.example;
+    const seed = keep ? this.batch.seed : this.randomSeed();
     const batch = {
-      seed: keep ? this.batch.seed : this.randomSeed(),
-      params: keep ? this.batch.params : tableParams(this.bd, this.sel),
+      seed,
+      example: this.example,
+      key: keep ? this.batch.key : `${seed}|${++this.batches}`,
+      params: keep ? this.batch.params : null,
+      whys: keep ? this.batch.whys : null,
       table: keep ? this.batch.table : null,
       loading: true,
       stale: false,
     };
     this.batch = batch;
-    if (another) this.stepResult = null;
+    if (!keep) this.stepResult = null;
     if (another) this.render();
     try {
-      batch.table = await api.batch({ size: BATCH_TABLE_SIZE, seed: batch.seed, params: batch.params });
+      const body = { size: BATCH_TABLE_SIZE, seed: batch.seed, example: this.walkedExample() };
+      if (batch.params) body.params = batch.params;
+      const table = await api.batch(body);
+      // the rows asked for again after a step come back without why they were chosen: keep it
+      if (batch.params) table.rows.forEach((r, i) => (r.why ??= batch.whys?.[i]));
+      batch.table = table;
+      batch.params = table.rows.map((r) => r.param);
+      batch.whys = table.rows.map((r) => r.why);
       batch.error = null;
     } catch (err) {
       batch.error = err.message;
@@ -258,13 +291,22 @@ export class Walkthrough {
     const button = $("wt-take-step");
     if (button) button.disabled = true;
     try {
-      const r = await api.step({ indices: t.indices, params: this.batch.params, learning_rate: this.lr });
-      this.stepResult = { ...r, indicesKey: t.indices.join(",") };
+      const body = { indices: t.indices, params: this.batch.params, learning_rate: this.lr };
+      if (t.example_first) body.example = { pixels: Array.from(this.example.request.pixels), label: this.example.label };
+      const r = await api.step(body);
+      this.stepResult = { ...r, batchKey: this.batch.key };
       this.weightsChanged(r.undo_depth); // the table is refetched with the new weights when drawn
     } catch (err) {
       this.sidebar.showError(`Could not take the step: ${err.message}`);
       if (button) button.disabled = false;
     }
+  }
+
+  /** The experiment beside the gradient check: one weight or bias set by hand (undoable). */
+  async setParameter(param, value) {
+    const r = await api.set({ param, value });
+    this.weightsChanged(r.undo_depth);
+    return r;
   }
 
   async undo() {
@@ -420,7 +462,6 @@ export class Walkthrough {
       this.loadBatch();
     }
     const bd = this.bd;
-    const L = bd.layers.length;
     const { caption, body } = RENDER[step.kind](this.context(step));
     setText(this.detail.badge, String(step.phase));
     setText(this.detail.title, step.title);
@@ -428,6 +469,7 @@ export class Walkthrough {
     setText(this.detail.caption, caption);
     this.detail.body.replaceChildren(body);
     this.detail.root.dataset.kind = step.kind;
+    document.body.dataset.wtKind = step.kind; // the mini-batch and the step get more room
     this.detail.root.dataset.phase = String(step.phase);
     this.overlay.set({ bd, version: this.version, step, sel: this.sel, params: this.batch?.table ? this.batch.table.rows.map((r) => r.param) : [] });
     this.view.invalidate();
@@ -440,12 +482,19 @@ export class Walkthrough {
     const what = ex.source === "drawing" ? "Your drawing" : ex.source === "test" ? `Test image #${ex.index}` : `Training image #${ex.index}`;
     const says = `network says ${bd.prediction} ${bd.prediction === bd.label ? "✓" : "✗"}`;
     const short = ex.source === "drawing" ? what : ex.source === "test" ? `Test image #${ex.index}` : `Training #${ex.index}`;
-    this.sidebar.setExample({ source: ex.source, title: short, sub: `label ${bd.label} · ${says}`, cost: `C₀ = ${fmtMath(bd.cost, 4)}`, pixels: bd.input });
+    // a ranked pick says why it was picked (its index moves to the cost line, to keep three short lines)
+    const r = ex.rank;
+    const of = r && fmtGrouped(r.sample, ",");
+    const title = !r ? short : ex.source === "hard" ? `Hardest of ${of}` : ex.source === "easy" ? `Easiest of ${of}` : `A mistake (${fmtGrouped(r.wrong, ",")} in ${of})`;
+    const cost = `${r ? `#${ex.index} · ` : ""}C₀ = ${fmtMath(bd.cost, 4)}`;
+    this.sidebar.setExample({ source: ex.source, title, sub: `label ${bd.label} · ${says}`, cost, pixels: bd.input });
     this.captionText = `${what} · label ${bd.label} · the ${says}`;
     this.showCaption();
 
-    const param = (step.kind === "batch" || step.kind === "step") && this.batch?.table ? this.batch.table.rows[0].param : focusParam(step, bd, this.sel);
-    this.gradcheck.set(param, { ...ex.request, label: ex.label }, L, this.version);
+    // the mini-batch and the step: the walked example's own row (★), whose gradient for it is not tiny
+    const rows = this.batch?.table?.rows;
+    const param = (step.kind === "batch" || step.kind === "step") && rows ? (rows.find((r) => r.why === "example") || rows[0]).param : focusParam(step, bd, this.sel);
+    this.gradcheck.set(param, { ...ex.request, label: ex.label }, bd.config.sizes, this.version, bd);
   }
 }
 

@@ -1,5 +1,6 @@
 // Small numeric tables (textContent only), as in the walkthrough's panels. A cell is a Node, a string, or
-// {v, sig, signed, cls}; a column can be highlighted (the selected neuron) and headers can be clickable.
+// {v, sig, signed, sign, nudge, title}; a column can be highlighted (the selected neuron) and headers can be
+// clickable.
 
 import { el } from "../lib/dom.js";
 import { num } from "./math-text.js";
@@ -9,10 +10,14 @@ function cellNode(c) {
   if (c instanceof Node || typeof c === "string") return c;
   if (typeof c === "number") return num(c);
   const node = num(c.v, c.sig ?? 3, { signed: !!c.signed });
-  // sign: colour by the value's own sign; nudge: by the direction of the nudge −value (blue = goes up)
-  const dir = c.nudge ? -c.v : c.sign ? c.v : 0;
-  if (c.sign || c.nudge) node.classList.add(dir > 0 ? "pos" : dir < 0 ? "neg" : "zero");
+  // Colour is the value's own sign, everywhere (blue positive, orange negative); a gradient (`nudge`)
+  // also gets an arrow for the way the step moves its parameter: against it, ↑ when it is negative.
+  if (c.sign || c.nudge) node.classList.add(c.v > 0 ? "pos" : c.v < 0 ? "neg" : "zero");
   if (c.title) node.title = c.title;
+  if (c.nudge && c.v) {
+    const up = c.v < 0;
+    return el("span", { class: "nudged" }, node, el("span", { class: "arrow", title: up ? "Negative ∂C₀: gradient descent pushes this up." : "Positive ∂C₀: gradient descent pushes this down.", text: up ? "↑" : "↓" }));
+  }
   return node;
 }
 
