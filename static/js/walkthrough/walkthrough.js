@@ -135,9 +135,11 @@ export class Walkthrough {
   // ----- the example -------------------------------------------------------------------------------
   /** The example the last frame showed (a training image, or the test image the live view pinned). */
   shownExample() {
+    const d = this.store.drawing;
+    if (d?.meta?.source === "point" && d.meta.label != null) return { source: "point", label: d.meta.label, request: { input: Array.from(d.activations[0]) } }; // a point clicked on the plane
     const e = this.store.example;
     if (!e?.activations?.[0] || e.meta?.label == null) return null;
-    return { source: e.meta.source === "test" ? "test" : "training", label: e.meta.label, index: e.meta.index, request: { pixels: Array.from(e.activations[0]) } };
+    return { source: e.meta.source === "test" ? "test" : "training", label: e.meta.label, index: e.meta.index, request: inputOf(Array.from(e.activations[0])) };
   }
 
   /** The training image of the last frame; when the frame showed something else, a random training image. */
@@ -147,14 +149,14 @@ export class Walkthrough {
     const n = this.store.state?.train_size;
     if (!n) throw new Error("not connected to the training server yet");
     const t = await api.trainExample(Math.floor(Math.random() * n));
-    return { source: "training", label: t.label, index: t.index, request: { pixels: t.pixels } };
+    return { source: "training", label: t.label, index: t.index, request: t.pixels ? { pixels: t.pixels } : { input: t.input } };
   }
 
   async randomTest() {
     const n = this.store.state?.test_size;
     if (!n) throw new Error("not connected to the training server yet");
     const t = await api.testExample(Math.floor(Math.random() * n));
-    return { source: "test", label: t.label, index: t.index, request: { pixels: t.pixels } };
+    return { source: "test", label: t.label, index: t.index, request: t.pixels ? { pixels: t.pixels } : { input: t.input } };
   }
 
   async pick(source) {
@@ -449,3 +451,8 @@ export class Walkthrough {
   }
 }
 
+
+/** The request for an example the network sees as `values`: a point of the plane or an image's pixels. */
+function inputOf(values) {
+  return values.length === 2 ? { input: values } : { pixels: values };
+}
