@@ -26,7 +26,7 @@ export class PlaneView {
     this.legend = $("plane-legend");
     this.classesNode = $("plane-classes");
     this.eraseButton = $("plane-erase");
-    this.showTest = $("plane-show-test");
+    this.testToggle = $("plane-show-test");
     this.verdict = $("plane-verdict");
     this.note = $("plane-note");
     this.nextId = ID_BASE;
@@ -46,7 +46,7 @@ export class PlaneView {
       this.click(e, true);
     });
     this.eraseButton.addEventListener("click", () => this.setErase(!this.erase));
-    this.showTest.addEventListener("change", () => (this.lastKey = ""));
+    this.testToggle.addEventListener("change", () => (this.lastKey = ""));
     $("plane-random-test").addEventListener("click", () => this.randomTest());
     $("plane-next-mistake").addEventListener("click", () => this.nextMistake());
   }
@@ -106,7 +106,7 @@ export class PlaneView {
       el("span", { class: "legend-item", text: "● training point · ○ test point · ✚ the point shown" }),
     );
     const test = store.points?.testX?.length ? store.points.testX.length / 2 : 0;
-    this.showTest.parentElement.hidden = this.custom || !test;
+    this.testToggle.parentElement.hidden = this.custom || !test;
     const trivial = store.dataset?.trivial;
     setText(this.note, this.custom
       ? `${store.points ? store.points.y.length : 0} of at most ${store.limits?.custom_points?.[1] ?? "?"} points. ${trivial ? "Every point has the same class: there is nothing to tell apart, and the network just learns to always answer it." : ""}`
@@ -238,10 +238,10 @@ export class PlaneView {
   async randomTest() {
     const n = this.store.state?.test_size;
     if (!n) return this.showError("plane", "Not connected to the training server — waiting to reconnect.");
-    return this.showTest(Math.floor(Math.random() * n));
+    return this.loadTest(Math.floor(Math.random() * n));
   }
 
-  async showTest(index) {
+  async loadTest(index) {
     try {
       const t = await getJSON(`/api/test-example?index=${index}`);
       this.choose({ x: t.input[0], y: t.input[1], label: t.label, source: "test", index: t.index });
@@ -254,7 +254,7 @@ export class PlaneView {
     try {
       const reply = await getJSON(`/api/mistake?after=${this.mistakeAfter}`);
       this.mistakeAfter = reply.index;
-      await this.showTest(reply.index);
+      await this.loadTest(reply.index);
     } catch (err) {
       if (err.status === 404) this.toasts.show("The network gets every test point right — nothing to show.", "success");
       else this.showError("plane", `Could not find a mistake: ${err.message}`);
@@ -280,7 +280,7 @@ export class PlaneView {
     const pictures = this.maps.pictures();
     const shown = this.store.shown();
     const a0 = shown?.activations?.[0];
-    const key = `${this.maps.key}|${this.store.exampleVersion}|${g.side}|${this.showTest.checked}|${this.kindFor}`;
+    const key = `${this.maps.key}|${this.store.exampleVersion}|${g.side}|${this.testToggle.checked}|${this.kindFor}`;
     if (key === this.lastKey || !pictures) return;
     this.lastKey = key;
     this.canvas.style.width = `${g.side}px`;
@@ -310,7 +310,7 @@ export class PlaneView {
     ctx.stroke();
     const p = this.store.points;
     const r = g.side > 300 ? 3.2 : 2.6;
-    if (p && this.showTest.checked && !this.custom && p.testX) this.drawPoints(ctx, g, p.testX, p.testY, r, false);
+    if (p && this.testToggle.checked && !this.custom && p.testX) this.drawPoints(ctx, g, p.testX, p.testY, r, false);
     if (p) this.drawPoints(ctx, g, p.x, p.y, this.custom ? r + 1.5 : r, true);
     if (a0 && a0.length === 2) {
       const [sx, sy] = g.toPx(a0[0], a0[1]);
