@@ -91,7 +91,7 @@ export class NetworkPanel {
     const name = (c) => names[c] ?? c;
     if (store.drawing && meta.source === "point") {
       text = `Your point (${meta.point[0].toFixed(2)}, ${meta.point[1].toFixed(2)}) · the network says ${name(meta.prediction)}`;
-    } else if (store.drawing) {
+    } else if (store.drawing && meta.source !== "test") {
       text = `Showing your drawing · the network says ${meta.prediction == null ? "?" : name(meta.prediction)}`;
     } else if (meta.source) {
       const thing = store.isPlane ? "point" : "image";
