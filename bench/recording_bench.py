@@ -3,13 +3,15 @@
     .venv/bin/python bench/recording_bench.py [--rounds 6] [--seconds 3]
 
 Interleaved A/B rounds in one run: the same session configuration trains flat out on its worker for the
-same time with recording on (A) and off (B), alternating, each round from a fresh network. Prints the
-mini-batches per second of every round, the median of each side, the spread, and the ratio A / B.
+same time with recording on (A) and off (B), alternating, each round from a fresh network. The rate is
+mini-batches per CPU-second of the training thread (what recording costs that thread, whatever else
+loads the machine). Prints the median of each side, the spread, and the ratio A / B.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -21,20 +23,34 @@ from server.engine.data import load_dataset  # noqa: E402
 from server.training.session import TrainingSession  # noqa: E402
 
 
+def thread_cpu(name: str) -> float:
+    """CPU seconds used so far by this process's thread called ``name`` (Linux /proc; the worker names
+    its OS thread): a rate per CPU-second does not depend on what else loads the machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            if (task / "comm").read_text().strip() == name:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        except OSError:
+            continue
+    raise RuntimeError(f"no thread named {name}")
+
+
 def rate(data, record: bool, seconds: float, config: dict) -> float:
+    """Mini-batches per CPU-second of the training thread, flat out for ``seconds``."""
     session = TrainingSession(data, config=config, record=record)
     session.start()
     try:
         session.play()
         session.read(lambda: None).result()
-        start_it, start = session.iteration, time.perf_counter()
+        start_it, start_cpu = session.iteration, thread_cpu("training")
         time.sleep(seconds)
-        done = session.read(lambda: session.iteration).result()
-        elapsed = time.perf_counter() - start
+        done, end_cpu = session.read(lambda: (session.iteration, thread_cpu("training"))).result()
         session.pause()
     finally:
         session.stop()
-    return (done - start_it) / elapsed
+    return (done - start_it) / max(end_cpu - start_cpu, 1e-9)
 
 
 def main() -> int:
@@ -55,7 +71,7 @@ def main() -> int:
             for record in (first, second):
                 (on if record else off).append(rate(data, record, args.seconds, config))
         ratio = statistics.median(on) / statistics.median(off)
-        print(f"{name}: recording on {statistics.median(on):,.0f} mini-batches/s "
+        print(f"{name}: recording on {statistics.median(on):,.0f} mini-batches per CPU-second of the training thread "
               f"(spread {min(on):,.0f}–{max(on):,.0f}), off {statistics.median(off):,.0f} "
               f"(spread {min(off):,.0f}–{max(off):,.0f}); on/off = {ratio:.3f} "
               f"({(1 - ratio) * 100:+.1f}% cost)")

@@ -9,6 +9,8 @@ set per evaluation (about two a second): bench/recording_bench.py measures it ag
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..engine import diagnostics
@@ -16,6 +18,7 @@ from ..engine.network import one_hot
 from .snapshots import DEFAULT_BUDGET_BYTES, SnapshotLog
 
 MAX_DIAGNOSTICS = 2000  # measurements kept; beyond, every other one is dropped (evenly thinned)
+DIAGNOSTICS_EVERY_SECONDS = 1.0  # while training runs (each one is a backprop of the probe set)
 CONFUSION_CHUNK = 5000
 
 
@@ -26,6 +29,7 @@ class Recorder:
         self.diagnostics: list[dict] = []  # {iteration, layers: [...], notes: [...]}
         self.confusion: dict | None = None  # {iteration, matrix, accuracy}
         self._probe_y = None
+        self._measured_at = -float("inf")
 
     def __repr__(self) -> str:
         state = "on" if self.enabled else "off"
@@ -53,6 +57,10 @@ class Recorder:
     def evaluated(self, session) -> None:
         if not self.enabled:
             return
+        now = time.perf_counter()
+        if session.running and now - self._measured_at < DIAGNOSTICS_EVERY_SECONDS:
+            return
+        self._measured_at = now
         # The probe's labels again: a set_points changes the training set under the same network.
         probe_labels = session.data.train_labels[: len(session._probe)]
         self._probe_y = one_hot(probe_labels, session.net.sizes[-1], session.net.dtype)

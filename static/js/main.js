@@ -7,6 +7,9 @@ import { fmtGrouped, fmtPct } from "./lib/format.js";
 import { Checkpoints } from "./live/checkpoints.js";
 import { Controls } from "./live/controls.js";
 import { CostChart } from "./live/cost-chart.js";
+import { DescentView } from "./descent/descent.js";
+import { LookBack } from "./history/lookback.js";
+import { Scrubber } from "./history/scrubber.js";
 import { Counters } from "./live/counters.js";
 import { DigitLab } from "./live/digit-lab.js";
 import { NetworkEditor } from "./live/editor.js";
@@ -76,6 +79,7 @@ const networkPanel = new NetworkPanel(store, networkView, () => {
   planeView.follow();
   digitLab.follow();
 });
+const scrubber = new Scrubber({ root: $("history-bar"), store, networkView, chart, toasts });
 const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live") });
 const presentation = new Presentation({
   onChange(on) {
@@ -92,7 +96,8 @@ networkView.on("pin", (target) => {
 
 // ----- modes: live training ↔ backprop walkthrough -------------------------------------------------
 // Each mode beside live training has enter() and leave(); the live panels stay wired all the time.
-const MODES = { walkthrough };
+const descent = new DescentView({ root: $("descent-view"), store, toasts });
+const MODES = { walkthrough, descent };
 const modeButtons = [...document.querySelectorAll("#mode-switch .mode")];
 function setMode(mode) {
   const previous = document.body.dataset.mode;
@@ -103,10 +108,26 @@ function setMode(mode) {
     b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
   }
   tooltip.setTarget(null);
+  if (scrubber.active) scrubber.backToNow(); // every mode starts from the network as it is now
   MODES[previous]?.leave();
   MODES[mode]?.enter();
 }
 for (const b of modeButtons) b.addEventListener("click", () => setMode(b.dataset.mode));
+
+// ----- looking back: diagnostics, confusion matrix, export (static/js/history/) ----------------------
+/** Open the walkthrough on `example` ({source, label, index, request}) once it has settled. */
+function walkThrough(example) {
+  setMode("walkthrough");
+  const go = () => {
+    if (!walkthrough.active) return;
+    if (!walkthrough.settled) return void setTimeout(go, 50);
+    walkthrough.picks = (walkthrough.picks || 0) + 1;
+    walkthrough.setExample(example);
+  };
+  go();
+}
+const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough,
+  canvases: { network: $("network-view"), "descent curve": $("cost-chart"), "draw pad": $("draw-pad") } });
 $("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
 
 // ----- messages ----------------------------------------------------------------------------------
@@ -201,6 +222,9 @@ function tick(now) {
   networkPanel.update();
   networkView.draw(now);
   chart.draw(now);
+  scrubber.tick(now);
+  lookback.tick(now);
+  descent.tick(now);
   tooltip.update();
   inspector.update(now);
   digitLab.tick(now);
@@ -236,7 +260,7 @@ function fps(n = 120) {
 }
 
 // Debug/test hooks.
-window.__lab = { store, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView };
+window.__lab = { store, scrubber, lookback, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView };
 
 connection.connect();
 requestAnimationFrame(tick);

@@ -41,6 +41,27 @@ export class CostChart {
       this.hoverX = rect.width ? (e.clientX - rect.left) / rect.width : null; // a fraction of the width
     });
     canvas.addEventListener("pointerleave", () => (this.hoverX = null));
+    // The scrubber (static/js/history/): a drag along the curve picks an iteration; `cursor` marks it.
+    this.cursor = null;
+    this.onScrub = null;
+    this.geom = null; // {x, w, xMax, W}: the plot's place, for the timeline under the chart
+    const scrub = (e) => {
+      if (!this.onScrub || !this.geom || (e.type === "pointermove" && !(e.buttons & 1))) return;
+      const rect = canvas.getBoundingClientRect();
+      const x = ((e.clientX - rect.left) / rect.width) * this.geom.W;
+      this.onScrub(Math.max(0, Math.min(1, (x - this.geom.x) / this.geom.w)) * this.geom.xMax);
+    };
+    canvas.addEventListener("pointerdown", (e) => {
+      if (!this.onScrub) return;
+      canvas.setPointerCapture?.(e.pointerId);
+      scrub(e);
+    });
+    canvas.addEventListener("pointermove", scrub);
+  }
+
+  /** Mark the scrubbed iteration (null: none). */
+  setCursor(iteration) {
+    this.cursor = iteration;
   }
 
   /** Number of points on the curve (a debug hook for the browser tests). */
@@ -61,7 +82,7 @@ export class CostChart {
     const store = this.store;
     if (this.cssW < 50 || this.cssH < 50) return false;
     const resized = fitCanvas(this.canvas, this.cssW, this.cssH);
-    const key = `${store.helloCount}|${store.chartVersion}|${store.series.version}|${this.log}|${this.hoverX}|${this.zoom}|${this.canvas.width}x${this.canvas.height}`;
+    const key = `${store.helloCount}|${store.chartVersion}|${store.series.version}|${this.log}|${this.hoverX}|${this.zoom}|${this.cursor}|${this.canvas.width}x${this.canvas.height}`;
     if (key === this.lastKey && !resized) return false;
     this.lastKey = key;
     const ctx = this.ctx;
@@ -105,6 +126,7 @@ export class CostChart {
     const scale = this.log ? logScale(yMinPos === Infinity ? yMax / 10 : yMinPos, yMax) : linearScale(yMax);
     const sx = (it) => plot.x + (it / xMax) * plot.w;
     const sy = (v) => plot.y + plot.h * (1 - scale.t(v));
+    this.geom = { x: plot.x, w: plot.w, xMax, W };
     this.drawFrame(ctx, plot, { scale, xMax, sx, sy });
 
     ctx.save();
@@ -163,6 +185,15 @@ export class CostChart {
     ctx.stroke();
     this.drawAccuracy(ctx, plot, sx);
     ctx.restore();
+    if (this.cursor != null) {
+      const x = Math.round(sx(Math.min(this.cursor, xMax))) + 0.5;
+      ctx.strokeStyle = ACCENT;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.moveTo(x, plot.y);
+      ctx.lineTo(x, plot.y + plot.h);
+      ctx.stroke();
+    }
     if (this.hoverX != null) this.drawHover(ctx, plot, sx, sy, xMax, this.hoverX * W);
     return true;
   }

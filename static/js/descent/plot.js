@@ -1,0 +1,60 @@
+// Drawing helpers for the Descent view: a colour ramp, a heat map, contours (marching squares).
+
+const STOPS = [[13, 8, 135], [84, 2, 163], [139, 10, 165], [185, 50, 137], [219, 92, 104], [244, 136, 73], [254, 188, 43], [240, 249, 33]];
+
+/** Colour of t in 0..1 (plasma-like: dark = low cost). */
+export function ramp(t) {
+  t = Math.max(0, Math.min(1, t)) * (STOPS.length - 1);
+  const i = Math.min(STOPS.length - 2, Math.floor(t));
+  const f = t - i;
+  const a = STOPS[i];
+  const b = STOPS[i + 1];
+  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
+}
+
+/** A scale from cost to 0..1 over the finite values of `grid` (log when they span > 20×). */
+export function costScale(grid) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const row of grid) for (const v of row) if (v != null && Number.isFinite(v)) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (!(hi > lo)) return { t: () => 0.5, lo, hi, log: false };
+  const log = lo > 0 && hi / lo > 20;
+  const f = log ? Math.log : (v) => v;
+  const a = f(lo);
+  const b = f(hi);
+  return { t: (v) => (v == null || !Number.isFinite(v) ? 1 : (f(Math.max(v, lo)) - a) / (b - a)), lo, hi, log, inverse: (t) => (log ? Math.exp(a + (b - a) * t) : a + (b - a) * t) };
+}
+
+/** Contour segments of `grid` (rows = β) at `level`, in grid coordinates (x = column, y = row). */
+export function contourSegments(grid, level) {
+  const segs = [];
+  const R = grid.length;
+  const C = grid[0]?.length || 0;
+  const val = (r, c) => {
+    const v = grid[r][c];
+    return v == null || !Number.isFinite(v) ? 1e300 : v;
+  };
+  for (let r = 0; r < R - 1; r++) {
+    for (let c = 0; c < C - 1; c++) {
+      const v = [val(r, c), val(r, c + 1), val(r + 1, c + 1), val(r + 1, c)];
+      const pts = [];
+      const corners = [[c, r], [c + 1, r], [c + 1, r + 1], [c, r + 1]];
+      for (let e = 0; e < 4; e++) {
+        const a = v[e];
+        const b = v[(e + 1) % 4];
+        if ((a < level) !== (b < level)) {
+          const t = (level - a) / (b - a);
+          const p = corners[e];
+          const q = corners[(e + 1) % 4];
+          pts.push([p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t]);
+        }
+      }
+      if (pts.length >= 2) segs.push([pts[0], pts[1]]);
+      if (pts.length === 4) segs.push([pts[2], pts[3]]);
+    }
+  }
+  return segs;
+}

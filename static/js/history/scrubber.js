@@ -1,0 +1,297 @@
+// The scrubber (issue 13 §2): drag along the descent curve or the timeline under it to an iteration,
+// and the network view shows the network of the nearest snapshot at or before it — the first-layer
+// maps, the shown example's activations, its prediction. Everything is computed in this tab from
+// GET /api/model?iteration=K: scrubbing never moves another tab and never touches training.
+
+import { fmtGrouped, fmtPct } from "../lib/format.js";
+import { el, fitCanvas, observeSize, setText } from "../lib/dom.js";
+import { ACCENT, INK, POS, rgba } from "../lib/colors.js";
+import { getJSON, postJSON } from "../net/api.js";
+import { parseNpz } from "./npz.js";
+import { SnapshotStore } from "./snapshot-store.js";
+
+const token = document.querySelector('meta[name="backprop-token"]')?.content || "";
+const PLAY_MS = 280; // per snapshot while playing the history
+
+export class Scrubber {
+  constructor({ root, store, networkView, chart, toasts }) {
+    this.store = store;
+    this.view = networkView;
+    this.chart = chart;
+    this.toasts = toasts;
+    this.snapshots = [];
+    this.cache = new Map(); // snapshot iteration → parsed snapshot
+    this.current = null; // SnapshotStore shown, or null: live
+    this.target = null; // the iteration asked for
+    this.seq = 0;
+    this.lastMs = null; // time from asking to a drawn view, for the last scrub
+    this.times = [];
+    this.playing = null;
+    this.listedAt = 0;
+    this.hello = -1;
+
+    this.canvas = el("canvas", { class: "hist-timeline", "data-testid": "history-timeline", tabindex: "0",
+      "aria-label": "Timeline of the recorded snapshots: drag to see the network at an earlier iteration; arrow keys step between snapshots." });
+    this.readout = el("span", { class: "hist-readout", "data-testid": "history-readout", "aria-live": "polite" });
+    this.nowButton = el("button", { type: "button", class: "chip hist-now", "data-testid": "history-now", hidden: true,
+      title: "Show the network as it is now, following training again." }, "Back to now");
+    this.playButton = el("button", { type: "button", class: "chip", "data-testid": "history-play",
+      title: "Animate the recorded snapshots from the start: watch the first-layer maps form." }, "▶ Play history");
+    this.branchButton = el("button", { type: "button", class: "chip", "data-testid": "history-branch", hidden: true,
+      title: "Continue training from this snapshot with new settings; the abandoned future stays in the history as a marker." }, "Branch from here…");
+    this.branchForm = this.buildBranchForm();
+    root.append(
+      el("div", { class: "hist-row" }, this.canvas),
+      el("div", { class: "hist-row hist-tools" }, this.readout, this.nowButton, this.playButton, this.branchButton),
+      this.branchForm,
+    );
+    this.cssW = 0;
+    this.cssH = 0;
+    observeSize(this.canvas, (w, h) => {
+      this.cssW = w;
+      this.cssH = h;
+      this.lastKey = "";
+    });
+
+    chart.onScrub = (it) => this.scrubTo(it);
+    const drag = (e) => {
+      if (e.type === "pointermove" && !(e.buttons & 1)) return;
+      const g = this.chart.geom;
+      if (!g) return;
+      const rect = this.canvas.getBoundingClientRect();
+      const x = ((e.clientX - rect.left) / rect.width) * g.W;
+      this.scrubTo(Math.max(0, Math.min(1, (x - g.x) / g.w)) * g.xMax);
+    };
+    this.canvas.addEventListener("pointerdown", (e) => {
+      this.canvas.setPointerCapture?.(e.pointerId);
+      drag(e);
+    });
+    this.canvas.addEventListener("pointermove", drag);
+    this.canvas.addEventListener("keydown", (e) => this.key(e));
+    this.nowButton.addEventListener("click", () => this.backToNow());
+    this.playButton.addEventListener("click", () => (this.playing ? this.stopPlaying() : this.play()));
+    this.branchButton.addEventListener("click", () => {
+      this.branchForm.hidden = !this.branchForm.hidden;
+      if (!this.branchForm.hidden) {
+        this.branchForm.elements.lr.value = this.store.params?.learning_rate ?? "";
+        this.branchForm.elements.batch.value = this.store.params?.batch_size ?? "";
+      }
+    });
+    window.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && this.current) this.backToNow();
+    });
+  }
+
+  buildBranchForm() {
+    const form = el("form", { class: "hist-branch", hidden: true, "data-testid": "history-branch-form" },
+      el("label", {}, "η ", el("input", { name: "lr", type: "number", step: "any", min: "0", title: "Learning rate for the new branch." })),
+      el("label", {}, "batch ", el("input", { name: "batch", type: "number", step: "1", min: "1", title: "Mini-batch size for the new branch." })),
+      el("button", { type: "submit", class: "primary", title: "Cut the history here and continue from this snapshot." }, "Branch"),
+      el("span", { class: "hist-branch-note" }, "the future after this point becomes a marker"));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!this.current) return;
+      const body = { iteration: this.current.snap.iteration };
+      const lr = parseFloat(form.elements.lr.value);
+      const batch = parseInt(form.elements.batch.value, 10);
+      if (Number.isFinite(lr)) body.learning_rate = lr;
+      if (Number.isFinite(batch)) body.batch_size = batch;
+      try {
+        await postJSON("/api/branch", body);
+        form.hidden = true;
+        this.backToNow();
+      } catch (err) {
+        this.toasts?.show(err.message, "error", { title: "Could not branch" });
+      }
+    });
+    return form;
+  }
+
+  get active() {
+    return this.current != null;
+  }
+
+  async list() {
+    const reply = await getJSON("/api/snapshots");
+    this.snapshots = reply.snapshots || [];
+    this.listedAt = performance.now();
+    this.lastKey = "";
+    return this.snapshots;
+  }
+
+  /** The recorded snapshot at or before `iteration`. */
+  pick(iteration) {
+    let best = this.snapshots[0] || null;
+    for (const s of this.snapshots) if (s.iteration <= iteration) best = s;
+    return best;
+  }
+
+  async fetchSnapshot(iteration) {
+    if (this.cache.has(iteration)) return this.cache.get(iteration);
+    const headers = token ? { "X-Backprop-Token": token } : {};
+    const response = await fetch(`/api/model?iteration=${iteration}`, { headers, cache: "no-store" });
+    if (!response.ok) throw new Error(`${response.status} ${(await response.text()).slice(0, 200)}`);
+    const arrays = parseNpz(await response.arrayBuffer());
+    const meta = JSON.parse(new TextDecoder().decode(arrays.meta.data));
+    const L = meta.config.sizes.length - 1;
+    const snap = {
+      iteration: meta.extra?.iteration ?? iteration,
+      epoch: meta.extra?.epoch ?? null,
+      config: meta.config,
+      weights: Array.from({ length: L }, (_, l) => Float32Array.from(arrays[`W${l}`].data)),
+      biases: Array.from({ length: L }, (_, l) => Float32Array.from(arrays[`b${l}`].data)),
+    };
+    if (this.cache.size > 64) this.cache.delete(this.cache.keys().next().value);
+    this.cache.set(iteration, snap);
+    return snap;
+  }
+
+  /** Show the network at (the snapshot at or before) `iteration`. Resolves to the ms it took. */
+  async scrubTo(iteration) {
+    const t0 = performance.now();
+    const seq = ++this.seq;
+    if (!this.snapshots.length || performance.now() - this.listedAt > 1500) await this.list().catch(() => null);
+    const s = this.pick(iteration);
+    if (!s || seq !== this.seq) return null;
+    this.target = iteration;
+    let snap;
+    try {
+      snap = await this.fetchSnapshot(s.iteration);
+    } catch (err) {
+      this.toasts?.show(err.message, "error", { title: "Could not load that snapshot" });
+      return null;
+    }
+    if (seq !== this.seq) return null;
+    this.show(snap);
+    this.view.draw(performance.now()); // draw now, so the time measured includes the drawing
+    const ms = performance.now() - t0;
+    this.lastMs = ms;
+    this.times.push(ms);
+    if (this.times.length > 200) this.times.shift();
+    return ms;
+  }
+
+  show(snap) {
+    if (snap.config.sizes.join() !== this.store.sizes.join()) return; // a reset meanwhile: not this network
+    this.current = new SnapshotStore(this.store, snap);
+    this.view.store = this.current;
+    this.chart.setCursor(snap.iteration);
+    document.body.classList.add("scrubbed");
+    this.nowButton.hidden = false;
+    this.branchButton.hidden = false;
+    this.updateReadout();
+    this.lastKey = "";
+  }
+
+  updateReadout() {
+    const c = this.current;
+    if (!c) {
+      setText(this.readout, this.snapshots.length ? `${this.snapshots.length} snapshots recorded · drag the curve or this timeline to look back` : "drag the curve or this timeline to look back");
+      return;
+    }
+    const ex = c.example;
+    const guess = ex ? ` · guesses ${c.config && ex.digit != null ? ex.digit : "–"} (${fmtPct(ex.probabilities[ex.digit], 0)})` : "";
+    setText(this.readout, `Showing iteration ${fmtGrouped(c.snap.iteration, ",")}${c.snap.epoch != null ? `, epoch ${c.snap.epoch}` : ""}${guess}`);
+  }
+
+  backToNow() {
+    this.seq++;
+    this.stopPlaying();
+    this.current = null;
+    this.target = null;
+    this.view.store = this.store;
+    this.view.lastKey = "";
+    this.view.heatKey = "";
+    this.chart.setCursor(null);
+    document.body.classList.remove("scrubbed");
+    this.nowButton.hidden = true;
+    this.branchButton.hidden = true;
+    this.branchForm.hidden = true;
+    this.updateReadout();
+    this.lastKey = "";
+  }
+
+  async play() {
+    await this.list().catch(() => null);
+    if (!this.snapshots.length) return;
+    const token = {};
+    this.playing = token;
+    setText(this.playButton, "■ Stop");
+    for (const s of this.snapshots.slice()) {
+      if (this.playing !== token) return;
+      const t = performance.now();
+      await this.scrubTo(s.iteration);
+      const wait = PLAY_MS - (performance.now() - t);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    if (this.playing === token) this.stopPlaying();
+  }
+
+  stopPlaying() {
+    this.playing = null;
+    setText(this.playButton, "▶ Play history");
+  }
+
+  key(e) {
+    if (!["ArrowLeft", "ArrowRight", "Home", "End"].includes(e.key)) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const list = this.snapshots;
+    if (!list.length) return;
+    if (e.key === "End") return this.backToNow();
+    const at = this.current ? list.findIndex((s) => s.iteration === this.current.snap.iteration) : list.length;
+    const i = e.key === "Home" ? 0 : Math.max(0, Math.min(list.length - 1, at + (e.key === "ArrowLeft" ? -1 : 1)));
+    this.scrubTo(list[i].iteration);
+  }
+
+  /** Called every animation frame. */
+  tick(now) {
+    if (this.store.helloCount !== this.hello) {
+      // a new network (reset, load, branch): its history starts afresh
+      this.hello = this.store.helloCount;
+      this.cache.clear();
+      if (this.current) this.backToNow();
+      this.list().catch(() => null);
+    }
+    if (this.current && this.current.refresh()) this.updateReadout();
+    if (!this.current && now - this.listedAt > 5000 && this.store.state?.running) {
+      this.listedAt = now;
+      this.list().catch(() => null);
+    }
+    this.drawTimeline();
+  }
+
+  drawTimeline() {
+    const g = this.chart.geom;
+    if (this.cssW < 20 || this.cssH < 6) return;
+    const resized = fitCanvas(this.canvas, this.cssW, this.cssH);
+    const key = `${g?.x}|${g?.w}|${g?.xMax}|${this.snapshots.length}|${this.current?.snap.iteration}|${this.canvas.width}`;
+    if (key === this.lastKey && !resized) return;
+    this.lastKey = key;
+    if (!this.current) this.updateReadout();
+    const ctx = this.canvas.getContext("2d");
+    const px = this.canvas.width / this.cssW;
+    ctx.setTransform(px, 0, 0, px, 0, 0);
+    const W = this.cssW;
+    const H = this.cssH;
+    ctx.clearRect(0, 0, W, H);
+    if (!g) return;
+    const k = W / g.W; // the chart's drawing units → this canvas (same width, zoom aside)
+    const x0 = g.x * k;
+    const w = g.w * k;
+    const sx = (it) => x0 + (Math.min(it, g.xMax) / g.xMax) * w;
+    ctx.fillStyle = rgba(INK, 0.08);
+    ctx.fillRect(x0, H / 2 - 2, w, 4);
+    for (const s of this.snapshots) {
+      ctx.fillStyle = s.marker ? ACCENT : rgba(POS, 0.9);
+      ctx.fillRect(Math.round(sx(s.iteration)) - 1, H / 2 - 5, 2, 10);
+    }
+    if (this.current) {
+      const x = sx(this.current.snap.iteration);
+      ctx.fillStyle = ACCENT;
+      ctx.beginPath();
+      ctx.arc(x, H / 2, 6, 0, Math.PI * 2);
+      ctx.fill();
+    }
+  }
+}
