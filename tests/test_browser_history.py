@@ -74,17 +74,6 @@ def test_scrub_to_the_start_changes_the_maps_and_back_to_now(page, server):
     shot(page, "history-scrubbed-1280")
     # scrubbing never changes training
     assert server.state()["iteration"] == before_iteration
-    # measured: a cached and an uncached snapshot for the default network, under 100 ms
-    ms = page.evaluate("""async () => {
-        const s = window.__lab.scrubber;
-        const list = s.snapshots;
-        s.cache.clear();
-        const times = [];
-        for (const snap of list) times.push(await s.scrubTo(snap.iteration));
-        return times;
-    }""")
-    print("scrub ms", ms)
-    assert max(ms) < 100, ms
     page.get_by_test_id("history-now").click()
     page.wait_for_function(f"!window.__lab.scrubber.current && ({HEAT_SUM})() === {now}")
     assert page.get_by_test_id("history-now").is_hidden()
@@ -134,3 +123,20 @@ def test_confusion_matrix_diagonal_matches_the_accuracy_on_screen(page, server):
     page.get_by_test_id("confusion-walk").click()
     page.wait_for_function("document.body.dataset.mode === 'walkthrough' && window.__lab.walkthrough.example"
                            " && window.__lab.walkthrough.example.source === 'test'")
+
+
+@pytest.mark.perf
+def test_every_snapshot_shows_in_under_100_ms(page, server):
+    """Issue 13: scrubbing to any snapshot shows the view in under 100 ms for the default network
+    (uncached: the .npz fetched, read and run forward in the page). Timing: only with --perf."""
+    page.wait_for_function("window.__lab.scrubber.snapshots.length > 3")
+    ms = page.evaluate("""async () => {
+        const s = window.__lab.scrubber;
+        s.cache.clear();
+        const times = [];
+        for (const snap of s.snapshots) times.push(await s.scrubTo(snap.iteration));
+        s.backToNow();
+        return times;
+    }""")
+    print("scrub ms", ms)
+    assert max(ms) < 100, ms
