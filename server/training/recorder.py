@@ -61,6 +61,9 @@ class Recorder:
         if session.running and now - self._measured_at < DIAGNOSTICS_EVERY_SECONDS:
             return
         self._measured_at = now
+        # The probe's labels again: a set_points changes the training set under the same network.
+        probe_labels = session.data.train_labels[: len(session._probe)]
+        self._probe_y = one_hot(probe_labels, session.net.sizes[-1], session.net.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
             layers = diagnostics.measure(session.net, session._probe, self._probe_y, session.learning_rate)
         self.diagnostics.append({"iteration": session.iteration, "layers": layers, "notes": diagnostics.notes(layers)})

@@ -20,6 +20,9 @@ import { Connection } from "./net/connection.js";
 import { NetworkPanel } from "./network/panel.js";
 import { NeuronInspector, NeuronTooltip } from "./network/readouts.js";
 import { NetworkView } from "./network/view.js";
+import { DatasetPicker } from "./plane/dataset-picker.js";
+import { PlaneMaps } from "./plane/paint.js";
+import { PlaneView } from "./plane/plane-view.js";
 import { PRESENT_CANVAS_ZOOM, Presentation } from "./screen/present.js";
 import { Store } from "./state/store.js";
 import { Walkthrough } from "./walkthrough/walkthrough.js";
@@ -67,7 +70,17 @@ const checkpoints = new Checkpoints();
 const counters = new Counters(store);
 const predictionPanel = new PredictionPanel();
 const digitLab = new DigitLab(store, send, predictionPanel, showError, toasts);
-const networkPanel = new NetworkPanel(store, networkView, () => digitLab.follow());
+// Datasets and the plane (static/js/plane/): the picker in the editor, the maps, the plane view.
+fieldErrors.nodes.plane = $("err-plane");
+editor.picker = new DatasetPicker(store, { select: $("dataset"), options: $("dataset-options"), note: $("dataset-note") });
+editor.picker.load();
+const planeMaps = new PlaneMaps(store);
+networkView.setPlaneMaps(planeMaps);
+const planeView = new PlaneView(store, send, planeMaps, { showError, toasts });
+const networkPanel = new NetworkPanel(store, networkView, () => {
+  planeView.follow();
+  digitLab.follow();
+});
 const scrubber = new Scrubber({ root: $("history-bar"), store, networkView, chart, toasts });
 const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live") });
 const presentation = new Presentation({
@@ -129,6 +142,7 @@ function receive(msg) {
       store.applyHello(msg);
       networkView.setPinned(null);
       editor.fill();
+      predictionPanel.setNames(store.classNames);
       digitLab.resync();
       counters.update(0, true);
       counters.showSizes();
@@ -137,7 +151,8 @@ function receive(msg) {
       store.applyFrame(msg);
       break;
     case "prediction":
-      digitLab.receive(header);
+      if (planeView.owns(header)) planeView.receive(header);
+      else digitLab.receive(header);
       break;
     case "event":
       onEvent(header);
@@ -216,6 +231,7 @@ function tick(now) {
   tooltip.update();
   inspector.update(now);
   digitLab.tick(now);
+  planeView.tick(now);
   checkpoints.tick(now);
   walkthrough.tick(now);
   if (!banner.hidden && connection.closeCode === 1008) {
@@ -247,7 +263,7 @@ function fps(n = 120) {
 }
 
 // Debug/test hooks.
-window.__lab = { store, scrubber, lookback, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send };
+window.__lab = { store, scrubber, lookback, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView };
 
 connection.connect();
 requestAnimationFrame(tick);

@@ -19,6 +19,7 @@ export class NetworkEditor {
     this.seed = $("seed");
     this.summary = $("net-summary");
     this.filledFor = -1;
+    this.picker = null; // the dataset picker ({fill, problem, request}), set by main.js
     this.count.addEventListener("change", () => this.showSizes());
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -38,6 +39,7 @@ export class NetworkEditor {
   /** Mirror the current network (after every hello). */
   fill() {
     const store = this.store;
+    this.picker?.fill();
     if (!store.ready || this.filledFor === store.helloCount) return;
     this.filledFor = store.helloCount;
     this.showLimits();
@@ -64,7 +66,7 @@ export class NetworkEditor {
       if (Array.from(this.count.options, (o) => o.value).join() !== counts.join()) {
         this.count.replaceChildren(...counts.map((n) => Object.assign(document.createElement("option"), { textContent: n })));
       }
-      this.count.title = `How many hidden layers sit between the 784 pixels and the 10 digits (${lo}–${hi}).`;
+      this.count.title = `How many hidden layers sit between the inputs and the outputs (${lo}–${hi}).`;
       while (this.sizes.length < hi) {
         const input = this.sizes[this.sizes.length - 1].cloneNode();
         input.value = "";
@@ -92,11 +94,11 @@ export class NetworkEditor {
     const limits = this.store.limits;
     const hidden = this.sizes.slice(0, +this.count.value).map((input) => +input.value);
     const seed = +this.seed.value;
-    const problem = neuronsProblem(limits, hidden) || seedProblem(limits, seed) || this.problem();
+    const problem = neuronsProblem(limits, hidden) || seedProblem(limits, seed) || this.problem() || this.picker?.problem();
     if (problem) return this.showError("reset", problem);
     this.showError("reset", null);
     this.send(
-      { type: "reset", hidden, activation: this.activation.value, output_activation: this.output.value, cost: this.cost.value, seed },
+      { type: "reset", hidden, activation: this.activation.value, output_activation: this.output.value, cost: this.cost.value, seed, ...this.picker?.request() },
       "reset",
     );
   }

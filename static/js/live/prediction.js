@@ -17,6 +17,17 @@ export class PredictionPanel {
     this.reset();
   }
 
+  /** The class names of the dataset (after every hello): the bars' labels and the verdict's words. */
+  setNames(names) {
+    this.names = names;
+    this.bars.bars.forEach(({ row }, d) => {
+      row.hidden = d >= names.length;
+      setText(row.querySelector(".pd"), names[d] ?? String(d));
+      row.title = names[d] ?? "";
+    });
+    this.bars.rows[0]?.parentElement?.classList.toggle("named", names.some((n, i) => n !== String(i)));
+  }
+
   reset(message = "The network's guess appears here.") {
     setText(this.digit, "");
     setText(this.verdict, message);
@@ -35,13 +46,14 @@ export class PredictionPanel {
     }
     const probs = reply.probabilities || [];
     const digit = reply.digit;
-    setText(this.digit, String(digit));
+    const name = (d) => this.names?.[d] ?? String(d);
+    setText(this.digit, name(digit));
     const p = probs[digit];
-    let text = `It thinks this is a ${digit}${Number.isFinite(p) ? ` (${fmtPct(p, 0)} sure)` : ""}.`;
+    let text = `It thinks this is a ${name(digit)}${Number.isFinite(p) ? ` (${fmtPct(p, 0)} sure)` : ""}.`;
     let state = "guess";
     if (context.kind === "test" && context.label != null) {
       const right = context.label === digit;
-      text = `Test image #${context.index} is a ${context.label}: ${right ? "the network is right" : `the network says ${digit}`}.`;
+      text = `Test image #${context.index} is a ${name(context.label)}: ${right ? "the network is right" : `the network says ${name(digit)}`}.`;
       state = right ? "right" : "wrong";
     }
     setText(this.verdict, text);

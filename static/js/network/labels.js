@@ -9,7 +9,8 @@ export function drawCaptions(ctx, layout, store, width) {
   const { sizes, config } = store;
   const L = sizes.length - 1;
   const { input } = layout;
-  const columns = [{ x: input.x + input.size / 2, titles: ["Input", "In"], subs: ["28 × 28 = 784 pixels", "784 pixels", "784"] }];
+  const inputSubs = layout.plane ? ["a point (x, y)", "x, y", "2"] : ["28 × 28 = 784 pixels", "784 pixels", "784"];
+  const columns = [{ x: input.x + input.size / 2, titles: ["Input", "In"], subs: inputSubs }];
   for (let l = 1; l <= L; l++) {
     const layer = layout.layers[l];
     const act = (l === L ? config.output_activation : config.activation).replace("_", " ");
@@ -42,7 +43,7 @@ export function drawCaptions(ctx, layout, store, width) {
  * The output column's digits 0–9: the `strong` one emphasised, each with its value (`text(j)`, or none),
  * and a green `mark` beside the `label` digit (when the column is short enough to have room).
  */
-export function drawDigitColumn(ctx, layer, { strong = null, text = null, label = null, mark = "◂ label", markAt = 46, width = null }) {
+export function drawDigitColumn(ctx, layer, { strong = null, text = null, label = null, mark = "◂ label", markAt = 46, width = null, names = null }) {
   const room = width == null ? null : width - (layer.x + layer.r + 8); // px right of the digits
   ctx.textBaseline = "middle";
   for (let slot = 0; slot < layer.k; slot++) {
@@ -52,16 +53,19 @@ export function drawDigitColumn(ctx, layer, { strong = null, text = null, label 
     const isStrong = j === strong;
     ctx.font = `${isStrong ? 700 : 500} ${isStrong ? 16 : 14}px ${FONT}`;
     ctx.fillStyle = isStrong ? ACCENT : rgba(INK, 0.75);
-    ctx.fillText(String(j), x, y + 1);
+    const name = names ? fitName(ctx, names[j] ?? String(j), room == null ? 96 : Math.max(24, layer.spacing >= 30 ? room - 4 : room - 34)) : String(j);
+    ctx.fillText(name, x, y + 1);
+    const after = names ? Math.max(16, ctx.measureText(name).width + 6) : 16;
     if (text) {
       ctx.font = `11px ${FONT}`;
       ctx.fillStyle = rgba(INK, isStrong ? 0.85 : 0.6);
-      ctx.fillText(text(j), x + 16, y + 1);
+      if (!names || layer.spacing >= 30) ctx.fillText(text(j), names && layer.spacing >= 30 ? x : x + after, names && layer.spacing >= 30 ? y + 15 : y + 1);
     }
     if (label === j && layer.k <= 16) {
       ctx.font = `600 11px ${FONT}`;
       ctx.fillStyle = GOOD;
-      if (room == null || room >= markAt + ctx.measureText(mark).width + 2) ctx.fillText(mark, x + markAt, y + 1);
+      const at = names ? Math.max(after + 4, layer.spacing >= 30 ? after + 4 : markAt) : markAt;
+      if (room == null || room >= at + ctx.measureText(mark).width + 2) ctx.fillText(mark, x + at, y + 1);
       else ctx.fillRect(x - 1, y + 9, 12, 2); // no room for the words: the label digit underlined in green
     }
   }
@@ -69,11 +73,21 @@ export function drawDigitColumn(ctx, layer, { strong = null, text = null, label 
 }
 
 /** The live view's outputs: the winner emphasised, each activation to two decimals, the example's label. */
-export function drawOutputLabels(ctx, layer, a, winner, shown, width = null) {
+export function drawOutputLabels(ctx, layer, a, winner, shown, width = null, names = null) {
+  const digits = names && names.every((n, i) => n === String(i));
   drawDigitColumn(ctx, layer, {
+    names: digits ? null : names,
     strong: winner,
     text: a ? (j) => fmtFixed(a[j], 2) : null,
     label: shown?.meta?.label,
     width,
   });
+}
+
+/** A class name shortened with "…" to fit `room` px in the current font. */
+function fitName(ctx, name, room) {
+  if (ctx.measureText(name).width <= room) return name;
+  let s = name;
+  while (s.length > 1 && ctx.measureText(`${s}…`).width > room) s = s.slice(0, -1);
+  return `${s}…`;
 }

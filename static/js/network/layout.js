@@ -92,10 +92,50 @@ export function computeLayout(sizes, width, height, pickSubset) {
   return { width, height, top, availH, input, layers, compact, sizes: sizes.slice() };
 }
 
+/**
+ * A network on the plane (2 inputs, small layers): the inputs x and y as two nodes, every layer a column
+ * of big round nodes (each shows its own map of the plane), no heat-maps or strips unless a layer is too
+ * tall (then a subset, as for images).
+ */
+export function computePlaneLayout(sizes, width, height, pickSubset) {
+  const L = sizes.length - 1;
+  const top = MARGIN.top;
+  const availH = Math.max(60, height - MARGIN.top - MARGIN.bottom);
+  const compact = width < 560;
+  const left = compact ? 8 : MARGIN.left;
+  const right = compact ? clamp(width * 0.2, 72, MARGIN.right) : MARGIN.right;
+  const r0 = clamp(availH / 8, 9, 16);
+  const x0 = left + r0 + 2;
+  const xLast = width - right;
+  const colGap = (xLast - x0) / Math.max(1, L);
+  const ys0 = [top + availH / 2 - 1.6 * r0, top + availH / 2 + 1.6 * r0];
+  const input = { x: x0 - r0, y: ys0[0] - r0, size: 2 * r0, cell: 2 * r0, plane: true, nodeX: x0, nodeYs: ys0, r: r0 };
+  const layers = [null];
+  for (let l = 1; l <= L; l++) {
+    const n = sizes[l];
+    const k = visibleCount(n, availH, 14);
+    const spacing = Math.min(availH / k, 96);
+    const r = clamp(Math.min(spacing * 0.45, colGap * 0.3), 4, l === L ? 24 : 30);
+    const x = x0 + colGap * l;
+    const visible = k < n ? pickSubset(l, k) : Int32Array.from({ length: n }, (_, i) => i);
+    const ys = new Float32Array(k);
+    const y0 = top + (availH - k * spacing) / 2;
+    for (let i = 0; i < k; i++) ys[i] = y0 + spacing * (i + 0.5);
+    const slotOf = new Int32Array(n).fill(-1);
+    visible.forEach((neuron, slot) => (slotOf[neuron] = slot));
+    const layer = { l, n, k, x, r, spacing, ys, visible, slotOf, subset: k < n, heat: null, strip: null };
+    if (layer.subset) layer.strip = { x: x + r + 6, w: 5, y: top, h: availH };
+    layers.push(layer);
+  }
+  return { width, height, top, availH, input, layers, compact, plane: true, sizes: sizes.slice() };
+}
+
 /** The neuron under a point: {layer, index} (layer 0 = an input pixel), or null. */
 export function hitTest(layout, px, py) {
   const { input } = layout;
-  if (px >= input.x && px < input.x + input.size && py >= input.y && py < input.y + input.size) {
+  if (layout.plane) {
+    for (let i = 0; i < 2; i++) if (Math.hypot(px - input.nodeX, py - input.nodeYs[i]) <= input.r + 2) return { layer: 0, index: i };
+  } else if (px >= input.x && px < input.x + input.size && py >= input.y && py < input.y + input.size) {
     const col = Math.floor((px - input.x) / input.cell);
     const row = Math.floor((py - input.y) / input.cell);
     return { layer: 0, index: row * 28 + col };
@@ -141,6 +181,7 @@ export function positionOf(layout, l, index) {
   if (!layout) return null;
   if (l === 0) {
     const { input } = layout;
+    if (layout.plane) return index < 2 ? { x: input.nodeX, y: input.nodeYs[index], r: input.r } : null;
     const row = Math.floor(index / 28);
     const col = index % 28;
     return { x: input.x + (col + 0.5) * input.cell, y: input.y + (row + 0.5) * input.cell, r: input.cell / 2 };

@@ -56,7 +56,9 @@ export class NetworkPanel {
             [swatch("neg"), "negative weight"],
             [null, "thicker = larger |w| (within a layer)"],
             [swatch("neuron"), "brightness = activation a"],
-            [swatch("heat"), "heat-maps: each hidden neuron's 784 incoming weights"],
+            this.plane
+              ? [swatch("heat"), "inside each node: its activation over the plane (blue high, orange low; white line: z = 0)"]
+              : [swatch("heat"), "heat-maps: each hidden neuron's 784 incoming weights"],
           ]
         : [
             [swatch("pos"), "nudge −∂C/∂w > 0: the weight goes up"],
@@ -73,6 +75,10 @@ export class NetworkPanel {
   /** Called from the animation loop; cheap when nothing changed. */
   update() {
     const store = this.store;
+    if (store.ready && !!store.isPlane !== !!this.plane) {
+      this.plane = store.isPlane;
+      this.renderLegend(this.view.mode);
+    }
     if (this.norms) {
       const norms = store.gradNorms.map((g, l) => `W${l} ${g.w == null ? "…" : fmtNum(g.w, 2)}`).join(" · ");
       const text = norms ? `‖∇W‖ last batch: ${norms}` : "no gradients yet: step or play";
@@ -87,16 +93,21 @@ export class NetworkPanel {
       ? "Waiting for the server…"
       : store.state?.running
         ? "Waiting for the first frame…"
-        : "Paused — press Play, or Step (→), to send an image through the network.";
-    if (store.drawing) {
-      text = `Showing your drawing · the network says ${meta.prediction ?? "?"}`;
+        : `Paused — press Play, or Step (→), to send ${store.isPlane ? "a point" : "an image"} through the network.`;
+    const names = store.classNames;
+    const name = (c) => names[c] ?? c;
+    if (store.drawing && meta.source === "point") {
+      text = `Your point (${meta.point[0].toFixed(2)}, ${meta.point[1].toFixed(2)}) · the network says ${name(meta.prediction)}`;
+    } else if (store.drawing && meta.source !== "test") {
+      text = `Showing your drawing · the network says ${meta.prediction == null ? "?" : name(meta.prediction)}`;
     } else if (meta.source) {
-      const what = meta.source === "test" ? `Test image #${fmtGrouped(meta.index)}` : `Training image #${fmtGrouped(meta.index)}`;
+      const thing = store.isPlane ? "point" : "image";
+      const what = meta.source === "test" ? `Test ${thing} #${fmtGrouped(meta.index)}` : `Training ${thing} #${fmtGrouped(meta.index)}`;
       const verdict =
         meta.label != null && meta.prediction != null
-          ? ` · label ${meta.label} · network says ${meta.prediction} ${meta.label === meta.prediction ? "✓" : "✗"}`
+          ? ` · label ${name(meta.label)} · network says ${name(meta.prediction)} ${meta.label === meta.prediction ? "✓" : "✗"}`
           : meta.prediction != null
-            ? ` · network says ${meta.prediction}`
+            ? ` · network says ${name(meta.prediction)}`
             : "";
       const how = meta.pinned ? "" : " (first of the latest mini-batch)";
       text = `${what}${verdict}${how}`;

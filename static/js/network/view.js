@@ -6,8 +6,9 @@ import { ACCENT, BG, INK, NEG, POS, divergingPixels, grayPixels, maxAbs, rgba } 
 import { fitCanvas, observeSize } from "../lib/dom.js";
 import { argmax } from "../lib/math.js";
 import { drawCaptions, drawOutputLabels } from "./labels.js";
-import { computeLayout, hitTest, positionOf } from "./layout.js";
+import { computeLayout, computePlaneLayout, hitTest, positionOf } from "./layout.js";
 import { LinkBatch, addHiddenLinks, addInputLinks, influentialNeurons, linkSource } from "./links.js";
+import { addPlaneInputLinks, drawNodeMaps, drawPlaneInput, drawWeightLabels } from "./plane-nodes.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const SUBSET_REFRESH_MS = 2000;
@@ -35,6 +36,7 @@ export class NetworkView {
     this.heatCanvas = new OffscreenOrCanvas(28, 28);
     this.heatKey = "";
     this.listeners = { hover: [], pin: [] };
+    this.planeMaps = null; // on a plane dataset: each neuron's map ({active, extent, pictures()}, set by main.js)
     observeSize(wrap, (w, h) => {
       this.cssW = w;
       this.cssH = h;
@@ -74,6 +76,12 @@ export class NetworkView {
   /** Draw extra things on top: fn(ctx, {layout, store, shown, positionOf(l, j)}), or null to remove. */
   setOverlay(fn) {
     this.overlay = fn;
+    this.invalidate();
+  }
+
+  /** The per-neuron maps of the plane (static/js/plane/paint.js), drawn inside the nodes. */
+  setPlaneMaps(maps) {
+    this.planeMaps = maps;
     this.invalidate();
   }
 
@@ -158,19 +166,29 @@ export class NetworkView {
     const shown = store.shown();
     const focus = this.pinned || (this.hover && this.hover.layer > 0 ? this.hover : null);
 
+    const plane = layout.plane ? this.planeMaps : null;
     drawCaptions(ctx, layout, this.store, W);
     // Connections: all of them, dimmed when a neuron is in focus; then the focused neuron's own.
     const dim = focus ? 0.35 : 1;
-    addInputLinks(this.links, layout, store, shown, this.mode);
+    if (layout.plane) addPlaneInputLinks(this.links, layout, store, this.mode);
+    else addInputLinks(this.links, layout, store, shown, this.mode);
     this.links.draw(ctx, { alphaScale: dim });
     for (let l = 1; l < store.layers; l++) {
       addHiddenLinks(this.links, layout, store, l, this.mode);
       this.links.draw(ctx, { alphaScale: dim });
     }
     if (focus) this.drawFocusLinks(ctx, focus, shown);
-    this.drawInput(ctx, layout, shown);
-    this.drawHeatmaps(ctx, layout, focus);
+    if (layout.plane) {
+      drawPlaneInput(ctx, layout, shown);
+    } else {
+      this.drawInput(ctx, layout, shown);
+      this.drawHeatmaps(ctx, layout, focus);
+    }
     for (let l = 1; l <= store.layers; l++) this.drawLayer(ctx, layout.layers[l], shown, l === store.layers);
+    if (plane?.active) {
+      drawNodeMaps(ctx, layout, store, plane.pictures(), plane.extent, shown, focus);
+      drawWeightLabels(ctx, layout, store, focus, this.mode);
+    }
     this.drawHighlight(ctx, this.hover, ACCENT, 2);
     if (this.pinned) this.drawHighlight(ctx, this.pinned, "#ffffff", 2.5);
     if (this.overlay) {
@@ -183,11 +201,12 @@ export class NetworkView {
 
   updateLayout(now, resized, W, H) {
     const store = this.store;
-    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${W}x${H}`;
+    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${store.isPlane}|${W}x${H}`;
     const hasSubsets = this.layout && this.layout.layers.some((layer) => layer && layer.subset);
     const refresh = hasSubsets && now - this.subsetAt > SUBSET_REFRESH_MS;
     if (!resized && sizesKey === this.layoutKey && !refresh && this.layout) return;
-    this.layout = computeLayout(store.sizes, W, H, (l, k) => influentialNeurons(store, l, k));
+    const pick = (l, k) => influentialNeurons(store, l, k);
+    this.layout = store.isPlane && store.sizes[0] === 2 ? computePlaneLayout(store.sizes, W, H, pick) : computeLayout(store.sizes, W, H, pick);
     this.subsetAt = now;
     this.layoutKey = sizesKey;
     this.heatKey = "";
@@ -295,7 +314,7 @@ export class NetworkView {
       }
       ctx.stroke();
     }
-    if (isOutput) drawOutputLabels(ctx, layer, a, winner, shown, this.layout.width);
+    if (isOutput) drawOutputLabels(ctx, layer, a, winner, shown, this.layout.width, store.classNames);
   }
 
   drawStrip(ctx, layer, a, scale) {

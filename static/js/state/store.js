@@ -15,6 +15,8 @@ export class Store {
     this.params = null;
     this.state = null;
     this.limits = null; // the server's [min, max] per setting: see limits.js
+    this.dataset = null; // hello.dataset: {name, title, kind, classes, extent, values, ...}
+    this.points = null; // a plane dataset's points: {x, y, testX, testY} (x: flat [x0, y0, x1, y1, ...])
     this.sizes = [];
     this.weights = [];
     this.biases = [];
@@ -34,6 +36,17 @@ export class Store {
     this.paramsVersion = 0;
   }
 
+  /** The class names (one per output neuron): the dataset's, else "0"…"9". */
+  get classNames() {
+    const n = this.sizes[this.sizes.length - 1] || 10;
+    const names = this.dataset?.classes;
+    return names && names.length === n ? names : Array.from({ length: n }, (_, i) => String(i));
+  }
+
+  get isPlane() {
+    return this.dataset?.kind === "plane";
+  }
+
   get layers() {
     return this.sizes.length - 1; // number of weight matrices, L
   }
@@ -47,6 +60,8 @@ export class Store {
     this.state = header.state;
     this.limits = header.limits || null;
     this.sizes = header.config.sizes.slice();
+    this.dataset = header.dataset || null;
+    if (arrays.points_x) this.points = { x: arrays.points_x, y: arrays.points_y, testX: arrays.test_x, testY: arrays.test_y };
     for (let l = 0; l < this.layers; l++) {
       this.weights[l] = arrays[`W${l}`] || new Float32Array(this.sizes[l] * this.sizes[l + 1]);
       this.biases[l] = arrays[`b${l}`] || new Float32Array(this.sizes[l + 1]);

@@ -92,7 +92,9 @@ export class Walkthrough {
     if (!this.active) return;
     const picks = this.picks;
     // One worth learning from: the worst-classified of a sample (on a trained network, usually a mistake).
-    const example = (await this.ranked("hard").catch(() => null)) || this.shownExample() || (await this.randomTest().catch(() => null));
+    // A point just clicked on the plane is the one to walk; otherwise one worth learning from.
+    const clicked = this.store.drawing?.meta?.source === "point" ? this.shownExample() : null;
+    const example = clicked || (await this.ranked("hard").catch(() => null)) || this.shownExample() || (await this.randomTest().catch(() => null));
     if (this.picks !== picks) return; // the user picked an example meanwhile: theirs wins
     if (example) await this.setExample(example, true);
     else this.loading("No example to show yet.");
@@ -141,9 +143,11 @@ export class Walkthrough {
   // ----- the example -------------------------------------------------------------------------------
   /** The example the last frame showed (a training image, or the test image the live view pinned). */
   shownExample() {
+    const d = this.store.drawing;
+    if (d?.meta?.source === "point" && d.meta.label != null) return { source: "point", label: d.meta.label, request: { input: Array.from(d.activations[0]) } }; // a point clicked on the plane
     const e = this.store.example;
     if (!e?.activations?.[0] || e.meta?.label == null) return null;
-    return { source: e.meta.source === "test" ? "test" : "training", label: e.meta.label, index: e.meta.index, request: { pixels: Array.from(e.activations[0]) } };
+    return { source: e.meta.source === "test" ? "test" : "training", label: e.meta.label, index: e.meta.index, request: inputOf(Array.from(e.activations[0])) };
   }
 
   /** The training image of the last frame; when the frame showed something else, a random training image. */
@@ -153,20 +157,20 @@ export class Walkthrough {
     const n = this.store.state?.train_size;
     if (!n) throw new Error("not connected to the training server yet");
     const t = await api.trainExample(Math.floor(Math.random() * n));
-    return { source: "training", label: t.label, index: t.index, request: { pixels: t.pixels } };
+    return { source: "training", label: t.label, index: t.index, request: t.pixels ? { pixels: t.pixels } : { input: t.input } };
   }
 
   /** A training image ranked by the server with the current weights: "easy", "hard" or "mistake". */
   async ranked(kind) {
     const r = await api.example(kind, this.randomSeed());
-    return { source: kind, label: r.label, index: r.index, request: { pixels: r.pixels }, rank: r };
+    return { source: kind, label: r.label, index: r.index, request: inputOf(r.pixels), rank: r };
   }
 
   async randomTest() {
     const n = this.store.state?.test_size;
     if (!n) throw new Error("not connected to the training server yet");
     const t = await api.testExample(Math.floor(Math.random() * n));
-    return { source: "test", label: t.label, index: t.index, request: { pixels: t.pixels } };
+    return { source: "test", label: t.label, index: t.index, request: t.pixels ? { pixels: t.pixels } : { input: t.input } };
   }
 
   async pick(source) {
@@ -498,3 +502,8 @@ export class Walkthrough {
   }
 }
 
+
+/** The request for an example the network sees as `values`: a point of the plane or an image's pixels. */
+function inputOf(values) {
+  return values.length === 2 ? { input: values } : { pixels: values };
+}

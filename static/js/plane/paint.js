@@ -1,0 +1,160 @@
+// Colours of the plane: one hue per class (Okabe–Ito, colour-blind safe), the decision map (hue = the
+// class the network answers, lightness = how sure it is) and each neuron's own map (blue above its
+// middle value, orange below, a light line where its weighted sum z crosses 0).
+// PlaneMaps keeps the maps and their pictures for the current weights, recomputed at most once per
+// weight update.
+
+import { BG, NEG, POS } from "../lib/colors.js";
+import { activationRange, computeMaps, netOf } from "./maps.js";
+
+const MAX_TILES = 64; // neurons of a layer that get a picture (a canvas is at most ~32k px wide)
+
+export const CLASS_COLORS = [
+  // not the weights' blue and orange: a class is never mistaken for a sign
+  [204, 121, 167], // reddish purple
+  [0, 158, 115], // bluish green
+  [240, 228, 66], // yellow
+  [0, 114, 178], // blue
+  [213, 94, 0], // vermillion
+];
+export const classColor = (c, a = 1) => {
+  const [r, g, b] = CLASS_COLORS[c % CLASS_COLORS.length];
+  return `rgba(${r},${g},${b},${a})`;
+};
+
+/** The decision map into an RGBA buffer: the winning class's colour, darker where the network hesitates. */
+export function paintDecision(maps, outAct, data) {
+  const L = maps.a.length - 1;
+  const a = maps.a[L];
+  const N = maps.N;
+  const n = a.length / N;
+  const [, half] = activationRange(outAct, a);
+  for (let p = 0; p < N; p++) {
+    let best = 0;
+    let bv = -Infinity;
+    let second = -Infinity;
+    for (let j = 0; j < n; j++) {
+      const v = a[j * N + p];
+      if (v > bv) {
+        second = bv;
+        bv = v;
+        best = j;
+      } else if (v > second) second = v;
+    }
+    const margin = n > 1 ? Math.min(1, Math.max(0, (bv - second) / (2 * half))) : 1;
+    const s = 0.12 + 0.5 * Math.sqrt(margin);
+    const c = CLASS_COLORS[best % CLASS_COLORS.length];
+    const o = p * 4;
+    data[o] = BG[0] + (c[0] - BG[0]) * s;
+    data[o + 1] = BG[1] + (c[1] - BG[1]) * s;
+    data[o + 2] = BG[2] + (c[2] - BG[2]) * s;
+    data[o + 3] = 255;
+  }
+}
+
+/** Neuron j of layer l into an RGBA buffer at `offset` with row `stride` (pixels). */
+export function paintNeuron(maps, l, j, act, data, offset, stride) {
+  const { N, size } = maps;
+  const a = maps.a[l].subarray(j * N, (j + 1) * N);
+  const z = maps.z[l].subarray(j * N, (j + 1) * N);
+  const [mid, half] = activationRange(act, a);
+  for (let r = 0; r < size; r++) {
+    for (let c = 0; c < size; c++) {
+      const p = r * size + c;
+      const o = (offset + r * stride + c) * 4;
+      const sz = z[p] > 0;
+      const edge = (c + 1 < size && z[p + 1] > 0 !== sz) || (r + 1 < size && z[p + size] > 0 !== sz);
+      if (edge) {
+        data[o] = data[o + 1] = data[o + 2] = 245;
+        data[o + 3] = 255;
+        continue;
+      }
+      let t = (a[p] - mid) / half;
+      t = t > 1 ? 1 : t < -1 ? -1 : t;
+      const col = t >= 0 ? POS : NEG;
+      const s = Math.abs(t) ** 0.7;
+      data[o] = BG[0] + (col[0] - BG[0]) * s;
+      data[o + 1] = BG[1] + (col[1] - BG[1]) * s;
+      data[o + 2] = BG[2] + (col[2] - BG[2]) * s;
+      data[o + 3] = 255;
+    }
+  }
+}
+
+function surface(w, h) {
+  const canvas = typeof OffscreenCanvas !== "undefined" ? new OffscreenCanvas(w, h) : document.createElement("canvas");
+  canvas.width = w;
+  canvas.height = h;
+  return { canvas, ctx: canvas.getContext("2d") };
+}
+
+export class PlaneMaps {
+  constructor(store, size = 64) {
+    this.store = store;
+    this.size = size;
+    this.cache = null;
+    this.key = "";
+    this.pictureKey = "";
+    this.decision = surface(size, size);
+    this.atlas = null; // one row per layer, one tile per neuron
+    this.lastMs = 0;
+    this.computedAt = 0;
+  }
+
+  get active() {
+    return this.store.ready && this.store.dataset?.kind === "plane" && this.store.sizes[0] === 2;
+  }
+
+  get extent() {
+    return this.store.dataset?.extent || 1;
+  }
+
+  /** The maps for the current weights (null when the dataset is not of the plane). */
+  maps() {
+    if (!this.active) return null;
+    const s = this.store;
+    const key = `${s.helloCount}|${s.weightsVersion}`;
+    const now = performance.now();
+    // A big network (hundreds of neurons a layer) gets a coarser grid and fewer updates a second.
+    const fresh = this.cache && this.key.startsWith(`${s.helloCount}|`);
+    if (key !== this.key && (!fresh || now - this.computedAt >= 4 * this.lastMs)) {
+      let mults = 0;
+      for (let l = 0; l < s.layers; l++) mults += s.sizes[l] * s.sizes[l + 1];
+      let size = this.size;
+      while (size > 16 && mults * size * size > 4e6) size /= 2;
+      this.cache = computeMaps(netOf(s), size, this.extent, this.cache);
+      this.computedAt = performance.now();
+      this.lastMs = this.computedAt - now;
+      this.key = key;
+    }
+    return this.cache;
+  }
+
+  /** Pictures of the current maps: {decision, atlas, tile(l, j) → [sx, sy]}; repainted once per update. */
+  pictures() {
+    const maps = this.maps();
+    if (!maps) return null;
+    if (this.pictureKey !== this.key) {
+      const s = this.store;
+      const { size } = maps;
+      const L = s.layers;
+      if (this.decision.canvas.width !== size) this.decision = surface(size, size);
+      const image = this.decision.ctx.createImageData(size, size);
+      paintDecision(maps, s.config.output_activation, image.data);
+      this.decision.ctx.putImageData(image, 0, 0);
+      const cols = Math.min(MAX_TILES, Math.max(...s.sizes.slice(1)));
+      if (!this.atlas || this.atlas.canvas.width !== cols * size || this.atlas.canvas.height !== L * size) {
+        this.atlas = surface(cols * size, L * size);
+      }
+      const atlasImage = this.atlas.ctx.createImageData(cols * size, L * size);
+      for (let l = 1; l <= L; l++) {
+        const act = l === L ? s.config.output_activation : s.config.activation;
+        for (let j = 0; j < Math.min(cols, s.sizes[l]); j++) paintNeuron(maps, l, j, act, atlasImage.data, (l - 1) * size * cols * size + j * size, cols * size);
+      }
+      this.atlas.ctx.putImageData(atlasImage, 0, 0);
+      this.pictureKey = this.key;
+    }
+    const size = maps.size;
+    return { decision: this.decision.canvas, atlas: this.atlas.canvas, size, tile: (l, j) => (j < MAX_TILES ? [j * size, (l - 1) * size] : null) };
+  }
+}
