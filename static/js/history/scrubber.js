@@ -186,7 +186,7 @@ export class Scrubber {
   updateReadout() {
     const c = this.current;
     if (!c) {
-      setText(this.readout, this.snapshots.length ? `${this.snapshots.length} snapshots recorded · drag the curve or this timeline to look back` : "drag the curve or this timeline to look back");
+      setText(this.readout, this.snapshots.length ? `${this.snapshots.length} snapshot${this.snapshots.length === 1 ? "" : "s"} recorded · drag the curve or this timeline to look back` : "drag the curve or this timeline to look back");
       return;
     }
     const ex = c.example;
@@ -254,8 +254,12 @@ export class Scrubber {
       this.list().catch(() => null);
     }
     if (this.current && this.current.refresh()) this.updateReadout();
-    if (!this.current && now - this.listedAt > 5000 && this.store.state?.running) {
+    // the list follows training: every 5 s while it runs, and once more soon after it stops or steps
+    const state = this.store.state;
+    const stale = state && state.iteration !== this.listedIteration;
+    if (!this.current && stale && now - this.listedAt > (state.running ? 5000 : 1000)) {
       this.listedAt = now;
+      this.listedIteration = state.iteration;
       this.list().catch(() => null);
     }
     this.drawTimeline();
