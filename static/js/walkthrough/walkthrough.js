@@ -483,9 +483,14 @@ export class Walkthrough {
     renderLegend(this.legend, step.kind);
 
     const ex = this.example;
-    const what = ex.source === "drawing" ? "Your drawing" : ex.source === "test" ? `Test image #${ex.index}` : `Training image #${ex.index}`;
+    // what the example is: a drawing, a point clicked on the plane, or an example of the data (image or point)
+    const kind = this.store.dataset?.kind === "plane" ? "point" : "image";
+    const at = ex.request?.input ? ` (${ex.request.input.map((v) => fmtMath(v, 2)).join(", ")})` : "";
+    const what = ex.source === "drawing" ? "Your drawing" : ex.source === "point" ? `The point you clicked${at}`
+      : ex.source === "test" ? `Test ${kind} #${ex.index}` : `Training ${kind} #${ex.index}`;
     const says = `network says ${bd.prediction} ${bd.prediction === bd.label ? "✓" : "✗"}`;
-    const short = ex.source === "drawing" ? what : ex.source === "test" ? `Test image #${ex.index}` : `Training #${ex.index}`;
+    const short = ex.source === "drawing" ? what : ex.source === "point" ? `Your point${at}`
+      : ex.source === "test" ? `Test ${kind} #${ex.index}` : `Training #${ex.index}`;
     // a ranked pick says why it was picked (its index moves to the cost line, to keep three short lines)
     const r = ex.rank;
     const of = r && fmtGrouped(r.sample, ",");
