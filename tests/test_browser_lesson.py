@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from browser_helpers import CHROMIUM_ARGS, LiveServer, open_tab, require_browser, shot, wait_until
+from browser_helpers import CHROMIUM_ARGS, LiveServer, open_tab, require_browser, settle_page, shot, wait_until
 from test_browser_walkthrough import api, number
 
 pytestmark = pytest.mark.browser
@@ -357,7 +357,7 @@ def test_screenshots_of_every_phase(browser, server, trained, width, height):
             shot(pg, f"lesson-{width}x{height}-{i + 1:02d}-{kind}")
         pg.get_by_test_id("wt-take-step").click()
         pg.get_by_test_id("wt-step-cost").wait_for()
-        pg.wait_for_timeout(600)  # the cost bars' move
+        settle_page(pg)  # the cost bars have finished their move
         shot(pg, f"lesson-{width}x{height}-{len(kinds) + 1:02d}-step-taken")
         pg.get_by_test_id("wt-undo").click()
         pg.wait_for_function("window.__lab.walkthrough.undoDepth === 0")
