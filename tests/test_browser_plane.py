@@ -105,7 +105,8 @@ def test_picking_a_plane_dataset_shows_the_plot_and_the_maps(page, server):
     page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3)
     page.wait_for_function("window.__lab.store.drawing?.meta?.source === 'point'")
     page.wait_for_function("document.querySelector('[data-testid=plane-verdict]').textContent.includes('the network says')")
-    assert "Your point" in page.locator("#example-caption").inner_text()
+    # (the caption follows on the next animation frame)
+    page.wait_for_function("document.getElementById('example-caption').textContent.includes('Your point')")
     # Random test point / next mistake work on the plane.
     page.click("#plane-random-test")
     page.wait_for_function("window.__lab.store.drawing?.meta?.source === 'test'")
