@@ -117,34 +117,37 @@ def check_params(params, strict: bool = False) -> tuple[dict, list[str]]:
     if not isinstance(params, dict):
         raise ValueError("params must be an object {learning_rate, batch_size, steps_per_second}")
     out, notes = {}, []
-    if "learning_rate" in params:
-        lr = params["learning_rate"]
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"params.learning_rate: the learning rate must be a finite number > 0, got {lr!r}")
+    for name, sound, live, note in _PARAMS:
+        if name not in params:
+            continue
+        value = params[name]
+        if not sound(value):
+            raise ValueError(f"params.{name}: {_SOUND[name]}, got {value!r}")
         try:
-            out["learning_rate"] = check_learning_rate(lr)
+            out[name] = live(value)
         except ValueError:
             if strict:
                 raise
-            notes.append(f"η {lr:g} not restored (the live limit is {LIMITS['learning_rate'][1]:g})")
-    if "batch_size" in params:
-        bs = params["batch_size"]
-        if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
-            raise ValueError(f"params.batch_size: the batch size must be a whole number ≥ 1, got {bs!r}")
-        try:
-            out["batch_size"] = check_batch_size(bs)
-        except ValueError:
-            if strict:
-                raise
-            notes.append(f"batch {bs} not restored (the live limit is {LIMITS['batch_size'][1]})")
-    if "steps_per_second" in params:
-        sps = params["steps_per_second"]
-        if sps is not None and (isinstance(sps, bool) or not isinstance(sps, (int, float))):
-            raise ValueError(f"params.steps_per_second must be a number or null, got {sps!r}")
-        try:
-            out["steps_per_second"] = check_speed(sps)
-        except ValueError:
-            if strict:
-                raise
-            notes.append(f"speed {sps:g} steps/s not restored")
+            notes.append(note(value))
     return out, notes
+
+
+def _number(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, float))
+
+
+# Each training hyper-parameter a checkpoint may carry: is the value sound at all, the live session's
+# check (ValueError outside its limits), and the note when a sound value is beyond them.
+_PARAMS = (
+    ("learning_rate", lambda v: _number(v) and math.isfinite(v) and v > 0, check_learning_rate,
+     lambda v: f"η {v:g} not restored (the live limit is {LIMITS['learning_rate'][1]:g})"),
+    ("batch_size", lambda v: not isinstance(v, bool) and isinstance(v, int) and v >= 1, check_batch_size,
+     lambda v: f"batch {v} not restored (the live limit is {LIMITS['batch_size'][1]})"),
+    ("steps_per_second", lambda v: v is None or _number(v), check_speed,
+     lambda v: f"speed {v:g} steps/s not restored"),
+)
+_SOUND = {
+    "learning_rate": "the learning rate must be a finite number > 0",
+    "batch_size": "the batch size must be a whole number ≥ 1",
+    "steps_per_second": "must be a number or null",
+}
