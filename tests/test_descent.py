@@ -142,7 +142,7 @@ def test_gradient_descent_never_rises_at_a_small_eta_and_every_runner_starts_tog
         body = c.post("/api/descent/runners", json={"steps": 20, "learning_rate": 0.5, "examples": 200,
                                                     "batch_sizes": [1, 10]}).json()
     gd, *sgd = body["runners"]
-    assert gd["name"] == "gradient descent" and [r["batch_size"] for r in sgd] == [1, 10]
+    assert gd["name"] == "gradient descent" and [r["batch_size"] for r in sgd] == [1, 10] and body["examples"] == 200
     costs = np.array(gd["costs"])
     assert np.all(np.diff(costs) <= 1e-9) and all(r["costs"][0] == gd["costs"][0] for r in sgd)
     assert gd["examples"][-1] == 20 * 200 and sgd[0]["examples"][-1] == 20

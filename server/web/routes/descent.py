@@ -304,6 +304,6 @@ async def descent_runners(req: RunnersRequest, session: SessionDep):
                         "note": (f"diverged at step {r.diverged_at}: the cost became infinite; try a smaller η"
                                  if r.diverged_at else None)})
         return {"learning_rate": eta, "steps": req.steps, "explained": explained.tolist(), "runners": out,
-                "iteration": iteration, "start": req.start}
+                "iteration": iteration, "start": req.start, "examples": len(x)}
 
     return json_response(await _compute(req.tab, run))
