@@ -111,6 +111,18 @@ def test_a_span_asked_for_is_covered_and_widened_to_hold_the_path(test_client):
     assert big["costs"][2][2] == pytest.approx(big["center_cost"], rel=1e-5)  # α = β = 0 is the current point
 
 
+def test_without_a_span_the_weights_plane_fits_its_path_and_a_random_plane_covers_plus_minus_one(test_client):
+    params = [{"layer": 0, "j": 0, "k": 400}, {"layer": 2, "j": 3, "k": None}]
+    with test_client() as c:
+        c.app.state.session.run_steps(300)
+        weights = c.post("/api/descent/surface", json={"plane": "weights", "weights": params, "resolution": 5, "examples": 50}).json()
+        rand = c.post("/api/descent/surface", json={"plane": "random", "resolution": 5, "examples": 50}).json()
+    path = np.array(weights["path"], float)
+    reach = max(np.ptp(path[:, 0]), np.ptp(path[:, 1]))
+    assert weights["alphas"][-1] - weights["alphas"][0] == pytest.approx(1.2 * reach)  # the path's extent, 10% each side
+    assert rand["alphas"] == pytest.approx([-1, -0.5, 0, 0.5, 1]) and rand["betas"] == rand["alphas"]
+
+
 def test_the_weights_plane_holds_those_two_weights_exactly(test_client, server_data):
     with test_client() as c:
         c.app.state.session.run_steps(50)

@@ -156,7 +156,7 @@ class LineRequest(Strict):
 class SurfaceRequest(Strict):
     plane: Literal["pca", "random", "weights"] = "pca"
     resolution: Annotated[int, Field(ge=DESCENT_LIMITS["resolution"][0], le=DESCENT_LIMITS["resolution"][1])] = 41
-    # the grid covers ±span and always the whole projected path; None: pca fits the path, others ±1
+    # the grid covers ±span and always the whole projected path; None: pca and weights fit the path, random ±1
     span: Annotated[float, Field(gt=0, le=DESCENT_LIMITS["span"])] | None = None
     examples: Examples = 1000
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0

@@ -198,7 +198,8 @@ def _surface_head(net, x, y, req, path, plane, cancelled):
     origin = ls.flatten(net.weights, net.biases)
     on = ls.path_on_plane(net, x, y, np.stack([p for _, p in path]) if path else np.zeros((0, len(origin))),
                           origin, dirs, cancelled)
-    alphas, betas = ls.fit_extent(on.coords, req.span, req.resolution)
+    span = req.span if req.span is not None or req.plane != "random" else 1.0  # a random plane's path is a speck
+    alphas, betas = ls.fit_extent(on.coords, span, req.resolution)
     points = [[float(a), float(b), _num(own), it, _num(flat), float(d)]
               for (a, b), own, (it, _), flat, d in zip(on.coords, on.recorded, path, on.slice, on.distances)]
     grads = net.backprop(x, y, input_gradient=False)

@@ -72,8 +72,8 @@ export class DescentView {
     this.surfCaption = el("p", { class: "dc-caption", "data-testid": "descent-surface-caption" }, "…");
     this.plane = el("select", { "data-testid": "descent-plane", "aria-label": "plane", title: "Which plane through the current weights to slice the cost on." },
       el("option", { value: "pca" }, "PCA of the path"), el("option", { value: "random" }, "random (filter-normalised)"), el("option", { value: "weights" }, "two weights"));
-    this.span = el("select", { "data-testid": "descent-span", "aria-label": "extent", title: "How far the slice reaches from the current weights (in the plane's units). It always holds the whole path." },
-      el("option", { value: "" }, "fit the path"), ...[0.25, 0.5, 1, 2, 4, 10].map((s) => el("option", { value: String(s) }, `at least ±${s}`)));
+    this.span = el("select", { "data-testid": "descent-span", "aria-label": "extent", title: "How far the slice reaches from the current weights (in the plane's units). It always holds the whole path; auto fits it (a random plane: ±1)." },
+      el("option", { value: "" }, "auto: fit the path"), ...[0.25, 0.5, 1, 2, 4, 10].map((s) => el("option", { value: String(s) }, `at least ±${s}`)));
     this.wInputs = el("span", { class: "dc-weights", hidden: true },
       "w", el("input", { name: "l1", type: "number", value: "0", min: "0", title: "layer (0 = first weight matrix)", "aria-label": "first weight: layer" }),
       el("input", { name: "j1", type: "number", value: "0", min: "0", title: "neuron j", "aria-label": "first weight: neuron j" }),
