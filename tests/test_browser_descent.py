@@ -97,10 +97,11 @@ DOT = """(i) => {
 }"""
 
 
-def axe_contrast(page, where):
+def axe_check(page, where, every_rule):
+    """axe-core on the page: every rule (phone and laptop, as the screens test does), else the main ones."""
     from test_browser_screens import axe  # noqa: PLC0415 (the screens test's axe runner, reused)
 
-    return axe(page, where, ["color-contrast", "label", "button-name", "select-name"])
+    return axe(page, where, None if every_rule else ["color-contrast", "label", "button-name", "select-name"])
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +161,7 @@ def test_a_trained_networks_path_stays_inside_the_pca_slice_and_each_point_shows
         text = page.get_by_test_id("descent-path-point").inner_text()
         assert f"iteration {path[i][3]:,}" in text and "its own cost" in text and "the slice under it" in text
         assert "its own cost" in tip.inner_text() and "off the plane" in tip.inner_text()
-        issues = axe_contrast(page, f"{size}, descent")
+        issues = axe_check(page, f"{size}, descent", size in ("phone", "laptop"))
         assert not issues, json.dumps(issues, ensure_ascii=False)[:2000]
         shot(page, f"descent-{size}")
         # the 3-D view, with the path's stalks
@@ -198,3 +199,19 @@ def test_momentum_is_a_runner_beyond_the_lecture(page, server, trained):
     assert "beyond the lecture" in page.get_by_test_id("descent-runners-caption").inner_text()
     assert page.evaluate("window.__lab.descent.runs.runners[4].momentum") == 0.9
     page.wait_for_function(f"({INK})('descent-runners-plane')[0] > 0")
+
+
+def test_a_weight_that_does_not_exist_is_refused_in_one_line_and_nothing_changes(page, server, trained):
+    page.get_by_test_id("mode-descent").click()
+    page.wait_for_function(SURFACE_DONE, arg="pca", timeout=60000)
+    page.get_by_test_id("descent-plane").select_option("weights")
+    page.wait_for_function(SURFACE_DONE, arg="weights", timeout=60000)
+    before = page.evaluate("JSON.stringify(window.__lab.descent.surf.alphas)")
+    layer = page.get_by_label("first weight: layer")
+    layer.fill("9")
+    layer.dispatch_event("change")
+    page.wait_for_function("document.querySelector('[data-testid=descent-surface-caption]').textContent.includes('layer 9 does not exist')")
+    caption = page.get_by_test_id("descent-surface-caption").inner_text()
+    assert caption == "Could not compute the slice: weights: layer 9 does not exist (0 to 2)"
+    assert page.evaluate("JSON.stringify(window.__lab.descent.surf.alphas)") == before  # the last slice stays drawn
+    page.problems[:] = [p for p in page.problems if "422" not in p]  # the browser logs the refused request itself

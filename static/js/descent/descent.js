@@ -181,6 +181,7 @@ export class DescentView {
         if (seq !== this.surfSeq) return;
         if (part.type === "plane") {
           head = part;
+          this.pinned = false;
           this.select(null);
           return;
         }
