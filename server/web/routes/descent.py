@@ -200,8 +200,8 @@ def _surface_head(net, x, y, req, path, plane, cancelled):
                           origin, dirs, cancelled)
     span = req.span if req.span is not None or req.plane != "random" else 1.0  # a random plane's path is a speck
     alphas, betas = ls.fit_extent(on.coords, span, req.resolution)
-    points = [[float(a), float(b), _num(own), it, _num(flat), float(d)]
-              for (a, b), own, (it, _), flat, d in zip(on.coords, on.recorded, path, on.slice, on.distances)]
+    points = [[float(a), float(b), _num(own), it, _num(under), float(d)]
+              for (a, b), own, (it, _), under, d in zip(on.coords, on.recorded, path, on.slice, on.distances)]
     grads = net.backprop(x, y, input_gradient=False)
     g = ls.flatten(grads.nabla_w, grads.nabla_b)
     basis = np.stack([ls.flatten(*d) for d in dirs])
