@@ -21,6 +21,7 @@ from server.cli.args import UsageError
 
 from browser_helpers import LiveServer
 
+pytest_plugins = ["conftest_server"]
 ROOT = Path(__file__).resolve().parent.parent
 
 # A classroom laptop: Wi-Fi (the default route), a wired link, Docker's bridge, loopback, link-local v6.
@@ -253,3 +254,31 @@ def test_a_restarted_server_keeps_its_token_and_token_fixes_it(tmp_path):
         assert "the token is the one given with --token" in srv.log_path.read_text()
     finally:
         srv.stop()
+
+
+# ----- a page whose token is refused --------------------------------------------------------------------
+def test_a_socket_with_a_wrong_token_is_closed_with_4401_and_a_bad_origin_still_with_1008(test_client):
+    """The page of a server that restarted with another token can tell (4401, after the handshake: a
+    browser sees a refused handshake only as 1006) and stops reconnecting; Host and Origin checks still
+    refuse the handshake itself."""
+    from starlette.websockets import WebSocketDisconnect
+
+    from server.web.guard import Guard
+
+    with test_client(guard=Guard(token="the-right-token")) as c:
+        for query in ("?token=an-old-token", ""):
+            with pytest.raises(WebSocketDisconnect) as e:
+                with c.websocket_connect("/ws" + query) as ws:
+                    ws.receive_bytes()  # nothing comes: the socket is closed at once
+            assert e.value.code == 4401 and "new token" in e.value.reason
+        with pytest.raises(WebSocketDisconnect) as e:
+            with c.websocket_connect("/ws?token=an-old-token", headers={"origin": "http://evil.example"}) as ws:
+                ws.receive()
+        assert e.value.code == 1008
+        with c.websocket_connect("/ws?token=the-right-token") as ws:
+            assert ws.receive_bytes()  # the hello
+        # the page itself: a wrong token is an old link, a missing one a half-copied address
+        old = c.get("/?token=an-old-token")
+        assert old.status_code == 401 and "This server restarted with a new address or token" in old.text
+        bare = c.get("/")
+        assert bare.status_code == 401 and "This server needs its token" in bare.text

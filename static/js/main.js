@@ -37,7 +37,8 @@ const showError = (where, message) => fieldErrors.show(where, message);
 const badge = $("connection");
 const banner = $("conn-banner");
 const bannerText = $("conn-banner-text");
-const BADGE_TEXT = { connecting: "connecting…", connected: "connected", reconnecting: "reconnecting…", disconnected: "disconnected" };
+const BADGE_TEXT = { connecting: "connecting…", connected: "connected", reconnecting: "reconnecting…", disconnected: "disconnected", refused: "refused" };
+const REFUSED_TEXT = "This server restarted with a new address or token — open the new link from the teacher.";
 let lastOrigin = {}; // request type → the control that sent it, for placing `error` replies
 
 const connection = new Connection(websocketURL(), {
@@ -47,6 +48,8 @@ const connection = new Connection(websocketURL(), {
     setText(badge, BADGE_TEXT[status] || status);
     banner.hidden = status === "connected" || status === "connecting";
     document.body.classList.toggle("offline", status !== "connected");
+    $("reconnect-now").hidden = status === "refused"; // it would only be refused again
+    if (status === "refused") setText(bannerText, REFUSED_TEXT);
   },
 });
 $("reconnect-now").addEventListener("click", () => connection.retryNow());
@@ -234,11 +237,11 @@ function tick(now) {
   planeView.tick(now);
   checkpoints.tick(now);
   walkthrough.tick(now);
-  if (!banner.hidden && connection.closeCode === 1008) {
-    setText(bannerText, "The server refused this page (host, origin or token). Open the exact URL the server printed.");
-  } else if (!banner.hidden && connection.retryAt) {
+  if (!banner.hidden && connection.status !== "refused" && connection.retryAt) {
     const s = Math.max(0, Math.ceil((connection.retryAt - now) / 1000));
-    setText(bannerText, s > 0 ? `Connection to the training server lost — reconnecting in ${s} s…` : "Connection to the training server lost — reconnecting…");
+    const text = s > 0 ? `Connection to the training server lost — reconnecting in ${s} s…` : "Connection to the training server lost — reconnecting…";
+    // Still unreachable after a few tries: it may have moved (a new address) rather than stopped.
+    setText(bannerText, connection.failures > 3 ? `${text} If the server was started again elsewhere, open the new link from the teacher.` : text);
   }
   workTimes[frameCount % workTimes.length] = performance.now() - t0;
   requestAnimationFrame(tick);
