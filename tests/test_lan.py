@@ -118,7 +118,8 @@ class Terminal(io.StringIO):
 
 def test_start_up_lines_name_this_machine_then_every_student_address_with_the_token():
     out = io.StringIO()
-    url = print_addresses("0.0.0.0", 8000, "Tok3n_xyz", ["the token is kept in X"], None, out, FOUND)
+    url, students = print_addresses("0.0.0.0", 8000, "Tok3n_xyz", ["the token is kept in X"], None, out, FOUND)
+    assert [a.ip for a in students] == ["192.168.1.23", "10.0.0.7", "169.254.3.4", "172.17.0.1"]
     lines = out.getvalue().splitlines()
     assert url == "http://127.0.0.1:8000/?token=Tok3n_xyz"
     assert lines[0] == "Backprop Lab is running at http://127.0.0.1:8000/?token=Tok3n_xyz (this machine)"
@@ -146,8 +147,8 @@ def test_a_qr_code_of_the_first_address_on_a_terminal_or_when_asked():
 
 def test_loopback_prints_one_line_and_no_address_found_says_so():
     out = Terminal()
-    print_addresses("127.0.0.1", 8000, None, [], None, out, FOUND)
-    assert out.getvalue() == "Backprop Lab is running at http://127.0.0.1:8000/\n"
+    print_addresses("127.0.0.1", 8000, None, ["checkpoints and autosaves: X"], None, out, FOUND)
+    assert out.getvalue() == "Backprop Lab is running at http://127.0.0.1:8000/\ncheckpoints and autosaves: X\n"
     out = io.StringIO()
     print_addresses("0.0.0.0", 8000, "Tok3n_xyz", [], True, out, [Address("127.0.0.1", "lo")])
     assert "No network address found: students cannot reach this machine" in out.getvalue()
@@ -282,3 +283,11 @@ def test_a_socket_with_a_wrong_token_is_closed_with_4401_and_a_bad_origin_still_
         assert old.status_code == 401 and "This server restarted with a new address or token" in old.text
         bare = c.get("/")
         assert bare.status_code == 401 and "This server needs its token" in bare.text
+
+
+def test_the_page_knows_the_student_addresses_and_whether_the_session_is_shared(test_client):
+    """The Share button's links use an address students can reach (serve passes the printed ones)."""
+    with test_client(share_hosts=("192.168.1.23:8000", "[2001:db8::23]:8000")) as c:
+        page = c.get("/").text
+        assert '<meta name="backprop-share-hosts" content="192.168.1.23:8000 [2001:db8::23]:8000">' in page
+        assert '<meta name="backprop-shared" content="1">' in page

@@ -133,7 +133,8 @@ def test_a_link_matching_the_network_changes_only_the_view_or_params():
 def test_a_link_with_another_network_gives_the_reset_message_and_what_changes():
     diff = links.compare(links.parse(LESSON), CURRENT)
     assert diff["set_params"] is None
-    assert diff["changes"] == ["dataset: mnist → circle", "hidden layers: 16, 16 → 8, 8", "hidden σ: sigmoid → tanh",
+    assert diff["changes"] == ["dataset: mnist → circle (noise 0.05, points 1000, test_fraction 0.2, data_seed 0)",
+                               "hidden layers: 16, 16 → 8, 8", "hidden σ: sigmoid → tanh",
                                "output σ: sigmoid → softmax", "cost: quadratic → cross_entropy", "seed: 0 → 3",
                                "η: 3 → 0.3"]
     # the message is exactly one the websocket accepts

@@ -77,11 +77,12 @@ def _log_to_stderr() -> None:
         logger.propagate = False
 
 
-def print_addresses(host: str, port: int, token: str | None, token_lines=(), qr: bool | None = None,
-                    out=None, found=None) -> str:
+def print_addresses(host: str, port: int, token: str | None, notes=(), qr: bool | None = None,
+                    out=None, found=None) -> tuple[str, list]:
     """Say where the server is: the address on this machine (the line tests and scripts read), then, bound
-    beyond loopback, every address students can use, each with the token, and a QR code of the first
-    (``qr`` None: only when printing to a terminal). Returns this machine's address."""
+    beyond loopback, every address students can use, each with the token, then ``notes``, then a QR code
+    of the first student address (``qr`` None: only when printing to a terminal). Returns (this machine's
+    address, the students' addresses)."""
     out = out or sys.stdout
     shown = "127.0.0.1" if addresses.is_wildcard(host) else host
     shown = f"[{shown}]" if ":" in shown else shown
@@ -95,11 +96,11 @@ def print_addresses(host: str, port: int, token: str | None, token_lines=(), qr:
             lines += [f"  {a.url(port, token)}" + (f"   ({a.interface})" if a.interface else "") for a in students]
         else:
             lines.append("No network address found: students cannot reach this machine (is it on a network?)")
-        lines += token_lines
+    lines += notes
     print("\n".join(lines), file=out, flush=True)
     if students and (qr if qr is not None else out.isatty()):
         print_qr(students[0].url(port, token), out)
-    return url
+    return url, students
 
 
 def print_qr(text: str, out) -> None:
@@ -225,8 +226,10 @@ def _serve(args, sock: socket.socket) -> int:
             await asyncio.sleep(0.02)
         port = server.servers[0].sockets[0].getsockname()[1]
         guard.port = port if guard.token is None else None
-        url = print_addresses(args.host, port, guard.token, token_lines, args.qr)
-        print(f"checkpoints and autosaves: {store.folder}", flush=True)
+        url, students = print_addresses(args.host, port, guard.token,
+                                        [*token_lines, f"checkpoints and autosaves: {store.folder}"], args.qr)
+        # the page's Share button writes links with an address students can use, even on a loopback tab
+        settings.share_hosts = tuple(a.url(port).removeprefix("http://").rstrip("/") for a in students)
         if args.open:
             webbrowser.open(url)
         await task

@@ -59,6 +59,7 @@ class Settings:
     dataset: Dataset | None = None  # an already loaded MNIST (tests, benchmarks); else loaded at start-up
     fashion_dir: str | None = None  # where Fashion-MNIST's files are (default: Debian's package folder)
     catalog: Catalog | None = None  # the datasets, when the caller already opened some (serve --load checks)
+    share_hosts: tuple = ()  # "HOST:PORT" students can reach (serve prints them); the Share button's links use them
 
 
 def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | None) -> str | None:

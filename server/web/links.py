@@ -27,7 +27,7 @@ VERSION = 1
 MODES = ("live", "walkthrough", "descent")
 PHASES = (1, 6)  # the walkthrough's phases (static/js/walkthrough/steps.js)
 # Parts of the page a link can hide (static/js/screen/lesson-link.js has the same list, in this order).
-HIDE_PARTS = ("training", "params", "editor", "checkpoints", "explainer", "controls", "chart", "history", "draw",
+HIDE_PARTS = ("training", "params", "editor", "checkpoints", "explainer", "controls", "history", "draw",
               "modes", "share")
 # A dataset option's name in a link (the network's own seed is ``seed``, so the data's is ``data_seed``).
 OPTION_KEYS = {"seed": "data_seed"}
@@ -284,7 +284,8 @@ def compare(parsed: dict, current: dict) -> dict:
         if not same:
             reset = {"type": "reset", **network, **params}
             if network["dataset"] != current["dataset"]:
-                changes.append(f"dataset: {current['dataset']} → {network['dataset']}")
+                made = ", ".join(f"{OPTION_KEYS.get(k, k)} {_num(v)}" for k, v in network["dataset_options"].items())
+                changes.append(f"dataset: {current['dataset']} → {network['dataset']}" + (f" ({made})" if made else ""))
             for key, before in options_now.items():
                 after = network["dataset_options"].get(key)
                 if network["dataset"] == current["dataset"] and after != before:

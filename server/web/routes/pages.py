@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ... import __version__
+from ..deps import shared_session
 
 router = APIRouter()
 
@@ -17,7 +18,9 @@ async def index(request: Request):
     if not guard.token_ok(token or None):
         return HTMLResponse(refused_page(bool(token)), 401)
     return request.app.state.templates.TemplateResponse(
-        request, "index.html", {"token": token if guard.token else "", "version": __version__}
+        request, "index.html",
+        {"token": token if guard.token else "", "version": __version__, "shared": shared_session(request),
+         "share_hosts": " ".join(request.app.state.settings.share_hosts)}
     )
 
 
