@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
+    REPO,
     LiveServer,
     browser,
     chromium_path,
@@ -22,6 +23,16 @@ from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
 pytestmark = pytest.mark.browser
 
 REFUSED = "This server restarted with a new address or token — open the new link from the teacher."
+AXE = REPO / "tests" / "vendor" / "axe.min.js"
+
+
+def axe_problems(page, selector):
+    """axe-core on one part of the page (a dialog): its serious or critical violations, contrast included."""
+    if not page.evaluate("!!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate("""(sel) => axe.run({include: [[sel]]}, {resultTypes: ['violations']}).then(r => r.violations
+        .filter(v => ['serious', 'critical'].includes(v.impact) || v.id === 'color-contrast')
+        .map(v => [v.id, v.nodes.map(n => n.target.join(' '))]))""", selector)
 
 
 @pytest.mark.parametrize("size", [(390, 844), (1280, 720)], ids=["phone", "laptop"])
@@ -139,6 +150,12 @@ def test_share_then_open_in_a_fresh_page_gives_the_same_network_and_view(browser
             page.set_viewport_size({"width": width, "height": height})
             settle_page(page)
             shot(page, f"teaching-share-dialog-{width}x{height}")
+        assert axe_problems(page, "[data-testid=share-dialog]") == []
+        # Copy: with clipboard permission the link lands there; the button says so
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page.get_by_test_id("share-copy").click()
+        page.wait_for_function("document.querySelector('[data-testid=share-status]').textContent === 'Copied ✓'")
+        assert page.evaluate("navigator.clipboard.readText()") == link
         page.keyboard.press("Escape")
         page.wait_for_selector("[data-testid=share-dialog]", state="detached")
         shared = {k: lesson_server.state()[k] for k in LESSON_STATE}
@@ -157,6 +174,7 @@ def test_share_then_open_in_a_fresh_page_gives_the_same_network_and_view(browser
         assert fresh.state()["dataset"] == "mnist"  # nothing changed while it asks
         settle_page(page)
         shot(page, "teaching-link-confirm-1280x720")
+        assert axe_problems(page, "[data-testid=link-confirm]") == []
         page.get_by_test_id("link-apply").click()
         assert opened(page)["outcome"] == "applied"
         assert {k: fresh.state()[k] for k in LESSON_STATE} == shared
@@ -212,9 +230,11 @@ def test_a_bad_or_stale_link_names_the_field_and_changes_nothing(browser, lesson
 def test_a_link_that_would_reset_can_be_cancelled_or_opened_as_view_only(browser, lesson_server):
     before = {k: lesson_server.state()[k] for k in LESSON_STATE}
     link = "v=1&dataset=xor&hidden=4&activation=relu&seed=9&mode=descent&hide=draw"
-    context, page = new_tab(browser, lesson_server.url + "#" + link)
+    context, page = new_tab(browser, lesson_server.url + "#" + link, (390, 844))
     try:
         page.wait_for_selector("[data-testid=link-confirm]")
+        settle_page(page)
+        shot(page, "teaching-link-confirm-390x844")
         assert page.evaluate("document.activeElement.dataset.testid") == "link-cancel"  # the safe choice first
         page.get_by_test_id("link-cancel").click()
         assert opened(page)["outcome"] == "cancelled"
@@ -248,6 +268,12 @@ def test_the_share_dialog_offers_exactly_the_servers_hide_parts(browser, lesson_
         # a view-only link (no network) is shorter and opens on whatever network the server has
         page.get_by_test_id("share-network").uncheck()
         assert fragment(page.get_by_test_id("share-link").input_value()) == "v=1&mode=live"
+        # without clipboard permission (a phone on http://): the link is left selected, to copy by hand
+        page.get_by_test_id("share-copy").click()
+        page.wait_for_function("document.querySelector('[data-testid=share-status]').textContent !== ''")
+        status = page.get_by_test_id("share-status").inner_text()
+        selected = page.evaluate("(() => { const t = document.getElementById('share-link'); return t.value.slice(t.selectionStart, t.selectionEnd); })()")
+        assert status == "Copied ✓" or (status.startswith("Selected: copy it") and selected.endswith("#v=1&mode=live"))
     finally:
         context.close()
 
@@ -265,6 +291,7 @@ def test_reset_asks_first_in_the_shared_session_and_other_tabs_are_told(browser,
         page.locator("#reset").click()
         page.wait_for_selector("[data-testid=reset-confirm]")
         assert "Every tab of this server shares one network" in page.get_by_test_id("reset-confirm").inner_text()
+        assert axe_problems(page, "[data-testid=reset-confirm]") == []
         assert "hidden 12" in page.get_by_test_id("reset-confirm-changes").inner_text()
         page.keyboard.press("Escape")  # the same as Cancel
         page.wait_for_selector("[data-testid=reset-confirm]", state="detached")

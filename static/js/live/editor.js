@@ -116,7 +116,7 @@ export class NetworkEditor {
       lines: [
         "Every tab of this server shares one network: a reset replaces it in all of them.",
         iteration
-          ? `Its training (${iteration.toLocaleString("en")} iterations) is lost unless you save a checkpoint first.`
+          ? `Its training (${iteration.toLocaleString("en")} iteration${iteration === 1 ? "" : "s"}) is lost unless you save a checkpoint first.`
           : "It has not been trained yet.",
       ],
       list: c ? [`now: ${describe(this.store.dataset?.name || "mnist", c.sizes.slice(1, -1), c.activation, c.output_activation, c.cost, c.seed ?? 0)}`,

@@ -76,7 +76,7 @@ export class LinkOpener {
       testid: "link-confirm",
       lines: [
         resetting
-          ? `Every tab of this server shares one network. This link replaces it${trained ? ` (trained for ${trained.toLocaleString("en")} iterations; save a checkpoint first to keep it)` : ""}:`
+          ? `Every tab of this server shares one network. This link replaces it${trained ? ` (trained for ${iterations(trained)}; save a checkpoint first to keep it)` : ""}:`
           : "Every tab of this server shares one session. This link changes:",
       ],
       list: answer.changes,
@@ -133,6 +133,7 @@ function paramsMatch(store, message) {
     && (message.batch_size == null || p.batch_size === message.batch_size);
 }
 
+const iterations = (n) => `${n.toLocaleString("en")} iteration${n === 1 ? "" : "s"}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolve when `test()` holds (checked every animation-frame-ish 50 ms), or after `ms` anyway. */
