@@ -6,6 +6,8 @@ Screenshots: test-artifacts/teaching-*.png.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
@@ -309,3 +311,27 @@ def test_reset_asks_first_in_the_shared_session_and_other_tabs_are_told(browser,
     finally:
         context.close()
         other_context.close()
+
+
+def test_a_link_with_this_network_and_another_rate_changes_only_the_rate_after_asking(browser, lesson_server):
+    context, page = new_tab(browser, lesson_server.url)
+    try:
+        link = share_link(page)  # the network as it is, with its η
+        page.keyboard.press("Escape")
+        before = lesson_server.state()
+        new = 0.125 if before["learning_rate"] != 0.125 else 0.25
+        link = re.sub(r"&lr=[^&]*", f"&lr={new}", link)
+        page.evaluate("(f) => { location.hash = f; }", fragment(link))
+        page.wait_for_selector("[data-testid=link-confirm]")
+        assert "change the training for everyone" in page.get_by_test_id("link-confirm").inner_text()
+        assert page.get_by_test_id("link-confirm-changes").inner_text() == f"η: {before['learning_rate']:g} → {new:g}"
+        page.get_by_test_id("link-apply").click()
+        assert opened(page)["outcome"] == "applied"
+        after = lesson_server.state()
+        assert after["learning_rate"] == new
+        assert {k: after[k] for k in LESSON_STATE if k != "learning_rate"} == \
+            {k: before[k] for k in LESSON_STATE if k != "learning_rate"}
+        assert after["iteration"] >= before["iteration"]  # the same network, kept
+        assert page.problems == []
+    finally:
+        context.close()

@@ -21,6 +21,8 @@ export class LinkOpener {
     Object.assign(this, { store, send, toasts, setMode, walkthrough, presentation, ready });
     this.busy = null;
     this.opened = 0; // links opened (tests wait on it)
+    this.waiting = false; // a reset or set_params of a link is on its way
+    this.replyError = null;
     this.last = null; // {link, outcome, detail?} of the latest attempt
     window.addEventListener("hashchange", () => this.openFromAddress());
   }
@@ -93,20 +95,23 @@ export class LinkOpener {
   async applyNetwork(answer) {
     const message = answer.reset || answer.set_params;
     const hellos = this.store.helloCount;
-    const paramsVersion = this.store.paramsVersion;
-    const reply = new Promise((resolve) => (this.reply = resolve));
-    if (!this.send(message, "link")) return "Not connected to the training server.";
-    const outcome = await Promise.race([reply, sleep(WAIT_MS).then(() => ({ error: "the server did not answer" }))]);
-    this.reply = null;
-    if (outcome.error) return outcome.error;
-    if (answer.reset) await until(() => this.store.helloCount > hellos && sameNetwork(this.store, answer.network), WAIT_MS);
-    else await until(() => this.store.paramsVersion > paramsVersion || paramsMatch(this.store, message), WAIT_MS);
-    return null;
+    const done = answer.reset
+      ? () => this.store.helloCount > hellos && sameNetwork(this.store, answer.network)
+      : () => paramsMatch(this.store, message);
+    this.replyError = null;
+    this.waiting = true;
+    try {
+      if (!this.send(message, "link")) return "Not connected to the training server.";
+      await until(() => this.replyError || done(), WAIT_MS);
+    } finally {
+      this.waiting = false;
+    }
+    return this.replyError || (done() ? null : "the server did not apply it in time");
   }
 
-  /** The server's answer to the message this opener sent ("ack" or "error": main.js passes it on). */
+  /** The server's answer to a message this opener sent (main.js passes on its `ack` or `error`). */
   onReply(header) {
-    this.reply?.(header.type === "error" ? { error: header.message } : {});
+    if (this.waiting && header.type === "error") this.replyError = header.message;
   }
 
   async applyView(view) {
