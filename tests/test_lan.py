@@ -234,6 +234,15 @@ def test_a_bad_token_option_is_one_line_before_anything_starts(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_start_that_fails_writes_no_token(tmp_path):
+    folder = tmp_path / "checkpoints"
+    run = subprocess.run([sys.executable, "-m", "server", "--host", "0.0.0.0", "--port", "0", "--checkpoint-dir",
+                          str(folder), "--load", str(tmp_path / "missing.npz")], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2 and "no such checkpoint file" in run.stderr
+    assert not folder.exists()
+
+
 def test_a_restarted_server_keeps_its_token_and_token_fixes_it(tmp_path):
     """Bound beyond loopback: a restart in the same checkpoint folder keeps the token (open tabs keep
     working); --token sets one and the kept one is untouched."""

@@ -99,7 +99,10 @@ def print_addresses(host: str, port: int, token: str | None, notes=(), qr: bool 
     lines += notes
     print("\n".join(lines), file=out, flush=True)
     if students and (qr if qr is not None else out.isatty()):
-        print_qr(students[0].url(port, token), out)
+        try:
+            print_qr(students[0].url(port, token), out)
+        except (ImportError, UnicodeError) as e:  # segno missing, or a terminal without block characters
+            print(f"(no QR code: {e})", file=out, flush=True)
     return url, students
 
 
@@ -187,8 +190,6 @@ def access_token(host: str, given: str | None, folder) -> tuple[str | None, list
 
 def _serve(args, sock: socket.socket) -> int:
     store = CheckpointStore(args.checkpoint_dir or default_checkpoint_dir())
-    token, token_lines = access_token(args.host, args.token, store.folder)
-    guard = Guard.for_bind(args.host, args.port or None, token=token)
     load = args.load
     if args.resume and not load:
         newest = resume_path(store)
@@ -211,6 +212,9 @@ def _serve(args, sock: socket.socket) -> int:
             check_fits(net.sizes, catalog.open(record.get("name"), record.get("options") or {}))
         except ValueError as e:
             raise UsageError(f"{load}: {e}") from None
+    # after every check that can refuse the start: a failed start leaves the folder as it was
+    token, token_lines = access_token(args.host, args.token, store.folder)
+    guard = Guard.for_bind(args.host, args.port or None, token=token)
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
                         resume=args.resume, autosave=not args.no_autosave, fashion_dir=args.fashion_dir,
                         catalog=catalog, session_kwargs={"warmup": not args.flat_out})
