@@ -182,6 +182,15 @@ class BranchRequest(Strict):
     batch_size: BatchSize | None = None
 
 
+MAX_LINK_CHARS = 2048  # a lesson link's fragment (links.py); a v1 link of every field is under 300
+
+
+class LinkRequest(Strict):
+    """A lesson link to check (``POST /api/link``): its fragment, with or without the leading ``#``."""
+
+    link: Annotated[str, Field(max_length=MAX_LINK_CHARS)]
+
+
 class CloseRequest(Strict):
     hold: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # from walkthrough/open
 
