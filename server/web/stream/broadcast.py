@@ -174,9 +174,9 @@ class Broadcaster:
                 await viewer.send_bytes(data)
                 snap = prep.snap
                 viewer.version = snap.version
-                viewer.next_cost = snap.costs_start + len(snap.costs)
-                viewer.acc_seen = snap.accuracy_start + len(snap.accuracy_history)
-                viewer.markers_seen = snap.markers_start + len(snap.markers)
+                viewer.next_cost = frames.unseen(snap.costs, snap.costs_start, viewer.next_cost)[1]
+                viewer.acc_seen = frames.unseen(snap.accuracy_history, snap.accuracy_start, viewer.acc_seen)[1]
+                viewer.markers_seen = frames.unseen(snap.markers, snap.markers_start, viewer.markers_seen)[1]
         finally:
             self.viewers.discard(viewer)
 

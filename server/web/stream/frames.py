@@ -157,19 +157,31 @@ def prepare(snap: Snapshot) -> Prepared:
     return Prepared(snap, table, blob, norms, wire.dumps(shared)[1:-1], wire.dumps(table)[1:-1])
 
 
+def unseen(items, start: int, seen: int):
+    """(the part of ``items`` a viewer has not had, its position after them). ``items`` begin at position
+    ``start`` of their history (costs: an iteration; evaluations, markers: a count) and the viewer has had
+    everything before ``seen``. A snapshot prepared for the other viewers' positions, before this one's
+    hello about a new network, can begin after ``seen``: then it gets none of them, so none is skipped,
+    and keeps its position; the next snapshot starts at or before it (the broadcaster asks from the
+    smallest position)."""
+    if seen < start:
+        return items[:0], seen
+    return items[seen - start :], max(seen, start + len(items))
+
+
 def frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen: int) -> bytes:
     """One frame for one viewer: the shared arrays plus the costs and evaluations it has not seen yet.
 
     Only the per-viewer fields are encoded here; the rest of the header was encoded once by ``prepare``.
     """
     snap = prep.snap
-    costs = snap.costs[max(0, costs_from - snap.costs_start) :]
+    costs, _ = unseen(snap.costs, snap.costs_start, costs_from)
     own = {
         "type": "frame",
         "seq": seq,
-        "costs_start": max(costs_from, snap.costs_start),
-        "accuracy_history_new": snap.accuracy_history[max(0, acc_seen - snap.accuracy_start) :],
-        "markers_new": snap.markers[max(0, markers_seen - snap.markers_start) :],
+        "costs_start": costs_from,
+        "accuracy_history_new": unseen(snap.accuracy_history, snap.accuracy_start, acc_seen)[0],
+        "markers_new": unseen(snap.markers, snap.markers_start, markers_seen)[0],
     }
     costs_table, costs_blob = wire.pack({"costs": costs}, offset=len(prep.blob))
     arrays = wire.dumps(costs_table)[:-1] + ("," + prep.table_json if prep.table_json else "") + "}"
