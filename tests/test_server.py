@@ -137,6 +137,7 @@ BODY_ROUTES = {
     ("/api/predict", "PredictRequest"), ("/api/checkpoints", "SaveRequest"), ("/api/backprop", "BackpropRequest"),
     ("/api/walkthrough/batch", "BatchRequest"), ("/api/walkthrough/step", "StepRequest"),
     ("/api/teach", "TeachRequest"), ("/api/gradcheck", "GradCheckRequest"), ("/api/walkthrough/close", "CloseRequest"),
+    ("/api/walkthrough/open", "OpenRequest"),
     ("/api/walkthrough/set", "SetParameterRequest"),
     ("/api/branch", "BranchRequest"), ("/api/descent/line", "LineRequest"), ("/api/descent/surface", "SurfaceRequest"),
     ("/api/descent/runners", "RunnersRequest"),
@@ -156,7 +157,7 @@ def test_every_request_body_has_its_schema_in_openapi(test_client):
                 schema = content["application/json"]["schema"]
                 ref = schema.get("$ref") or next(s["$ref"] for s in schema["anyOf"] if "$ref" in s)  # optional body
                 declared.add((path, ref.rsplit("/", 1)[1]))
-            elif method == "post" and path not in ("/api/walkthrough/open", "/api/undo", "/api/checkpoints/{name}/load"):
+            elif method == "post" and path not in ("/api/undo", "/api/checkpoints/{name}/load"):
                 assert "application/octet-stream" in content, f"{path} has no declared body"
     assert declared == BODY_ROUTES
     schemas = spec["components"]["schemas"]

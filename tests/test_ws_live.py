@@ -394,3 +394,80 @@ def test_after_a_reset_every_tab_gets_the_new_networks_costs_from_iteration_1(li
                     got[f["costs_start"] + i] = float(v)
             assert sorted(got) == [1, 2, 3], sorted(got)[:10]
             np.testing.assert_allclose([got[i] for i in (1, 2, 3)], srv.session.cost_history.values()[:3])
+
+
+def _kill(conn) -> None:
+    """End a client the way a crashed or killed tab does: the TCP connection just goes, no close frame."""
+    import socket as _socket
+
+    conn.ws.socket.shutdown(_socket.SHUT_RDWR)
+    conn.ws.socket.close()
+
+
+def test_a_walkthrough_hold_dies_with_the_tab_that_opened_it(live_server):
+    """Review: a tab that vanished in the walkthrough without `pagehide` (crash, killed mobile tab) left
+    its hold, and training stayed paused in every tab for ever. A hold opened with the tab's `connection`
+    (from its hello) ends when that websocket closes (after a short grace for a reconnect)."""
+    srv = live_server(session_kwargs={"steps_per_second": 50})
+    srv.app.state.holds.grace = 0.2
+    c = ws_connect(srv)
+    hello = c.recv()
+    connection = hello["connection"]
+    assert isinstance(connection, str) and len(connection) >= 8
+    srv.session.play()
+    poll(lambda: api_state(srv)["running"], what="training to run")
+    opened = httpx.post(srv.url + "/api/walkthrough/open", json={"connection": connection}, timeout=5).json()
+    assert opened["was_running"] is True and opened["hold"]
+    poll(lambda: not api_state(srv)["running"], what="the walkthrough to pause training")
+    _kill(c)
+    poll(lambda: api_state(srv)["running"], what="training to resume once the tab is gone")
+    # the hold is gone: closing it later changes nothing and is no error
+    assert httpx.post(srv.url + "/api/walkthrough/close", json={"hold": opened["hold"]}, timeout=5).json()["running"]
+
+
+def test_a_reconnecting_tab_keeps_its_hold(live_server):
+    """A network blip: the tab reconnects within the grace and claims its hold for the new connection."""
+    srv = live_server(session_kwargs={"steps_per_second": 50})
+    holds = srv.app.state.holds
+    holds.grace = 0.5
+    a = ws_connect(srv)
+    first = a.recv()["connection"]
+    srv.session.play()
+    poll(lambda: api_state(srv)["running"], what="training to run")
+    hold = httpx.post(srv.url + "/api/walkthrough/open", json={"connection": first}, timeout=5).json()["hold"]
+    _kill(a)
+    with ws_connect(srv) as b:
+        second = b.recv()["connection"]
+        assert second != first
+        again = httpx.post(srv.url + "/api/walkthrough/open", json={"connection": second, "hold": hold}, timeout=5).json()
+        assert again["hold"] == hold and again["was_running"] is True
+        time.sleep(0.8)  # past the grace: the behaviour under test is that nothing happens
+        assert not api_state(srv)["running"]
+        assert httpx.post(srv.url + "/api/walkthrough/close", json={"hold": hold}, timeout=5).json()["running"] is True
+
+
+def test_a_hold_without_a_connection_is_a_lease(live_server):
+    """A client without a websocket (a script) holds for a lease it renews by opening again with the hold;
+    one that forgets cannot pause training for ever."""
+    srv = live_server(session_kwargs={"steps_per_second": 50})
+    srv.app.state.holds.lease = 0.5
+    srv.session.play()
+    poll(lambda: api_state(srv)["running"], what="training to run")
+    opened = httpx.post(srv.url + "/api/walkthrough/open", timeout=5).json()
+    assert opened["lease_seconds"] == 0.5
+    renewed = httpx.post(srv.url + "/api/walkthrough/open", json={"hold": opened["hold"]}, timeout=5).json()
+    assert renewed["hold"] == opened["hold"]
+    assert not api_state(srv)["running"]
+    poll(lambda: api_state(srv)["running"], what="the lease to run out")
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"connection": "nobody"}, "connection"),
+    ({"connection": ""}, "connection"),
+    ({"hold": "x" * 65}, "hold"),
+])
+def test_walkthrough_open_refuses_an_unknown_connection(live_server, body, words):
+    srv = live_server()
+    r = httpx.post(srv.url + "/api/walkthrough/open", json=body, timeout=5)
+    assert r.status_code == 422 and words in r.json()["detail"]
+    assert not api_state(srv)["running"]

@@ -24,6 +24,7 @@ from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprin
 from .bodies import validation_error
 from .guard import Guard, GuardMiddleware
 from .routes import checkpoints, datasets, descent, history, links, live, pages, walkthrough, ws
+from .holds import Holds
 from .stream.broadcast import Broadcaster
 
 log = logging.getLogger("backprop_lab")
@@ -106,9 +107,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.checkpoints = store
         app.state.broadcaster = Broadcaster(session, settings.frame_rate, settings.stall_limit)
         app.state.broadcaster.start()
+        app.state.holds = Holds()
         try:
             yield
         finally:
+            app.state.holds.shutdown()
             await app.state.broadcaster.close()
             session.stop()
             if settings.autosave:

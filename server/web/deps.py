@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from ..training.session import TrainingSession
 from ..training.store import CheckpointStore
+from .holds import Holds
 
 
 def get_session(request: Request) -> TrainingSession:
@@ -16,6 +17,10 @@ def get_session(request: Request) -> TrainingSession:
 
 def get_store(request: Request) -> CheckpointStore:
     return request.app.state.checkpoints
+
+
+def get_holds(request: Request) -> Holds:
+    return request.app.state.holds
 
 
 def shared_session(request: Request) -> bool:
@@ -27,4 +32,5 @@ def shared_session(request: Request) -> bool:
 
 SessionDep = Annotated[TrainingSession, Depends(get_session)]
 StoreDep = Annotated[CheckpointStore, Depends(get_store)]
+HoldsDep = Annotated[Holds, Depends(get_holds)]
 SharedDep = Annotated[bool, Depends(shared_session)]

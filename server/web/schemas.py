@@ -191,6 +191,13 @@ class LinkRequest(Strict):
     link: Annotated[str, Field(max_length=MAX_LINK_CHARS)]
 
 
+class OpenRequest(Strict):
+    """``POST /api/walkthrough/open``: who owns the hold (holds.py), and an existing hold to claim or renew."""
+
+    connection: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # from this tab's hello
+    hold: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # from an earlier open
+
+
 class CloseRequest(Strict):
     hold: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # from walkthrough/open
 

@@ -56,15 +56,20 @@ async def websocket_endpoint(ws: WebSocket):
     await ws.accept()
     broadcaster = ws.app.state.broadcaster
     viewer = Viewer(ws, broadcaster.stall_limit)
+    holds = ws.app.state.holds
+    viewer.connection = holds.connect()
     sender = asyncio.create_task(broadcaster.serve(viewer), name="viewer-send")
     receiver = asyncio.create_task(receive_loop(ws, viewer), name="viewer-receive")
     try:
-        done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sender, receiver):
+                task.cancel()
+            # asyncio.wait, not gather: a cancellation of this task must reach the server unaltered
+            await asyncio.wait({sender, receiver})
     finally:
-        for task in (sender, receiver):
-            task.cancel()
-        # asyncio.wait, not gather: a cancellation of this task must reach the server unaltered
-        await asyncio.wait({sender, receiver})
+        holds.disconnect(viewer.connection)  # its walkthrough holds end (after a grace for a reconnect)
     send_error = _failure(sender)
     receive_error = _failure(receiver)
     if isinstance(send_error, ViewerStalled):

@@ -53,6 +53,7 @@ class Viewer:
         self.helloed = False
         self.first_layer_offered = False  # a frame with the first layer was prepared since it joined
         self.send_lock = asyncio.Lock()
+        self.connection: str | None = None  # its id for walkthrough holds (holds.py), sent in every hello
 
     async def _send(self, message: dict) -> None:
         async with self.send_lock:
@@ -181,7 +182,7 @@ class Broadcaster:
             self.viewers.discard(viewer)
 
     async def send_hello(self, viewer: Viewer) -> None:
-        data, info = await asyncio.wrap_future(self.session.read(frames.hello, self.session))
+        data, info = await asyncio.wrap_future(self.session.read(frames.hello, self.session, viewer.connection))
         if not viewer.helloed:
             viewer.event_seq = info.event_seq  # a new tab sees the state, not the events that led to it
         await viewer.send_bytes(data)

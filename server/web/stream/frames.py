@@ -55,8 +55,9 @@ class HelloInfo:
     event_seq: int
 
 
-def hello(session: TrainingSession) -> tuple[bytes, HelloInfo]:
-    """The full state for a new (or resynchronising) viewer. Call it via ``session.read`` (or under the lock)."""
+def hello(session: TrainingSession, connection: str | None = None) -> tuple[bytes, HelloInfo]:
+    """The full state for a new (or resynchronising) viewer. Call it via ``session.read`` (or under the lock).
+    ``connection``: the viewer's websocket id (walkthrough holds name it; see holds.py)."""
     with session.lock:  # the history and the snapshot describe the same iteration
         snap = session.snapshot(costs_from=None)
         iterations, values = session.cost_history.decimated(MAX_HISTORY_POINTS)
@@ -72,6 +73,8 @@ def hello(session: TrainingSession) -> tuple[bytes, HelloInfo]:
         "example": snap.example,
         "dataset": describe_dataset(data),
     }
+    if connection is not None:
+        header["connection"] = connection
     arrays = {"cost_iterations": iterations, "cost_values": values, **_parameter_arrays(snap), **dataset_arrays(data)}
     info = HelloInfo(snap.version, snap.structure_version, snap.state["iteration"], len(snap.accuracy_history),
                      len(snap.markers), snap.event_seq)

@@ -55,6 +55,7 @@ export class Store {
     const helloCount = this.helloCount + 1;
     this.reset();
     this.helloCount = helloCount;
+    this.connection = header.connection ?? null; // this tab's websocket id: walkthrough holds end with it
     this.config = header.config;
     this.params = header.params;
     this.state = header.state;

@@ -69,6 +69,7 @@ export class Walkthrough {
     this.legend = $("wt-legend");
     window.addEventListener("keydown", (e) => this.key(e), true); // before the live page's shortcuts
     this.holds = []; // the pauses this tab asked for (POST /api/walkthrough/open), given back on leaving
+    this.holdsFor = null; // the websocket connection that owns them (they end when it closes)
     window.addEventListener("pagehide", () => this.active && closeOnUnload(this.holds.splice(0)));
   }
 
@@ -120,10 +121,29 @@ export class Walkthrough {
   /** Pause training for the walkthrough; the server remembers whether it ran, to restore that on leaving. */
   async hold() {
     try {
-      const { hold } = await api.open();
+      const connection = this.store.connection;
+      const { hold } = await api.open(connection ? { connection } : {});
       if (hold) this.holds.push(hold);
+      this.holdsFor = connection;
     } catch (err) {
       this.sidebar.showError(`Could not pause training: ${err.message}`);
+    }
+  }
+
+  /** After a reconnect (a new websocket): claim the holds for it before the server ends them with the old one. */
+  async claimHolds() {
+    const connection = this.store.connection;
+    if (this.claiming || !connection || connection === this.holdsFor || !this.holds.length) return;
+    this.claiming = true;
+    try {
+      const claimed = [];
+      for (const hold of this.holds) claimed.push((await api.open({ connection, hold })).hold);
+      this.holds = claimed;
+      this.holdsFor = connection;
+    } catch (err) {
+      this.sidebar.showError(`Could not keep training paused after reconnecting: ${err.message}`);
+    } finally {
+      this.claiming = false;
     }
   }
 
@@ -410,6 +430,7 @@ export class Walkthrough {
       this.sidebar.setLimits(learningRateSpan(this.store.limits), this.store.state?.test_size);
     }
     if (!this.active) return;
+    if (this.holds.length && this.store.connection !== this.holdsFor) this.claimHolds();
     if (this.auto && now - this.autoAt > this.autoMs) {
       this.autoAt = now;
       if (!this.move(1) || this.index >= this.steps.length - 1) this.setAuto(false);
