@@ -70,3 +70,42 @@ def test_a_tab_that_vanishes_in_the_walkthrough_does_not_keep_training_paused(br
     wait_until(lambda: server.state()["running"], 40, message="training to run again once the tab is gone")
     assert command(server, {"type": "pause"})["type"] == "ack"
     command(server, {"type": "set_params", "steps_per_second": None})
+
+
+CHART_STATE = """() => {
+  const lab = window.__lab, s = lab.store.series;
+  return {iteration: lab.store.state.iteration, points: s.length, first: s.length ? s.iters[0] : null,
+          last: s.lastIteration, xMax: lab.chart.geom ? lab.chart.geom.xMax : null,
+          accuracy: lab.store.accuracy.map((a) => a[0]),
+          snapshots: lab.scrubber.snapshots.map((x) => x.iteration)};
+}"""
+
+
+def test_the_cost_chart_starts_again_after_a_reset_in_every_tab(browser, server, trained):
+    """Review item 1: after Network → Reset, Play, the chart kept saying "Press Play…" (in the tab that
+    reset and in another one) until the new run passed the old run's last iteration."""
+    ctx_a, a = open_tab(browser, server.url, 1280, 720)
+    ctx_b, b = open_tab(browser, server.url, 1280, 720)
+    try:
+        old = server.state()["iteration"]
+        assert old >= 3000
+        a.locator("#editor summary").click()
+        a.locator("#reset").click()
+        a.get_by_test_id("reset-confirm-ok").click()
+        for page in (a, b):
+            page.wait_for_function("window.__lab.store.state.iteration === 0 && window.__lab.store.helloCount >= 2")
+            # nothing of the old run is left: not its costs, its scale, its evaluations or its snapshots
+            page.wait_for_function(f"(({CHART_STATE})()).xMax === null || (({CHART_STATE})()).xMax <= 10")
+        for _ in range(3):
+            assert command(server, {"type": "step"})["type"] == "ack"
+        for page in (a, b):
+            page.wait_for_function(f"(({CHART_STATE})()).points === 3", timeout=10000)
+            state = page.evaluate(CHART_STATE)
+            assert state["first"] == 1 and state["last"] == 3 and state["xMax"] <= 10, state
+            assert all(it <= 3 for it in state["accuracy"]), state
+            page.wait_for_function(f"(({CHART_STATE})()).snapshots.every((it) => it <= 3)")
+        shot(a, "review-chart-after-reset-1280")
+        shot(b, "review-chart-after-reset-other-tab-1280")
+    finally:
+        ctx_a.close()
+        ctx_b.close()

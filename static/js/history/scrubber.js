@@ -112,7 +112,9 @@ export class Scrubber {
   }
 
   async list() {
+    const hello = this.store.helloCount;
     const reply = await getJSON("/api/snapshots");
+    if (hello !== this.store.helloCount) return this.snapshots; // asked about a network replaced meanwhile
     this.snapshots = reply.snapshots || [];
     this.listedAt = performance.now();
     this.lastKey = "";
@@ -250,6 +252,8 @@ export class Scrubber {
       // a new network (reset, load, branch): its history starts afresh
       this.hello = this.store.helloCount;
       this.cache.clear();
+      this.snapshots = []; // the old network's, until the new list comes
+      this.seq++; // a snapshot still on its way belongs to the old network
       if (this.current) this.backToNow();
       this.list().catch(() => null);
     }
