@@ -365,35 +365,46 @@ def test_the_frame_after_a_pause_carries_the_first_layer(live_server):
     assert paused["has_first_layer"] and "W0" in paused["_arrays"]
 
 
-def test_after_a_reset_every_tab_gets_the_new_networks_costs_from_iteration_1(live_server):
+@pytest.mark.parametrize("change", ["reset", "branch", "load"])
+def test_after_a_new_network_every_tab_gets_its_costs_from_its_first_iteration(live_server, change):
     """Review: after Network → Reset the descent curve stayed empty until the new run passed the old run's
     last iteration. Each tab's position in the cost stream was still the old network's (the frame after
-    the new hello came from a snapshot prepared for the old positions), so the new costs were never sent."""
+    the new hello came from a snapshot prepared for the old positions), so the new costs were never sent.
+    The same for a checkpoint load (its history is shorter) and a branch (the history is cut)."""
     srv = live_server()
     with ws_connect(srv) as a, ws_connect(srv) as b:
         a.recv(), b.recv()
+        if change == "load":
+            assert httpx.post(srv.url + "/api/checkpoints", json={"name": "early"}, timeout=5).status_code == 200
         assert a.command({"type": "set_params", "steps_per_second": 1000})["type"] == "ack"
         a.command({"type": "play"})
         a.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] > 200, timeout=30)
         b.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] > 200, timeout=30)
         a.command({"type": "pause"})
         poll(lambda: not api_state(srv)["running"], what="pause")
-        reset = {"type": "reset", "hidden": [16, 16], "activation": "sigmoid", "output_activation": "sigmoid",
-                 "cost": "quadratic", "seed": 1}
-        assert a.command(reset)["type"] == "ack"
-        for c in (a, b):
-            c.next(lambda m: m["type"] == "hello")
+        if change == "reset":
+            reset = {"type": "reset", "hidden": [16, 16], "activation": "sigmoid", "output_activation": "sigmoid",
+                     "cost": "quadratic", "seed": 1}
+            assert a.command(reset)["type"] == "ack"
+        elif change == "branch":
+            assert httpx.post(srv.url + "/api/branch", json={"iteration": 2}, timeout=5).status_code == 200
+        else:
+            assert httpx.post(srv.url + "/api/checkpoints/early/load", timeout=5).status_code == 200
+        hellos = [c.next(lambda m: m["type"] == "hello") for c in (a, b)]
+        start = hellos[0]["state"]["iteration"]
+        assert start < 100 and hellos[1]["state"]["iteration"] == start
         for _ in range(3):
             assert a.command({"type": "step"})["type"] == "ack"
         for c in (a, b):
-            c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == 3)
+            c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == start + 3)
             after = c.log[max(i for i, m in enumerate(c.log) if m["type"] == "hello") + 1:]
             got = {}
             for f in (m for m in after if m["type"] == "frame"):
                 for i, v in enumerate(f["_arrays"]["costs"]):
                     got[f["costs_start"] + i] = float(v)
-            assert sorted(got) == [1, 2, 3], sorted(got)[:10]
-            np.testing.assert_allclose([got[i] for i in (1, 2, 3)], srv.session.cost_history.values()[:3])
+            assert sorted(got) == [start + 1, start + 2, start + 3], sorted(got)[:10]
+            np.testing.assert_allclose([got[start + i] for i in (1, 2, 3)],
+                                       srv.session.cost_history.values()[start:start + 3])
 
 
 def _kill(conn) -> None:
