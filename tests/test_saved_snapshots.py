@@ -65,6 +65,8 @@ def test_after_a_restart_from_the_autosave_every_old_snapshot_is_there_with_the_
                                                      4096, 6000]
         models = {s["iteration"]: model(c, iteration=s["iteration"])[0] for s in before}
         now = c.get("/api/state").json()["iteration"]
+        measured = c.get("/api/diagnostics").json()["measurements"]
+        assert len(measured) > 100
     name = CheckpointStore(folder).newest_autosave()
     assert name and name.startswith("autosave-")
 
@@ -79,6 +81,7 @@ def test_after_a_restart_from_the_autosave_every_old_snapshot_is_there_with_the_
             for got, want in zip(parameters(net), parameters(models[s["iteration"]])):
                 assert got.dtype == want.dtype and np.array_equal(got, want)  # bit for bit
         assert f"{len(before)} snapshots" in loaded_message(c)
+        assert c.get("/api/diagnostics").json()["measurements"] == measured  # the charts over the same axis
         # and training goes on recording after them; a branch back into the old run works
         c.app.state.session.run_steps(2)
         c.app.state.session.set_params(learning_rate=0.5)
