@@ -82,6 +82,7 @@ const networkPanel = new NetworkPanel(store, networkView, () => {
   digitLab.follow();
 });
 const scrubber = new Scrubber({ root: $("history-bar"), store, networkView, chart, toasts });
+checkpoints.snapshotInfo = () => ({ count: scrubber.snapshots.length, sizes: store.sizes });
 const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live") });
 const presentation = new Presentation({
   onChange(on) {
