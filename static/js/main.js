@@ -26,6 +26,7 @@ import { PlaneView } from "./plane/plane-view.js";
 import { PRESENT_CANVAS_ZOOM, Presentation } from "./screen/present.js";
 import { Store } from "./state/store.js";
 import { Walkthrough } from "./walkthrough/walkthrough.js";
+import { PicturePicker } from "./widgets/picture-picker.js";
 import { FieldErrors, Toasts } from "./widgets/toasts.js";
 
 const store = new Store();
@@ -129,8 +130,23 @@ function walkThrough(example) {
   };
   go();
 }
-const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough,
-  canvases: { network: $("network-view"), "descent curve": $("cost-chart"), "draw pad": $("draw-pad") } });
+// PNG of any view: the header's "PNG", then a click on the view (or the Look back drawer's export list).
+const liveViews = [document.querySelector(".panel.network"), document.querySelector(".panel.chart")];
+const pictures = new PicturePicker({
+  button: $("picture-toggle"),
+  toasts,
+  iterationOf(view) {
+    const now = store.state?.iteration ?? null;
+    if (scrubber.active && liveViews.some((v) => v === view)) {
+      return { iteration: scrubber.current.snap.iteration, note: `looking back; now ${fmtGrouped(now ?? 0, ",")}` };
+    }
+    if (view.dataset.testid === "lb-confusion" && lookback.confusion) return { iteration: lookback.confusion.iteration };
+    return { iteration: now };
+  },
+});
+const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough, pictures,
+  views: [["network", "The network", liveViews[0]], ["curve", "The descent curve", liveViews[1]],
+    ["draw", "Draw a digit / the plane", document.querySelector(".panel.draw")]] });
 $("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
 
 // ----- messages ----------------------------------------------------------------------------------
@@ -264,7 +280,7 @@ function fps(n = 120) {
 }
 
 // Debug/test hooks.
-window.__lab = { store, scrubber, lookback, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView };
+window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView };
 
 connection.connect();
 requestAnimationFrame(tick);
