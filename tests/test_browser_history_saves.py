@@ -56,6 +56,11 @@ def test_after_a_restart_the_page_scrubs_back_through_the_whole_training(browser
         before = api(srv, "/api/snapshots")["snapshots"]
         assert [s["iteration"] for s in before][:8] == [0, 1, 2, 4, 8, 16, 32, 64] and 6000 in [s["iteration"] for s in before]
         now = srv.state()["iteration"]
+        page.wait_for_function("window.__lab.store.example && window.__lab.networkView.heatCanvas")
+        page.evaluate("window.__lab.scrubber.scrubTo(0)")
+        page.wait_for_function("window.__lab.scrubber.current && window.__lab.scrubber.current.snap.iteration === 0")
+        maps_at_0 = page.evaluate(HEAT_SUM)  # the first-layer maps at iteration 0, before the restart
+        page.get_by_test_id("history-now").click()
 
         # save "with history" from the page: the note says how many snapshots went with it
         page.locator("#checkpoints > summary").click()
@@ -88,7 +93,8 @@ def test_after_a_restart_the_page_scrubs_back_through_the_whole_training(browser
         assert page.evaluate("window.__lab.scrubber.snapshots.map(s => s.iteration)")[: len(before)] == [s["iteration"] for s in before]
         live = page.evaluate(HEAT_SUM)
         scrub_to_start(page)
-        page.wait_for_function(f"({HEAT_SUM})() !== {live}")  # the first-layer maps as they were at iteration 0
+        page.wait_for_function(f"({HEAT_SUM})() === {maps_at_0}")  # the first-layer maps as they were at iteration 0
+        assert maps_at_0 != live
         assert "iteration 0" in page.get_by_test_id("history-readout").inner_text()
         settle_page(page)
         shot(page, "history-saves-resumed-scrubbed-1280")
