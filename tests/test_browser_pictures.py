@@ -13,6 +13,7 @@ import pytest
 
 from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
     ARTIFACTS,
+    animation_frames,
     browser,
     chromium_path,
     open_tab,
@@ -111,6 +112,19 @@ def test_a_view_looked_back_at_is_saved_at_that_iteration_and_picking_never_scru
     got = save(page, pick(page, "[data-testid=draw-pad]", x=100, y=100), "draw")
     assert got["filename"].startswith("backprop-lab-draw-a-digit-")
     assert page.evaluate("window.__lab.digitLab.pad.strokes.length === 0 && window.__lab.digitLab.pad.mode === 'empty'")
+
+    def slow_press_on_a_button():  # a press held a while: its click must not reach the button either
+        page.get_by_test_id("picture-toggle").click()
+        box = page.locator("#random-test").bounding_box()
+        page.mouse.move(box["x"] + 10, box["y"] + 10)
+        page.mouse.down()
+        page.wait_for_timeout(300)
+        page.mouse.up()
+    asked = []
+    page.on("request", lambda r: asked.append(r.url))
+    save(page, slow_press_on_a_button, "draw-2")
+    animation_frames(page, 3)
+    assert not [u for u in asked if "test-example" in u] and page.evaluate("window.__lab.digitLab.pad.mode") == "empty"
 
 
 def test_the_look_back_drawer_saves_its_diagnostics_and_confusion_matrix(page, trained):

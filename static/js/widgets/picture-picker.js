@@ -36,9 +36,11 @@ export class PicturePicker {
     this.onPointer = (e) => this.pointer(e);
     this.onKey = (e) => this.key(e);
     this.swallowClick = (e) => {
-      if (this.button.contains(e.target)) return;
+      if (!e.isTrusted) return; // the download's own click on its link
+      if (this.button.contains(e.target) && !this.picked) return;
       e.preventDefault();
       e.stopPropagation();
+      if (this.picked) this.stopSwallowing(); // the click that ends the picking press: nothing else sees it
     };
   }
 
@@ -65,7 +67,14 @@ export class PicturePicker {
     document.addEventListener("keydown", this.onKey, true);
   }
 
-  stop() {
+  stopSwallowing() {
+    this.picked = false;
+    clearTimeout(this.swallowTimer);
+    document.removeEventListener("click", this.swallowClick, true);
+  }
+
+  /** Leave picking; `picked`: a press picked a view, and the click it ends in is swallowed too. */
+  stop(picked = false) {
     this.picking = false;
     for (const v of this.views) {
       v.classList.remove("pickable");
@@ -80,8 +89,10 @@ export class PicturePicker {
     this.hint.hidden = true;
     document.removeEventListener("pointerdown", this.onPointer, true);
     document.removeEventListener("keydown", this.onKey, true);
-    // the click that follows the picking pointerdown is swallowed too, then listening stops
-    setTimeout(() => document.removeEventListener("click", this.swallowClick, true), 0);
+    if (!picked) return this.stopSwallowing();
+    this.picked = true;
+    clearTimeout(this.swallowTimer);
+    this.swallowTimer = setTimeout(() => this.stopSwallowing(), 2000); // a press that never ends in a click
   }
 
   pointer(e) {
@@ -89,7 +100,7 @@ export class PicturePicker {
     e.preventDefault();
     e.stopPropagation();
     const view = e.target.closest?.(".pickable");
-    this.stop();
+    this.stop(true);
     if (view) this.save(view);
   }
 
