@@ -329,6 +329,9 @@ def test_snapshots_after_the_checkpoints_own_iteration_are_dropped(test_client, 
         assert r.status_code == 200, r.text
         assert r.json()["snapshots_dropped"] == "they go to iteration 90, after the network's 50"
         assert [s["iteration"] for s in snapshots(c)] == [50]
+        r = c.post("/api/checkpoints/upload?name=kept", content=checkpoint.to_bytes(big, extra, history))
+        assert r.status_code == 200 and r.json()["snapshots"] == 0
+        assert c.get("/api/checkpoints").json()["checkpoints"][0]["snapshots"] == 0  # its copy: without them
         r = c.post("/api/checkpoints/upload", content=checkpoint.to_bytes(big, extra, small_history(big, [0, 4, 50])))
         assert r.json()["snapshots"] == 3 and r.json()["snapshots_dropped"] is None
 
@@ -339,3 +342,24 @@ def test_the_snapshots_choice_must_be_true_or_false(test_client, value):
         r = c.post("/api/checkpoints", json={"name": "x", "snapshots": value})
         assert r.status_code == 422 and "snapshots" in r.json()["detail"], r.text
         assert c.get("/api/checkpoints").json()["checkpoints"] == []
+
+
+def test_resuming_from_an_autosave_cut_in_its_snapshots_keeps_the_network_and_says_so(test_client, tmp_path, caplog):
+    folder = tmp_path / "cp"
+    with test_client(checkpoint_dir=folder, autosave=True) as c:
+        trained_session(c, 40)
+        now, _ = model(c)
+    name = CheckpointStore(folder).newest_autosave()
+    path = folder / f"{name}.npz"
+    data = path.read_bytes()
+    start, _ = member_span(data, "snapshots_W1")
+    path.write_bytes(data[:start + 100])  # e.g. a copy that stopped short
+    with caplog.at_level("WARNING", logger="backprop_lab"):
+        with test_client(checkpoint_dir=folder, load=str(path), resume=True) as c:
+            assert c.get("/api/state").json()["iteration"] == 40
+            net, _ = model(c)
+            for a, b in zip(parameters(net), parameters(now)):
+                assert np.array_equal(a, b)
+            assert "resumed: " in loaded_message(c) and "its snapshots were dropped: the file is cut short" in loaded_message(c)
+            assert [s["iteration"] for s in snapshots(c)] == [40]
+    assert any("its recorded snapshots were dropped (the file is cut short" in r.getMessage() for r in caplog.records)

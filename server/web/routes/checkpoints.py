@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from ...engine import checkpoint
 from ...engine.checkpoint import CheckpointError, Loaded
+from ...engine.saved_snapshots import SavedHistory
 from ...training.limits import check_fits
 from ...training.saved_history import check_snapshots
 from ...training.store import AUTOSAVE_RE, NAME_RE, Exists, NotFound, export
@@ -31,9 +32,10 @@ def _not_an_autosave_name(name: str) -> None:
                                  "choose another")
 
 
-async def _install(session, loaded: Loaded, message: str) -> dict:
+async def _install(session, loaded: Loaded, message: str) -> tuple[dict, object]:
     """Hand a validated network (and its history, hyper-parameters and recorded snapshots, if any) to the
-    session; a 422 leaves it untouched. A damaged snapshot part only drops the snapshots."""
+    session; a 422 leaves it untouched. A damaged snapshot part only drops the snapshots. Returns the
+    reply's body and the snapshots restored (a ``SavedHistory``, or None)."""
     net, extra = loaded.net, loaded.extra
     history = extra.get("history") if isinstance(extra, dict) else None
     try:  # off the event loop: the checkpoint's dataset may be an image dataset not read yet
@@ -48,7 +50,7 @@ async def _install(session, loaded: Loaded, message: str) -> dict:
     saved, dropped = check_snapshots(loaded.history, loaded.dropped, iteration)  # as the session judged them
     snapshots = len(saved.snapshots) if saved is not None else 0
     return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history), "restored": restored,
-            "dataset": dataset, "snapshots": snapshots, "snapshots_dropped": dropped}
+            "dataset": dataset, "snapshots": snapshots, "snapshots_dropped": dropped}, saved
 
 
 @router.get("")
@@ -93,11 +95,10 @@ async def upload_checkpoint(request: Request, session: SessionDep, store: StoreD
         loaded = await asyncio.to_thread(checkpoint.read, data, "uploaded file", check_fits)
     except CheckpointError as e:
         raise _checkpoint_error(e) from None
-    body = await _install(session, loaded, "uploaded checkpoint loaded")
-    if name is not None:
+    body, saved = await _install(session, loaded, "uploaded checkpoint loaded")
+    if name is not None:  # the copy keeps what was restored: the snapshots only if they were sound
         try:
-            await asyncio.to_thread(store.save, name, loaded.net, loaded.extra, overwrite,
-                                    None if loaded.dropped else loaded.history)
+            await asyncio.to_thread(store.save, name, loaded.net, loaded.extra, overwrite, saved or SavedHistory())
         except CheckpointError as e:
             raise _checkpoint_error(e) from None
     return json_response({"loaded": name or "uploaded file", **body})
@@ -110,7 +111,7 @@ async def load_checkpoint(name: str, session: SessionDep, store: StoreDep):
         loaded = await asyncio.to_thread(store.read, name, check_fits)
     except CheckpointError as e:
         raise _checkpoint_error(e) from None
-    body = await _install(session, loaded, f"checkpoint {name!r} loaded")
+    body, _ = await _install(session, loaded, f"checkpoint {name!r} loaded")
     return json_response({"loaded": name, **body})
 
 
