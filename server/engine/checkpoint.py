@@ -14,8 +14,8 @@ import json
 import os
 import tempfile
 import zipfile
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
