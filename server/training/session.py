@@ -26,7 +26,7 @@ from .limits import (
     DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, LIMITS,
     check_batch_size, check_fits, check_learning_rate, check_speed, default_config,
 )
-from .saved_history import check_history, check_params, encode_history
+from .saved_history import check_history, check_params, check_snapshots, encode_history
 from . import edits, pace
 from .edits import UndoHistory
 from .events import EventLog
@@ -35,6 +35,7 @@ from .recorder import Recorder
 from .snapshot import Snapshot, all_finite, capture, make_finite
 from .worker import Worker
 from ..engine.network import Network, validate_config
+from ..engine.saved_snapshots import SavedHistory
 from ..engine.batches import BatchStream, evaluate
 from ..engine.fused import fused_sgd_step
 
@@ -607,7 +608,8 @@ class TrainingSession:
         self._submit(apply)
 
     def load_network(self, net: Network, history: dict | None = None, message: str = "checkpoint loaded",
-                     params: dict | None = None, dataset: dict | None = None) -> str:
+                     params: dict | None = None, dataset: dict | None = None, saved: SavedHistory | None = None,
+                     dropped: str | None = None) -> str:
         """Replace the network (already validated) between mini-batches; training pauses.
 
         ``history`` (from ``history_state()``, e.g. a resumed autosave) restores the counters, the cost and
@@ -620,6 +622,11 @@ class TrainingSession:
         ``dataset`` is the checkpoint's record ``{name, options}`` of the data it was trained on (none: an
         older checkpoint, MNIST); the session trains on that dataset from then on. A dataset that is not
         available here, or that the network does not fit, raises ValueError and changes nothing.
+
+        ``saved`` (a checkpoint saved with history, e.g. the autosave) puts its recorded snapshots and
+        diagnostics back, so that the scrubber reaches back through the whole training; snapshots after
+        the checkpoint's iteration do not belong to it and are dropped. ``dropped`` (why the file's
+        snapshots could not be read) and any such drop are said in the message; the network still loads.
         """
         data = self._checkpoint_dataset(dataset)
         check_fits(net.sizes, data)
@@ -640,6 +647,12 @@ class TrainingSession:
             parts.append(f"iteration {history['iteration']:,}")
         if data.name != self.data.name or data.options != self.data.options:
             parts.insert(0, f"dataset {data.name}")
+        saved, dropped = check_snapshots(saved, dropped, history["iteration"] if history else 0)
+        if dropped:
+            notes = notes + [f"its snapshots were dropped: {dropped}"]
+        elif saved is not None:
+            count = len(saved.snapshots)
+            parts.append(f"{count} snapshot{'s' if count != 1 else ''}")
         what = ", ".join(parts + notes)
 
         def apply():
@@ -651,6 +664,8 @@ class TrainingSession:
                 self.steps_per_second = sps
                 self.warmup = False  # the checkpoint's pace, not a slow start
             self._install(net, data, history)
+            if saved is not None:
+                self.recorder.restore(self, saved)
             same = ([f"η {self.learning_rate:g}"] if lr is None else []) + ([f"batch {self.batch_size}"] if bs is None else [])
             kept = f"{' and '.join(same)} unchanged" if same else ""
             if what:

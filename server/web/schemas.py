@@ -80,6 +80,7 @@ class BackpropRequest(PixelsOrImage):
 class SaveRequest(Strict):
     name: Annotated[str, Field(pattern=NAME_RE.pattern)]
     overwrite: bool = False  # replace a checkpoint of that name (without it: 409)
+    snapshots: bool = False  # "with history": also the recorded snapshots, to scrub back after loading it
 
 
 class Param(Strict):

@@ -28,6 +28,7 @@ import { PRESENT_CANVAS_ZOOM, Presentation } from "./screen/present.js";
 import { ShareButton } from "./screen/share.js";
 import { Store } from "./state/store.js";
 import { Walkthrough } from "./walkthrough/walkthrough.js";
+import { PicturePicker } from "./widgets/picture-picker.js";
 import { FieldErrors, Toasts } from "./widgets/toasts.js";
 
 const store = new Store();
@@ -94,6 +95,7 @@ const networkPanel = new NetworkPanel(store, networkView, () => {
   digitLab.follow();
 });
 const scrubber = new Scrubber({ root: $("history-bar"), store, networkView, chart, toasts });
+checkpoints.snapshotInfo = () => ({ count: scrubber.snapshots.length, sizes: store.sizes });
 const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live") });
 const presentation = new Presentation({
   onChange(on) {
@@ -140,8 +142,23 @@ function walkThrough(example) {
   };
   go();
 }
-const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough,
-  canvases: { network: $("network-view"), "descent curve": $("cost-chart"), "draw pad": $("draw-pad") } });
+// PNG of any view: the header's "PNG", then a click on the view (or the Look back drawer's export list).
+const liveViews = [document.querySelector(".panel.network"), document.querySelector(".panel.chart")];
+const pictures = new PicturePicker({
+  button: $("picture-toggle"),
+  toasts,
+  iterationOf(view) {
+    const now = store.state?.iteration ?? null;
+    if (scrubber.active && liveViews.some((v) => v === view)) {
+      return { iteration: scrubber.current.snap.iteration, note: `looking back; now ${fmtGrouped(now ?? 0, ",")}` };
+    }
+    if (view.dataset.testid === "lb-confusion" && lookback.confusion) return { iteration: lookback.confusion.iteration };
+    return { iteration: now };
+  },
+});
+const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough, pictures,
+  views: [["network", "The network", liveViews[0]], ["curve", "The descent curve", liveViews[1]],
+    ["draw", "Draw a digit / the plane", document.querySelector(".panel.draw")]] });
 $("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
 
 // ----- messages ----------------------------------------------------------------------------------
@@ -300,7 +317,7 @@ const linkOpener = new LinkOpener({
 });
 
 // Debug/test hooks.
-window.__lab = { store, scrubber, lookback, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges };
+window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges };
 
 connection.connect();
 requestAnimationFrame(tick);
