@@ -397,9 +397,9 @@ class TrainingSession:
     def walk_step(self, indices, params, learning_rate: float | None = None, example: dict | None = None):
         return self.call(edits.walk_step, self, indices, params, learning_rate, example)
 
-    def set_parameter(self, param: dict, value: float):
+    def set_parameter(self, param: dict, value: float, merge_undo: bool = False):
         value = edits.check_value(value)  # a bad value is refused here; the parameter, against the network then
-        return self.call(edits.set_parameter, self, param, value)
+        return self.call(edits.set_parameter, self, param, value, merge_undo)
 
     def teach(self, x: np.ndarray, label: int, learning_rate: float | None = None):
         return self.call(edits.teach, self, x, label, learning_rate)
