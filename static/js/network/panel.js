@@ -56,9 +56,11 @@ export class NetworkPanel {
             [swatch("neg"), "negative weight"],
             [null, "thicker = larger |w| (within a layer)"],
             [swatch("neuron"), "brightness = activation a"],
-            this.plane
+            this.kind === "plane"
               ? [swatch("heat"), "inside each node: its activation over the plane (blue high, orange low; white line: z = 0)"]
-              : [swatch("heat"), "heat-maps: each hidden neuron's 784 incoming weights"],
+              : this.kind === "scalar"
+                ? [null, "one neuron per layer: the lecture notes' simple example"]
+                : [swatch("heat"), "heat-maps: each hidden neuron's 784 incoming weights"],
           ]
         : [
             [swatch("pos"), "nudge −∂C/∂w > 0: the weight goes up"],
@@ -75,8 +77,9 @@ export class NetworkPanel {
   /** Called from the animation loop; cheap when nothing changed. */
   update() {
     const store = this.store;
-    if (store.ready && !!store.isPlane !== !!this.plane) {
-      this.plane = store.isPlane;
+    const kind = store.isPlane ? "plane" : store.isScalar ? "scalar" : "image";
+    if (store.ready && kind !== this.kind) {
+      this.kind = kind;
       this.renderLegend(this.view.mode);
     }
     if (this.norms) {
@@ -93,7 +96,7 @@ export class NetworkPanel {
       ? "Waiting for the server…"
       : store.state?.running
         ? "Waiting for the first frame…"
-        : `Paused — press Play, or Step (→), to send ${store.isPlane ? "a point" : "an image"} through the network.`;
+        : `Paused — press Play, or Step (→), to send ${store.isPlane ? "a point" : store.isScalar ? "the example" : "an image"} through the network.`;
     const names = store.classNames;
     const name = (c) => names[c] ?? c;
     if (store.drawing && meta.source === "point") {
@@ -101,7 +104,7 @@ export class NetworkPanel {
     } else if (store.drawing && meta.source !== "test") {
       text = `Showing your drawing · the network says ${meta.prediction == null ? "?" : name(meta.prediction)}`;
     } else if (meta.source) {
-      const thing = store.isPlane ? "point" : "image";
+      const thing = store.isPlane ? "point" : store.isScalar ? "example" : "image";
       const what = meta.source === "test" ? `Test ${thing} #${fmtGrouped(meta.index)}` : `Training ${thing} #${fmtGrouped(meta.index)}`;
       const verdict =
         meta.label != null && meta.prediction != null

@@ -195,6 +195,14 @@ export class GradCheckCard {
     this.timer = setTimeout(() => this.run(), 250);
   }
 
+  /** Forget the pending check (the network is about to be replaced: it would ask about an example the new
+   * network cannot take). */
+  cancel() {
+    clearTimeout(this.timer);
+    this.seq++;
+    this.key = "";
+  }
+
   async run() {
     if (!this.param || !this.example) return;
     const seq = ++this.seq;

@@ -14,7 +14,7 @@ export const SPEEDS = [
 ];
 
 export class Sidebar {
-  /** h: {pick(source), goPhase(n), back(), next(), toggleAuto(), setSpeed(ms), setLR(v), undo(), leave()} */
+  /** h: {pick(source), goPhase(n), back(), next(), toggleAuto(), setSpeed(ms), setLR(v), undo(), leave(), preset()} */
   constructor(node, h) {
     this.h = h;
     this.sources = {};
@@ -68,6 +68,7 @@ export class Sidebar {
           source("drawing", "Drawing", "Your drawing on the right, with the label you pick there."),
         ),
         el("div", { class: "wt-example" }, this.thumb, el("div", { class: "ex-text" }, this.exTitle, this.exSub, this.exCost)),
+        el("button", { type: "button", class: "wt-preset", id: "wt-preset-simple", "data-testid": "wt-preset-simple", title: "The lecture notes' simple network: one neuron per layer, [1, 1, 1, 1], on one training example x = 1 with target y = 1 — the whole chain of its last layer, and a slider on w⁽ᴸ⁾ with the curve C₀(w) and its tangent. It replaces the live network.", onclick: () => h.preset() }, "The notes' simple example ▸"),
       ),
       el("section", { class: "group grow" }, el("h3", { class: "wt-h", text: "Phases" }), el("ol", { class: "wt-phases" }, ...this.phaseItems.map((p) => p.li))),
       el(
