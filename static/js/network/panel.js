@@ -9,6 +9,12 @@ const PURPOSE = {
   gradients: "Gradients: how the last mini-batch wants each weight to change (−∂C/∂w, averaged over the batch). A map sums δ·x over all its images: that is why other digits appear.",
 };
 
+// the notes' simple example: one input x, one neuron per layer, no maps
+const PURPOSE_SCALAR = {
+  weights: "Weights: one number per link of the notes' simple network x → a⁽¹⁾ → a⁽²⁾ → a⁽³⁾ (blue positive, orange negative).",
+  gradients: "Gradients: how the last step wants each weight to change (−∂C/∂w). With one training example, that is its own gradient.",
+};
+
 export class NetworkPanel {
   constructor(store, view, onFollow) {
     this.store = store;
@@ -43,7 +49,7 @@ export class NetworkPanel {
     this.gradButton.setAttribute("aria-checked", String(mode === "gradients"));
     this.weightsButton.tabIndex = mode === "weights" ? 0 : -1;
     this.gradButton.tabIndex = mode === "gradients" ? 0 : -1;
-    setText(this.purpose, PURPOSE[mode]);
+    setText(this.purpose, (this.kind === "scalar" ? PURPOSE_SCALAR : PURPOSE)[mode]);
     this.renderLegend(mode);
   }
 
@@ -80,7 +86,7 @@ export class NetworkPanel {
     const kind = store.isPlane ? "plane" : store.isScalar ? "scalar" : "image";
     if (store.ready && kind !== this.kind) {
       this.kind = kind;
-      this.renderLegend(this.view.mode);
+      this.setMode(this.view.mode);
     }
     if (this.norms) {
       const norms = store.gradNorms.map((g, l) => `W${l} ${g.w == null ? "…" : fmtNum(g.w, 2)}`).join(" · ");

@@ -8,7 +8,7 @@ import { el, fitCanvas, observeSize, pixelRatio } from "../lib/dom.js";
 import { fmtMath } from "../lib/format.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
-const PAD = { left: 40, right: 10, top: 18, bottom: 26 };
+const PAD = { left: 34, right: 10, top: 18, bottom: 26 };
 
 /** An axis tick: whole numbers as they are (with a real minus), others to 2 significant digits. */
 const tick = (t) => (Number.isInteger(t) ? String(t).replace("-", "−") : fmtMath(t, 2));
@@ -55,7 +55,9 @@ export class ChainPlot {
     const lo = -s.range;
     const hi = s.range;
     const top = Math.max(s.cost, ...costs) * 1.08 || 1;
-    const x0 = PAD.left;
+    ctx.font = `11px ${FONT}`;
+    const yTicks = [0, top / 2, top].map((c) => [c, fmtMath(c, 2)]);
+    const x0 = Math.max(PAD.left, 10 + Math.max(...yTicks.map(([, t]) => ctx.measureText(t).width))); // room for "1.8×10⁻⁴"
     const x1 = cssW - PAD.right;
     const y0 = cssH - PAD.bottom;
     const y1 = PAD.top;
@@ -79,9 +81,9 @@ export class ChainPlot {
       ctx.fillText(tick(t), X(t), y0 + 15);
     }
     ctx.textAlign = "right";
-    for (const c of [0, top / 2, top]) {
+    for (const [c, text] of yTicks) {
       ctx.fillRect(x0 - 4, Y(c) - 0.5, 4, 1);
-      ctx.fillText(fmtMath(c, 2), x0 - 6, Y(c) + 4);
+      ctx.fillText(text, x0 - 6, Y(c) + 4);
     }
     ctx.textAlign = "left";
     ctx.fillText("C₀", x0 + 5, y1 - 6);

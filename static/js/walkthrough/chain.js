@@ -59,9 +59,13 @@ const AP = () => sym("a", null, PREV_SUP);
 const Y = () => sym("y");
 const C0 = () => sym("C", "0");
 
+/** A number as the chain shows it: a whole number as it is (y = 1, ∂z/∂b = 1), else 4 significant digits. */
+const show = (x) => (Number.isInteger(x) ? String(x).replace("-", "−") : fmtMath(x, 4));
+
 /** A number whose full value travels with it (data-value): the test multiplies those. */
 function factor(x, testid, sig = 4) {
   const node = num(x, sig, { factor: true });
+  if (Number.isInteger(x)) node.textContent = x < 0 ? `(${show(x)})` : show(x);
   node.dataset.testid = testid;
   node.dataset.value = String(x);
   return node;
@@ -155,17 +159,15 @@ export class ChainPanel {
   /** w⁽ᴸ⁾, a⁽ᴸ⁻¹⁾, b⁽ᴸ⁾ → z⁽ᴸ⁾ → a⁽ᴸ⁾ → C₀ ← y: the forward chain, each node with its value and its rule. */
   showGraph(n, cfg) {
     const node = (symbol, value, rule, testid, cls = "") =>
-      el("div", { class: `chain-node ${cls}`.trim(), "data-testid": testid }, el("div", { class: "cn-sym" }, symbol), el("div", { class: "cn-val", text: fmtMath(value, 4) }), rule ? el("div", { class: "cn-rule", text: rule }) : null);
-    const arrow = () => el("span", { class: "chain-arrow", "aria-hidden": "true", text: "→" });
+      el("div", { class: `chain-node ${cls}`.trim(), "data-testid": testid, "data-value": String(value) }, el("div", { class: "cn-sym" }, symbol), el("div", { class: "cn-val", text: show(value) }), rule ? el("div", { class: "cn-rule", text: rule }) : null);
+    // each link "→ node" stays together when the chain wraps (a phone)
+    const link = (...nodes) => el("div", { class: "chain-link" }, el("span", { class: "chain-arrow", "aria-hidden": "true", text: "→" }), ...nodes);
     const act = cfg.output_activation === "sigmoid" ? "σ" : cfg.output_activation;
     this.nodes.replaceChildren(
       el("div", { class: "chain-inputs" }, node(W(), n.w, null, "chain-node-w", "param"), node(AP(), n.aPrev, null, "chain-node-aprev"), node(B(), n.b, null, "chain-node-b", "param")),
-      arrow(),
-      node(Z(), n.z, "w a + b", "chain-node-z"),
-      arrow(),
-      node(A(), n.a, `${act}(z)`, "chain-node-a"),
-      arrow(),
-      el("div", { class: "chain-inputs" }, node(C0(), n.cost, "(a − y)²", "chain-node-c", "cost"), node(Y(), n.y, "target", "chain-node-y", "target")),
+      link(node(Z(), n.z, "w a + b", "chain-node-z")),
+      link(node(A(), n.a, `${act}(z)`, "chain-node-a")),
+      link(el("div", { class: "chain-inputs" }, node(C0(), n.cost, "(a − y)²", "chain-node-c", "cost"), node(Y(), n.y, "target", "chain-node-y", "target"))),
     );
   }
 
@@ -201,6 +203,7 @@ export class ChainPanel {
       this.showError(`w⁽ᴸ⁾ must be a number from −${VALUE_LIMIT} to ${VALUE_LIMIT}, got “${text || "nothing"}”.`);
       return;
     }
+    this.showError(null);
     if ((this.numbers && v === this.numbers.w) || v === this.sending || v === this.pending?.value) return; // Enter, then change
     this.gesture = false;
     this.want(v, false);

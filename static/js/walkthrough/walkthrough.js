@@ -224,7 +224,7 @@ export class Walkthrough {
     this.jump = "chain";
     this.example = { ...SIMPLE_EXAMPLE };
     this.loading("Building the notes' simple network…");
-    this.gradcheck.cancel();
+    await this.gradcheck.cancel(); // its answer must not come from the network the reset replaces
     if (!this.send(SIMPLE_PRESET, "wt-preset")) {
       this.jump = null;
       this.sidebar.showError("Not connected to the training server — waiting to reconnect.");
