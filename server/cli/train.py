@@ -173,6 +173,7 @@ def run(args) -> int:
     batches_per_epoch = math.ceil(len(images) / batch_size)
     show_progress = not args.no_progress and sys.stderr.isatty()
     what = {"image": "images", "plane": "points"}.get(data.kind, "examples")
+    what = what[:-1] if len(images) == 1 else what
     of = "" if data.name == registry.DEFAULT else f" of {data.name}{_options_text(data)}"
     print(f"network {net.sizes}, {net.activation_name}/{net.output_activation_name}, {net.cost_name} cost, "
           f"η = {lr}, batch {batch_size}, {len(images)} training {what}{of}")
