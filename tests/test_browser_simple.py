@@ -17,7 +17,7 @@ import json
 import pytest
 
 from browser_helpers import ARTIFACTS, CHROMIUM_ARGS, LiveServer, open_tab, require_browser, settle_page, shot, wait_until
-from test_browser_screens import AXE, SIZES
+from test_browser_screens import AXE, SIZES, visible_text_sizes
 from test_browser_walkthrough import api, number
 
 pytestmark = pytest.mark.browser
@@ -256,5 +256,25 @@ def test_screenshots_of_the_chain_on_every_screen(browser, server, size):
         pg.get_by_test_id("wt-detail").screenshot(path=str(ARTIFACTS / f"simple-panel-{width}x{height}.png"))
         axe_on(pg, "[data-testid=chain-panel]", f"the chain panel at {width}×{height}")
         assert pg.problems == []
+    finally:
+        context.close()
+
+
+def test_presentation_mode_keeps_the_chain_readable(browser, server):
+    """?present=1 at 1920×1080: every text of the chain step at least 18 px on screen."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    pg = context.new_page()
+    try:
+        pg.goto(server.url + "?present=1")
+        pg.wait_for_function("window.__lab && window.__lab.store.ready")
+        pg.get_by_test_id("mode-walkthrough").click()
+        pg.wait_for_function("window.__lab.walkthrough.settled && window.__lab.walkthrough.bd")
+        pg.evaluate("window.__lab.walkthrough.preset(true)")  # (the simple network already, when run in order)
+        pg.wait_for_function(CHAIN_SHOWN, timeout=20000)
+        pg.wait_for_function("window.__lab.walkthrough.steps[window.__lab.walkthrough.index]?.kind === 'chain'")
+        settle_page(pg)
+        small = [t for t in visible_text_sizes(pg, ".wt-detail") if t[0] < 18]
+        assert not small, f"presentation mode, the chain: text under 18 px: {small[:10]}"
+        shot(pg, "simple-present-1920x1080")
     finally:
         context.close()

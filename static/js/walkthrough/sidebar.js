@@ -58,7 +58,12 @@ export class Sidebar {
       el(
         "section",
         { class: "group" },
-        el("h3", { class: "wt-h", text: "Example" }),
+        el(
+          "div",
+          { class: "wt-h-row" },
+          el("h3", { class: "wt-h", text: "Example" }),
+          el("button", { type: "button", class: "chip wt-preset", id: "wt-preset-simple", "data-testid": "wt-preset-simple", title: "The lecture notes' simple network: one neuron per layer, [1, 1, 1, 1], on one training example x = 1 with target y = 1 — the whole chain of its last layer, and a slider on w⁽ᴸ⁾ with the curve C₀(w) and its tangent. It replaces the live network.", onclick: () => h.preset() }, "The notes' example ▸"),
+        ),
         el("div", { class: "segmented wide", role: "radiogroup", "aria-label": "Which example", "data-testid": "wt-sources" },
           source("easy", "Easy one", "A training image the network gets right with the lowest cost of a random sample: every nudge is tiny (press again for another)."),
           source("hard", "Hard one", "The training image with the highest cost of a random sample of 500: the one with the most to learn (press again for another)."),
@@ -68,7 +73,6 @@ export class Sidebar {
           source("drawing", "Drawing", "Your drawing on the right, with the label you pick there."),
         ),
         el("div", { class: "wt-example" }, this.thumb, el("div", { class: "ex-text" }, this.exTitle, this.exSub, this.exCost)),
-        el("button", { type: "button", class: "wt-preset", id: "wt-preset-simple", "data-testid": "wt-preset-simple", title: "The lecture notes' simple network: one neuron per layer, [1, 1, 1, 1], on one training example x = 1 with target y = 1 — the whole chain of its last layer, and a slider on w⁽ᴸ⁾ with the curve C₀(w) and its tangent. It replaces the live network.", onclick: () => h.preset() }, "The notes' simple example ▸"),
       ),
       el("section", { class: "group grow" }, el("h3", { class: "wt-h", text: "Phases" }), el("ol", { class: "wt-phases" }, ...this.phaseItems.map((p) => p.li))),
       el(
