@@ -12,6 +12,8 @@ changes nothing.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -23,7 +25,7 @@ from server.training.session import TrainingSession
 
 pytest_plugins = ["conftest_server"]
 pytest.register_assert_rewrite("conftest_server")
-from conftest_server import ws_connect  # noqa: E402
+from conftest_server import poll, ws_connect  # noqa: E402
 
 PRESET = {"type": "reset", "hidden": [1, 1], "activation": "sigmoid", "output_activation": "sigmoid",
           "cost": "quadratic", "seed": 9, "dataset": "simple"}
@@ -223,3 +225,26 @@ def test_training_on_the_simple_example_drives_its_cost_down():
         session.stop()
     assert first == pytest.approx(0.4935, abs=1e-3) and last < first / 10
     assert session.accuracy() == 1.0
+
+
+def test_training_one_example_flat_out_keeps_a_bounded_number_of_snapshots():
+    """An epoch of the simple example is one mini-batch: a snapshot at every epoch end was one per
+    iteration (5,000 a second, the process growing by about 5 MB/s). Epoch ends are recorded when they are
+    reported, at most two a second while training runs; the log-spaced ones stay."""
+    session = TrainingSession(registry.make("simple", None))
+    session.reset([1, 1], "sigmoid", "sigmoid", "quadratic", seed=9, dataset="simple")
+    session.start()
+    try:
+        settle(session)
+        start = time.perf_counter()
+        session.play()
+        poll(lambda: session.iteration >= 5000, timeout=60, what="5,000 mini-batches")
+        session.pause()
+        settle(session)
+        seconds = time.perf_counter() - start
+        kept = session.read(lambda: [s["iteration"] for s in session.recorder.snapshots.summaries()]).result(10)
+    finally:
+        session.stop()
+    log_spaced = int(np.log2(session.iteration)) + 2  # 0, 1, 2, 4, …
+    assert len(kept) <= log_spaced + 2 * seconds + 3, (len(kept), session.iteration, seconds)
+    assert {0, 1, 2, 4, 1024, 4096} <= set(kept)
