@@ -201,6 +201,25 @@ def test_the_chain_panel_passes_axe_core(page):
     axe_on(page, "[data-testid=wt-preset-simple]", "the preset button")
 
 
+def test_every_step_of_the_walkthrough_works_on_the_notes_network(page, server):
+    """The other steps are the general ones; on one example of one number the mini-batch is that example
+    (its column shows x, not an image: this step used to fail on a dataset without images)."""
+    page.evaluate("window.__lab.walkthrough.goTo(0)")
+    kinds = page.evaluate("window.__lab.walkthrough.steps.map((s) => s.kind)")
+    assert kinds == ["forward"] * 3 + ["cost", "chain", "output", "dCda", "hidden", "dCda", "hidden", "pixels", "batch", "step"]
+    for kind in kinds[1:]:
+        page.get_by_test_id("wt-next").click()
+        page.wait_for_function(f"window.__lab.walkthrough.steps[window.__lab.walkthrough.index].kind === '{kind}'")
+        if kind == "batch":
+            page.get_by_test_id("wt-batch-table").wait_for()
+            assert page.locator("[data-testid=wt-batch-table] thead th.ex").count() == 1
+            assert page.locator("[data-testid=wt-batch-table] thead th.ex .ex-in").inner_text() == "1.0"
+    page.get_by_test_id("wt-step-table").wait_for()
+    assert page.problems == []
+    page.evaluate("window.__lab.walkthrough.goTo(window.__lab.walkthrough.steps.findIndex((s) => s.kind === 'chain'))")
+    page.wait_for_function(CHAIN_SHOWN)
+
+
 # ----- the live page of the simple network, and back to the chain ----------------------------------------
 def test_the_live_page_shows_the_one_example_and_its_trained_chain(page, server):
     page.locator("#wt-leave").click()

@@ -194,6 +194,8 @@ export class Walkthrough {
         await this.setExample(await this.trainingExample());
       } else if (source === "test") {
         await this.setExample(await this.randomTest());
+      } else if (this.store.isScalar) {
+        this.sidebar.showError("The notes' simple example takes one number x: there is nothing to draw.");
       } else if (this.teach.ready) {
         await this.setExample({ source: "drawing", label: this.teach.label, request: { image: this.teach.snapshot() } });
       } else {
