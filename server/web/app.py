@@ -23,7 +23,7 @@ from ..training.session import TrainingSession
 from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprint, worth_autosaving
 from .bodies import validation_error
 from .guard import Guard, GuardMiddleware
-from .routes import checkpoints, datasets, descent, history, live, pages, walkthrough, ws
+from .routes import checkpoints, datasets, descent, history, links, live, pages, walkthrough, ws
 from .stream.broadcast import Broadcaster
 
 log = logging.getLogger("backprop_lab")
@@ -59,6 +59,7 @@ class Settings:
     dataset: Dataset | None = None  # an already loaded MNIST (tests, benchmarks); else loaded at start-up
     fashion_dir: str | None = None  # where Fashion-MNIST's files are (default: Debian's package folder)
     catalog: Catalog | None = None  # the datasets, when the caller already opened some (serve --load checks)
+    share_hosts: tuple = ()  # "HOST:PORT" students can reach (serve prints them); the Share button's links use them
 
 
 def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | None) -> str | None:
@@ -122,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GuardMiddleware)
 
     app.add_exception_handler(RequestValidationError, validation_error)
-    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, ws):
+    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, links, ws):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(page_folder("static"))), name="static")
     return app
