@@ -48,6 +48,8 @@ class Recorder:
             self._record(session, marker=True)
 
     def after_step(self, session, epoch_ended: bool) -> None:
+        """``epoch_ended``: an epoch end the session reports (every one, or at most two a second when a tiny
+        dataset ends many a second)."""
         if self.enabled and self.snapshots.wants(session.iteration, epoch_end=epoch_ended):
             self._record(session)
 

@@ -253,12 +253,15 @@ class TrainingSession:
                 return False
         if self._pending_steps > 0:
             self._pending_steps -= 1
-        self.recorder.after_step(self, epoch_ended)
         stepping_epoch = self._until_epoch_end and not self.running
+        report = epoch_ended and (stepping_epoch or not self.running or now - self._last_epoch_report >= EVAL_EVERY_SECONDS)
+        # an epoch end is kept as a snapshot when it is reported: every epoch of a real dataset, but at most
+        # two a second for a tiny one (the notes' one example ends an epoch every mini-batch)
+        self.recorder.after_step(self, report)
         if epoch_ended:
             self._until_epoch_end = False
             self._epochs_unreported += 1
-        if epoch_ended and (stepping_epoch or not self.running or now - self._last_epoch_report >= EVAL_EVERY_SECONDS):
+        if report:
             # A small dataset ends many epochs a second: they are reported (and evaluated on the whole
             # test set) at most every EVAL_EVERY_SECONDS while training runs, each report counting them.
             acc = self.recorder.full_evaluation(self)  # the whole test set, with its confusion matrix
@@ -398,9 +401,9 @@ class TrainingSession:
     def walk_step(self, indices, params, learning_rate: float | None = None, example: dict | None = None):
         return self.call(edits.walk_step, self, indices, params, learning_rate, example)
 
-    def set_parameter(self, param: dict, value: float):
+    def set_parameter(self, param: dict, value: float, merge_undo: bool = False):
         value = edits.check_value(value)  # a bad value is refused here; the parameter, against the network then
-        return self.call(edits.set_parameter, self, param, value)
+        return self.call(edits.set_parameter, self, param, value, merge_undo)
 
     def teach(self, x: np.ndarray, label: int, learning_rate: float | None = None):
         return self.call(edits.teach, self, x, label, learning_rate)

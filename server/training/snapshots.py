@@ -1,7 +1,7 @@
 """The network's weights through its training, kept for scrubbing back: log-spaced, within a budget.
 
 Snapshots are taken at iterations 0, 1, 2, 4, 8, … (where the maps change fastest), at the end of every
-epoch, and at every marker (a learning-rate or batch-size change, a restore). When they outgrow the
+epoch the session reports (at most two a second while it trains), and at every marker (a learning-rate or batch-size change, a restore). When they outgrow the
 memory budget they are thinned evenly on a logarithmic iteration axis — the early, fast-changing part
 keeps its detail — rather than recording stopping; markers and the first snapshot are kept longest.
 """

@@ -96,7 +96,7 @@ const networkPanel = new NetworkPanel(store, networkView, () => {
 });
 const scrubber = new Scrubber({ root: $("history-bar"), store, networkView, chart, toasts });
 checkpoints.snapshotInfo = () => ({ count: scrubber.snapshots.length, sizes: store.sizes });
-const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live") });
+const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live"), send });
 const presentation = new Presentation({
   onChange(on) {
     networkView.setZoom(on ? PRESENT_CANVAS_ZOOM : 1);
@@ -131,17 +131,25 @@ function setMode(mode) {
 for (const b of modeButtons) b.addEventListener("click", () => setMode(b.dataset.mode));
 
 // ----- looking back: diagnostics, confusion matrix, export (static/js/history/) ----------------------
-/** Open the walkthrough on `example` ({source, label, index, request}) once it has settled. */
-function walkThrough(example) {
+/** Open the walkthrough and, once it has settled, run `then` (the walkthrough's own example pick loses). */
+function inWalkthrough(then) {
   setMode("walkthrough");
   const go = () => {
     if (!walkthrough.active) return;
     if (!walkthrough.settled) return void setTimeout(go, 50);
-    walkthrough.picks = (walkthrough.picks || 0) + 1;
-    walkthrough.setExample(example);
+    then();
   };
   go();
 }
+/** Open the walkthrough on `example` ({source, label, index, request}) once it has settled. */
+function walkThrough(example) {
+  inWalkthrough(() => {
+    walkthrough.picks = (walkthrough.picks || 0) + 1;
+    walkthrough.setExample(example);
+  });
+}
+// the notes' simple example on the live page: its chain, in the walkthrough
+$("scalar-walk").addEventListener("click", () => inWalkthrough(() => walkthrough.preset()));
 // PNG of any view: the header's "PNG", then a click on the view (or the Look back drawer's export list).
 const liveViews = [document.querySelector(".panel.network"), document.querySelector(".panel.chart")];
 const pictures = new PicturePicker({
