@@ -109,3 +109,102 @@ def test_the_cost_chart_starts_again_after_a_reset_in_every_tab(browser, server,
     finally:
         ctx_a.close()
         ctx_b.close()
+
+
+def requests_to(page, path: str) -> list:
+    """Every request this page makes to `path` from now on (a list that fills as they go)."""
+    seen = []
+    page.on("request", lambda r: path in r.url and seen.append(r.url))
+    return seen
+
+
+def visible_error(page, selector: str) -> str:
+    """The text of a visible field error (waits for it)."""
+    page.wait_for_function(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); return e && !e.hidden && e.textContent.trim(); }})()")
+    return page.locator(selector).inner_text()
+
+
+def test_bad_numbers_are_refused_beside_their_field_and_change_nothing(browser, server, trained):
+    """Review item 2: `1e309` or an empty field became 0 (`+input.value`): the walkthrough set the weight
+    to 0 and added an Undo entry; the editor reset with seed 0. Every numeric field now refuses an empty
+    field, a number JavaScript cannot hold, and one outside its range, beside the field."""
+    context, page = open_tab(browser, server.url, 1280, 720)
+    try:
+        ensure_paused(page, server)
+        model = server.state()
+        # ----- the walkthrough's "set it by hand"
+        page.get_by_test_id("mode-walkthrough").click()
+        page.wait_for_function("window.__lab.walkthrough.ready && window.__lab.walkthrough.bd", timeout=15000)
+        i = page.evaluate("window.__lab.walkthrough.steps.findIndex((s) => s.kind === 'output')")
+        page.evaluate(f"window.__lab.walkthrough.goTo({i})")
+        page.wait_for_function("window.__lab.walkthrough.gradcheck.param")
+        sets = requests_to(page, "/api/walkthrough/set")
+        depth = page.evaluate("window.__lab.walkthrough.undoDepth")
+        for typed, words in (("1e309", "not a number"), ("", "empty"), ("1e308", "from −1000 to 1000")):
+            page.get_by_test_id("wt-set-value").fill("")
+            if typed:
+                page.get_by_test_id("wt-set-value").type(typed)
+            page.get_by_test_id("wt-set").click()
+            assert words in visible_error(page, "[data-testid=wt-set-error]"), typed
+        page.get_by_test_id("wt-set-value").fill("")
+        page.get_by_test_id("wt-set-value").press("Enter")
+        assert "empty" in visible_error(page, "[data-testid=wt-set-error]")
+        shot(page, "review-set-by-hand-refused-1280")
+        assert sets == [] and page.evaluate("window.__lab.walkthrough.undoDepth") == depth
+        # the walkthrough's η
+        page.get_by_test_id("wt-lr").fill("")
+        page.get_by_test_id("wt-lr").press("Enter")
+        page.get_by_test_id("wt-lr").blur()
+        assert "empty" in visible_error(page, "#wt-side .field-error")
+        assert page.evaluate("window.__lab.walkthrough.lr") > 0
+        page.locator("#wt-leave").click()
+        page.wait_for_function("document.body.dataset.mode === 'live'")
+        # ----- the network editor: seed and hidden-layer sizes
+        page.locator("#editor summary").click()
+        for selector, typed, words in (("#seed", "", "seed"), ("#seed", "1e309", "seed"),
+                                       ("#hidden-sizes input", "", "Hidden layer 1")):
+            page.locator(selector).first.fill("")
+            if typed:
+                page.locator(selector).first.type(typed)
+            page.locator("#reset").click()
+            text = visible_error(page, "#err-reset")
+            assert words in text and ("empty" in text or "not a number" in text), (selector, typed, text)
+            assert page.get_by_test_id("reset-confirm").count() == 0 or page.get_by_test_id("reset-confirm").is_hidden()
+            page.locator(selector).first.fill("16" if "hidden" in selector else "0")
+        shot(page, "review-editor-refused-1280")
+        # ----- the learning rate and batch size
+        page.get_by_test_id("learning-rate").fill("")
+        page.get_by_test_id("learning-rate").press("Enter")
+        page.get_by_test_id("learning-rate").blur()
+        assert "empty" in visible_error(page, "#err-lr")
+        page.locator("#batch-size").fill("")
+        page.locator("#batch-size").press("Enter")
+        page.locator("#batch-size").blur()
+        assert "empty" in visible_error(page, "#err-batch")
+        # ----- looking back: branch from a snapshot with an empty η
+        branches = requests_to(page, "/api/branch")
+        box = page.get_by_test_id("history-timeline").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+        page.get_by_test_id("history-branch").click()
+        page.locator("[data-testid=history-branch-form] input[name=lr]").fill("")
+        page.locator("[data-testid=history-branch-form] button[type=submit]").click()
+        assert "η is empty" in visible_error(page, "[data-testid=history-branch-error]")
+        assert branches == []
+        page.get_by_test_id("history-now").click()
+        # ----- the descent view's two weights
+        page.get_by_test_id("mode-descent").click()
+        page.get_by_test_id("descent-plane").select_option("weights")
+        surfaces = requests_to(page, "/api/descent/surface")
+        page.locator(".dc-weights input[name=k1]").fill("")
+        page.locator(".dc-weights input[name=k1]").dispatch_event("change")
+        assert "input k is empty" in visible_error(page, "[data-testid=descent-weights-error]")
+        page.locator(".dc-weights input[name=k1]").fill("784")
+        page.locator(".dc-weights input[name=k1]").dispatch_event("change")
+        assert "from 0 to 783, not 784" in visible_error(page, "[data-testid=descent-weights-error]")
+        shot(page, "review-descent-weights-refused-1280")
+        assert surfaces == []
+        state = server.state()
+        for key in ("iteration", "learning_rate", "batch_size", "sizes", "seed"):
+            assert state.get(key) == model.get(key), key
+    finally:
+        context.close()

@@ -5,6 +5,7 @@
 
 import { el, fitCanvas, observeSize, setText } from "../lib/dom.js";
 import { fmtGrouped, fmtNum, fmtPct, fmtSigned } from "../lib/format.js";
+import { readNumber } from "../lib/number-input.js";
 import * as api from "./api.js";
 import { drawLine } from "./line.js";
 import { drawRunnerCosts, drawRunnerPaths, runnerLabel } from "./runners.js";
@@ -83,7 +84,11 @@ export class DescentView {
       el("input", { name: "k2", type: "number", value: "406", min: "0", title: "input k", "aria-label": "second weight: input k" }));
     const redo = el("button", { type: "button", class: "chip", "data-testid": "descent-refresh", title: "Compute the slice again at the current weights." }, "↻ Recompute");
     for (const c of [this.plane, this.span]) c.addEventListener("change", () => this.loadSurface());
-    this.plane.addEventListener("change", () => (this.wInputs.hidden = this.plane.value !== "weights"));
+    this.wError = el("p", { class: "field-error", hidden: true, role: "alert", "data-testid": "descent-weights-error" });
+    this.plane.addEventListener("change", () => {
+      this.wInputs.hidden = this.plane.value !== "weights";
+      if (this.wInputs.hidden) this.wError.hidden = true;
+    });
     this.wInputs.addEventListener("change", () => this.loadSurface());
     redo.addEventListener("click", () => this.loadSurface());
     this.pointing();
@@ -105,7 +110,7 @@ export class DescentView {
       el("div", { class: "dc-grid" },
         card("The cost along −∇C: C(θ − t∇C)", "descent-line-card", this.lineCaption, this.line.wrap),
         card("A slice of the cost surface, and the path the network took", "descent-surface-card",
-          el("div", { class: "dc-tools" }, this.plane, this.span, this.wInputs, redo), this.surfCaption,
+          el("div", { class: "dc-tools" }, this.plane, this.span, this.wInputs, redo), this.wError, this.surfCaption,
           el("div", { class: "dc-slice-row" }, this.heat.wrap, el("div", { class: "dc-slice-side" }, this.pathCosts.wrap, this.pointText))),
         card("The slice in 3-D (drag to rotate)", "descent-3d-card", this.view3d.wrap),
         card("Gradient descent against SGD, from one start", "descent-runners-card",
@@ -166,12 +171,32 @@ export class DescentView {
   }
 
   // ----- the surface -------------------------------------------------------------------------------
+  /** The two weights typed for the "two weights" plane, each within this network; null (and a message
+   * beside the fields) when one is empty, not a number or not a weight of this network. */
+  readWeights() {
+    const sizes = this.store.sizes;
+    const weights = [];
+    let problem = null;
+    for (const [n, which] of [[1, "first"], [2, "second"]]) {
+      const field = (name) => this.wInputs.querySelector(`[name=${name}${n}]`);
+      const layer = readNumber(field("l"), { name: `the ${which} weight's layer`, whole: true, min: 0, max: Math.max(0, sizes.length - 2) });
+      const l = layer.value ?? 0;
+      const j = readNumber(field("j"), { name: `the ${which} weight's neuron j`, whole: true, min: 0, max: (sizes[l + 1] || 1) - 1 });
+      const k = readNumber(field("k"), { name: `the ${which} weight's input k`, whole: true, min: 0, max: (sizes[l] || 1) - 1 });
+      problem = problem || layer.problem || j.problem || k.problem;
+      weights.push({ layer: layer.value, j: j.value, k: k.value });
+    }
+    this.wError.hidden = !problem;
+    setText(this.wError, problem || "");
+    return problem ? null : weights;
+  }
+
   async loadSurface() {
     const body = { plane: this.plane.value, resolution: RESOLUTION, examples: 1000, seed: 0 };
     if (this.span.value) body.span = Number(this.span.value);
     if (body.plane === "weights") {
-      const v = (n) => Number(this.wInputs.querySelector(`[name=${n}]`).value) || 0;
-      body.weights = [{ layer: v("l1"), j: v("j1"), k: v("k1") }, { layer: v("l2"), j: v("j2"), k: v("k2") }];
+      body.weights = this.readWeights();
+      if (!body.weights) return; // refused beside the fields: the slice stays as it is
     }
     setText(this.surfCaption, `computing the ${PLANE_NAMES[body.plane]} slice…`);
     const seq = (this.surfSeq = (this.surfSeq || 0) + 1);

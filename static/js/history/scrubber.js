@@ -5,6 +5,8 @@
 
 import { fmtGrouped, fmtPct } from "../lib/format.js";
 import { el, fitCanvas, observeSize, setText } from "../lib/dom.js";
+import { readNumber } from "../lib/number-input.js";
+import { rangeOf } from "../state/limits.js";
 import { ACCENT, INK, POS, rgba } from "../lib/colors.js";
 import { getJSON, postJSON } from "../net/api.js";
 import { parseNpz } from "./npz.js";
@@ -87,15 +89,19 @@ export class Scrubber {
       el("label", {}, "η ", el("input", { name: "lr", type: "number", step: "any", min: "0", title: "Learning rate for the new branch." })),
       el("label", {}, "batch ", el("input", { name: "batch", type: "number", step: "1", min: "1", title: "Mini-batch size for the new branch." })),
       el("button", { type: "submit", class: "primary", title: "Cut the history here and continue from this snapshot." }, "Branch"),
-      el("span", { class: "hist-branch-note" }, "the future after this point becomes a marker"));
+      el("span", { class: "hist-branch-note" }, "the future after this point becomes a marker"),
+      el("p", { class: "field-error", hidden: true, role: "alert", "data-testid": "history-branch-error" }));
+    const error = form.lastElementChild;
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       if (!this.current) return;
-      const body = { iteration: this.current.snap.iteration };
-      const lr = parseFloat(form.elements.lr.value);
-      const batch = parseInt(form.elements.batch.value, 10);
-      if (Number.isFinite(lr)) body.learning_rate = lr;
-      if (Number.isFinite(batch)) body.batch_size = batch;
+      const limits = this.store.limits;
+      const lr = readNumber(form.elements.lr, { name: "the new branch's η", ...rangeOf(limits, "learning_rate") });
+      const batch = readNumber(form.elements.batch, { name: "the new branch's batch size", ...rangeOf(limits, "batch_size") });
+      error.hidden = !(lr.problem || batch.problem);
+      setText(error, lr.problem || batch.problem || "");
+      if (!error.hidden) return; // nothing is branched
+      const body = { iteration: this.current.snap.iteration, learning_rate: lr.value, batch_size: batch.value };
       try {
         await postJSON("/api/branch", body);
         form.hidden = true;

@@ -3,7 +3,8 @@
 
 import { $, setText } from "../lib/dom.js";
 import { sharedSession } from "../net/api.js";
-import { applyRange, limit, neuronsProblem, seedProblem } from "../state/limits.js";
+import { readNumber } from "../lib/number-input.js";
+import { applyRange, limit, neuronsProblem, rangeOf, seedProblem } from "../state/limits.js";
 import { ask } from "../widgets/dialog.js";
 
 export class NetworkEditor {
@@ -94,8 +95,14 @@ export class NetworkEditor {
 
   async submit() {
     const limits = this.store.limits;
-    const hidden = this.sizes.slice(0, +this.count.value).map((input) => +input.value);
-    const seed = +this.seed.value;
+    const read = [
+      ...this.sizes.slice(0, +this.count.value).map((input, i) => readNumber(input, { name: `hidden layer ${i + 1}'s size`, ...rangeOf(limits, "neurons") })),
+      readNumber(this.seed, { name: "the seed", ...rangeOf(limits, "seed") }),
+    ];
+    const refused = read.find((r) => r.problem);
+    if (refused) return this.showError("reset", refused.problem);
+    const hidden = read.slice(0, -1).map((r) => r.value);
+    const seed = read[read.length - 1].value;
     const problem = neuronsProblem(limits, hidden) || seedProblem(limits, seed) || this.problem() || this.picker?.problem();
     if (problem) return this.showError("reset", problem);
     this.showError("reset", null);

@@ -58,7 +58,7 @@ export class Walkthrough {
       next: () => this.move(1),
       toggleAuto: () => this.setAuto(!this.auto),
       setSpeed: (ms) => (this.autoMs = ms),
-      setLR: (v) => this.setLR(v),
+      setLR: (typed) => this.setLR(typed),
       undo: () => this.undo(),
       leave: () => this.onExit(),
       preset: () => this.preset(),
@@ -416,8 +416,9 @@ export class Walkthrough {
     }
   }
 
-  setLR(v) {
-    const problem = learningRateProblem(this.store.limits, v);
+  /** η typed in the sidebar: {value}, or {problem} when the field held no number (see readNumber). */
+  setLR({ value: v, problem: unread }) {
+    const problem = unread || learningRateProblem(this.store.limits, v);
     if (problem) {
       this.sidebar.showError(problem);
       this.sidebar.setLR(this.lr);
