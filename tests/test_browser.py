@@ -166,7 +166,7 @@ def test_changing_the_learning_rate_reaches_the_server(page, server):
     assert server.state()["learning_rate"] == 0.5
     # a value the server refuses: its `error` reply is shown beside the control that sent it
     page.evaluate("window.__lab.send({type: 'set_params', learning_rate: 0}, 'lr')")
-    page.wait_for_function("document.getElementById('err-lr').textContent.includes('learning_rate')")
+    page.wait_for_function("document.getElementById('err-lr').textContent.includes('The learning rate η must be above 0')")
     box.fill("3")
     box.press("Enter")
     wait_until(lambda: server.state()["learning_rate"] == 3.0, 10, message="learning_rate back to 3")

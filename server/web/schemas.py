@@ -13,6 +13,7 @@ from ..engine.costs import COSTS
 from ..training.edits import PARAMETER_LIMIT
 from ..training.limits import LIMITS
 from ..training.store import NAME_RE
+from .refusals import describe_errors
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_DRAWING_SIDE = 1024
@@ -363,17 +364,8 @@ def parse_client_message(text: str):
 
 
 def describe(e: ValidationError, skip: int = 0) -> str:
-    """A pydantic error as one readable line: 'learning_rate: Input should be greater than 0'.
+    """A pydantic error as one readable line: 'The learning rate η must be above 0, not 0' (refusals.py).
 
     ``skip`` drops leading path parts (the union tag pydantic puts first for websocket messages).
     """
     return describe_errors(e.errors(include_url=False), skip)
-
-
-def describe_errors(errors: list, skip: int = 0) -> str:
-    parts = []
-    for err in errors[:3]:
-        loc = ".".join(str(p) for p in err["loc"][skip:] if not str(p).startswith("function-")) or "body"
-        parts.append(f"{loc}: {err['msg']}")
-    more = len(errors) - 3
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
