@@ -185,7 +185,7 @@ def settle_page(page, timeout: float = 10.0) -> None:
 
 
 def iteration(page) -> int:
-    return int(page.get_by_test_id("iteration").inner_text())
+    return int(page.get_by_test_id("iteration").inner_text().replace(",", ""))
 
 
 def wait_connected(page, timeout: float = 15.0) -> None:

@@ -72,45 +72,6 @@ def test_a_tab_that_vanishes_in_the_walkthrough_does_not_keep_training_paused(br
     command(server, {"type": "set_params", "steps_per_second": None})
 
 
-CHART_STATE = """() => {
-  const lab = window.__lab, s = lab.store.series;
-  return {iteration: lab.store.state.iteration, points: s.length, first: s.length ? s.iters[0] : null,
-          last: s.lastIteration, xMax: lab.chart.geom ? lab.chart.geom.xMax : null,
-          accuracy: lab.store.accuracy.map((a) => a[0]),
-          snapshots: lab.scrubber.snapshots.map((x) => x.iteration)};
-}"""
-
-
-def test_the_cost_chart_starts_again_after_a_reset_in_every_tab(browser, server, trained):
-    """Review item 1: after Network → Reset, Play, the chart kept saying "Press Play…" (in the tab that
-    reset and in another one) until the new run passed the old run's last iteration."""
-    ctx_a, a = open_tab(browser, server.url, 1280, 720)
-    ctx_b, b = open_tab(browser, server.url, 1280, 720)
-    try:
-        old = server.state()["iteration"]
-        assert old >= 3000
-        a.locator("#editor summary").click()
-        a.locator("#reset").click()
-        a.get_by_test_id("reset-confirm-ok").click()
-        for page in (a, b):
-            page.wait_for_function("window.__lab.store.state.iteration === 0 && window.__lab.store.helloCount >= 2")
-            # nothing of the old run is left: not its costs, its scale, its evaluations or its snapshots
-            page.wait_for_function(f"(({CHART_STATE})()).xMax === null || (({CHART_STATE})()).xMax <= 10")
-        for _ in range(3):
-            assert command(server, {"type": "step"})["type"] == "ack"
-        for page in (a, b):
-            page.wait_for_function(f"(({CHART_STATE})()).points === 3", timeout=10000)
-            state = page.evaluate(CHART_STATE)
-            assert state["first"] == 1 and state["last"] == 3 and state["xMax"] <= 10, state
-            assert all(it <= 3 for it in state["accuracy"]), state
-            page.wait_for_function(f"(({CHART_STATE})()).snapshots.every((it) => it <= 3)")
-        shot(a, "review-chart-after-reset-1280")
-        shot(b, "review-chart-after-reset-other-tab-1280")
-    finally:
-        ctx_a.close()
-        ctx_b.close()
-
-
 def requests_to(page, path: str) -> list:
     """Every request this page makes to `path` from now on (a list that fills as they go)."""
     seen = []
@@ -208,3 +169,108 @@ def test_bad_numbers_are_refused_beside_their_field_and_change_nothing(browser, 
             assert state.get(key) == model.get(key), key
     finally:
         context.close()
+
+
+FORMAT = """async () => {
+  const f = await import('/static/js/lib/format.js');
+  return {grouped: f.fmtGrouped(229495), small: f.fmtNum(9.55e-4, 3), mid: f.fmtNum(0.001754, 3),
+          negative: f.fmtNum(-0.25, 3), math: f.fmtMath(9.55e-4, 3), an8: f.withArticle('8'), a7: f.withArticle('7'),
+          an18: f.withArticle('18'), boot: f.withArticle('Ankle boot'), shirt: f.withArticle('T-shirt/top')};
+}"""
+
+
+def test_one_number_one_format(browser, server, trained):
+    """Review item 4: iteration "229495", examples "2 294 950" and "101,702" in a toast; cost "9.55e-4"
+    beside "0.001754" and "9.55×10⁻⁴"; "is a 8"."""
+    context, page = open_tab(browser, server.url, 1280, 720)
+    try:
+        ensure_paused(page, server)
+        f = page.evaluate(FORMAT)
+        assert f["grouped"] == "229,495"
+        assert f["small"] == f["math"] == "9.55×10⁻⁴" and f["mid"] == "0.00175" and f["negative"] == "−0.25"
+        assert (f["an8"], f["a7"], f["an18"], f["boot"], f["shirt"]) == ("an 8", "a 7", "an 18", "an Ankle boot", "a T-shirt/top")
+        state = server.state()
+        assert state["iteration"] >= 1000  # so that it has a group separator
+        page.wait_for_function(f"document.getElementById('iteration').textContent === '{state['iteration']:,}'")
+        assert page.locator("#examples").inner_text() == f"{state['examples_seen']:,}"
+        assert "\u2009" not in page.locator(".counters, #counters, body").first.inner_text()
+        cost = page.locator("#cost").inner_text()
+        assert "e-" not in cost and "e+" not in cost, cost
+    finally:
+        context.close()
+
+
+def test_the_guess_says_what_its_percentage_is_and_when_nothing_fits(browser, server, trained):
+    """Review item 5: "It thinks this is a 6 (99% sure)" while output neuron 6 showed 0.94: the percentage
+    is that output's share of the ten outputs' sum; and an input unlike any digit got a confident guess."""
+    context, page = open_tab(browser, server.url, 1280, 720)
+    try:
+        ensure_paused(page, server)
+        verdict = page.locator("#verdict-text")
+        show = """([outputs, digit]) => {
+          const sum = outputs.reduce((a, b) => a + b, 0);
+          window.__lab.digitLab.panel.show({digit, probabilities: outputs.map((a) => a / sum),
+            activations: [[0], outputs]}, {kind: 'drawing'});
+        }"""
+        confident = [0.01] * 10
+        confident[8] = 0.94
+        page.evaluate(show, [confident, 8])
+        text = verdict.inner_text()
+        assert text.startswith("It thinks this is an 8") and "0.94" in text and "91% of the ten outputs' sum" in text, text
+        unsure = [0.02] * 10
+        unsure[8] = 0.23
+        page.evaluate(show, [unsure, 8])
+        text = verdict.inner_text()
+        assert "does not look like anything it knows" in text and "0.23" in text, text
+        assert "sure" not in text
+        # a real drawing: the number in the sentence is the one the output neuron shows
+        from browser_helpers import draw_strokes
+
+        draw_strokes(page, "draw-pad", [[(0.5, 0.5), (0.51, 0.51)]])
+        page.wait_for_function("window.__lab.store.drawing && window.__lab.store.drawing.activations")
+        out = page.evaluate("(() => { const a = window.__lab.store.drawing.activations; const o = a[a.length - 1]; return Array.from(o); })()")
+        top = max(out)
+        page.wait_for_function(f"document.getElementById('verdict-text').textContent.includes('{top:.2f}')")
+        shot(page, "review-guess-of-a-dot-1280")
+    finally:
+        context.close()
+
+
+# ----- last: it replaces the trained network -------------------------------------------------------
+CHART_STATE = """() => {
+  const lab = window.__lab, s = lab.store.series;
+  return {iteration: lab.store.state.iteration, points: s.length, first: s.length ? s.iters[0] : null,
+          last: s.lastIteration, xMax: lab.chart.geom ? lab.chart.geom.xMax : null,
+          accuracy: lab.store.accuracy.map((a) => a[0]),
+          snapshots: lab.scrubber.snapshots.map((x) => x.iteration)};
+}"""
+
+
+def test_the_cost_chart_starts_again_after_a_reset_in_every_tab(browser, server, trained):
+    """Review item 1: after Network → Reset, Play, the chart kept saying "Press Play…" (in the tab that
+    reset and in another one) until the new run passed the old run's last iteration."""
+    ctx_a, a = open_tab(browser, server.url, 1280, 720)
+    ctx_b, b = open_tab(browser, server.url, 1280, 720)
+    try:
+        old = server.state()["iteration"]
+        assert old >= 3000
+        a.locator("#editor summary").click()
+        a.locator("#reset").click()
+        a.get_by_test_id("reset-confirm-ok").click()
+        for page in (a, b):
+            page.wait_for_function("window.__lab.store.state.iteration === 0 && window.__lab.store.helloCount >= 2")
+            # nothing of the old run is left: not its costs, its scale, its evaluations or its snapshots
+            page.wait_for_function(f"(({CHART_STATE})()).xMax === null || (({CHART_STATE})()).xMax <= 10")
+        for _ in range(3):
+            assert command(server, {"type": "step"})["type"] == "ack"
+        for page in (a, b):
+            page.wait_for_function(f"(({CHART_STATE})()).points === 3", timeout=10000)
+            state = page.evaluate(CHART_STATE)
+            assert state["first"] == 1 and state["last"] == 3 and state["xMax"] <= 10, state
+            assert all(it <= 3 for it in state["accuracy"]), state
+            page.wait_for_function(f"(({CHART_STATE})()).snapshots.every((it) => it <= 3)")
+        shot(a, "review-chart-after-reset-1280")
+        shot(b, "review-chart-after-reset-other-tab-1280")
+    finally:
+        ctx_a.close()
+        ctx_b.close()

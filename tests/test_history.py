@@ -68,7 +68,7 @@ def test_the_snapshot_at_k_is_the_network_after_k_mini_batches_from_the_same_see
 
 @pytest.mark.parametrize("query, words", [
     ("iteration=-1", "The iteration must be at least 0, not -1"),
-    ("iteration=99999", "iteration: 99999 is after now (iteration 5)"),
+    ("iteration=99999", "iteration: 99,999 is after now (iteration 5)"),
     ("iteration=ten", "The iteration must be a whole number, not ten"),
     ("iteration=1.5", "The iteration must be a whole number, not 1.5"),
 ])

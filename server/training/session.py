@@ -326,7 +326,7 @@ class TrainingSession:
         self._until_epoch_end = False
         self._event(
             "diverged",
-            f"Training diverged at iteration {self.iteration} (the cost became infinite or NaN) with learning rate "
+            f"Training diverged at iteration {self.iteration:,} (the cost became infinite or NaN) with learning rate "
             f"{self.learning_rate:g}. Training is paused and the last finite weights are restored; "
             "lower the learning rate and press play.",
         )
@@ -426,7 +426,7 @@ class TrainingSession:
 
         def apply():
             if iteration > self.iteration:
-                raise ValueError(f"iteration {iteration} is after now ({self.iteration})")
+                raise ValueError(f"iteration {iteration:,} is after now ({self.iteration:,})")
             snap = self.recorder.snapshots.at_or_before(iteration)
             left, left_acc = self.iteration, self.accuracy()
             self._pause()

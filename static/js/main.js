@@ -158,7 +158,7 @@ const pictures = new PicturePicker({
   iterationOf(view) {
     const now = store.state?.iteration ?? null;
     if (scrubber.active && liveViews.some((v) => v === view)) {
-      return { iteration: scrubber.current.snap.iteration, note: `looking back; now ${fmtGrouped(now ?? 0, ",")}` };
+      return { iteration: scrubber.current.snap.iteration, note: `looking back; now ${fmtGrouped(now ?? 0)}` };
     }
     if (view.dataset.testid === "lb-confusion" && lookback.confusion) return { iteration: lookback.confusion.iteration };
     return { iteration: now };
@@ -233,8 +233,8 @@ function onEvent(event) {
     restoreButton.hidden = event.kind !== "stalled";
     if (event.kind === "stalled") {
       restoreButton.textContent = event.good_accuracy != null
-        ? `Restore the best weights (${fmtPct(event.good_accuracy)} at iteration ${fmtGrouped(event.good_iteration, ",")})`
-        : `Restore the weights of iteration ${fmtGrouped(event.good_iteration, ",")}`;
+        ? `Restore the best weights (${fmtPct(event.good_accuracy)} at iteration ${fmtGrouped(event.good_iteration)})`
+        : `Restore the weights of iteration ${fmtGrouped(event.good_iteration)}`;
     }
     eventBanner.hidden = false;
     return;

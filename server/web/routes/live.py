@@ -61,7 +61,7 @@ async def get_model(session: SessionDep, iteration: int | None = Query(None, ge=
 def snapshot_file(session, iteration: int):
     """(Frozen, extra) of the snapshot at or before ``iteration`` (on the worker); 422 when it is after now."""
     if iteration > session.iteration:
-        raise HTTPException(422, f"iteration: {iteration} is after now (iteration {session.iteration})")
+        raise HTTPException(422, f"iteration: {iteration:,} is after now (iteration {session.iteration:,})")
     snap = session.recorder.snapshots.at_or_before(iteration)
     frozen = Frozen(list(snap.weights), list(snap.biases), dict(session.net.config))
     return frozen, {"iteration": snap.iteration, "epoch": snap.epoch, "snapshot": True}

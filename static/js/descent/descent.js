@@ -233,7 +233,7 @@ export class DescentView {
   }
 
   caption(s) {
-    const parts = [`${PLANE_NAMES[s.plane]} through the weights of iteration ${fmtGrouped(s.iteration, ",")} · C here ${fmtNum(s.center_cost, 4)}`];
+    const parts = [`${PLANE_NAMES[s.plane]} through the weights of iteration ${fmtGrouped(s.iteration)} · C here ${fmtNum(s.center_cost, 4)}`];
     if (s.explained) {
       const total = s.explained.reduce((a, b) => a + b, 0);
       parts.push(`the plane holds ${fmtPct(s.explained[0], 0)} + ${fmtPct(s.explained[1], 0)} = ${fmtPct(total, 0)} of the path's variance about now`);
@@ -315,7 +315,7 @@ export class DescentView {
     }
     const [a, b, own, iteration, slice, distance] = p;
     this.tip.replaceChildren(
-      el("b", {}, `iteration ${fmtGrouped(iteration, ",")}`),
+      el("b", {}, `iteration ${fmtGrouped(iteration)}`),
       el("span", {}, `its own cost ${fmtNum(own, 4)}`),
       el("span", {}, `the slice under it ${fmtNum(slice, 4)}${own != null && slice != null ? ` (${fmtSigned(slice - own, 3)})` : ""}`),
       el("span", {}, this.surf.exact_path ? "other weights differ from now" : `${fmtNum(distance, 3)} off the plane`));
@@ -348,7 +348,7 @@ export class DescentView {
       this.runs = r;
       const notes = r.runners.filter((x) => x.note).map((x) => `${runnerLabel(x)}: ${x.note}`);
       const heavy = r.runners.some((x) => x.momentum != null) ? " Dashed: gradient descent with momentum, which keeps a velocity between steps (beyond the lecture)." : "";
-      setText(this.runCaption, `${r.steps} steps at η = ${fmtNum(r.learning_rate, 3)} from ${r.start === "fresh" ? "a fresh start" : `the weights of iteration ${fmtGrouped(r.iteration, ",")}`} (yellow dot). Gradient descent averages all ${fmtGrouped(r.examples, ",")} examples each step; SGD takes "larger strides rather than steps" on fewer.${heavy}${notes.length ? " " + notes.join("; ") : ""}`);
+      setText(this.runCaption, `${r.steps} steps at η = ${fmtNum(r.learning_rate, 3)} from ${r.start === "fresh" ? "a fresh start" : `the weights of iteration ${fmtGrouped(r.iteration)}`} (yellow dot). Gradient descent averages all ${fmtGrouped(r.examples)} examples each step; SGD takes "larger strides rather than steps" on fewer.${heavy}${notes.length ? " " + notes.join("; ") : ""}`);
       this.drawRunners();
     } catch (err) {
       setText(this.runCaption, `Could not run: ${err.message}`);

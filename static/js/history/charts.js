@@ -2,6 +2,7 @@
 
 import { ACCENT, INK, rgba } from "../lib/colors.js";
 import { fitCanvas } from "../lib/dom.js";
+import { fmtNum } from "../lib/format.js";
 
 const FONT = "11px system-ui, sans-serif";
 export const LAYER_COLORS = ["#58c4dd", "#ff8c38", "#5fd39a", "#c792ea", "#ffd166", "#ff6b6b", "#8fdcf0", "#b8e986"];
@@ -106,7 +107,5 @@ export function drawSmallChart(canvas, w, h, { title, xMax, series = [], bands =
 }
 
 function fmtTick(v) {
-  if (Math.abs(v) >= 100) return v.toFixed(0);
-  if (Math.abs(v) >= 1) return v.toFixed(1);
-  return v.toPrecision(2);
+  return fmtNum(v, 2);
 }

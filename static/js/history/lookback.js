@@ -4,7 +4,7 @@
 
 import { grayPixels } from "../lib/colors.js";
 import { $, el, setText } from "../lib/dom.js";
-import { fmtGrouped, fmtPct } from "../lib/format.js";
+import { fmtFixed, fmtGrouped, fmtNum, fmtPct } from "../lib/format.js";
 import { getJSON, postJSON, withToken } from "../net/api.js";
 import { drawSmallChart, LAYER_COLORS } from "./charts.js";
 
@@ -174,8 +174,8 @@ export class LookBack {
     }
     const items = latest.map((n) => {
       const at = started.get(`${n.kind}|${n.layer}`) ?? 0;
-      const b = el("button", { type: "button", class: `lb-note ${n.kind}`, title: `Show the network at iteration ${fmtGrouped(at, ",")}, when this started.` },
-        el("span", { class: "lb-note-text" }, n.text), el("span", { class: "lb-note-at" }, `since iteration ${fmtGrouped(at, ",")} ↦`));
+      const b = el("button", { type: "button", class: `lb-note ${n.kind}`, title: `Show the network at iteration ${fmtGrouped(at)}, when this started.` },
+        el("span", { class: "lb-note-text" }, n.text), el("span", { class: "lb-note-at" }, `since iteration ${fmtGrouped(at)} ↦`));
       b.addEventListener("click", () => this.scrubber.scrubTo(at));
       return el("li", {}, b);
     });
@@ -197,7 +197,7 @@ export class LookBack {
       if (t === p) diag += v;
       else max = Math.max(max, v);
     }));
-    setText(this.confCaption, `At iteration ${fmtGrouped(c.iteration, ",")}: diagonal ${fmtGrouped(diag, ",")} of ${fmtGrouped(total, ",")} = ${fmtPct(total ? diag / total : 0, 2)} · reported test accuracy ${fmtPct(c.accuracy, 2)}`);
+    setText(this.confCaption, `At iteration ${fmtGrouped(c.iteration)}: diagonal ${fmtGrouped(diag)} of ${fmtGrouped(total)} = ${fmtPct(total ? diag / total : 0, 2)} · reported test accuracy ${fmtPct(c.accuracy, 2)}`);
     this.confCaption.dataset.diagonal = String(diag);
     this.confCaption.dataset.total = String(total);
     this.confCaption.dataset.accuracy = String(c.accuracy);
@@ -239,8 +239,8 @@ export class LookBack {
         grayPixels(pixels, data.data, 784);
         ctx.putImageData(data, 0, 0);
       }
-      const pick = el("button", { type: "button", class: "lb-pick", "data-testid": "confusion-image", title: `Test image #${reply.indices[i]}` },
-        image ? canvas : `(${pixels.map((v) => v.toFixed(2)).join(", ")})`);
+      const pick = el("button", { type: "button", class: "lb-pick", "data-testid": "confusion-image", title: `Test image #${fmtGrouped(reply.indices[i])}` },
+        image ? canvas : `(${pixels.map((v) => fmtFixed(v, 2)).join(", ")})`);
       pick.addEventListener("click", () => this.choose({ index: reply.indices[i], pixels, label: t, predicted: p }, pick));
       return pick;
     });
@@ -260,11 +260,11 @@ export class LookBack {
     teach.addEventListener("click", async () => {
       try {
         const r = await postJSON("/api/teach", { pixels: Array.from(example.pixels), label: example.label, learning_rate: this.store.params?.learning_rate });
-        this.toasts?.show(`Before: ${r.before.digit} · after one step: ${r.after.digit} (cost ${r.cost_before.toFixed(3)} → ${r.cost_after.toFixed(3)})`, "success", { title: "Taught it this image" });
+        this.toasts?.show(`Before: ${r.before.digit} · after one step: ${r.after.digit} (cost ${fmtNum(r.cost_before, 3)} → ${fmtNum(r.cost_after, 3)})`, "success", { title: "Taught it this image" });
       } catch (err) {
         this.toasts?.show(err.message, "error", { title: "Could not teach it" });
       }
     });
-    this.actions.replaceChildren(el("span", { class: "subtle" }, `test image #${example.index}: `), walk, teach);
+    this.actions.replaceChildren(el("span", { class: "subtle" }, `test image #${fmtGrouped(example.index)}: `), walk, teach);
   }
 }

@@ -199,7 +199,7 @@ export class Scrubber {
     }
     const ex = c.example;
     const guess = ex ? ` · guesses ${c.config && ex.digit != null ? ex.digit : "–"} (${fmtPct(ex.probabilities[ex.digit], 0)})` : "";
-    setText(this.readout, `Showing iteration ${fmtGrouped(c.snap.iteration, ",")}${c.snap.epoch != null ? `, epoch ${c.snap.epoch}` : ""}${guess}`);
+    setText(this.readout, `Showing iteration ${fmtGrouped(c.snap.iteration)}${c.snap.epoch != null ? `, epoch ${c.snap.epoch}` : ""}${guess}`);
   }
 
   backToNow() {

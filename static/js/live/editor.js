@@ -2,6 +2,7 @@
 // How many hidden layers, how many neurons and which seeds: the server's limits from `hello`.
 
 import { $, setText } from "../lib/dom.js";
+import { fmtGrouped } from "../lib/format.js";
 import { sharedSession } from "../net/api.js";
 import { readNumber } from "../lib/number-input.js";
 import { applyRange, limit, neuronsProblem, rangeOf, seedProblem } from "../state/limits.js";
@@ -123,7 +124,7 @@ export class NetworkEditor {
       lines: [
         "Every tab of this server shares one network: a reset replaces it in all of them.",
         iteration
-          ? `Its training (${iteration.toLocaleString("en")} iteration${iteration === 1 ? "" : "s"}) is lost unless you save a checkpoint first.`
+          ? `Its training (${fmtGrouped(iteration)} iteration${iteration === 1 ? "" : "s"}) is lost unless you save a checkpoint first.`
           : "It has not been trained yet.",
       ],
       list: c ? [`now: ${describe(this.store.dataset?.name || "mnist", c.sizes.slice(1, -1), c.activation, c.output_activation, c.cost, c.seed ?? 0)}`,

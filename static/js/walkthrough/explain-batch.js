@@ -27,7 +27,7 @@ function paramLabel(p, i, sizes, why = null) {
 function parameterCount(sizes) {
   let n = 0;
   for (let l = 1; l < sizes.length; l++) n += (sizes[l - 1] + 1) * sizes[l];
-  return fmtGrouped(n, ",");
+  return fmtGrouped(n);
 }
 
 /** A value in a table: two significant digits, coloured by its sign (exact value in the title); one
@@ -212,7 +212,7 @@ function firstLayerChange(taken, L) {
   return el(
     "div",
     { class: "wt-change", "data-testid": "wt-first-layer-change" },
-    el("div", { class: "wt-change-text" }, el("h4", { text: `Where the step moved most: ${name}'s incoming weights` }), el("p", { class: "subtle", text: `Δw = −η · average for each of its ${fmtGrouped(change.length, ",")} weights, one per pixel (its own scale: the largest is ${fmtMath(dMax)}). Blue: the weight went up, orange: down — the mini-batch's digits, pressed into the map.` })),
+    el("div", { class: "wt-change-text" }, el("h4", { text: `Where the step moved most: ${name}'s incoming weights` }), el("p", { class: "subtle", text: `Δw = −η · average for each of its ${fmtGrouped(change.length)} weights, one per pixel (its own scale: the largest is ${fmtMath(dMax)}). Blue: the weight went up, orange: down — the mini-batch's digits, pressed into the map.` })),
     el(
       "div",
       { class: "wt-pair" },

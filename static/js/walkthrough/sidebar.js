@@ -129,7 +129,7 @@ export class Sidebar {
   /** The server's limits (after a hello): η's range and the number of test images. */
   setLimits(lrSpan, testSize) {
     applyRange(this.lr, lrSpan);
-    if (testSize) this.sources.test.title = `A random image from the ${fmtGrouped(testSize, ",")} test images (press again for another).`;
+    if (testSize) this.sources.test.title = `A random image from the ${fmtGrouped(testSize)} test images (press again for another).`;
   }
 
   setUndo(depth) {

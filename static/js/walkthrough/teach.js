@@ -3,7 +3,7 @@
 // The same drawing can be walked through (the "My drawing" example).
 
 import { el, setText } from "../lib/dom.js";
-import { fmtMath, fmtPct } from "../lib/format.js";
+import { fmtFixed, fmtMath, fmtPct, withArticle } from "../lib/format.js";
 import { api } from "../net/walkthrough-api.js";
 import { DrawPad } from "../widgets/draw-pad.js";
 import { ProbBars } from "../widgets/prob-bars.js";
@@ -19,7 +19,7 @@ export class TeachCard {
     this.canvas = el("canvas", { id: "wt-pad", "data-testid": "wt-pad", width: "336", height: "336", "aria-label": "Drawing pad for teaching: draw a digit." });
     this.pad = new DrawPad(this.canvas, { onBegin: () => this.changed(), onStrokeEnd: () => this.guess() });
     this.labelButtons = Array.from({ length: 10 }, (_, d) =>
-      el("button", { type: "button", class: "digit", role: "radio", "aria-checked": "false", "data-digit": String(d), title: `It is a ${d}.`, onclick: () => this.setLabel(d) }, String(d)),
+      el("button", { type: "button", class: "digit", role: "radio", "aria-checked": "false", "data-digit": String(d), title: `It is ${withArticle(String(d))}.`, onclick: () => this.setLabel(d) }, String(d)),
     );
     this.teachButton = el("button", { type: "button", class: "primary", id: "wt-teach", "data-testid": "wt-teach", title: "Run one backprop step on this drawing with this label (Undo restores the weights).", onclick: () => this.teach() }, "Teach it");
     this.walkButton = el("button", { type: "button", id: "wt-walk-drawing", title: "Walk through backpropagation for this drawing and label.", onclick: () => this.walk() }, "Walk through");
@@ -84,7 +84,10 @@ export class TeachCard {
       const reply = await api.predict({ image: this.pad.snapshot() });
       if (reply.empty) return;
       this.showBars(null, reply.probabilities);
-      setText(this.status, `${prefix}The network thinks it is a ${reply.digit} (${pct(reply.probabilities[reply.digit])}).${this.label == null ? " What is it really?" : ""}`);
+      const outputs = reply.activations?.[reply.activations.length - 1];
+      const a = outputs?.[reply.digit];
+      const fires = Number.isFinite(a) ? `: output ${reply.digit} fires at ${fmtFixed(a, 2)}, ${pct(reply.probabilities[reply.digit])} of the outputs' sum` : ` (${pct(reply.probabilities[reply.digit])} of the outputs' sum)`;
+      setText(this.status, `${prefix}The network thinks it is ${withArticle(String(reply.digit))}${fires}.${this.label == null ? " What is it really?" : ""}`);
     } catch (err) {
       this.h.error(`Could not classify the drawing: ${err.message}`);
     }

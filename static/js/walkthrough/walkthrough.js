@@ -238,7 +238,7 @@ export class Walkthrough {
     }
     const iteration = store.state?.iteration || 0;
     if (iteration > 0 && !confirmed) {
-      this.sidebar.showNotice(`This replaces the live network (${store.sizes.join("→")}, iteration ${fmtGrouped(iteration, ",")}) by the notes' one-neuron network. Save it first (Live training → Checkpoints) to keep it.`, "Replace it", () => this.preset(true));
+      this.sidebar.showNotice(`This replaces the live network (${store.sizes.join("→")}, iteration ${fmtGrouped(iteration)}) by the notes' one-neuron network. Save it first (Live training → Checkpoints) to keep it.`, "Replace it", () => this.preset(true));
       return;
     }
     this.sidebar.showNotice(null);
@@ -589,15 +589,15 @@ export class Walkthrough {
     const kind = this.store.dataset?.kind === "plane" ? "point" : this.store.isScalar ? "example" : "image";
     const at = ex.request?.input ? ` (${ex.request.input.map((v) => fmtMath(v, 2)).join(", ")})` : "";
     const what = ex.source === "drawing" ? "Your drawing" : ex.source === "point" ? `The point you clicked${at}`
-      : ex.source === "test" ? `Test ${kind} #${ex.index}` : `Training ${kind} #${ex.index}`;
+      : ex.source === "test" ? `Test ${kind} #${fmtGrouped(ex.index)}` : `Training ${kind} #${fmtGrouped(ex.index)}`;
     const says = `network says ${bd.prediction} ${bd.prediction === bd.label ? "✓" : "✗"}`;
     const short = ex.source === "drawing" ? what : ex.source === "point" ? `Your point${at}`
-      : ex.source === "test" ? `Test ${kind} #${ex.index}` : `Training #${ex.index}`;
+      : ex.source === "test" ? `Test ${kind} #${fmtGrouped(ex.index)}` : `Training #${fmtGrouped(ex.index)}`;
     // a ranked pick says why it was picked (its index moves to the cost line, to keep three short lines)
     const r = ex.rank;
-    const of = r && fmtGrouped(r.sample, ",");
-    const title = !r ? short : ex.source === "hard" ? `Hardest of ${of}` : ex.source === "easy" ? `Easiest of ${of}` : `A mistake (${fmtGrouped(r.wrong, ",")} in ${of})`;
-    const cost = `${r ? `#${ex.index} · ` : ""}C₀ = ${fmtMath(bd.cost, 4)}`;
+    const of = r && fmtGrouped(r.sample);
+    const title = !r ? short : ex.source === "hard" ? `Hardest of ${of}` : ex.source === "easy" ? `Easiest of ${of}` : `A mistake (${fmtGrouped(r.wrong)} in ${of})`;
+    const cost = `${r ? `#${fmtGrouped(ex.index)} · ` : ""}C₀ = ${fmtMath(bd.cost, 4)}`;
     if (this.store.isScalar) {
       // the notes' simple example: one number in, one neuron out, target y = 1
       const x = fmtMath(bd.input[0], 4);
