@@ -236,6 +236,26 @@ def test_the_guess_says_what_its_percentage_is_and_when_nothing_fits(browser, se
         context.close()
 
 
+
+def test_look_back_is_titled_for_the_state_of_the_network(browser, server, trained):
+    """Review item 6: "Why isn't it learning?" over a network at 94% test accuracy."""
+    context, page = open_tab(browser, server.url, 1280, 720)
+    try:
+        ensure_paused(page, server)
+        assert server.state()["accuracy"] > 0.8
+        page.get_by_test_id("lookback-toggle").click()
+        title = page.locator("[data-testid=lb-diagnostics] h3").first
+        page.wait_for_function("window.__lab.lookback.diag !== null")
+        assert title.inner_text() == "How is it learning?"
+        titles = page.evaluate("""async () => {
+          const m = await import('/static/js/history/lookback.js');
+          return ['good', 'chance', 'worse', 'none'].map(m.diagnosticsTitle);
+        }""")
+        assert titles == ["How is it learning?", "Why isn't it learning?", "Why is it getting worse?", "Is it learning?"]
+        shot(page, "review-lookback-title-1280")
+    finally:
+        context.close()
+
 # ----- last: it replaces the trained network -------------------------------------------------------
 CHART_STATE = """() => {
   const lab = window.__lab, s = lab.store.series;

@@ -6,9 +6,15 @@ import { grayPixels } from "../lib/colors.js";
 import { $, el, setText } from "../lib/dom.js";
 import { fmtFixed, fmtGrouped, fmtNum, fmtPct } from "../lib/format.js";
 import { getJSON, postJSON, withToken } from "../net/api.js";
+import { accuracyMeaning } from "../live/counters.js";
 import { drawSmallChart, LAYER_COLORS } from "./charts.js";
 
 const CHART_H = 92;
+
+/** The diagnostics' title for what test accuracy means now (counters.js: accuracyMeaning's kind). */
+export function diagnosticsTitle(kind) {
+  return { good: "How is it learning?", chance: "Why isn't it learning?", worse: "Why is it getting worse?" }[kind] || "Is it learning?";
+}
 
 export class LookBack {
   /** scrubber: the Scrubber; walkThrough(example): open the walkthrough on it; pictures: the PicturePicker,
@@ -31,7 +37,7 @@ export class LookBack {
 
   build() {
     this.toggle = el("button", { type: "button", class: "chip", id: "lookback-toggle", "data-testid": "lookback-toggle", "aria-expanded": "false",
-      title: "Diagnostics (why isn't it learning?), the confusion matrix of the test images, and export." }, "Look back ▸");
+      title: "Diagnostics (is it learning, and how?), the confusion matrix of the test images, and export." }, "Look back ▸");
     this.toggle.addEventListener("click", () => this.setOpen(!this.open));
     const close = el("button", { type: "button", class: "chip", title: "Close this panel.", "aria-label": "Close" }, "✕");
     close.addEventListener("click", () => this.setOpen(false));
@@ -64,7 +70,7 @@ export class LookBack {
 
     const csv = (path, text) => el("a", { class: "button-link", href: withToken(path), download: "", title: `Download ${path.slice(5)}` }, text);
     this.diagSection = el("section", { class: "lb-sec", "data-testid": "lb-diagnostics" },
-      el("div", { class: "lb-sec-head" }, el("h3", {}, "Why isn't it learning?"), this.layerSelect),
+      el("div", { class: "lb-sec-head" }, (this.diagTitle = el("h3", {}, diagnosticsTitle("none"))), this.layerSelect),
       this.diagStatus, this.notes, this.legend, chartBox);
     this.confSection = el("section", { class: "lb-sec", "data-testid": "lb-confusion" }, el("h3", {}, "Confusion matrix (test images)"), this.confCaption,
       el("p", { class: "subtle" }, "rows: true label · columns: the network's answer · click a cell for its images"), this.matrix, this.cell);
@@ -125,9 +131,13 @@ export class LookBack {
       this.layer = Math.min(this.layer, Math.max(0, L - 1));
       this.layerSelect.value = String(this.layer);
     }
-    setText(this.diagStatus, ms.length ? `${ms.length} measurements on a fixed probe of training images, at each accuracy evaluation` : "No measurements yet: they are taken at each accuracy evaluation while it trains.");
+    setText(this.diagStatus, ms.length ? `${fmtGrouped(ms.length)} measurement${ms.length === 1 ? "" : "s"} on a fixed probe of training images, at each accuracy evaluation` : "No measurements yet: they are taken at each accuracy evaluation while it trains.");
     this.legend.replaceChildren(...Array.from({ length: L }, (_, l) => el("span", {}, el("i", { style: { background: LAYER_COLORS[l % LAYER_COLORS.length] } }), `W${l + 1}`)));
     this.drawNotes(ms);
+    const s = this.store.state;
+    const outputs = this.store.sizes[this.store.sizes.length - 1];
+    const meaning = accuracyMeaning(s?.accuracy, this.store.accuracy, s?.chance_accuracy ?? (outputs ? 1 / outputs : null));
+    setText(this.diagTitle, diagnosticsTitle(meaning.kind));
     const xMax = Math.max(this.chart.geom?.xMax || 10, ms.length ? ms[ms.length - 1].iteration : 0);
     this.xMax = this.chart.geom?.xMax;
     const per = (fn) => Array.from({ length: L }, (_, l) => ({
