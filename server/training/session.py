@@ -12,8 +12,10 @@ import logging
 import math
 import os
 import secrets
+import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -43,6 +45,7 @@ EVAL_SUBSET = 1000  # test images used for the running accuracy
 EVAL_EVERY_SECONDS = 0.5
 PROBE_SIZE = 500  # training images whose hidden activations show a dead ReLU layer
 BACKUP_EVERY_STEPS = 100  # how often the last finite weights are kept, for divergence recovery
+COMPUTE_THREADS = 8  # threads for work on copies of the network (``compute``), shared by every session here
 BURST_SECONDS = 0.002  # flat out, the worker trains mini-batches back to back for this long (or until a
 # command or read arrives): the per-step bookkeeping of the worker loop is paid once per burst
 
@@ -185,6 +188,14 @@ class TrainingSession:
         """A Future of ``fn(*args)``, run on the worker in order with the commands: for a change of the
         network whose caller needs the result (a walkthrough step, teach, undo)."""
         return self.worker.call(fn, *args)
+
+    def compute(self, fn, *args):
+        """A Future of ``fn(*args)`` run in a thread of the session's own process, off its training thread:
+        work on copies of the network (a landscape, a search through the test set, preprocessing a
+        drawing) that may itself ``read`` the session. Routes hand every piece of work that needs the
+        session's data to it, so that the same code runs where the session lives (in classroom mode, a
+        worker process: ``remote.py``). ``fn`` must be a module-level function and its result picklable."""
+        return _compute_pool().submit(fn, *args)
 
     def run_steps(self, n: int) -> None:
         """Train ``n`` mini-batches synchronously in the caller's thread (tests and benchmarks)."""
@@ -763,6 +774,18 @@ class TrainingSession:
             "probabilities": self.net.probabilities(out),
             "activations": [a[0].astype(np.float64).tolist() for a in trace.activations],
         }
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _compute_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(COMPUTE_THREADS, thread_name_prefix="compute")
+        return _pool
 
 
 def _as_float32(net: Network) -> Network:

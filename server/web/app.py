@@ -81,6 +81,10 @@ def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | N
         return None
 
 
+def network_fingerprint(session) -> str:
+    return fingerprint(session.net)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -100,8 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 extra.get("params"), extra.get("dataset"))
         session.start()
         # what the network was when the server started (after --load): an autosave only if it changes
-        at_start = await asyncio.wrap_future(session.read(lambda: fingerprint(session.net)))
+        at_start = await asyncio.wrap_future(session.read(network_fingerprint, session))
         app.state.session = session
+        app.state.catalog = catalog
         app.state.checkpoints = store
         app.state.broadcaster = Broadcaster(session, settings.frame_rate, settings.stall_limit)
         app.state.broadcaster.start()

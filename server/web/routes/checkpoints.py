@@ -13,6 +13,7 @@ from ...training.limits import check_fits
 from ...training.store import AUTOSAVE_RE, NAME_RE, Exists, NotFound, export
 from ..bodies import StrictRoute
 from ..deps import SessionDep, StoreDep
+from ..calls import settle
 from ..inputs import json_response
 from ..schemas import SaveRequest
 
@@ -35,15 +36,20 @@ async def _install(session, net, extra: dict, message: str) -> dict:
     leaves it untouched."""
     history = extra.get("history") if isinstance(extra, dict) else None
     try:  # off the event loop: the checkpoint's dataset may be an image dataset not read yet
-        restored = await asyncio.to_thread(session.load_network, net, history if history else None, message,
-                                           extra.get("params"), extra.get("dataset"))
+        restored = await settle(await asyncio.to_thread(
+            session.load_network, net, history if history else None, message, extra.get("params"),
+            extra.get("dataset")))
     except ValueError as e:
         raise HTTPException(422, f"{message}: {e}") from None
     iteration = history.get("iteration", 0) if isinstance(history, dict) else 0
     # the dataset it trains on now: read after the queued load, so it is the loaded one
-    dataset = await asyncio.wrap_future(session.read(lambda: session.data.name))
+    dataset = await asyncio.wrap_future(session.read(dataset_name, session))
     return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history), "restored": restored,
             "dataset": dataset}
+
+
+def dataset_name(session) -> str:
+    return session.data.name
 
 
 @router.get("")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from ..stream.broadcast import Viewer, ViewerStalled
 from ..schemas import MAX_MESSAGE_BYTES, MessageError, parse_client_message
+from ..calls import settle
 from ..inputs import backprop_payload, classify_request
 from ..guard import TOKEN_HEADER
 
@@ -115,29 +116,30 @@ async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
         return
     try:
         if msg.type == "play":
-            session.play()
+            await settle(session.play())
         elif msg.type == "pause":
-            session.pause()
+            await settle(session.pause())
         elif msg.type == "step":
-            session.step(msg.unit)
+            await settle(session.step(msg.unit))
         elif msg.type == "set_params":
             fields = msg.model_fields_set
-            session.set_params(
+            await settle(session.set_params(
                 learning_rate=msg.learning_rate,
                 batch_size=msg.batch_size,
                 **({"steps_per_second": msg.steps_per_second} if "steps_per_second" in fields else {}),
                 warmup=msg.warmup,
-            )
+            ))
         elif msg.type == "reset":
             # off the event loop: an image dataset asked for the first time is read from disk
-            await asyncio.to_thread(session.reset, msg.hidden, msg.activation, msg.output_activation, msg.cost,
-                                    msg.seed, msg.learning_rate, msg.batch_size, msg.dataset, msg.dataset_options)
+            await settle(await asyncio.to_thread(
+                session.reset, msg.hidden, msg.activation, msg.output_activation, msg.cost, msg.seed,
+                msg.learning_rate, msg.batch_size, msg.dataset, msg.dataset_options))
         elif msg.type == "set_points":
-            session.set_points(msg.points)
+            await settle(session.set_points(msg.points))
         elif msg.type == "restore_good":
-            session.restore_good()
+            await settle(session.restore_good())
         elif msg.type == "select_example":
-            session.select_example(msg.source, msg.index)
+            await settle(session.select_example(msg.source, msg.index))
         elif msg.type == "predict":
             body = await classify_request(session, msg)
             await viewer.send_text({"type": "prediction", "id": msg.id, **body})
