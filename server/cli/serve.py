@@ -12,14 +12,14 @@ from pathlib import Path
 
 import uvicorn
 
-from ..web.app import Settings, create_app, default_checkpoint_dir
+from ..web.app import ClassroomOptions, Settings, create_app, default_checkpoint_dir
 from ..training.catalog import Catalog
 from ..training.store import CheckpointStore
 from ..training.limits import check_fits
 from ..training.saved_history import check_history, check_params
 from ..web.schemas import MAX_MESSAGE_BYTES
 from ..web.guard import Guard
-from .args import UsageError
+from .args import UsageError, host_list, positive_float, positive_int
 
 
 def add_arguments(parser) -> None:
@@ -40,6 +40,20 @@ def add_arguments(parser) -> None:
     parser.add_argument("--flat-out", action="store_true",
                         help="train flat out from the first mini-batch (by default training starts slowly, so the "
                              "first minute can be watched, and speeds up by itself to flat out in about 30 s)")
+    parser.add_argument("--classroom", action="store_true",
+                        help="a session per visitor (a cookie tells them apart), each training in a worker process of "
+                             "its own; without it every tab shares one session")
+    parser.add_argument("--max-sessions", type=positive_int, default=30, metavar="N",
+                        help="classroom: at most N sessions at once (default 30); the next visitor sees 'the room is full'")
+    parser.add_argument("--idle-minutes", type=positive_float, default=15.0, metavar="M",
+                        help="classroom: a session whose visitor has been away M minutes (default 15) is saved in the "
+                             "checkpoint folder and put away; it resumes when they return, on any server sharing the folder")
+    parser.add_argument("--save-every", type=positive_float, default=60.0, metavar="SECONDS",
+                        help="classroom: how often a session that changes is saved (default 60 s; also when put away "
+                             "and at shutdown)")
+    parser.add_argument("--allowed-hosts", type=host_list, default=(), metavar="HOST[:PORT],...",
+                        help="also answer requests whose Host is one of these (the name a reverse proxy forwards, e.g. "
+                             "lab.example.edu); a name without a port allows any port. Never a wildcard")
     parser.add_argument("--no-autosave", action="store_true",
                         help="do not save the session on shutdown (by default a session trained since the start "
                              "is saved as DIR/autosave-YYYYMMDD-HHMMSS.npz; the newest 5 are kept)")
@@ -120,6 +134,10 @@ def run(args) -> int:
 
 def _serve(args, sock: socket.socket) -> int:
     guard = Guard.for_bind(args.host, args.port or None)
+    guard.extra_hosts = tuple(args.allowed_hosts)
+    if args.classroom and (args.load or args.resume):
+        raise UsageError("--load and --resume do not apply to --classroom: each visitor's session resumes from its "
+                         "own save in the checkpoint folder")
     store = CheckpointStore(args.checkpoint_dir or default_checkpoint_dir())
     load = args.load
     if args.resume and not load:
@@ -143,9 +161,11 @@ def _serve(args, sock: socket.socket) -> int:
             check_fits(net.sizes, catalog.open(record.get("name"), record.get("options") or {}))
         except ValueError as e:
             raise UsageError(f"{load}: {e}") from None
+    classroom = ClassroomOptions(max_sessions=args.max_sessions, idle_minutes=args.idle_minutes,
+                                 save_every=args.save_every) if args.classroom else None
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
                         resume=args.resume, autosave=not args.no_autosave, fashion_dir=args.fashion_dir,
-                        catalog=catalog, session_kwargs={"warmup": not args.flat_out})
+                        catalog=catalog, session_kwargs={"warmup": not args.flat_out}, classroom=classroom)
     _log_to_stderr()
     app = create_app(settings)
     server = uvicorn.Server(uvicorn_config(app, args.host, args.port))
@@ -163,6 +183,9 @@ def _serve(args, sock: socket.socket) -> int:
         url = f"http://{shown}:{port}/" + (f"?token={guard.token}" if guard.token else "")
         print(f"Backprop Lab is running at {url}", flush=True)
         print(f"checkpoints and autosaves: {store.folder}", flush=True)
+        if classroom is not None:
+            print(f"classroom: a session per visitor, at most {classroom.max_sessions}; put away after "
+                  f"{classroom.idle_minutes:g} minutes away (saved in {store.folder / 'visitors'})", flush=True)
         if args.open:
             webbrowser.open(url)
         await task

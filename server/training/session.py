@@ -62,7 +62,13 @@ class TrainingSession:
         catalog: Catalog | None = None,
         record: bool = True,
         warmup: bool = False,
+        warmup_until: float | None = None,
+        max_blas_threads: int | None = None,
+        snapshot_budget: int | None = None,
     ):
+        """``warmup_until``: the pace (mini-batches/s) at which the slow start ends (None: it ends flat out);
+        ``max_blas_threads``: at most this many BLAS threads (a worker process of classroom mode: 1);
+        ``snapshot_budget``: bytes of weight snapshots kept for looking back (default 200 MB)."""
         self.data = data
         self.catalog = catalog or Catalog(mnist=data if data.name == "mnist" else None)
         self.worker = Worker("training", busy=self._busy, work=self._work, fault=self._fault,
@@ -74,13 +80,15 @@ class TrainingSession:
         self.batch_size = check_batch_size(batch_size)
         self.steps_per_second = check_speed(steps_per_second)
         self.warmup = bool(warmup)  # the slow start (pace.py): the pace rises by itself to flat out
+        self.warmup_until = check_speed(warmup_until)  # ... or to this pace
+        self.max_blas_threads = max_blas_threads
         self._warmup_from = 0  # the iteration the warm-up counts from
         if self.warmup:
             self.steps_per_second = pace.pace(0)
         self.version = 0  # bumps on every change a viewer could see
         self.structure_version = 0  # bumps when the network is replaced (a new hello is due)
         self.undo = UndoHistory()
-        self.recorder = Recorder(enabled=record)  # snapshots, diagnostics, confusion (recorder.py)
+        self.recorder = Recorder(**({"budget_bytes": snapshot_budget} if snapshot_budget else {}), enabled=record)  # snapshots, diagnostics, confusion (recorder.py)
         self._choices = 0  # counts play/pause/step commands: a walkthrough never overrides one of them
         self._holds: dict[str, None] = {}  # open walkthroughs that paused training (see hold/release)
         self._resume_after_holds = False
@@ -295,7 +303,9 @@ class TrainingSession:
     def _warm_up(self) -> None:
         """The slow start: the pace for the mini-batches trained since it began; flat out ends it."""
         self.steps_per_second = pace.pace(self.iteration - self._warmup_from)
-        if self.steps_per_second is None:
+        if self.warmup_until is not None and (self.steps_per_second is None or self.steps_per_second >= self.warmup_until):
+            self.steps_per_second = self.warmup_until
+        if self.steps_per_second is None or self.steps_per_second == self.warmup_until:
             self.warmup = False
 
     def _evaluated(self, accuracy: float) -> None:
@@ -320,6 +330,8 @@ class TrainingSession:
     def _set_blas_threads(self, batch_size: int) -> None:
         """Limit BLAS threads for this batch size; only when it changes (a limit costs ~0.3 ms)."""
         n = blas_threads_for(batch_size)
+        if self.max_blas_threads:
+            n = min(n or self.max_blas_threads, self.max_blas_threads)
         if n != self._blas_threads:
             threadpool_limits(limits=n or os.cpu_count(), user_api="blas")
             self._blas_threads = n

@@ -1,4 +1,4 @@
-"""Typed dependencies: what a route may ask for (the session, the checkpoint store)."""
+"""Typed dependencies: what a route may ask for (the session, the checkpoint store, the datasets)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,19 @@ from ..training.session import TrainingSession
 from ..training.store import CheckpointStore
 
 
-def get_session(request: Request) -> TrainingSession:
+async def get_session(request: Request) -> TrainingSession:
+    """The shared session, or in classroom mode the visitor's own (a proxy of the same surface)."""
+    classroom = request.app.state.classroom
+    if classroom is not None:
+        return await classroom.session(request)
     return request.app.state.session
 
 
 def get_store(request: Request) -> CheckpointStore:
+    """The checkpoint folder, or in classroom mode the visitor's own (and the presenter's shared ones)."""
+    classroom = request.app.state.classroom
+    if classroom is not None:
+        return classroom.store(request)
     return request.app.state.checkpoints
 
 

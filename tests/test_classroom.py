@@ -1,0 +1,318 @@
+"""Classroom mode (issue 16): a session per visitor, each in a worker process of its own.
+
+Two visitors are two cookie jars. What is checked: a cookie is minted only by a page load and sessions are
+made only by page loads, so a flood cannot fill the room; one visitor can neither read nor change another's
+session or checkpoints; the cap and its "room is full" page; an idle session is saved, put away and resumed
+(from the save, history included); a worker killed with SIGKILL takes only its own session, whose visitor
+is told and gets it back from its last save; rate limits per visitor. The sessions train on the first 1000
+MNIST images (the workers map them; nothing is copied per process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import httpx
+import numpy as np
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from server.engine import checkpoint
+from server.network import Network
+from server.web.app import ClassroomOptions
+from server.web.classroom import COOKIE, CLOSE_LOST, Cookies
+
+pytest_plugins = ["conftest_server"]
+from conftest_server import TIMEOUT, poll, ws_connect  # noqa: E402
+
+
+@pytest.fixture
+def classroom(live_server, small_data):
+    """A factory: a live server in classroom mode (options as keyword arguments)."""
+
+    def make(**options):
+        options = {"save_every": 0.3, **options}
+        return live_server(dataset=small_data, classroom=ClassroomOptions(**options),
+                           session_kwargs={"warmup": False})
+
+    return make
+
+
+class Visitor:
+    """A browser's cookie jar: ``open()`` loads the page (following the cookie's redirect)."""
+
+    def __init__(self, srv):
+        self.srv = srv
+        self.http = httpx.Client(base_url=srv.url, follow_redirects=True, timeout=TIMEOUT)
+
+    def open(self) -> httpx.Response:
+        return self.http.get("/")
+
+    @property
+    def cookie(self) -> str | None:
+        return self.http.cookies.get(COOKIE)
+
+    def ws(self):
+        return ws_connect(self.srv, additional_headers={"Cookie": f"{COOKIE}={self.cookie}"})
+
+    def state(self) -> dict:
+        r = self.http.get("/api/state")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def close(self):
+        self.http.close()
+
+
+@pytest.fixture
+def visitors():
+    made = []
+
+    def make(srv):
+        v = Visitor(srv)
+        made.append(v)
+        return v
+
+    yield make
+    for v in made:
+        v.close()
+
+
+def room(srv):
+    return srv.app.state.classroom.room
+
+
+def seat_of(srv, visitor):
+    key = srv.app.state.classroom.cookies.key(visitor.cookie)
+    return room(srv).get(key)
+
+
+def step(conn, n: int) -> dict:
+    """Train ``n`` mini-batches one at a time (acknowledged), and wait until a frame shows them."""
+    for _ in range(n):
+        assert conn.command({"type": "step"})["type"] == "ack"
+    return conn.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] >= n, timeout=TIMEOUT)
+
+
+# ----- who is who ---------------------------------------------------------------------------------
+def test_a_cookie_is_made_only_by_a_page_load_and_only_its_signed_ids_count(classroom, visitors):
+    srv = classroom()
+    v = visitors(srv)
+    assert v.http.get("/api/state").status_code == 401  # no page load yet: no session, no cookie
+    assert v.cookie is None
+    first = v.http.get("/", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"].endswith("cookies=1")
+    set_cookie = first.headers["set-cookie"]
+    assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie and "Path=/" in set_cookie
+    assert room(srv).live == 0  # the cookie alone makes no session
+    page = v.http.get(first.headers["location"])
+    assert page.status_code == 200 and "<canvas" in page.text
+    ident, _ = v.cookie.split(".")
+    assert len(ident) >= 32  # 24 random bytes, base64: 192 bits
+    assert v.state()["iteration"] == 0 and room(srv).live == 1
+    # a cookie the room did not sign is nobody's: a made-up id, or a real id with a forged signature
+    for forged in ("x" * 32 + "." + "0" * 32, ident + "." + "0" * 32, "nonsense", ""):
+        r = httpx.get(f"{srv.url}/api/state", cookies={COOKIE: forged})
+        assert r.status_code == 401 and "open the page first" in r.json()["detail"]
+    assert room(srv).live == 1
+
+
+def test_cookies_turned_off_get_a_page_that_says_so_not_a_redirect_loop(classroom, visitors):
+    srv = classroom()
+    r = httpx.get(f"{srv.url}/?cookies=1")  # the second load, and still no cookie came back
+    assert r.status_code == 400 and "needs a cookie" in r.text
+
+
+def test_two_visitors_never_see_or_change_each_others_session(classroom, visitors):
+    srv = classroom()
+    a, b = visitors(srv), visitors(srv)
+    a.open(), b.open()
+    assert a.cookie != b.cookie
+    with a.ws() as wa, b.ws() as wb:
+        wa.next(type="hello"), wb.next(type="hello")
+        assert wa.command({"type": "set_params", "learning_rate": 0.7})["type"] == "ack"
+        step(wa, 3)
+        assert wa.command({"type": "reset", "hidden": [5], "activation": "relu", "output_activation": "softmax",
+                           "cost": "cross_entropy", "seed": 2})["type"] == "ack"
+        hello = wa.next(type="hello")
+        assert hello["config"]["sizes"] == [784, 5, 10]
+        state_a, state_b = a.state(), b.state()
+        assert state_a["learning_rate"] == 0.7 and state_a["sizes"] == [784, 5, 10]
+        assert state_b["learning_rate"] != 0.7 and state_b["iteration"] == 0 and state_b["sizes"] == [784, 16, 16, 10]
+        # B's model is B's network, not A's
+        net_b, _ = checkpoint.from_bytes(b.http.get("/api/model").content)
+        assert net_b.sizes == [784, 16, 16, 10]
+        # B's stream never carried A's reset
+        assert not any(m["type"] == "hello" and m["config"]["sizes"] == [784, 5, 10] for m in wb.log)
+    assert seat_of(srv, a).session.pid != seat_of(srv, b).session.pid  # two processes
+
+
+def test_checkpoints_are_the_visitors_own_and_the_presenters_shared_ones(classroom, visitors):
+    srv = classroom()
+    a, b = visitors(srv), visitors(srv)
+    a.open(), b.open()
+    assert a.http.post("/api/checkpoints", json={"name": "mine"}).status_code == 200
+    assert b.http.post("/api/checkpoints", json={"name": "theirs"}).status_code == 200
+    shared = room(srv).shared_folder
+    shared.mkdir(parents=True, exist_ok=True)
+    checkpoint.save(shared / "demo.npz", Network([784, 4, 10], seed=1), {"iteration": 7})
+
+    names = {e["name"]: e for e in a.http.get("/api/checkpoints").json()["checkpoints"]}
+    assert "mine" in names and "theirs" not in names and names["demo"].get("shared") is True
+    assert not names["mine"].get("shared")
+    for path in ("/api/checkpoints/theirs", "/api/checkpoints/theirs/load"):  # B's, by name: not there for A
+        r = a.http.post(path) if path.endswith("load") else a.http.get(path)
+        assert r.status_code == 404, (path, r.text)
+    assert a.http.delete("/api/checkpoints/theirs").status_code == 404
+    assert b.http.get("/api/checkpoints/theirs").status_code == 200  # still B's
+    # the shared one: listed, downloaded and loaded by anyone; deleted by none
+    assert a.http.get("/api/checkpoints/demo").status_code == 200
+    assert a.http.post("/api/checkpoints/demo/load").json()["sizes"] == [784, 4, 10]
+    r = a.http.delete("/api/checkpoints/demo")
+    assert r.status_code == 422 and "shared by the presenter" in r.json()["detail"]
+    assert (shared / "demo.npz").exists()
+    assert b.state()["sizes"] == [784, 16, 16, 10]  # A's load changed only A's session
+
+
+# ----- the cap ------------------------------------------------------------------------------------
+def test_the_cap_holds_with_a_room_full_page_and_a_flood_of_requests_makes_no_sessions(classroom, visitors):
+    srv = classroom(max_sessions=2)
+    a, b, c = visitors(srv), visitors(srv), visitors(srv)
+    assert a.open().status_code == 200 and b.open().status_code == 200
+    full = c.open()
+    assert full.status_code == 503 and "The room is full" in full.text and full.headers["retry-after"] == "60"
+    r = c.http.get("/api/state")  # C has a cookie, but no session
+    assert r.status_code == 409 and "reload the page" in r.json()["detail"]
+    # a flood: page loads without following the redirect, API calls and sockets with made-up cookies
+    for i in range(40):
+        assert httpx.get(f"{srv.url}/", follow_redirects=False).status_code == 303
+        assert httpx.get(f"{srv.url}/api/state", cookies={COOKIE: f"{i:032d}.{i:032d}"}).status_code == 401
+    with ws_connect(srv, additional_headers={"Cookie": f"{COOKIE}=forged.cookie"}) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(TIMEOUT)
+        assert closed.value.rcvd.code == 4001
+    assert room(srv).live == 2
+    assert a.state()["iteration"] == 0 and b.state()["iteration"] == 0  # the room still works for those in it
+
+
+# ----- idle sessions are saved, put away and resumed ------------------------------------------------
+def test_an_idle_session_is_saved_put_away_and_resumed_with_its_history(classroom, visitors):
+    srv = classroom(idle_minutes=10)
+    a = visitors(srv)
+    a.open()
+    with a.ws() as wa:
+        wa.next(type="hello")
+        assert wa.command({"type": "set_params", "learning_rate": 0.9})["type"] == "ack"
+        step(wa, 6)
+    seat = seat_of(srv, a)
+    pid = seat.session.pid
+    poll(lambda: seat.connections == 0 and not srv.app.state.classroom.streams[seat.key].viewers,
+         what="the socket to close")
+    seat.last_seen -= 11 * 60  # ten minutes away
+    srv.call(srv.app.state.classroom.tidy)
+    assert room(srv).get(seat.key) is None and room(srv).live == 0
+    assert poll(lambda: not _alive(pid), what="the worker to end")
+    assert (seat.folder / "autosave.npz").is_file()
+    # the visitor comes back: its session resumes from the save, on a new process
+    state = a.state()
+    assert state["iteration"] == 6 and state["learning_rate"] == 0.9
+    assert seat_of(srv, a).session.pid != pid
+    costs = a.http.get("/api/history.csv").text.strip().splitlines()
+    assert len(costs) == 1 + 6  # header and every mini-batch's cost
+
+
+def test_a_page_whose_socket_never_connects_frees_its_seat(classroom, visitors):
+    from server.training import room as room_module
+
+    srv = classroom()
+    a = visitors(srv)
+    a.open()
+    seat = seat_of(srv, a)
+    seat.made -= room_module.FIRST_CONNECT_SECONDS + 1
+    srv.call(srv.app.state.classroom.tidy)
+    assert room(srv).live == 0 and not (seat.folder / "autosave.npz").exists()  # nothing to keep
+    assert a.http.get("/api/state").status_code == 409  # reload the page for a new one
+    assert a.open().status_code == 200 and a.state()["iteration"] == 0
+
+
+# ----- a crash takes only its own session ------------------------------------------------------------
+def test_a_killed_worker_takes_only_its_session_and_its_visitor_gets_it_back_from_the_save(classroom, visitors):
+    srv = classroom()
+    a, b = visitors(srv), visitors(srv)
+    a.open(), b.open()
+    with a.ws() as wa, b.ws() as wb:
+        wa.next(type="hello"), wb.next(type="hello")
+        step(wa, 4)
+        seat = seat_of(srv, a)
+        save = seat.folder / "autosave.npz"
+        poll(lambda: save.is_file() and checkpoint.load(save)[1]["history"]["iteration"] == 4,
+             what="the periodic save")
+        step(wb, 2)
+        os.kill(seat.session.pid, signal.SIGKILL)
+        told = wa.next(lambda m: m["type"] == "event" and m["kind"] == "error")
+        assert "stopped unexpectedly" in told["message"] and "SIGKILL" in told["message"]
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                wa.recv(TIMEOUT)
+        assert closed.value.rcvd.code == CLOSE_LOST
+        # the other visitor did not notice
+        assert wb.command({"type": "step"})["type"] == "ack"
+        wb.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == 3)
+        assert b.state()["iteration"] == 3
+    # the crashed visitor reconnects: its session is back from the save, and it is told so
+    with a.ws() as wa:
+        hello = wa.next(type="hello")
+        assert hello["state"]["iteration"] == 4
+        notice = wa.next(lambda m: m["type"] == "event")
+        assert "restored from its last save" in notice["message"]
+    assert a.state()["iteration"] == 4
+
+
+def test_a_request_to_a_session_whose_worker_died_gets_a_clear_503(classroom, visitors):
+    srv = classroom()
+    a = visitors(srv)
+    a.open()
+    seat = seat_of(srv, a)
+    session = seat.session
+    os.kill(session.pid, signal.SIGKILL)
+    poll(lambda: not session.alive, what="the loss to be noticed")
+    r = a.http.get("/api/state")  # the next request restores it (nothing saved: a new one)
+    assert r.status_code == 200 and r.json()["iteration"] == 0
+    with pytest.raises(Exception) as e:
+        session.read(len, [1]).result(TIMEOUT)
+    assert "SIGKILL" in str(e.value)
+
+
+# ----- rate limits per visitor ---------------------------------------------------------------------
+def test_the_rate_limit_counts_all_of_a_visitors_sockets_together(classroom, visitors):
+    srv = classroom()
+    a = visitors(srv)
+    a.open()
+    with a.ws() as w1, a.ws() as w2:
+        w1.next(type="hello"), w2.next(type="hello")
+        for _ in range(60):  # each socket stays within its own burst (100); together they exceed the visitor's
+            w1.send({"type": "select_example", "source": "follow"})
+            w2.send({"type": "select_example", "source": "follow"})
+        replies = [w.next(lambda m: m["type"] in ("ack", "error")) for w in (w1, w2) for _ in range(60)]
+    refused = [r for r in replies if r["type"] == "error"]
+    assert refused and all("too many messages" in r["message"] for r in refused)
+
+
+def test_the_http_api_is_rate_limited_per_visitor(classroom, visitors):
+    srv = classroom()
+    a, b = visitors(srv), visitors(srv)
+    a.open(), b.open()
+    codes = [a.http.get("/api/datasets").status_code for _ in range(150)]
+    assert 429 in codes and codes[0] == 200
+    assert b.http.get("/api/datasets").status_code == 200  # another visitor is not slowed down
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
