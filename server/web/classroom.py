@@ -57,23 +57,24 @@ CLOSE_FULL = 4002  # websocket close: the room is full
 
 def load_secret(root: Path) -> bytes:
     """The room's signing key: made once (0600) in the checkpoint folder, so replicas sharing the folder
-    share it; read from there afterwards."""
+    share it; read from there afterwards. Made whole, then linked into place (two replicas starting at
+    once: one link wins, both read the same key)."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / SECRET_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
+    if not path.exists():
+        tmp = root / f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-    secret = path.read_text().strip()
-    if len(secret) < 32:  # being written by another replica this instant
-        import time
-
-        time.sleep(0.2)
-        secret = path.read_text().strip()
-    return secret.encode()
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip().encode()
 
 
 class Cookies:
