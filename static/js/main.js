@@ -236,6 +236,9 @@ function tick(now) {
   walkthrough.tick(now);
   if (!banner.hidden && connection.closeCode === 1008) {
     setText(bannerText, "The server refused this page (host, origin or token). Open the exact URL the server printed.");
+  } else if (!banner.hidden && connection.closeCode >= 4000 && connection.closeCode < 4100 && connection.closeReason) {
+    // classroom mode: the reason is written for the visitor ("the room is full", "reload the page"...)
+    setText(bannerText, `${connection.closeReason[0].toUpperCase()}${connection.closeReason.slice(1)}.`);
   } else if (!banner.hidden && connection.retryAt) {
     const s = Math.max(0, Math.ceil((connection.retryAt - now) / 1000));
     setText(bannerText, s > 0 ? `Connection to the training server lost — reconnecting in ${s} s…` : "Connection to the training server lost — reconnecting…");
