@@ -316,3 +316,89 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+# ----- every route works on a session in a worker process ------------------------------------------------
+def test_every_route_works_on_a_session_in_a_worker(classroom, visitors, small_data):
+    """Whatever crosses to the worker (functions, arguments, results, errors) must be picklable: each route
+    once, with the answers a local session gives."""
+    srv = classroom()
+    a = visitors(srv)
+    a.open()
+    h = a.http
+
+    def ok(r, code=200):
+        assert r.status_code == code, (r.request.url, r.status_code, r.text[:300])
+        return r
+
+    with a.ws() as wa:
+        wa.next(type="hello")
+        step(wa, 12)
+        wa.send({"type": "predict", "id": 1, "pixels": [0.0] * 784})
+        assert len(wa.next(type="prediction")["probabilities"]) == 10
+    pixels = small_data.inputs(small_data.test_inputs[0]).tolist()
+    assert len(ok(h.post("/api/predict", json={"pixels": pixels})).json()["probabilities"]) == 10
+    assert ok(h.post("/api/predict", json={"pixels": [0.5] * 3}), 422).json()["detail"].startswith("pixels")
+    ok(h.post("/api/backprop", json={"pixels": pixels, "label": 7}))
+    ok(h.get("/api/test-example", params={"index": 3}))
+    assert "index" in ok(h.get("/api/train-example", params={"index": 10_000}), 422).json()["detail"]
+    assert ok(h.get("/api/mistake")).status_code == 200
+    ok(h.get("/api/model"))
+    ok(h.get("/api/model", params={"iteration": 4}))
+    assert "after now" in ok(h.get("/api/model", params={"iteration": 10_000}), 422).json()["detail"]
+    assert ok(h.get("/api/datasets")).json()["current"] == "mnist"
+    ok(h.get("/api/snapshots")), ok(h.get("/api/diagnostics")), ok(h.get("/api/confusion"))
+    ok(h.get("/api/confusion/cell", params={"true": 1, "predicted": 2}))
+    assert ok(h.get("/api/confusion/cell", params={"true": 11, "predicted": 2}), 422)
+    assert ok(h.get("/api/history.csv")).text.startswith("iteration,cost")
+    ok(h.get("/api/diagnostics.csv"))
+    hold = ok(h.post("/api/walkthrough/open")).json()["hold"]
+    batch = ok(h.post("/api/walkthrough/batch", json={"size": 4, "seed": 1})).json()
+    ok(h.post("/api/walkthrough/step", json={"indices": batch["indices"]}))
+    ok(h.post("/api/walkthrough/set", json={"param": {"layer": 0, "j": 0, "k": 0}, "value": 0.5}))
+    ok(h.post("/api/undo")), ok(h.post("/api/undo"))
+    ok(h.post("/api/teach", json={"pixels": pixels, "label": 3}))
+    ok(h.get("/api/walkthrough/example", params={"kind": "hard", "seed": 2}))
+    ok(h.post("/api/gradcheck", json={"pixels": pixels, "label": 3, "param": {"layer": 1, "j": 0, "k": 1}}))
+    ok(h.post("/api/walkthrough/close", json={"hold": hold}))
+    ok(h.post("/api/descent/line", json={"examples": 100, "max_step": 1.0, "points": 5}))
+    surface = {"plane": "random", "resolution": 5, "examples": 50}
+    ok(h.post("/api/descent/surface", json=surface))
+    lines = [json.loads(x) for x in ok(h.post("/api/descent/surface", json={**surface, "stream": True})).text.splitlines()]
+    assert lines[0]["type"] == "coarse" and lines[-1]["type"] == "done"
+    ok(h.post("/api/descent/runners", json={"steps": 5, "examples": 50, "batch_sizes": [10]}))
+    ok(h.post("/api/branch", json={"iteration": 4}))
+    model = ok(h.get("/api/model")).content
+    assert ok(h.post("/api/checkpoints/upload", content=model,
+                     headers={"content-type": "application/octet-stream"})).json()["iteration"] == 4
+    assert "not of the plane" in ok(h.post("/api/maps", json={}), 422).json()["detail"]
+    with a.ws() as wa:
+        wa.next(type="hello")
+        assert wa.command({"type": "reset", "hidden": [4], "activation": "tanh", "output_activation": "softmax",
+                           "cost": "cross_entropy", "dataset": "circle"})["type"] == "ack"
+        wa.next(lambda m: m["type"] == "hello" and m["dataset"]["name"] == "circle")
+        assert wa.command({"type": "reset", "hidden": [4], "activation": "nope", "output_activation": "softmax",
+                           "cost": "cross_entropy"})["type"] == "error"
+    assert ok(h.post("/api/maps", json={"size": 8})).content[:1]
+    ok(h.post("/api/predict", json={"input": [0.1, 0.2]}))
+
+
+def test_the_presenter_hooks_copy_one_session_into_another(classroom, visitors):
+    """What part 2 (a presenter's "copy") builds on: one visitor's network and history loaded into another's."""
+    from server.web.classroom import copy_session
+
+    srv = classroom()
+    a, b = visitors(srv), visitors(srv)
+    a.open(), b.open()
+    with a.ws() as wa:
+        wa.next(type="hello")
+        assert wa.command({"type": "set_params", "learning_rate": 0.4})["type"] == "ack"
+        step(wa, 5)
+    source, target = seat_of(srv, a).session, seat_of(srv, b).session
+    restored = srv.call(lambda: copy_session(source, target))
+    assert "iteration 5" in restored and "η 0.4" in restored
+    state = b.state()
+    assert state["iteration"] == 5 and state["learning_rate"] == 0.4
+    assert a.http.get("/api/model").content[:4] == b.http.get("/api/model").content[:4]
+    np.testing.assert_array_equal(checkpoint.from_bytes(a.http.get("/api/model").content)[0].weights[0],
+                                  checkpoint.from_bytes(b.http.get("/api/model").content)[0].weights[0])
