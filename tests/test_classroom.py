@@ -402,3 +402,23 @@ def test_the_presenter_hooks_copy_one_session_into_another(classroom, visitors):
     assert a.http.get("/api/model").content[:4] == b.http.get("/api/model").content[:4]
     np.testing.assert_array_equal(checkpoint.from_bytes(a.http.get("/api/model").content)[0].weights[0],
                                   checkpoint.from_bytes(b.http.get("/api/model").content)[0].weights[0])
+
+
+def test_a_save_written_by_another_replica_meanwhile_is_never_overwritten(classroom, visitors):
+    srv = classroom(save_every=3600)
+    a = visitors(srv)
+    a.open()
+    seat = seat_of(srv, a)
+    with a.ws() as wa:
+        wa.next(type="hello")
+        step(wa, 3)
+    # meanwhile another replica resumed this visitor and saved its own state
+    other = Network([784, 7, 10], seed=5)
+    checkpoint.save(seat.folder / "autosave.npz", other, {"iteration": 99})
+    before = (seat.folder / "autosave.npz").read_bytes()
+    seat.last_seen -= 3600
+    srv.call(srv.app.state.classroom.tidy)  # put away: its save must not replace the other one
+    assert (seat.folder / "autosave.npz").read_bytes() == before
+    kept = list(seat.folder.glob("conflict-*.npz"))
+    assert len(kept) == 1 and checkpoint.load(kept[0])[1]["history"]["iteration"] == 3
+    assert kept[0].stem in [e["name"] for e in a.http.get("/api/checkpoints").json()["checkpoints"]]

@@ -456,11 +456,16 @@ class _Sender:
 
 
 class _Saver:
-    """Saves the session to the visitor's folder every ``every`` seconds while it changes."""
+    """Saves the session to the visitor's folder every ``every`` seconds while it changes.
+
+    The save is the visitor's, whichever server wrote it: if it changed since this worker last read or
+    wrote it (another replica resumed the visitor meanwhile and saved), it is not overwritten; this
+    session is kept beside it as ``conflict-YYYYMMDD-HHMMSS``, in the visitor's checkpoint list."""
 
     def __init__(self, session, store, every: float):
         self.session, self.store, self.every = session, store, every
         self.saved_version = session.version  # as made or resumed: nothing new to save yet
+        self.stamp = self._stamp()  # the save as this worker last saw it
         self.lock = threading.Lock()
         self._stop = threading.Event()
         self.thread = None
@@ -488,6 +493,19 @@ class _Saver:
                 return None
             frozen, extra = self.session.read(export, self.session).result(60)
             Path(self.store.folder).mkdir(parents=True, exist_ok=True)
-            self.store.save(SAVE_NAME, frozen, extra, overwrite=True)
+            name = SAVE_NAME
+            if self._stamp() != self.stamp:
+                name = time.strftime("conflict-%Y%m%d-%H%M%S")
+                log.warning("the visitor's save was written elsewhere meanwhile: this session is kept as %s", name)
+            self.store.save(name, frozen, extra, overwrite=True)
             self.saved_version = version
-            return {"name": SAVE_NAME, "iteration": extra["iteration"], "saved_at": time.time()}
+            if name == SAVE_NAME:
+                self.stamp = self._stamp()
+            return {"name": name, "iteration": extra["iteration"], "saved_at": time.time()}
+
+    def _stamp(self):
+        try:
+            st = self.store.path(SAVE_NAME).stat()
+        except FileNotFoundError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino

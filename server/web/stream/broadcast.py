@@ -128,6 +128,7 @@ class Broadcaster:
         self.viewers: set[Viewer] = set()
         self.latest: Prepared | None = None
         self._tick = asyncio.Event()
+        self._watched = asyncio.Event()  # set while there is a viewer: without one the loop sleeps
         self._task: asyncio.Task | None = None
         self._ticks = 0
         self._first_layer_tick = -FIRST_LAYER_EVERY
@@ -152,6 +153,9 @@ class Broadcaster:
         last_version = -1
         deadline = loop.time()
         while True:
+            if not self.viewers:
+                await self._watched.wait()  # nobody to send to: no ticks (a classroom has many idle streams)
+                deadline = loop.time()
             deadline += self.tick_interval()
             now = loop.time()
             if deadline < now:  # fell behind (a busy machine): carry on from now, no burst to catch up
@@ -208,6 +212,7 @@ class Broadcaster:
     async def serve(self, viewer: Viewer) -> None:
         """Send hello, then events and frames to one viewer until it goes away (or stalls)."""
         self.viewers.add(viewer)
+        self._watched.set()
         self.budget.viewers += 1
         try:
             await self.send_hello(viewer)
@@ -231,6 +236,8 @@ class Broadcaster:
                 viewer.markers_seen = snap.markers_start + len(snap.markers)
         finally:
             self.viewers.discard(viewer)
+            if not self.viewers:
+                self._watched.clear()
             self.budget.viewers -= 1
 
     async def send_hello(self, viewer: Viewer) -> None:
