@@ -422,3 +422,22 @@ def test_a_save_written_by_another_replica_meanwhile_is_never_overwritten(classr
     kept = list(seat.folder.glob("conflict-*.npz"))
     assert len(kept) == 1 and checkpoint.load(kept[0])[1]["history"]["iteration"] == 3
     assert kept[0].stem in [e["name"] for e in a.http.get("/api/checkpoints").json()["checkpoints"]]
+
+
+def test_a_runaway_worker_is_ended_and_its_session_restored_while_others_go_on(classroom, visitors, monkeypatch):
+    from server.training import room as room_module
+
+    srv = classroom()
+    a, b = visitors(srv), visitors(srv)
+    a.open(), b.open()
+    seat = seat_of(srv, a)
+    runaway = seat.session
+    stuck = runaway.compute(time.sleep, 3600)  # a computation that never ends
+    monkeypatch.setattr(room_module, "HUNG_SECONDS", 0.3)
+    poll(lambda: runaway.oldest_request_age() > 0.3, what="the request to be overdue")
+    srv.call(srv.app.state.classroom.tidy)
+    with pytest.raises(Exception) as e:
+        stuck.result(TIMEOUT)
+    assert "SIGKILL" in str(e.value)
+    assert b.state()["iteration"] == 0 and seat_of(srv, b).session.alive
+    assert a.state()["iteration"] == 0 and seat_of(srv, a).session is not runaway  # restored

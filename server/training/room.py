@@ -27,6 +27,7 @@ VISITORS = "visitors"  # ROOT/visitors/KEY: one folder per visitor
 SHARED = "shared"  # ROOT/shared: checkpoints every visitor may list, load and download (the presenter's)
 FIRST_CONNECT_SECONDS = 60.0  # a seat whose page never connects is freed after this long
 HUNG_SECONDS = 120.0  # a worker that leaves a request unanswered this long is ended (and restored)
+CRASHES_BEFORE_FRESH = 3  # after this many crashes a seat's session starts afresh instead of from its save
 
 
 class RoomFull(Exception):
@@ -112,9 +113,9 @@ class Room:
             self._start(seat, "resumed")
             return seat
 
-    def _start(self, seat: Seat, message: str) -> None:
+    def _start(self, seat: Seat, message: str, resume: bool = True) -> None:
         seat.folder.mkdir(parents=True, exist_ok=True)
-        spec = _with(self.spec, folder=str(seat.folder), label=f"visitor-{seat.key[:8]}", resume=True,
+        spec = _with(self.spec, folder=str(seat.folder), label=f"visitor-{seat.key[:8]}", resume=resume,
                      resume_message=message)
         seat.session = RemoteSession(spec, on_lost=lambda proxy: self._lost(seat, proxy), preload=self.preload)
         seat.lost = None
@@ -123,10 +124,16 @@ class Room:
         """A new process for a seat whose session ended unexpectedly, from the visitor's last save."""
         why = seat.lost or (seat.session.lost if seat.session else "it was not running")
         had_save = self.has_save(seat.key)
-        self._start(seat, "restored from its last save")
-        seat.notice = (f"Your session stopped unexpectedly ({why}). "
-                       + ("It was restored from its last save." if had_save else "It had not been saved yet: "
-                          "this is a new one."))
+        fresh = seat.crashes >= CRASHES_BEFORE_FRESH  # it keeps crashing: perhaps its save is the cause
+        self._start(seat, "restored from its last save", resume=not fresh)
+        if fresh:
+            seat.crashes = 0
+            seat.notice = (f"Your session stopped unexpectedly again ({why}), so this is a new one; its last save "
+                           "is still in your checkpoints as 'autosave' until this one is saved.")
+        else:
+            seat.notice = (f"Your session stopped unexpectedly ({why}). "
+                           + ("It was restored from its last save." if had_save else "It had not been saved yet: "
+                              "this is a new one."))
         log.warning("visitor %s: session restored (%s)", seat.key[:8], why)
 
     def _lost(self, seat: Seat, proxy: RemoteSession) -> None:

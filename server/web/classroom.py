@@ -230,6 +230,10 @@ class Classroom:
 
     async def seat_for(self, key: str, create: bool = False) -> Seat | None:
         """The visitor's seat with a live session (waiting for one being put away to finish first)."""
+        seat = self.room.get(key)
+        if seat is not None and seat.leaving is None and seat.session is not None and seat.session.alive:
+            seat.touch()  # the common case, without a thread
+            return seat
         for _ in range(3):
             seat = await asyncio.to_thread(self.room.seat, key, create)
             if seat is None or seat.leaving is None:
