@@ -65,7 +65,7 @@ class WorkerSpec:
     mnist_dir: str | None = None
     fashion_dir: str | None = None
     cache_dir: str | None = None  # the memory-mapped image datasets (shared by every worker)
-    nice: int = 5  # the web process (and the proxy in front of it) comes first
+    nice: int = 10  # the web process (and the proxy in front of it) comes first
     memory_limit: int | None = None  # bytes of private memory (RLIMIT_DATA); None: no limit
 
 
