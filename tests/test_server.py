@@ -140,7 +140,7 @@ BODY_ROUTES = {
     ("/api/walkthrough/set", "SetParameterRequest"),
     ("/api/branch", "BranchRequest"), ("/api/descent/line", "LineRequest"), ("/api/descent/surface", "SurfaceRequest"),
     ("/api/descent/runners", "RunnersRequest"),
-    ("/api/maps", "MapsRequest"),
+    ("/api/maps", "MapsRequest"), ("/api/link", "LinkRequest"),
 }
 
 

@@ -29,7 +29,7 @@ from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprin
 from .bodies import validation_error
 from .classroom import CLASSROOM_SENDS_PER_SECOND, Classroom, Cookies, load_secret
 from .guard import Guard, GuardMiddleware
-from .routes import checkpoints, datasets, descent, history, live, pages, walkthrough, ws
+from .routes import checkpoints, datasets, descent, history, links, live, pages, walkthrough, ws
 from .stream.broadcast import Broadcaster
 
 log = logging.getLogger("backprop_lab")
@@ -65,6 +65,7 @@ class Settings:
     dataset: Dataset | None = None  # an already loaded MNIST (tests, benchmarks); else loaded at start-up
     fashion_dir: str | None = None  # where Fashion-MNIST's files are (default: Debian's package folder)
     catalog: Catalog | None = None  # the datasets, when the caller already opened some (serve --load checks)
+    share_hosts: tuple = ()  # "HOST:PORT" students can reach (serve prints them); the Share button's links use them
     classroom: "ClassroomOptions | None" = None  # a session per visitor, in worker processes (None: one shared)
 
 
@@ -191,7 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(SessionLost, session_lost)
-    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, ws):
+    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, links, ws):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(page_folder("static"))), name="static")
     return app

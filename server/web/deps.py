@@ -31,6 +31,14 @@ def get_catalog(request: Request) -> Catalog:
     return request.app.state.catalog
 
 
+def shared_session(request: Request) -> bool:
+    """Is the session this request reaches shared by every tab (so that replacing its network replaces
+    everyone's, and the page asks first)? Yes: one session per server. Per-visitor sessions (classroom
+    mode) answer False for a visitor's own session."""
+    return request.app.state.classroom is None
+
+
 SessionDep = Annotated[TrainingSession, Depends(get_session)]
 StoreDep = Annotated[CheckpointStore, Depends(get_store)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+SharedDep = Annotated[bool, Depends(shared_session)]

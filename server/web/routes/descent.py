@@ -2,16 +2,20 @@
 network took, and gradient descent against SGD from one start.
 
 Each request works on a copy of the network (taken on the session's worker between two mini-batches)
-in a thread of its own, so training goes on. A tab has at most one computation: a newer request from
-the same ``tab`` cancels the older one (which answers 409), and at most ``CONCURRENT`` run at once.
+in a thread of its own, where the session lives (``in_session``: in classroom mode, the session's worker
+process), so training goes on. A tab has at most one computation: a newer request from
+the same ``tab`` cancels the older one (which answers 409). At most ``CONCURRENT`` computations run at
+once, streamed or not, and at most ``MAX_WAITING`` wait for a turn (more: 503).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
+import weakref
 
 import numpy as np
 from fastapi import APIRouter, HTTPException
@@ -21,16 +25,18 @@ from ...engine import landscape as ls
 from ...engine.network import Network, one_hot
 from ...training.store import freeze, thaw
 from ..bodies import StrictRoute
-from ..deps import SessionDep
 from ..calls import in_session
+from ..deps import SessionDep
 from ..inputs import json_response
 from ..schemas import LineRequest, RunnersRequest, SurfaceRequest
 from ..stream import wire
 
 router = APIRouter(prefix="/api/descent", tags=["descent"], route_class=StrictRoute)
 CONCURRENT = 2
+MAX_WAITING = 8
 MAX_PATH_POINTS = 64
 COARSE = 11
+BUSY = "busy: {n} landscape computations are waiting already; try again in a moment"
 
 
 class Latest:
@@ -56,7 +62,11 @@ class Latest:
 
     def flag(self, key: int) -> threading.Event:
         with self._lock:
-            return self._flags.get(key) or _set_event()
+            found = self._flags.get(key)
+        if found is None:  # ended already: as good as cancelled
+            found = threading.Event()
+            found.set()
+        return found
 
     def end(self, tab: str | None, key: int) -> None:
         with self._lock:
@@ -65,26 +75,56 @@ class Latest:
                 del self._tabs[tab]
 
 
-def _set_event() -> threading.Event:
-    flag = threading.Event()
-    flag.set()
-    return flag
+class Slots:
+    """The turns to compute, on one event loop: ``CONCURRENT`` at once, ``MAX_WAITING`` in line."""
+
+    def __init__(self):
+        self.semaphore = asyncio.Semaphore(CONCURRENT)
+        self.waiting = 0
+
+    def check(self) -> None:
+        if self.waiting >= MAX_WAITING:
+            raise HTTPException(503, BUSY.format(n=self.waiting))
+
+    @contextlib.asynccontextmanager
+    async def turn(self):
+        self.check()
+        self.waiting += 1
+        try:
+            await self.semaphore.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self.semaphore.release()
 
 
 _latest = Latest()
-_slots: asyncio.Semaphore | None = None
+_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → its Slots
 
 
-def _slots_for_loop() -> asyncio.Semaphore:
-    global _slots
-    if _slots is None:
-        _slots = asyncio.Semaphore(CONCURRENT)
-    return _slots
+def _slots_for_loop() -> Slots:
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = Slots()
+    return _slots[loop]
+
+
+def evaluation_set(session, examples: int):
+    """The first N training examples as the network's inputs and one-hot targets (the fixed evaluation set)."""
+    data = session.data
+    n = min(examples, data.train_size)
+    return data.inputs(data.train_inputs[:n]), one_hot(data.train_labels[:n], data.n_classes, "float32")
 
 
 def begin(tab: str | None) -> int:
     """(Where the session lives.) Cancel the tab's previous computation; the key of this one."""
     return _latest.begin(tab)
+
+
+def end(tab: str | None, key: int) -> None:
+    _latest.end(tab, key)
 
 
 def run_computation(tab: str | None, key: int, fn, *args):
@@ -98,42 +138,42 @@ def run_computation(tab: str | None, key: int, fn, *args):
         _latest.end(tab, key)
 
 
-def evaluation_set(session, examples: int):
-    """The first N training examples as the network's inputs and one-hot targets (the fixed evaluation set)."""
-    data = session.data
-    n = min(examples, data.train_size)
-    return data.inputs(data.train_inputs[:n]), one_hot(data.train_labels[:n], data.n_classes, "float32")
-
-
 def _copy(session, with_path: bool):
     frozen = freeze(session.net)
     path = []
     if with_path:
         snaps = session.recorder.snapshots
         summaries = snaps.summaries()
-        pick = np.unique(np.linspace(0, len(summaries) - 1, min(len(summaries), MAX_PATH_POINTS)).astype(int))
+        pick = np.unique(np.linspace(0, len(summaries) - 1, min(len(summaries), MAX_PATH_POINTS - 1)).astype(int))
         for i in pick:
             s = snaps.at_or_before(summaries[i]["iteration"])
-            path.append((s.iteration, ls.flatten(s.weights, s.biases)))
+            if s.iteration < session.iteration:
+                path.append((s.iteration, ls.flatten(s.weights, s.biases)))
+        path.append((session.iteration, ls.flatten(session.net.weights, session.net.biases)))
     return frozen, path, session.learning_rate, session.iteration
 
 
 def network_and_path(session, with_path: bool):
-    """A copy of the network (and the recorded path), taken on the session's worker between two mini-batches."""
+    """(Where the session lives.) A copy of the network and, with ``with_path``, its recorded path: up to
+    ``MAX_PATH_POINTS`` of the snapshots (evenly by index, the first and the latest kept), then the current
+    weights, as [(iteration, flattened θ)]; taken on the session's worker between two mini-batches."""
     frozen, path, lr, iteration = session.read(_copy, session, with_path).result()
     return thaw(frozen), path, lr, iteration
 
 
 async def _compute(session, tab, fn, *args):
-    """``fn(*args, cancelled)`` where the session lives, one at a time per tab and ``CONCURRENT`` at once."""
+    """``fn(*args, cancelled)`` where the session lives: one at a time per tab, ``CONCURRENT`` at once."""
     key = await in_session(session, begin, tab)
     try:
-        async with _slots_for_loop():
+        async with _slots_for_loop().turn():
             return await in_session(session, run_computation, tab, key, fn, *args)
     except ls.Cancelled:
         raise HTTPException(409, "replaced by a newer request from this tab") from None
     except ValueError as e:
         raise HTTPException(422, str(e)) from None
+    except HTTPException:  # no turn (too many waiting): the computation never started
+        await in_session(session, end, tab, key)
+        raise
 
 
 @router.post("/line")
@@ -159,6 +199,7 @@ def _finite(values) -> list:
 
 
 def _plane(net, req, path):
+    """(directions, explained, orthonormal) of the requested plane; ValueError (→ 422) when it cannot be."""
     if req.plane == "pca":
         if len(path) < 2:
             raise ValueError("the PCA plane needs the recorded path: train a few mini-batches first")
@@ -183,112 +224,117 @@ def _check_param(net, p):
         raise ValueError(f"weights: layer {p['layer']} has {n_out} neurons fed by {n_in}")
 
 
-def _surface_parts(net, x, y, req, path, cancelled):
-    dirs, explained, orthonormal = _plane(net, req, path)
-    alphas = np.linspace(-req.span, req.span, req.resolution)
+def _surface_head(net, x, y, req, path, plane, cancelled):
+    """Everything but the grid: the extent fitted to the projected path, and each path point as
+    [α, β, its own cost, iteration, the slice's cost at (α, β), its distance off the plane]."""
+    dirs, explained, orthonormal = plane
     origin = ls.flatten(net.weights, net.biases)
-    points = []
-    if path:
-        coords = ls.project(np.stack([p for _, p in path]), origin, dirs)
-        recorded = [_cost_of(net, p, x, y) for _, p in path]
-        points = [[float(a), float(b), c, it] for (a, b), c, (it, _) in zip(coords, recorded, path)]
+    on = ls.path_on_plane(net, x, y, np.stack([p for _, p in path]) if path else np.zeros((0, len(origin))),
+                          origin, dirs, cancelled)
+    span = req.span if req.span is not None or req.plane != "random" else 1.0  # a random plane's path is a speck
+    alphas, betas = ls.fit_extent(on.coords, span, req.resolution)
+    points = [[float(a), float(b), _num(own), it, _num(under), float(d)]
+              for (a, b), own, (it, _), under, d in zip(on.coords, on.recorded, path, on.slice, on.distances)]
     grads = net.backprop(x, y, input_gradient=False)
     g = ls.flatten(grads.nabla_w, grads.nabla_b)
     basis = np.stack([ls.flatten(*d) for d in dirs])
     arrow = -(basis @ g) if orthonormal else -ls.project(origin + g, origin, dirs)[0]
-    head = {"plane": req.plane, "alphas": alphas.tolist(), "betas": alphas.tolist(), "path": points,
+    return {"plane": req.plane, "alphas": alphas.tolist(), "betas": betas.tolist(), "path": points,
             "center_cost": float(net.cost(x, y)), "gradient": arrow.tolist(), "explained": explained,
             "exact_path": req.plane == "weights"}
-    return dirs, alphas, head
 
 
-def _cost_of(net, flat, x, y):
-    weights, biases = ls.unflatten(flat, net.sizes)
-    probe = Network.from_parameters(net.config, weights, biases)
-    with np.errstate(over="ignore", invalid="ignore"):
-        c = probe.cost(x, y)
-    return float(c) if np.isfinite(c) else None
+def _num(v) -> float | None:
+    return float(v) if np.isfinite(v) else None
 
 
 @router.post("/surface")
 async def descent_surface(req: SurfaceRequest, session: SessionDep):
-    """The cost on a plane through the current weights (α, β from −span to span), the recorded path
-    projected on it (each point with the cost the network really had there), and −∇C projected.
-    With ``stream``: newline-delimited JSON, a coarse grid first, then rows as they finish, then the whole.
-    (A session in a worker process computes the lines there and they are sent together.)"""
+    """The cost on a plane through the current weights, on a square grid that holds the whole recorded
+    path (projected) and ±``span``; each path point with the cost the network really had there and the
+    slice's cost under it; −∇C projected. With ``stream``: newline-delimited JSON, the plane and path
+    first, then a coarse grid, then rows as they finish, then the whole."""
     if not req.stream:
         return json_response(await _compute(session, req.tab, surface_body, session, req))
-    if getattr(session, "in_process", True):
-        key = await in_session(session, begin, req.tab)
-        head = await _answer(in_session(session, surface_start, session, req, key))
-        return StreamingResponse(surface_lines(req, key, *head), media_type="application/x-ndjson")
-    lines = await _compute(session, req.tab, all_surface_lines, session, req)
-    return StreamingResponse(iter(lines), media_type="application/x-ndjson")
-
-
-async def _answer(awaitable):
-    try:
-        return await awaitable
+    if not getattr(session, "in_process", True):  # a session in a worker process: its lines come all at once
+        lines = await _compute(session, req.tab, all_surface_lines, session, req)
+        return StreamingResponse(iter(lines), media_type="application/x-ndjson")
+    net, path, _, iteration = await in_session(session, network_and_path, session, True)
+    x, y = await in_session(session, evaluation_set, session, req.examples)
+    try:  # a plane that cannot be is refused before the stream starts (cheap: no cost is computed)
+        plane = await asyncio.to_thread(_plane, net, req, path)
     except ValueError as e:
         raise HTTPException(422, str(e)) from None
+    slots = _slots_for_loop()
+    slots.check()
+    key = _latest.begin(req.tab)
+    flag = _latest.flag(key)
+
+    async def lines():
+        try:
+            async with slots.turn():
+                if flag.is_set():
+                    raise ls.Cancelled()
+                stream = _surface_stream(net, x, y, req, path, plane, iteration, flag.is_set)
+                while (line := await asyncio.to_thread(next, stream, None)) is not None:
+                    yield line
+        except ls.Cancelled:
+            yield json.dumps({"type": "cancelled", "detail": "replaced by a newer request from this tab"}) + "\n"
+        except HTTPException as e:  # too many waiting, found once the stream had begun
+            yield json.dumps({"type": "cancelled", "detail": e.detail}) + "\n"
+        finally:
+            flag.set()  # a computation still running for a client that left stops at its next chunk
+            _latest.end(req.tab, key)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 def surface_body(session, req, cancelled) -> dict:
     net, path, _, iteration = network_and_path(session, with_path=True)
     x, y = evaluation_set(session, req.examples)
-    dirs, alphas, head = _surface_parts(net, x, y, req, path, cancelled)
-    costs = ls.surface(net, x, y, dirs, alphas, alphas, cancelled)
+    plane = _plane(net, req, path)
+    head = _surface_head(net, x, y, req, path, plane, cancelled)
+    costs = ls.surface(net, x, y, plane[0], head["alphas"], head["betas"], cancelled)
     return {**head, "costs": [_finite(row) for row in costs], "iteration": iteration}
 
 
-def surface_start(session, req, key: int) -> tuple:
-    """The copy and the plane of a streamed surface (its rows follow in ``surface_lines``)."""
-    net, path, _, iteration = network_and_path(session, with_path=True)
-    x, y = evaluation_set(session, req.examples)
-    try:
-        dirs, alphas, head = _surface_parts(net, x, y, req, path, _latest.flag(key).is_set)
-    except BaseException:
-        _latest.end(req.tab, key)
-        raise
-    return net, x, y, dirs, alphas, head, iteration
-
-
-def surface_lines(req, key: int, net, x, y, dirs, alphas, head, iteration):
-    """The streamed surface of an in-process session; the tab's computation ends with the stream."""
-    try:
-        yield from _surface_stream(req, net, x, y, dirs, alphas, head, iteration, _latest.flag(key).is_set)
-    finally:
-        _latest.end(req.tab, key)
-
-
-def _surface_stream(req, net, x, y, dirs, alphas, head, iteration, cancelled):
-    """A coarse grid, then rows as they finish, then the whole (or ``cancelled``), as NDJSON lines."""
-    try:
-        coarse = np.linspace(-req.span, req.span, min(COARSE, req.resolution))
-        yield wire.dumps({"type": "coarse", "alphas": coarse.tolist(), "betas": coarse.tolist(),
-                          "costs": [_finite(r) for r in ls.surface(net, x, y, dirs, coarse, coarse, cancelled)]}) + "\n"
-        full = []
-        for start, rows in ls.surface_rows(net, x, y, dirs, alphas, alphas, cancelled):
-            full.extend(_finite(r) for r in rows)
-            yield wire.dumps({"type": "rows", "start": start, "costs": [_finite(r) for r in rows]}) + "\n"
-        yield wire.dumps({"type": "done", **head, "costs": full, "iteration": iteration}) + "\n"
-    except ls.Cancelled:
-        yield json.dumps({"type": "cancelled", "detail": "replaced by a newer request from this tab"}) + "\n"
+def _surface_stream(net, x, y, req, path, plane, iteration, cancelled):
+    """The streamed surface as NDJSON lines: the plane and path, a coarse grid, rows as they finish, the whole."""
+    head = _surface_head(net, x, y, req, path, plane, cancelled)
+    alphas, betas = np.array(head["alphas"]), np.array(head["betas"])
+    yield wire.dumps({"type": "plane", **head, "iteration": iteration}) + "\n"
+    n = min(COARSE, req.resolution)
+    ca, cb = np.linspace(alphas[0], alphas[-1], n), np.linspace(betas[0], betas[-1], n)
+    coarse = ls.surface(net, x, y, plane[0], ca, cb, cancelled)
+    yield wire.dumps({"type": "coarse", "alphas": ca.tolist(), "betas": cb.tolist(),
+                      "costs": [_finite(r) for r in coarse]}) + "\n"
+    full = []
+    for start, block in ls.surface_rows(net, x, y, plane[0], alphas, betas, cancelled):
+        full.extend(_finite(r) for r in block)
+        yield wire.dumps({"type": "rows", "start": start, "costs": [_finite(r) for r in block]}) + "\n"
+    yield wire.dumps({"type": "done", **head, "costs": full, "iteration": iteration}) + "\n"
 
 
 def all_surface_lines(session, req, cancelled) -> list[str]:
-    """The streamed surface's lines, all at once (for a session in another process)."""
+    """(Where the session lives.) The streamed surface's lines, all at once: for a session in a worker
+    process, whose lines cannot stream across (a plane that cannot be: ValueError, a 422)."""
     net, path, _, iteration = network_and_path(session, with_path=True)
     x, y = evaluation_set(session, req.examples)
-    dirs, alphas, head = _surface_parts(net, x, y, req, path, cancelled)
-    return list(_surface_stream(req, net, x, y, dirs, alphas, head, iteration, cancelled))
+    plane = _plane(net, req, path)
+    lines = []
+    try:
+        lines.extend(_surface_stream(net, x, y, req, path, plane, iteration, cancelled))
+    except ls.Cancelled:
+        lines.append(json.dumps({"type": "cancelled", "detail": "replaced by a newer request from this tab"}) + "\n")
+    return lines
 
 
 @router.post("/runners")
 async def descent_runners(req: RunnersRequest, session: SessionDep):
     """From one start (the current weights, or a fresh network of the same shape and ``seed``): K steps of
     gradient descent on the evaluation set and K steps of SGD at each batch size, on copies. Their paths on
-    one shared PCA plane, their costs against examples seen and against compute time."""
+    one shared PCA plane, their costs against examples seen and against compute time. With ``momentum``
+    μ, one more: gradient descent with momentum (beyond the lecture)."""
     return json_response(await _compute(session, req.tab, runners_body, session, req))
 
 
@@ -299,11 +345,14 @@ def runners_body(session, req, cancelled) -> dict:
     x, y = evaluation_set(session, req.examples)
     eta = req.learning_rate or lr
     runs = []
-    for batch in [None, *req.batch_sizes]:
+    plan = [(batch, None) for batch in [None, *req.batch_sizes]]
+    if req.momentum is not None:
+        plan.append((None, req.momentum))
+    for batch, momentum in plan:
         if cancelled():
             raise ls.Cancelled()
         runs.append(ls.descend(net, x, y, req.steps, eta, batch, seed=req.seed,
-                               record_every=max(1, req.steps // 100)))
+                               record_every=max(1, req.steps // 100), momentum=momentum))
     everything = np.concatenate([np.stack(r.params) for r in runs])
     origin = runs[0].params[0]
     dirs, explained = ls.pca_directions(everything, origin, net.sizes)
@@ -312,7 +361,9 @@ def runners_body(session, req, cancelled) -> dict:
         coords = ls.project(np.stack(r.params), origin, dirs)
         out.append({"name": r.name, "batch_size": r.batch_size, "path": coords.tolist(), "costs": _finite(r.costs),
                     "examples": r.examples, "seconds": r.seconds, "diverged_at": r.diverged_at,
+                    "momentum": r.momentum,
                     "note": (f"diverged at step {r.diverged_at}: the cost became infinite; try a smaller η"
                              if r.diverged_at else None)})
     return {"learning_rate": eta, "steps": req.steps, "explained": explained.tolist(), "runners": out,
-            "iteration": iteration, "start": req.start}
+            "iteration": iteration, "start": req.start, "examples": len(x)}
+

@@ -33,7 +33,10 @@ function restoredText(reply) {
 }
 
 export class Checkpoints {
-  constructor() {
+  /** onLoading(n): this tab is about to load a checkpoint (+1), or the load was refused (−1), so that
+   *  the `loaded` event it causes is told apart from one caused by someone else. */
+  constructor({ onLoading = () => {} } = {}) {
+    this.onLoading = onLoading;
     this.details = $("checkpoints");
     this.summary = $("ckpt-summary");
     this.form = $("ckpt-save-form");
@@ -220,10 +223,12 @@ export class Checkpoints {
 
   async load(name, pair, button) {
     await this.busy(button, async () => {
+      this.onLoading(1);
       try {
         const reply = await reach(postJSON(`/api/checkpoints/${encodeURIComponent(name)}/load`));
         this.noteItem(name, pair, `Loaded ${restoredText(reply)} — training is paused.`, "ok");
       } catch (e) {
+        this.onLoading(-1);
         this.noteItem(name, pair, e.message);
       }
     });
@@ -270,11 +275,13 @@ export class Checkpoints {
       name = `${name.slice(0, 60)}-${i}`;
     }
     await this.busy(this.uploadButton, async () => {
+      this.onLoading(1);
       try {
         const path = "/api/checkpoints/upload" + (name ? `?name=${encodeURIComponent(name)}` : "");
         const reply = await reach(sendRaw("POST", path, file));
         this.note(this.notes.upload, `Loaded “${file.name}”${name ? ` (kept as “${name}”)` : ""}: ${restoredText(reply)}.`, "ok");
       } catch (e) {
+        this.onLoading(-1);
         this.note(this.notes.upload, `“${file.name}” was refused: ${e.message}`);
       }
     });

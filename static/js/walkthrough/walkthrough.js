@@ -45,7 +45,7 @@ export class Walkthrough {
     this.limitsFor = -1; // the hello whose limits the sidebar shows
     this.sidebar = new Sidebar($("wt-side"), {
       pick: (source) => this.pick(source),
-      goPhase: (n) => this.goTo(this.steps.findIndex((s) => s.phase === n)),
+      goPhase: (n) => this.goPhase(n),
       back: () => this.move(-1),
       next: () => this.move(1),
       toggleAuto: () => this.setAuto(!this.auto),
@@ -345,6 +345,16 @@ export class Walkthrough {
   // ----- navigation --------------------------------------------------------------------------------
   move(delta) {
     return this.goTo(this.index + delta);
+  }
+
+  /** Go to the first step of phase `n` (1 forward … 6 the step); false when not there yet. */
+  goPhase(n) {
+    return this.goTo(this.steps.findIndex((s) => s.phase === n));
+  }
+
+  /** The phase shown now (1–6), or null before the first example. */
+  get phase() {
+    return this.bd ? this.steps[this.index]?.phase ?? null : null;
   }
 
   goTo(index) {
