@@ -365,7 +365,7 @@ def test_every_route_works_on_a_session_in_a_worker(classroom, visitors, small_d
     surface = {"plane": "random", "resolution": 5, "examples": 50}
     ok(h.post("/api/descent/surface", json=surface))
     lines = [json.loads(x) for x in ok(h.post("/api/descent/surface", json={**surface, "stream": True})).text.splitlines()]
-    assert lines[0]["type"] == "coarse" and lines[-1]["type"] == "done"
+    assert [line["type"] for line in lines][:2] == ["plane", "coarse"] and lines[-1]["type"] == "done"
     ok(h.post("/api/descent/runners", json={"steps": 5, "examples": 50, "batch_sizes": [10]}))
     ok(h.post("/api/branch", json={"iteration": 4}))
     model = ok(h.get("/api/model")).content
