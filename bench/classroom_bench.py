@@ -5,13 +5,14 @@
     .venv/bin/python bench/classroom_bench.py memory [--sessions 8]
 
 fairness: N sessions (default network on MNIST, batch 10) train flat out, each in its worker process,
-against one session flat out alone, in interleaved rounds (alone, together, alone, together...). Prints
+against one session flat out alone, in interleaved rounds (alone, together, alone, together...), each
+phase from the same new network. Prints
 each session's mini-batches/s, the fairness ratio (fastest ÷ slowest; target ≤ 1.5) and the total of the
 N ÷ one alone (target ≥ 0.8), median and spread over the rounds.
 
 room: ``python -m server --classroom`` with N visitors (each a cookie, a page load, a websocket viewer
-counting frames) training at ``--pace`` mini-batches/s, each asking ``POST /api/predict`` twice a
-second. Prints frames/s per viewer (min, median; target ≥ 10) and the latency of predict (p50, p95;
+counting frames) training at ``--pace`` mini-batches/s, each asking for a prediction twice a second
+over its websocket (as the page's draw pad does). Prints frames/s per viewer (min, median; target ≥ 10) and the latency of predict (p50, p95;
 target p95 < 50 ms), and the CPU the web process and the workers used.
 
 memory: N idle sessions and N training ones: each worker's memory (RSS, PSS, and private anonymous
@@ -46,10 +47,10 @@ def load() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def sessions(n: int, folder: Path, **kwargs) -> list[RemoteSession]:
+def sessions(n: int, folder: Path, nice: int = 10, **kwargs) -> list[RemoteSession]:
     cache = folder / "cache"
     Catalog(cache_dir=cache).open("mnist")
-    spec = dict(cache_dir=str(cache), save_every=0, session_kwargs={"warmup": False, "max_blas_threads": 1,
+    spec = dict(cache_dir=str(cache), save_every=0, nice=nice, session_kwargs={"warmup": False, "max_blas_threads": 1,
                                                                     "snapshot_budget": 32 << 20, **kwargs})
     out = [RemoteSession(WorkerSpec(folder=str(folder / f"v{i}"), label=f"bench-{i}", **spec),
                          preload=["server.web.app"]) for i in range(n)]
@@ -64,7 +65,10 @@ def iterations(group) -> list[int]:
 
 def rates(group, seconds: float, cpu: list | None = None) -> list[float]:
     """Mini-batches/s of each session training flat out together for ``seconds`` (``cpu``: gets the share
-    of a core each worker had)."""
+    of a core each worker had). Each starts from the same new network: a session's mini-batches get
+    cheaper or dearer as it learns, and the comparison is between equals."""
+    for s in group:
+        s.reset([16, 16], "sigmoid", "sigmoid", "quadratic", 0).result(30)
     for s in group:
         s.play().result(30)
     time.sleep(0.5)  # settle
@@ -81,7 +85,7 @@ def rates(group, seconds: float, cpu: list | None = None) -> list[float]:
 
 def fairness(args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        group = sessions(args.sessions, Path(tmp))
+        group = sessions(args.sessions, Path(tmp), args.nice)
         try:
             ratios, totals = [], []
             for r in range(args.rounds):
@@ -145,6 +149,10 @@ def memory(args) -> int:
 
 # ----- a full room ------------------------------------------------------------------------------------
 async def visitor(base: str, i: int, seconds: float, pace: float, frames: list, latencies: list, ready) -> None:
+    """One student: a page load (the cookie), a websocket viewer counting frames, training at ``pace``, and
+    a prediction twice a second over the same websocket (as the page's draw pad asks for them)."""
+    import json
+
     import httpx
     import websockets
 
@@ -152,37 +160,39 @@ async def visitor(base: str, i: int, seconds: float, pace: float, frames: list, 
         page = await http.get("/")
         assert page.status_code == 200, page.text[:200]
         cookie = f"bpl_visitor={http.cookies['bpl_visitor']}"
-        pixels = [((j * 7 + i) % 13) / 12 for j in range(784)]
-        async with websockets.connect(base.replace("http", "ws") + "/ws", additional_headers={"Cookie": cookie},
-                                      max_size=None) as ws:
-            await ws.send('{"type": "set_params", "steps_per_second": %g}' % pace)
-            await ws.send('{"type": "play"}')
-            ready.append(i)
-            while len(ready) < ready.want:
-                await ws.recv()
-            count, t0 = 0, time.perf_counter()
-            next_predict = t0 + (i % 10) / 20
+    pixels = [((j * 7 + i) % 13) / 12 for j in range(784)]
+    async with websockets.connect(base.replace("http", "ws") + "/ws", additional_headers={"Cookie": cookie},
+                                  max_size=None) as ws:
+        await ws.send('{"type": "set_params", "steps_per_second": %g}' % pace)
+        await ws.send('{"type": "play"}')
+        ready.append(i)
+        while len(ready) < ready.want:
+            await ws.recv()
+        count, t0 = 0, time.perf_counter()
+        asked: dict[int, float] = {}
 
-            async def predicts():
-                nonlocal next_predict
-                while time.perf_counter() - t0 < seconds:
-                    await asyncio.sleep(max(0.0, next_predict - time.perf_counter()))
-                    start = time.perf_counter()
-                    r = await http.post("/api/predict", json={"pixels": pixels})
-                    assert r.status_code == 200, r.text
-                    latencies.append(time.perf_counter() - start)
-                    next_predict += 0.5
-
-            task = asyncio.create_task(predicts())
+        async def predicts():
+            n, next_at = 0, t0 + (i % 10) / 20
             while time.perf_counter() - t0 < seconds:
-                try:
-                    message = await asyncio.wait_for(ws.recv(), 1.0)
-                except asyncio.TimeoutError:
-                    continue
-                if isinstance(message, bytes):
-                    count += 1
-            frames.append(count / (time.perf_counter() - t0))
-            await task
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                asked[n] = time.perf_counter()
+                await ws.send(json.dumps({"type": "predict", "id": n, "pixels": pixels}))
+                n += 1
+                next_at += 0.5
+
+        task = asyncio.create_task(predicts())
+        while time.perf_counter() - t0 < seconds:
+            try:
+                message = await asyncio.wait_for(ws.recv(), 1.0)
+            except asyncio.TimeoutError:
+                continue
+            if isinstance(message, bytes):
+                count += 1
+            elif message.startswith('{"type":"prediction"'):
+                answer = json.loads(message)
+                latencies.append(time.perf_counter() - asked.pop(answer["id"]))
+        frames.append(count / (time.perf_counter() - t0))
+        await task
 
 
 class Ready(list):
@@ -224,7 +234,8 @@ def _parent_is_forkserver(pid: int) -> bool:
 def room(args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.Popen([sys.executable, "-m", "server", "--classroom", "--port", "0", "--max-sessions",
-                                 str(args.sessions), "--checkpoint-dir", tmp, "--flat-out"], cwd=ROOT,
+                                 str(args.sessions), "--checkpoint-dir", tmp, "--flat-out", "--worker-nice",
+                                 str(args.nice)], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
@@ -239,10 +250,12 @@ def room(args) -> int:
                                        for i in range(args.sessions)])
 
             web0, workers0, t0 = cpu_seconds(proc.pid), children_cpu(proc.pid), time.perf_counter()
+            me0 = time.process_time()
             asyncio.run(main())
             elapsed = time.perf_counter() - t0
             web = (cpu_seconds(proc.pid) - web0) / elapsed
             workers = (children_cpu(proc.pid) - workers0) / elapsed
+            clients = (time.process_time() - me0) / elapsed
         finally:
             proc.terminate()
             proc.wait(30)
@@ -251,7 +264,8 @@ def room(args) -> int:
     print(f"[{load()}] {args.sessions} sessions at {args.pace:g} mini-batches/s, one viewer each, "
           f"{len(lat)} predicts: frames/s per viewer min {min(frames):.1f}, median {statistics.median(frames):.1f} "
           f"(target ≥ 10); predict p50 {p(0.5):.1f} ms, p95 {p(0.95):.1f} ms, max {lat[-1] * 1000:.0f} ms "
-          f"(target p95 < 50); CPU: web process {web:.0%} of a core, workers {workers:.0%}")
+          f"(target p95 < 50); CPU: web process {web:.0%} of a core, workers {workers:.0%}, the {args.sessions} "
+          f"clients (this process) {clients:.0%}")
     return 0
 
 
@@ -262,10 +276,12 @@ def main() -> int:
     f.add_argument("--sessions", type=int, default=8)
     f.add_argument("--seconds", type=float, default=5.0)
     f.add_argument("--rounds", type=int, default=3)
+    f.add_argument("--nice", type=int, default=10, help="the workers' niceness (--worker-nice)")
     r = sub.add_parser("room")
     r.add_argument("--sessions", type=int, default=30)
     r.add_argument("--seconds", type=float, default=30.0)
     r.add_argument("--pace", type=float, default=50.0)
+    r.add_argument("--nice", type=int, default=10, help="the workers' niceness (--worker-nice)")
     m = sub.add_parser("memory")
     m.add_argument("--sessions", type=int, default=8)
     m.add_argument("--seconds", type=float, default=5.0)

@@ -61,6 +61,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--save-every", type=positive_float, default=60.0, metavar="SECONDS",
                         help="classroom: how often a session that changes is saved (default 60 s; also when put away "
                              "and at shutdown)")
+    parser.add_argument("--worker-nice", type=int, default=10, choices=range(20), metavar="N",
+                        help="classroom: the niceness of the sessions' processes (default 10: the web process, which "
+                             "serves every page, comes first when the sessions keep the cores busy)")
     parser.add_argument("--allowed-hosts", type=host_list, default=(), metavar="HOST[:PORT],...",
                         help="also answer requests whose Host is one of these (the name a reverse proxy forwards, e.g. "
                              "lab.example.edu); a name without a port allows any port. Never a wildcard")
@@ -230,7 +233,7 @@ def _serve(args, sock: socket.socket) -> int:
         except ValueError as e:
             raise UsageError(f"{load}: {e}") from None
     classroom = ClassroomOptions(max_sessions=args.max_sessions, idle_minutes=args.idle_minutes,
-                                 save_every=args.save_every) if args.classroom else None
+                                 save_every=args.save_every, worker_nice=args.worker_nice) if args.classroom else None
     # after every check that can refuse the start: a failed start leaves the folder as it was
     token, token_lines = access_token(args.host, args.token, store.folder)
     guard = Guard.for_bind(args.host, args.port or None, token=token)

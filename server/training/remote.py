@@ -24,7 +24,9 @@ shared through memory-mapped files (``catalog.Catalog(cache_dir=...)``), never c
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import importlib.machinery
 import itertools
 import logging
 import multiprocessing
@@ -84,7 +86,8 @@ def context(preload: list[str] | None = None):
             os.environ.update({k: "1" for k in BLAS_ENV})
             from multiprocessing import forkserver
 
-            forkserver.ensure_running()
+            with _main_left_alone():
+                forkserver.ensure_running()
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -93,6 +96,22 @@ def context(preload: list[str] | None = None):
                     os.environ[k] = v
         _context = ctx
     return _context
+
+
+@contextlib.contextmanager
+def _main_left_alone():
+    """multiprocessing re-runs the parent's main script in a new process unless it was run with ``-m``;
+    a worker needs nothing from it (and a script without an ``if __name__ == "__main__"`` guard would
+    start over there). Seen as a module named ``__main__``, it is left alone."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+    try:
+        yield
+    finally:
+        main.__spec__ = None
 
 
 class RemoteSession:
@@ -114,7 +133,8 @@ class RemoteSession:
         self.lost: str | None = None  # why it is gone
         self.stopping = False
         self.process = ctx.Process(target=worker_main, args=(child, spec), name=f"bpl-{spec.label}", daemon=True)
-        self.process.start()
+        with _main_left_alone():
+            self.process.start()
         child.close()  # the worker's end lives in the worker only: its death is an EOF here
         self.pid = self.process.pid
         self._reader = threading.Thread(target=self._read_answers, name=f"answers-{spec.label}", daemon=True)

@@ -81,6 +81,7 @@ class ClassroomOptions:
     memory_limit: int | None = 1024 * 1024 * 1024  # private memory of one worker (RLIMIT_DATA)
     sends_per_second: float = CLASSROOM_SENDS_PER_SECOND  # frames for all viewers of all sessions together
     secure_cookies: bool = False  # the cookie only over https (behind a TLS proxy)
+    worker_nice: int = 10  # how much the sessions' processes give way to the web process (0–19)
 
 
 def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | None) -> str | None:
@@ -119,7 +120,7 @@ async def classroom_lifespan(app: FastAPI, settings: Settings):
         await asyncio.to_thread(catalog.open, "mnist")  # read (and checked) once, then mapped by every worker
         spec = WorkerSpec(
             folder="", mnist_dir=settings.data_dir, fashion_dir=settings.fashion_dir, cache_dir=str(cache),
-            save_every=options.save_every, memory_limit=options.memory_limit,
+            save_every=options.save_every, memory_limit=options.memory_limit, nice=options.worker_nice,
             session_kwargs={**settings.session_kwargs, "warmup_until": options.pace, "max_blas_threads": 1,
                             "snapshot_budget": options.snapshot_budget})
         root = Path(settings.checkpoint_dir).expanduser()

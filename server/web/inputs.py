@@ -96,8 +96,20 @@ def classify_body(session: TrainingSession, req) -> dict:
     }
 
 
+def classify_now(session: TrainingSession, req) -> dict:
+    """The prediction body, all of it on the session's worker between two mini-batches (for inputs that
+    need no preprocessing: one hop instead of two)."""
+    x, stages, empty, _ = request_input(session, req)
+    out = session.classify(x)
+    return {"digit": out["digit"], "class_name": out["class_name"], "probabilities": out["probabilities"],
+            "input": x.astype(np.float64).tolist(), "activations": out["activations"], "stages": stages,
+            "empty": bool(empty)}
+
+
 async def classify_request(session: TrainingSession, req) -> dict:
-    return await in_session(session, classify_body, session, req)
+    if req.image is None:  # pixels or a point: checked and classified in one read
+        return await asyncio.wrap_future(session.read(classify_now, session, req))
+    return await in_session(session, classify_body, session, req)  # a drawing: preprocessed off the worker
 
 
 def _breakdown(session: TrainingSession, x: np.ndarray, label: int) -> dict:
