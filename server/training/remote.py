@@ -88,6 +88,9 @@ def context(preload: list[str] | None = None):
 
             with _main_left_alone():
                 forkserver.ensure_running()
+                warm = ctx.Process(target=_nothing, name="bpl-warm-up", daemon=True)
+                warm.start()  # the fork server imports ``preload`` first: the first visitor need not wait
+                warm.join(120)
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -96,6 +99,10 @@ def context(preload: list[str] | None = None):
                     os.environ[k] = v
         _context = ctx
     return _context
+
+
+def _nothing() -> None:
+    pass
 
 
 @contextlib.contextmanager
