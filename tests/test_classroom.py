@@ -441,3 +441,25 @@ def test_a_runaway_worker_is_ended_and_its_session_restored_while_others_go_on(c
     assert "SIGKILL" in str(e.value)
     assert b.state()["iteration"] == 0 and seat_of(srv, b).session.alive
     assert a.state()["iteration"] == 0 and seat_of(srv, a).session is not runaway  # restored
+
+
+def test_a_full_room_makes_way_for_a_newcomer_by_putting_away_the_seat_unused_longest(classroom, visitors):
+    from server.training import room as room_module
+
+    srv = classroom(max_sessions=2)
+    a, b, c = visitors(srv), visitors(srv), visitors(srv)
+    a.open(), b.open()
+    with a.ws() as wa:
+        wa.next(type="hello")
+        step(wa, 2)
+    seat_a, seat_b = seat_of(srv, a), seat_of(srv, b)
+    seat_b.ever_connected = True
+    seat_a.last_seen -= room_module.MAKE_ROOM_AFTER + 20  # A left longest ago
+    seat_b.last_seen -= room_module.MAKE_ROOM_AFTER + 10
+    assert c.open().status_code == 200  # A's seat was put away (and saved) for C
+    assert room(srv).get(seat_a.key) is None and room(srv).get(seat_b.key) is seat_b
+    assert (seat_a.folder / "autosave.npz").is_file()
+    seat_b.last_seen = time.monotonic()
+    # A comes back: every seat is in use now (B and C just seen), so A waits, its session saved
+    r = a.open()
+    assert r.status_code == 503 and "The room is full" in r.text

@@ -26,6 +26,7 @@ log = logging.getLogger("backprop_lab")
 VISITORS = "visitors"  # ROOT/visitors/KEY: one folder per visitor
 SHARED = "shared"  # ROOT/shared: checkpoints every visitor may list, load and download (the presenter's)
 FIRST_CONNECT_SECONDS = 60.0  # a seat whose page never connects is freed after this long
+MAKE_ROOM_AFTER = 60.0  # when the room is full, a seat nobody has used this long gives way to a newcomer
 HUNG_SECONDS = 120.0  # a worker that leaves a request unanswered this long is ended (and restored)
 CRASHES_BEFORE_FRESH = 3  # after this many crashes a seat's session starts afresh instead of from its save
 
@@ -160,6 +161,15 @@ class Room:
                 if idle >= self.idle_seconds or (not seat.ever_connected and now - seat.made >= FIRST_CONNECT_SECONDS):
                     out.append(seat)
             return out
+
+    def reclaimable(self, now: float | None = None) -> Seat | None:
+        """When the room is full: the seat unused longest (no page connected, not seen for
+        ``MAKE_ROOM_AFTER`` seconds), to put away for a newcomer; None when every seat is in use."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            idle = [s for s in self.seats.values()
+                    if s.leaving is None and not s.connections and now - s.last_seen >= MAKE_ROOM_AFTER]
+            return min(idle, key=lambda s: s.last_seen, default=None)
 
     def hung(self) -> list[Seat]:
         """Seats whose worker has left a request unanswered for ``HUNG_SECONDS`` (a runaway computation)."""

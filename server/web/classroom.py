@@ -217,12 +217,7 @@ class Classroom:
             log.warning("visitor %s: its session's process stopped answering; ending it", seat.key[:8])
             seat.session.kill()
         for seat in self.room.due():
-            stream = self.streams.pop(seat.key, None)
-            if stream is not None:
-                await stream.close()
-            self.api_limits.pop(seat.key, None)
-            self.ws_limits.pop(seat.key, None)
-            await asyncio.to_thread(self.room.evict, seat)
+            await self._put_away(seat)
 
     # ----- who is asking -------------------------------------------------------------------------
     def key_of(self, headers) -> str | None:
@@ -254,16 +249,40 @@ class Classroom:
                 query = str(request.query_params)
                 url = "/?" + (query + "&" if query else "") + f"{COOKIES_CHECKED}=1"
                 response = RedirectResponse(url, 303)
-            response.headers.append("set-cookie", cookie_header(self.cookies.mint(), self.secure_cookies))
+            secure = self.secure_cookies or request.url.scheme == "https" or \
+                request.headers.get("x-forwarded-proto") == "https"  # behind a TLS proxy: the cookie only over https
+            response.headers.append("set-cookie", cookie_header(self.cookies.mint(), secure))
             response.headers["cache-control"] = "no-store"
             return response
         try:
             seat = await self.seat_for(key, create=True)
         except RoomFull:
+            seat = await self._make_room(key)
+        if seat is None:
             return HTMLResponse(room_full_page(self.room.max_sessions, self.room.idle_seconds / 60), 503,
                                 headers={"retry-after": "60", "cache-control": "no-store"})
         seat.touch()
         return None
+
+    async def _make_room(self, key: str) -> Seat | None:
+        """The room is full: put away the seat unused longest (saved; it resumes when its visitor returns)
+        and seat this visitor, or None when every seat is in use."""
+        idle = self.room.reclaimable()
+        if idle is None:
+            return None
+        await self._put_away(idle)
+        try:
+            return await self.seat_for(key, create=True)
+        except RoomFull:
+            return None
+
+    async def _put_away(self, seat: Seat) -> None:
+        stream = self.streams.pop(seat.key, None)
+        if stream is not None:
+            await stream.close()
+        self.api_limits.pop(seat.key, None)
+        self.ws_limits.pop(seat.key, None)
+        await asyncio.to_thread(self.room.evict, seat)
 
     async def session(self, request: Request) -> RemoteSession:
         """The requesting visitor's session (an API route's dependency); a clear refusal otherwise."""
