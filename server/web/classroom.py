@@ -382,8 +382,9 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bac
 
 def room_full_page(n: int, minutes: float) -> str:
     return _PAGE.replace("BODY", f"""<h1>The room is full</h1>
-<p>All {n} sessions of this Backprop Lab are in use. A session is freed when its visitor has been away
-for {minutes:g} minutes (it is saved, and resumes when they come back).</p>
+<p>All {n} sessions of this Backprop Lab are in use: each has its page open, or was used in the last minute.
+A seat frees up a minute after its visitor closes the page (their session is saved, and resumes when they
+come back; after {minutes:g} minutes away it is put away in any case).</p>
 <p>Try again in a minute: <a href="">reload this page</a>.</p>""")
 
 
