@@ -175,6 +175,8 @@ def test_checkpoints_are_the_visitors_own_and_the_presenters_shared_ones(classro
     assert r.status_code == 422 and "shared by the presenter" in r.json()["detail"]
     assert (shared / "demo.npz").exists()
     assert b.state()["sizes"] == [784, 16, 16, 10]  # A's load changed only A's session
+    r = a.http.post("/api/checkpoints", json={"name": "autosave", "overwrite": True})
+    assert r.status_code == 422 and "your session's own save" in r.json()["detail"]
 
 
 # ----- the cap ------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from pathlib import Path
 from fastapi import HTTPException, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ..training.remote import RemoteSession, SessionLost
+from ..training.remote import SAVE_NAME, RemoteSession, SessionLost
 from ..training.room import Room, RoomFull, Seat
 from ..training.store import CheckpointStore, export, thaw
 from ..engine.checkpoint import CheckpointError
@@ -121,6 +121,8 @@ class VisitorStore:
     """A visitor's checkpoints (its own folder), and the presenter's shared ones (read-only: listed with
     ``"shared": true``, loaded and downloaded like the visitor's own when the visitor has none of that
     name, never deleted or replaced from here). The surface of ``CheckpointStore`` the routes use."""
+
+    reserved = (SAVE_NAME,)  # the session's own save: written by its worker only
 
     def __init__(self, own: Path, shared: Path):
         self.own = CheckpointStore(own)

@@ -24,8 +24,11 @@ def _checkpoint_error(e: CheckpointError) -> HTTPException:
     return HTTPException(404 if isinstance(e, NotFound) else 409 if isinstance(e, Exists) else 422, str(e))
 
 
-def _not_an_autosave_name(name: str) -> None:
-    """``autosave-YYYYMMDD-HHMMSS`` names belong to the server's autosaves (the oldest are deleted)."""
+def _not_an_autosave_name(name: str, store=None) -> None:
+    """``autosave-YYYYMMDD-HHMMSS`` names belong to the server's autosaves (the oldest are deleted); a
+    classroom visitor's ``autosave`` is its session's own save (``store.reserved``)."""
+    if name in getattr(store, "reserved", ()):
+        raise HTTPException(422, f"{name!r} is your session's own save, kept by the server; choose another name")
     if AUTOSAVE_RE.match(name):
         raise HTTPException(422, f"names like {name!r} are kept for the server's autosaves (the oldest are deleted); "
                                  "choose another")
@@ -62,7 +65,7 @@ async def list_checkpoints(store: StoreDep):
 async def save_checkpoint(req: SaveRequest, session: SessionDep, store: StoreDep):
     """Save the current network, η, batch size, counters and history as ``name`` (atomically). A checkpoint
     of that name is replaced only with ``overwrite: true``; otherwise 409 and it stays as it was."""
-    _not_an_autosave_name(req.name)
+    _not_an_autosave_name(req.name, store)
     frozen, extra = await asyncio.wrap_future(session.read(export, session))
     try:
         return json_response(await asyncio.to_thread(store.save, req.name, frozen, extra, req.overwrite))
@@ -85,7 +88,7 @@ async def upload_checkpoint(request: Request, session: SessionDep, store: StoreD
     422 saying why, before the network is allocated; nothing changes.
     """
     if name is not None:
-        _not_an_autosave_name(name)
+        _not_an_autosave_name(name, store)
         if not overwrite and await asyncio.to_thread(store.exists, name):
             raise HTTPException(409, f"a checkpoint named {name!r} exists; add overwrite=true to the query to replace it")
     data = await request.body()  # within the upload limit (bodies.LimitedRequest)
