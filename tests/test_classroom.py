@@ -465,3 +465,14 @@ def test_a_full_room_makes_way_for_a_newcomer_by_putting_away_the_seat_unused_lo
     # A comes back: every seat is in use now (B and C just seen), so A waits, its session saved
     r = a.open()
     assert r.status_code == 503 and "The room is full" in r.text
+
+
+def test_the_classroom_slow_start_settles_at_the_classroom_pace(small_data):
+    from server.training import pace
+    from server.training.session import TrainingSession
+
+    session = TrainingSession(small_data, warmup=True, warmup_until=50, max_blas_threads=1)
+    assert session.steps_per_second == pace.START and session.warmup
+    session.run_steps(pace.length())
+    assert session.steps_per_second == 50 and not session.warmup  # not flat out
+    assert session.params()["steps_per_second"] == 50
