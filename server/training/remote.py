@@ -379,9 +379,11 @@ def _resume(session, store, spec: WorkerSpec) -> dict | None:
     if not store.exists(SAVE_NAME):
         return None
     try:
-        net, extra = store.load(SAVE_NAME, check_fits)
+        loaded = store.read(SAVE_NAME, check_fits)  # with its recorded snapshots, to scrub back through
+        extra = loaded.extra
         history = extra.get("history") or None
-        session.load_network(net, history, spec.resume_message, extra.get("params"), extra.get("dataset"))
+        session.load_network(loaded.net, history, spec.resume_message, extra.get("params"), extra.get("dataset"),
+                             loaded.history, loaded.dropped)
     except Exception as e:  # a broken save must not stop the visitor from working: start afresh, say why
         log.warning("%s: its save could not be loaded (%s): a new session", spec.label, e)
         session._event("error", f"Your saved session could not be loaded ({e}); this is a new one.")
@@ -518,7 +520,7 @@ class _Saver:
             version = self.session.version
             if version == self.saved_version:
                 return None
-            frozen, extra = self.session.read(export, self.session).result(60)
+            frozen, extra = self.session.read(export, self.session, True).result(60)  # snapshots too
             Path(self.store.folder).mkdir(parents=True, exist_ok=True)
             name = SAVE_NAME
             if self._stamp() != self.stamp:

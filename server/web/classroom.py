@@ -138,14 +138,17 @@ class VisitorStore:
     def _owner(self, name: str) -> CheckpointStore:
         return self.own if self.own.exists(name) or not self.shared.exists(name) else self.shared
 
-    def save(self, name, net, extra=None, overwrite=True):
-        return self.own.save(name, net, extra, overwrite)
+    def save(self, name, net, extra=None, overwrite=True, history=None):
+        return self.own.save(name, net, extra, overwrite, history)
 
     def exists(self, name: str) -> bool:
         return self.own.exists(name)
 
     def load(self, name: str, fits=None):
         return self._owner(name).load(name, fits)
+
+    def read(self, name: str, fits=None):
+        return self._owner(name).read(name, fits)
 
     def read_bytes(self, name: str, *args):
         return self._owner(name).read_bytes(name, *args)

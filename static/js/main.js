@@ -28,6 +28,7 @@ import { PRESENT_CANVAS_ZOOM, Presentation } from "./screen/present.js";
 import { ShareButton } from "./screen/share.js";
 import { Store } from "./state/store.js";
 import { Walkthrough } from "./walkthrough/walkthrough.js";
+import { PicturePicker } from "./widgets/picture-picker.js";
 import { FieldErrors, Toasts } from "./widgets/toasts.js";
 
 const store = new Store();
@@ -94,7 +95,8 @@ const networkPanel = new NetworkPanel(store, networkView, () => {
   digitLab.follow();
 });
 const scrubber = new Scrubber({ root: $("history-bar"), store, networkView, chart, toasts });
-const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live") });
+checkpoints.snapshotInfo = () => ({ count: scrubber.snapshots.length, sizes: store.sizes });
+const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live"), send });
 const presentation = new Presentation({
   onChange(on) {
     networkView.setZoom(on ? PRESENT_CANVAS_ZOOM : 1);
@@ -129,19 +131,42 @@ function setMode(mode) {
 for (const b of modeButtons) b.addEventListener("click", () => setMode(b.dataset.mode));
 
 // ----- looking back: diagnostics, confusion matrix, export (static/js/history/) ----------------------
-/** Open the walkthrough on `example` ({source, label, index, request}) once it has settled. */
-function walkThrough(example) {
+/** Open the walkthrough and, once it has settled, run `then` (the walkthrough's own example pick loses). */
+function inWalkthrough(then) {
   setMode("walkthrough");
   const go = () => {
     if (!walkthrough.active) return;
     if (!walkthrough.settled) return void setTimeout(go, 50);
-    walkthrough.picks = (walkthrough.picks || 0) + 1;
-    walkthrough.setExample(example);
+    then();
   };
   go();
 }
-const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough,
-  canvases: { network: $("network-view"), "descent curve": $("cost-chart"), "draw pad": $("draw-pad") } });
+/** Open the walkthrough on `example` ({source, label, index, request}) once it has settled. */
+function walkThrough(example) {
+  inWalkthrough(() => {
+    walkthrough.picks = (walkthrough.picks || 0) + 1;
+    walkthrough.setExample(example);
+  });
+}
+// the notes' simple example on the live page: its chain, in the walkthrough
+$("scalar-walk").addEventListener("click", () => inWalkthrough(() => walkthrough.preset()));
+// PNG of any view: the header's "PNG", then a click on the view (or the Look back drawer's export list).
+const liveViews = [document.querySelector(".panel.network"), document.querySelector(".panel.chart")];
+const pictures = new PicturePicker({
+  button: $("picture-toggle"),
+  toasts,
+  iterationOf(view) {
+    const now = store.state?.iteration ?? null;
+    if (scrubber.active && liveViews.some((v) => v === view)) {
+      return { iteration: scrubber.current.snap.iteration, note: `looking back; now ${fmtGrouped(now ?? 0, ",")}` };
+    }
+    if (view.dataset.testid === "lb-confusion" && lookback.confusion) return { iteration: lookback.confusion.iteration };
+    return { iteration: now };
+  },
+});
+const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough, pictures,
+  views: [["network", "The network", liveViews[0]], ["curve", "The descent curve", liveViews[1]],
+    ["draw", "Draw a digit / the plane", document.querySelector(".panel.draw")]] });
 $("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
 
 // ----- messages ----------------------------------------------------------------------------------
@@ -303,7 +328,7 @@ const linkOpener = new LinkOpener({
 });
 
 // Debug/test hooks.
-window.__lab = { store, scrubber, lookback, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges };
+window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges };
 
 connection.connect();
 requestAnimationFrame(tick);

@@ -201,12 +201,12 @@ export class NetworkView {
 
   updateLayout(now, resized, W, H) {
     const store = this.store;
-    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${store.isPlane}|${W}x${H}`;
+    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${store.inputNodes}|${W}x${H}`;
     const hasSubsets = this.layout && this.layout.layers.some((layer) => layer && layer.subset);
     const refresh = hasSubsets && now - this.subsetAt > SUBSET_REFRESH_MS;
     if (!resized && sizesKey === this.layoutKey && !refresh && this.layout) return;
     const pick = (l, k) => influentialNeurons(store, l, k);
-    this.layout = store.isPlane && store.sizes[0] === 2 ? computePlaneLayout(store.sizes, W, H, pick) : computeLayout(store.sizes, W, H, pick);
+    this.layout = store.inputNodes ? computePlaneLayout(store.sizes, W, H, pick) : computeLayout(store.sizes, W, H, pick);
     this.subsetAt = now;
     this.layoutKey = sizesKey;
     this.heatKey = "";
