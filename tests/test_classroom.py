@@ -362,6 +362,11 @@ def test_every_route_works_on_a_session_in_a_worker(classroom, visitors, small_d
     ok(h.post("/api/teach", json={"pixels": pixels, "label": 3}))
     ok(h.get("/api/walkthrough/example", params={"kind": "hard", "seed": 2}))
     ok(h.post("/api/gradcheck", json={"pixels": pixels, "label": 3, "param": {"layer": 1, "j": 0, "k": 1}}))
+    ok(h.post("/api/walkthrough/curve", json={"pixels": pixels, "label": 3, "param": {"layer": 1, "j": 0, "k": 1},
+                                              "low": -1, "high": 1, "points": 5}))
+    ok(h.post("/api/walkthrough/set", json={"param": {"layer": 0, "j": 0, "k": 1}, "value": 0.1, "merge_undo": True}))
+    link = ok(h.post("/api/link", json={"link": "v=1&dataset=circle&hidden=4"})).json()
+    assert link["shared"] is False and link["confirm"] is False  # a visitor's own session: no one else to ask
     ok(h.post("/api/walkthrough/close", json={"hold": hold}))
     ok(h.post("/api/descent/line", json={"examples": 100, "max_step": 1.0, "points": 5}))
     surface = {"plane": "random", "resolution": 5, "examples": 50}
@@ -455,6 +460,8 @@ def test_a_full_room_makes_way_for_a_newcomer_by_putting_away_the_seat_unused_lo
         wa.next(type="hello")
         step(wa, 2)
     seat_a, seat_b = seat_of(srv, a), seat_of(srv, b)
+    poll(lambda: seat_a.connections == 0 and not srv.app.state.classroom.streams[seat_a.key].viewers,
+         what="A's socket to close")
     seat_b.ever_connected = True
     seat_a.last_seen -= room_module.MAKE_ROOM_AFTER + 20  # A left longest ago
     seat_b.last_seen -= room_module.MAKE_ROOM_AFTER + 10

@@ -112,17 +112,15 @@ async def set_parameter(req: SetParameterRequest, session: SessionDep):
 async def cost_curve(req: CurveRequest, session: SessionDep):
     """C0 of one example as one parameter runs from ``low`` to ``high``, every other parameter as it is now,
     with its current value, C0 and backprop's slope there (float64, on a copy: training goes on)."""
-    try:
-        x, _, _, _ = await request_input(session, req, label=True)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+    return await _answer(session.compute(curve_body, session, req))
 
-    def copy():
-        return wt.check_parameter(session.net, req.param.model_dump()), freeze(session.net)
 
-    param, frozen = await _answer(session.read(copy))
+def curve_body(session, req) -> dict:
+    """Where the session lives, on a float64 copy of the network, off the training thread."""
+    x, _, _, _ = request_input(session, req, label=True)
+    param, frozen = session.read(_checked_copy, session, req.param.model_dump()).result()
     values = np.linspace(req.low, req.high, req.points)
-    return await asyncio.to_thread(wt.cost_curve, thaw(frozen), x, req.label, param, values)
+    return wt.cost_curve(thaw(frozen), x, req.label, param, values)
 
 
 PICK_CHUNK = 500  # training images ranked per look
