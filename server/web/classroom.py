@@ -295,9 +295,6 @@ class Classroom:
         if key is None:
             raise HTTPException(401, "no session: open the page first (in classroom mode each visitor gets a "
                                      "session of their own when the page loads)")
-        limit = self.api_limits.setdefault(key, RateLimit(API_RATE, API_BURST))
-        if not limit.allow():
-            raise HTTPException(429, "too many requests: slow down")
         try:
             seat = await self.seat_for(key)
         except RoomFull:
@@ -305,6 +302,9 @@ class Classroom:
                                      "try again in a minute") from None
         if seat is None:
             raise HTTPException(409, NO_SESSION)
+        # per visitor with a seat (a limiter per cookie ever minted would let a flood of them fill memory)
+        if not self.api_limits.setdefault(key, RateLimit(API_RATE, API_BURST)).allow():
+            raise HTTPException(429, "too many requests: slow down")
         seat.touch()
         return seat.session
 
