@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from ...engine.maps import neuron_maps, plane_grid, quantize
 from ...training.store import freeze, thaw
 from ..bodies import StrictRoute
-from ..deps import SessionDep
+from ..calls import in_session
+from ..deps import CatalogDep, SessionDep
 from ..inputs import json_response
 from ..schemas import MapsRequest
 from ..stream import wire
@@ -19,12 +20,17 @@ router = APIRouter(prefix="/api", tags=["datasets"], route_class=StrictRoute)
 
 
 @router.get("/datasets")
-async def list_datasets(session: SessionDep):
+async def list_datasets(session: SessionDep, catalog: CatalogDep):
     """Every dataset: name, kind, input size, shape, classes, sizes, options (limits and defaults) and
     whether this server can offer it (``reason`` when not). Reading an image dataset's files the first
     time takes a moment."""
-    entries = await asyncio.to_thread(session.catalog.describe_all)
-    return json_response({"current": session.data.name, "datasets": entries})
+    entries = await asyncio.to_thread(catalog.describe_all)
+    current = await asyncio.wrap_future(session.read(dataset_name, session))
+    return json_response({"current": current, "datasets": entries})
+
+
+def dataset_name(session) -> str:
+    return session.data.name
 
 
 def maps_envelope(net, size: int, extent: float, values: str, iteration: int) -> bytes:
@@ -43,15 +49,21 @@ def maps_envelope(net, size: int, extent: float, values: str, iteration: int) ->
 async def post_maps(req: MapsRequest, session: SessionDep):
     """Per-neuron maps of the plane for a 2-input network: the binary envelope of docs/protocol.md."""
 
-    def copy():
-        if session.data.kind != "plane":
-            raise ValueError(f"maps: the current dataset ({session.data.name}) is not of the plane; maps cover "
-                             "the plane, for datasets whose inputs are points (x, y)")
-        return freeze(session.net), session.iteration
-
     try:
-        frozen, iteration = await asyncio.wrap_future(session.read(copy))
+        data = await in_session(session, maps_body, session, req.size, req.extent, req.values)
     except ValueError as e:
         raise HTTPException(422, str(e)) from None
-    data = await asyncio.to_thread(maps_envelope, thaw(frozen), req.size, req.extent, req.values, iteration)
     return Response(data, media_type="application/octet-stream")
+
+
+def _plane_network(session):
+    if session.data.kind != "plane":
+        raise ValueError(f"maps: the current dataset ({session.data.name}) is not of the plane; maps cover "
+                         "the plane, for datasets whose inputs are points (x, y)")
+    return freeze(session.net), session.iteration
+
+
+def maps_body(session, size: int, extent: float, values: str) -> bytes:
+    """Where the session lives, on a copy of its network (training goes on)."""
+    frozen, iteration = session.read(_plane_network, session).result()
+    return maps_envelope(thaw(frozen), size, extent, values, iteration)
