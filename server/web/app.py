@@ -153,8 +153,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if settings.classroom is not None:
-            async with classroom_lifespan(app, settings):
-                yield
+            try:
+                async with classroom_lifespan(app, settings):
+                    yield
+            finally:
+                app.state.holds.shutdown()
             return
         catalog = settings.catalog or Catalog(mnist=settings.dataset, mnist_dir=settings.data_dir,
                                               fashion_dir=settings.fashion_dir)
@@ -180,7 +183,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.checkpoints = store
         app.state.broadcaster = Broadcaster(session, settings.frame_rate, settings.stall_limit)
         app.state.broadcaster.start()
-        app.state.holds = Holds()
         try:
             yield
         finally:
@@ -194,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.guard = settings.guard
     app.state.classroom = None
+    app.state.holds = Holds()  # the walkthroughs' holds on whichever session they pause (holds.py)
     templates = Jinja2Templates(directory=str(page_folder("templates")))
     app.state.templates = templates
 
