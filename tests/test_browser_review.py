@@ -256,6 +256,46 @@ def test_look_back_is_titled_for_the_state_of_the_network(browser, server, train
     finally:
         context.close()
 
+
+def api(server, method: str, path: str, body=None):
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def test_scrubbing_before_a_loaded_checkpoint_says_there_are_no_snapshots_there(browser, server, trained):
+    """Review item 7: after loading a checkpoint (saved without its history) the timeline spans 0–127k but
+    the snapshots start at 101,702: dragging to 2%, 10% or 50% showed 101,702 without a word."""
+    context, page = open_tab(browser, server.url, 1280, 720)
+    try:
+        ensure_paused(page, server)
+        saved = api(server, "POST", "/api/checkpoints", {"name": "review-mid", "overwrite": True})
+        at = saved.get("iteration") or server.state()["iteration"]
+        helloes = page.evaluate("window.__lab.store.helloCount")
+        api(server, "POST", "/api/checkpoints/review-mid/load")
+        page.wait_for_function(f"window.__lab.store.helloCount > {helloes}")
+        page.wait_for_function(f"window.__lab.scrubber.snapshots.length > 0 && window.__lab.scrubber.snapshots[0].iteration === {at}")
+        page.wait_for_function("window.__lab.chart.geom && window.__lab.chart.geom.xMax >= " + str(at))
+        page.wait_for_function("!document.querySelector('#toasts .toast')", timeout=15000)  # "Checkpoint loaded" covers the timeline's start
+        box = page.get_by_test_id("history-timeline").bounding_box()
+        note = page.get_by_test_id("history-gap-note")
+        for fraction in (0.02, 0.1, 0.5):
+            page.mouse.click(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2)
+            page.wait_for_function("window.__lab.scrubber.current !== null")
+            note.wait_for(state="visible")
+            text = note.inner_text()
+            assert f"No snapshots before iteration {at:,}" in text and "checkpoint" in text, text
+            assert f"iteration {at:,}" in page.get_by_test_id("history-readout").inner_text()
+        shot(page, "review-scrub-before-a-load-1280")
+        page.get_by_test_id("history-now").click()
+        note.wait_for(state="hidden")
+    finally:
+        context.close()
+
 # ----- last: it replaces the trained network -------------------------------------------------------
 CHART_STATE = """() => {
   const lab = window.__lab, s = lab.store.series;

@@ -42,9 +42,12 @@ export class Scrubber {
     this.branchButton = el("button", { type: "button", class: "chip", "data-testid": "history-branch", hidden: true,
       title: "Continue training from this snapshot with new settings; the abandoned future stays in the history as a marker." }, "Branch from here…");
     this.branchForm = this.buildBranchForm();
+    // Why an iteration before the first snapshot shows that snapshot (a checkpoint loaded without its history)
+    this.gapNote = el("p", { class: "hist-gap", "data-testid": "history-gap-note", role: "status", hidden: true });
     root.append(
       el("div", { class: "hist-row" }, this.canvas),
       el("div", { class: "hist-row hist-tools" }, this.readout, this.nowButton, this.playButton, this.branchButton),
+      this.gapNote,
       this.branchForm,
     );
     this.cssW = 0;
@@ -184,6 +187,11 @@ export class Scrubber {
     this.current = new SnapshotStore(this.store, snap);
     this.view.store = this.current;
     this.chart.setCursor(snap.iteration);
+    const first = this.firstKept;
+    this.gapNote.hidden = !(first > 0 && this.target < first);
+    if (!this.gapNote.hidden) {
+      setText(this.gapNote, `No snapshots before iteration ${fmtGrouped(first)}: the network was loaded from a checkpoint at that iteration, saved without its recorded history (“with history” keeps it). Showing the earliest, iteration ${fmtGrouped(first)}.`);
+    }
     document.body.classList.add("scrubbed");
     this.nowButton.hidden = false;
     this.branchButton.hidden = false;
@@ -191,10 +199,17 @@ export class Scrubber {
     this.lastKey = "";
   }
 
+  /** The first kept snapshot's iteration (0 for a network trained here: its history starts there). */
+  get firstKept() {
+    return this.snapshots.length ? this.snapshots[0].iteration : 0;
+  }
+
   updateReadout() {
     const c = this.current;
     if (!c) {
-      setText(this.readout, this.snapshots.length ? `${this.snapshots.length} snapshot${this.snapshots.length === 1 ? "" : "s"} recorded · drag the curve or this timeline to look back` : "drag the curve or this timeline to look back");
+      const n = this.snapshots.length;
+      const from = this.firstKept > 0 ? ` from iteration ${fmtGrouped(this.firstKept)}` : "";
+      setText(this.readout, n ? `${fmtGrouped(n)} snapshot${n === 1 ? "" : "s"} recorded${from} · drag the curve or this timeline to look back` : "drag the curve or this timeline to look back");
       return;
     }
     const ex = c.example;
@@ -211,6 +226,7 @@ export class Scrubber {
     this.view.lastKey = "";
     this.view.heatKey = "";
     this.chart.setCursor(null);
+    this.gapNote.hidden = true;
     document.body.classList.remove("scrubbed");
     this.nowButton.hidden = true;
     this.branchButton.hidden = true;
@@ -279,7 +295,7 @@ export class Scrubber {
     const g = this.chart.geom;
     if (this.cssW < 20 || this.cssH < 6) return;
     const resized = fitCanvas(this.canvas, this.cssW, this.cssH);
-    const key = `${g?.x}|${g?.w}|${g?.xMax}|${this.snapshots.length}|${this.current?.snap.iteration}|${this.canvas.width}`;
+    const key = `${g?.x}|${g?.w}|${g?.xMax}|${this.snapshots.length}|${this.firstKept}|${this.current?.snap.iteration}|${this.canvas.width}`;
     if (key === this.lastKey && !resized) return;
     this.lastKey = key;
     if (!this.current) this.updateReadout();
@@ -296,6 +312,32 @@ export class Scrubber {
     const sx = (it) => x0 + (Math.min(it, g.xMax) / g.xMax) * w;
     ctx.fillStyle = rgba(INK, 0.08);
     ctx.fillRect(x0, H / 2 - 2, w, 4);
+    const first = this.firstKept;
+    if (first > 0) {
+      // before the first kept snapshot there is nothing to show: hatched, and said where there is room
+      const gap = sx(first) - x0;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(x0, 0, gap, H);
+      ctx.clip();
+      ctx.strokeStyle = rgba(INK, 0.14);
+      for (let x = x0 - H; x < x0 + gap; x += 6) {
+        ctx.beginPath();
+        ctx.moveTo(x, H);
+        ctx.lineTo(x + H, 0);
+        ctx.stroke();
+      }
+      ctx.font = "10px system-ui, sans-serif";
+      const label = "no snapshots here";
+      if (gap > ctx.measureText(label).width + 12) {
+        ctx.fillStyle = "#0b0f17";
+        ctx.fillRect(x0 + 4, 2, ctx.measureText(label).width + 6, H - 4);
+        ctx.fillStyle = rgba(INK, 0.65);
+        ctx.textBaseline = "middle";
+        ctx.fillText(label, x0 + 7, H / 2 + 0.5);
+      }
+      ctx.restore();
+    }
     for (const s of this.snapshots) {
       ctx.fillStyle = s.marker ? ACCENT : rgba(POS, 0.9);
       ctx.fillRect(Math.round(sx(s.iteration)) - 1, H / 2 - 5, 2, 10);
