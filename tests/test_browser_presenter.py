@@ -50,6 +50,7 @@ def test_a_presenter_and_two_students_follow_copy_and_lock(browser, server):
 
         b.get_by_test_id("cr-copy").click()
         b.wait_for_function("Number(document.querySelector('[data-testid=iteration]').textContent) === 3")
+        assert "Someone else" not in b.inner_text("body")  # its own copy, not a stranger's load
         b.get_by_test_id("step").click()  # its own copy trains on its own
         b.wait_for_function("Number(document.querySelector('[data-testid=iteration]').textContent) === 4")
         assert iteration(t) == 3

@@ -333,7 +333,7 @@ const linkOpener = new LinkOpener({
 });
 
 // ----- classroom mode: follow, copy, the presenter's lock (static/js/screen/classroom.js) -------------
-const classroom = new ClassroomBar({ connection, walkthrough, setMode, toasts });
+const classroom = new ClassroomBar({ connection, walkthrough, setMode, toasts, onCopying: (n) => (ownChanges.loaded += n) });
 
 // Debug/test hooks.
 window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges, classroom };

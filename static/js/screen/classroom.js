@@ -8,8 +8,10 @@ import { getJSON, postJSON, setFollowing, websocketURL } from "../net/api.js";
 const PUBLISH_EVERY_MS = 250; // the presenter's walkthrough step, at most this often
 
 export class ClassroomBar {
-  /** @param {{connection, walkthrough, setMode, toasts}} deps */
-  constructor({ connection, walkthrough, setMode, toasts }) {
+  /** @param {{connection, walkthrough, setMode, toasts, onCopying(n)}} deps (onCopying: this tab's own
+   *  `loaded` event is coming, +1, or not, −1) */
+  constructor({ connection, walkthrough, setMode, toasts, onCopying = () => {} }) {
+    this.onCopying = onCopying;
     this.connection = connection;
     this.walkthrough = walkthrough;
     this.setMode = setMode;
@@ -49,11 +51,13 @@ export class ClassroomBar {
   }
 
   async copy() {
+    this.onCopying(1);
     try {
       const { copied } = await postJSON("/api/classroom/copy");
       this.toasts.show(copied, "success", { title: "The presenter's network is now yours" });
       if (this.wantFollow) this.follow(false);
     } catch (err) {
+      this.onCopying(-1);
       this.toasts.show(err.message, "error", { title: "Could not copy" });
     }
   }
