@@ -183,6 +183,137 @@ def test_the_pages_maps_equal_a_forward_pass_of_the_model(page, server):
     assert page.problems == []
 
 
+def post(server, path, body):
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.load(r)
+
+
+GRADIENT_SAMPLES = """() => {
+    const maps = window.__lab.planeMaps;
+    const m = maps.maps(), g = maps.gradients(), N = m.N;
+    const samples = [0, 63, 64 * 20 + 7, 64 * 31 + 32, 64 * 50 + 41, 4095];
+    return {size: m.size, samples, labels: samples.map(p => g.labels[p]),
+            inputs: samples.map(p => [m.a[0][p], m.a[0][N + p]]),
+            dC: g.dC.slice(1).map(layer => samples.map(p => {
+                const n = layer.length / N, out = [];
+                for (let j = 0; j < n; j++) out.push(layer[j * N + p]);
+                return out;
+            }))};
+}"""
+
+
+def close_enough(got, want, noise, where):
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    bound = noise + 1e-4 * np.abs(want).max() + 1e-3 * np.abs(want)
+    assert np.all(np.abs(got - want) <= bound), f"{where}: page {got} engine {want} (allowed {bound})"
+
+
+def set_learning_rate(page, value):
+    page.fill("#lr-number", str(value))
+    page.press("#lr-number", "Enter")
+    page.wait_for_function("(v) => window.__lab.store.params.learning_rate === v", arg=value)
+
+
+def test_the_pages_cost_gradient_maps_equal_the_engines_backprop(page, server):
+    reset_in_editor(page, "gauss", [8, 8, 8], options={"classes": 3})
+    set_learning_rate(page, 0.3)  # a network that learns (not saturated): gradients worth comparing
+    page.click("[data-testid=play-pause]")
+    page.wait_for_function("window.__lab.store.state.iteration > 200", timeout=20000)
+    ensure_paused(page, server)
+    z = np.load(io.BytesIO(get(server, "/api/model")), allow_pickle=False)
+    page.wait_for_function(
+        "(w) => Math.abs(window.__lab.store.weights[0][0] - w) < 1e-6", arg=float(z["W0"][0, 0]), timeout=10000
+    )
+    # The network view shows the cost-gradient maps in its nodes with "Gradients" (and says what they are).
+    box = page.get_by_test_id("network-view").bounding_box()
+    node = page.evaluate("(() => { const p = window.__lab.networkView.positionOf(2, 3); return [p.x, p.y, p.r]; })()")
+    inside = """([x, y, r]) => {
+        const c = document.getElementById('network-view'), k = c.width / c.getBoundingClientRect().width;
+        return Array.from(c.getContext('2d').getImageData(Math.round((x - r / 2) * k), Math.round((y - r / 2) * k),
+                                                          Math.round(r * k), Math.round(r * k)).data);
+    }"""
+    settle_page(page)
+    before = np.array(page.evaluate(inside, node))
+    page.click("#show-gradients")
+    page.wait_for_function("window.__lab.planeMaps.grads !== null")
+    settle_page(page)
+    after = np.array(page.evaluate(inside, node))
+    assert np.abs(after - before).sum() > 0, "the node's picture did not change to its gradient map"
+    legend = page.locator("#network-legend").inner_text()
+    assert "−∂C₀/∂a over the plane" in legend
+    # Each sample grid point: the page's ∂C₀/∂a of every neuron equals the engine's backprop of that point
+    # with the label the page scored it against — the nearest training point's class.
+    result = page.evaluate(GRADIENT_SAMPLES)
+    L = len(page.evaluate("window.__lab.store.sizes")) - 1
+    noise = [None] * L
+    noise[L - 1] = np.full(z[f"b{L - 1}"].shape, 4 * np.finfo(np.float32).eps)
+    for l in range(L - 2, -1, -1):
+        noise[l] = np.abs(z[f"W{l + 1}"]).T @ noise[l + 1] + 4 * np.finfo(np.float32).eps * 1e-3
+    points = page.evaluate("[Array.from(window.__lab.store.points.x), Array.from(window.__lab.store.points.y)]")
+    xy = np.array(points[0], dtype=np.float64).reshape(-1, 2)
+    for s, p in enumerate(result["samples"]):
+        r, c = divmod(p, 64)
+        point = np.array([-1 + (c + 0.5) / 32, 1 - (r + 0.5) / 32])
+        assert np.allclose(result["inputs"][s], point, atol=1e-6)
+        assert result["labels"][s] == points[1][int(np.argmin(((xy - point) ** 2).sum(axis=1)))]
+        bd = post(server, "/api/backprop", {"input": point.tolist(), "label": result["labels"][s]})
+        # atol: float32's rounding. Where the network is sure, the engine computes a softmax output as
+        # 1 − 6e-8 and the page as 1, so δ = a − y differs by float32's epsilon; that difference flows back
+        # through |W| (σ′ ≤ 1 for tanh): the bound below, per neuron. A wrong gradient is off by far more.
+        for l, layer in enumerate(bd["layers"]):
+            want = np.array(layer["dC_da"])
+            close_enough(result["dC"][l][s], want, noise[l], f"layer {l + 1}, grid pixel {p}")
+    # One class everywhere: "what if the answer here were blob 2".
+    page.select_option("#gradient-label", "1")
+    page.wait_for_function("window.__lab.planeMaps.gradients().labels.every(v => v === 1)")
+    result = page.evaluate(GRADIENT_SAMPLES)
+    for s in (1, 3):
+        bd = post(server, "/api/backprop", {"input": [float(v) for v in result["inputs"][s]], "label": 1})
+        for l, layer in enumerate(bd["layers"]):
+            want = np.array(layer["dC_da"])
+            close_enough(result["dC"][l][s], want, noise[l], f"label 1, layer {l + 1}")
+    # Hovering a neuron enlarges its activation map and its gradient map side by side, clear of the tooltip.
+    p = page.evaluate("(() => { const p = window.__lab.networkView.positionOf(1, 2); return [p.x, p.y]; })()")
+    page.mouse.move(box["x"] + p[0], box["y"] + p[1])
+    page.wait_for_function("window.__lab.networkView.enlargedBox() !== null")
+    page.wait_for_function("!document.getElementById('neuron-tooltip').hidden")
+    settle_page(page)
+    enlarged = page.evaluate("window.__lab.networkView.enlargedBox()")
+    assert enlarged["w"] > 1.8 * (enlarged["h"] - 32), enlarged  # two squares
+    tip = page.locator("#neuron-tooltip").bounding_box()
+    ex, ey = box["x"] + enlarged["x"], box["y"] + enlarged["y"]
+    assert (tip["x"] >= ex + enlarged["w"] or tip["x"] + tip["width"] <= ex
+            or tip["y"] >= ey + enlarged["h"] or tip["y"] + tip["height"] <= ey), (tip, enlarged)
+    shot(page, "plane-gradient-maps")
+    # Time: forward and backward over a 64×64 grid of a [2,8,8,8,3] network, in the page.
+    ms = page.evaluate(
+        """async () => {
+            const m = await import('/static/js/plane/maps.js');
+            const s = window.__lab.store;
+            const net = {sizes: [2, 8, 8, 8, 3], weights: s.weights, biases: s.biases, activation: 'tanh',
+                         outputActivation: 'softmax', cost: 'cross_entropy'};
+            const labels = window.__lab.planeMaps.gradients().labels;
+            let maps = null, grads = null;
+            for (let i = 0; i < 20; i++) { maps = m.computeMaps(net, 64, 1, maps); grads = m.computeCostGradients(maps, net, labels, grads); }
+            const times = [];
+            for (let i = 0; i < 60; i++) {
+                const t = performance.now();
+                maps = m.computeMaps(net, 64, 1, maps);
+                grads = m.computeCostGradients(maps, net, labels, grads);
+                times.push(performance.now() - t);
+            }
+            times.sort((x, y) => x - y);
+            return times[30];
+        }"""
+    )
+    print(f"activation and cost-gradient maps of [2,8,8,8,3] at 64x64 in the page: {ms:.2f} ms (median)")
+    assert ms < 10
+    page.click("#show-weights")
+    assert page.problems == []
+
+
 def test_custom_points_by_clicking_and_the_map_follows(page, server):
     reset_in_editor(page, "custom", [8], options={"classes": 2})
     ensure_paused(page, server)

@@ -68,6 +68,7 @@ def test_the_datasets_route_lists_every_dataset_with_its_options_and_availabilit
     assert fashion["classes"][0] == "T-shirt/top" and fashion["input_size"] == 784
     spiral = by_name["spiral"]
     assert (spiral["kind"], spiral["input_size"], spiral["shape"], spiral["extent"]) == ("plane", 2, [2], 1.0)
+    assert spiral["input_names"] == ["x₁", "x₂"] and "input_names" not in mnist
     assert spiral["class_count"] == [2, 5] and spiral["train_size"] == 800 and spiral["test_size"] == 200
     options = {o["name"]: o for o in spiral["options"]}
     assert set(options) == {"noise", "points", "test_fraction", "classes", "seed"}

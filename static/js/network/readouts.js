@@ -40,8 +40,9 @@ function neuronFacts(store, l, index) {
 
 function neuronTitle(store, l, index) {
   const L = store.layers;
-  if (l === 0) return `Input pixel (${index % 28}, ${Math.floor(index / 28)})`;
-  if (l === L) return `Output neuron “${index}”`;
+  const inputs = store.inputNames;
+  if (l === 0) return inputs ? `Input ${inputs[index]}` : `Input pixel (${index % 28}, ${Math.floor(index / 28)})`;
+  if (l === L) return `Output neuron “${store.classNames[index] ?? index}”`;
   return `${L > 2 ? `Hidden ${l}` : "Hidden"} · neuron ${index}`;
 }
 
@@ -72,7 +73,7 @@ export class NeuronTooltip {
             ["a", "a = σ(z)"],
             ["bias", "bias b"],
             ["dsigma", "σ′(z)"],
-            ["delta", "δ = ∂C₀/∂z (this image)"],
+            ["delta", "δ = ∂C₀/∂z (this example)"],
             ["gradBias", "∂C/∂b (last batch)"],
           ];
     const table = el("dl", { class: "tt-rows" });
@@ -98,7 +99,9 @@ export class NeuronTooltip {
     }
     const note =
       this.target.layer === 0
-        ? "A pixel of the image fed in: 0 = black, 1 = white."
+        ? this.store.inputNames
+          ? `A coordinate of the point fed in (${this.store.inputNames.join(", ")}).`
+          : "A pixel of the image fed in: 0 = black, 1 = white."
         : this.target.layer > 0 && !this.view.pinned
           ? "Click to pin this neuron."
           : "";
@@ -116,6 +119,17 @@ export class NeuronTooltip {
     let x = p.x + p.r + 14;
     if (x + w > W - 4) x = p.x - p.r - 14 - w;
     let y = Math.max(4, Math.min(H - h - 4, p.y - h / 2));
+    // On the plane the hovered neuron's maps are drawn enlarged beside it: the numbers go elsewhere.
+    const box = this.view.enlargedBox?.();
+    const overlaps = (tx, ty) => box && tx < box.x + box.w && tx + w > box.x && ty < box.y + box.h && ty + h > box.y;
+    if (overlaps(x, y)) {
+      const other = box.x > p.x ? p.x - p.r - 14 - w : p.x + p.r + 14;
+      const past = box.x > p.x ? box.x + box.w + 6 : box.x - 6 - w; // beyond the maps, same side
+      if (other >= 4 && other + w <= W - 4) x = other;
+      else if (past >= 4 && past + w <= W - 4) x = past;
+      else if (box.y + box.h + 6 + h <= H - 4) y = box.y + box.h + 6;
+      else if (box.y - 6 - h >= 4) y = box.y - 6 - h;
+    }
     this.node.style.transform = `translate(${Math.round(Math.max(4, x))}px, ${Math.round(y)}px)`;
   }
 }
