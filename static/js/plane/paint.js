@@ -6,23 +6,12 @@
 // PlaneMaps keeps the maps and their pictures for the current weights, recomputed at most once per
 // weight update (the gradient maps only while something shows them).
 
-import { BG, NEG, POS } from "../lib/colors.js";
+import { BG, CLASS_COLORS, NEG, POS, classColor } from "../lib/colors.js";
 import { activationRange, computeCostGradients, computeMaps, nearestLabels, netOf } from "./maps.js";
 
 const MAX_TILES = 64; // neurons of a layer that get a picture (a canvas is at most ~32k px wide)
 
-export const CLASS_COLORS = [
-  // not the weights' blue and orange: a class is never mistaken for a sign
-  [204, 121, 167], // reddish purple
-  [0, 158, 115], // bluish green
-  [240, 228, 66], // yellow
-  [0, 114, 178], // blue
-  [213, 94, 0], // vermillion
-];
-export const classColor = (c, a = 1) => {
-  const [r, g, b] = CLASS_COLORS[c % CLASS_COLORS.length];
-  return `rgba(${r},${g},${b},${a})`;
-};
+export { CLASS_COLORS, classColor }; // the class hues live in lib/colors.js (every view uses them)
 
 /** The decision map into an RGBA buffer: the winning class's colour, darker where the network hesitates. */
 export function paintDecision(maps, outAct, data) {

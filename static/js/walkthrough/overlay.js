@@ -1,7 +1,9 @@
 // What the walkthrough draws ON the network view (through networkView.setOverlay): the base drawing is
 // veiled, then this step's story is drawn with the walkthrough example's own numbers — lit layers,
 // connections coloured by their term or nudge (hue = direction, width = size), rings for the wished-for
-// changes, the selected neuron, and the 28×28 nudge maps in the first layer's heat-map slots.
+// changes, the selected neuron, and the 28×28 nudge maps in the first layer's heat-map slots. On the
+// plane the inputs are the two nodes x₁, x₂ (their wish −∂C₀/∂x as rings) and the outputs carry the
+// dataset's class names.
 
 import { ACCENT, INK, NEG, POS, rgba } from "../lib/colors.js";
 import { fmtMath } from "../lib/format.js";
@@ -16,9 +18,11 @@ const DARK = [27, 34, 48];
 const GOLD = [255, 209, 102];
 const TOP = 38; // keep the column captions of the base drawing
 
-/** The centre of input k in the view's input box (a square image, or a row across the box's middle). */
+/** The centre of input k in the view's input box (a square image, or a row across the box's middle; on
+ * the plane, input node k), and the size of its cell. */
 function inputXY(layout, k) {
   const { input } = layout;
+  if (layout.plane) return [input.nodeX, input.nodeYs[k], input.r];
   const g = gridOf(layout.sizes[0]);
   const cell = input.size / g.w;
   return g.h > 1
@@ -39,7 +43,7 @@ export class WalkthroughOverlay {
     this.state = state;
   }
 
-  paint(ctx, { layout }) {
+  paint(ctx, { layout, store }) {
     const s = this.state;
     if (!s?.bd || !layout) return;
     const { bd, step, sel } = s;
@@ -50,7 +54,7 @@ export class WalkthroughOverlay {
     const kind = step.kind;
     const lit = kind === "forward" ? step.l : L;
 
-    this.drawInput(ctx, layout, s, kind === "pixels");
+    if (!layout.plane) this.drawInput(ctx, layout, s, kind === "pixels");
     this.drawTiles(ctx, layout, s, lit);
     // connections for this step
     switch (kind) {
@@ -72,10 +76,11 @@ export class WalkthroughOverlay {
       default:
         break;
     }
+    if (layout.plane) this.drawPlaneInputs(ctx, layout, s, kind === "pixels", store?.inputNames); // over the links' ends
     for (let l = 1; l <= L; l++) this.drawNeurons(ctx, layout, bd, l, l <= lit);
     this.drawRings(ctx, layout, bd, step, L);
     if (kind === "batch" || kind === "step") this.drawParams(ctx, layout, s.params || []);
-    this.drawOutputLabels(ctx, layout, bd, step, lit === L);
+    this.drawOutputLabels(ctx, layout, bd, step, lit === L, store?.classNames);
     const focusLayer = kind === "pixels" ? 1 : step.l;
     if (kind !== "batch" && kind !== "step" && focusLayer >= 1) this.drawFocus(ctx, layout, focusLayer, sel[focusLayer], this.callout(bd, step, sel));
   }
@@ -94,6 +99,49 @@ export class WalkthroughOverlay {
       ctx.fillStyle = rgba(GOLD, 0.95);
       ctx.fillText("the pixels' wish −∂C₀/∂a⁽⁰⁾", input.x, input.y + input.size + 16);
     }
+  }
+
+  /** On the plane: the two input nodes with the point's coordinates; in the last backward step their
+   * wish −∂C₀/∂x as rings (blue: moving the point that way along the axis lowers C₀). */
+  drawPlaneInputs(ctx, layout, s, wish, names) {
+    const { input } = layout;
+    const values = s.bd.input;
+    const wishes = s.bd.input_dC_da.map((v) => -v);
+    const max = Math.max(...wishes.map(Math.abs)) || 1;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    (names || ["x₁", "x₂"]).forEach((name, k) => {
+      const y = input.nodeYs[k];
+      ctx.beginPath();
+      ctx.arc(input.nodeX, y, input.r, 0, Math.PI * 2);
+      ctx.fillStyle = rgba(DARK, 1);
+      ctx.fill();
+      ctx.strokeStyle = rgba(INK, 0.45);
+      ctx.lineWidth = 1.2;
+      ctx.stroke();
+      if (wish && Math.abs(wishes[k]) / max > 0.015) {
+        ctx.beginPath();
+        ctx.arc(input.nodeX, y, input.r + 2.5, 0, Math.PI * 2);
+        ctx.strokeStyle = rgba(wishes[k] >= 0 ? POS : NEG, 0.95);
+        ctx.lineWidth = 1 + 3.5 * Math.sqrt(Math.abs(wishes[k]) / max);
+        ctx.stroke();
+      }
+      ctx.font = `600 ${Math.round(input.r * 0.9)}px ${FONT}`;
+      ctx.fillStyle = rgba(INK, 0.95);
+      ctx.fillText(name, input.nodeX, y);
+      ctx.font = `11px ${FONT}`;
+      ctx.fillStyle = wish ? rgba(GOLD, 0.95) : rgba(INK, 0.75);
+      const text = wish ? fmtMath(wishes[k], 2) : fmtMath(values[k], 3);
+      ctx.fillText(text, input.nodeX, y + (k === 0 ? -input.r - 9 : input.r + 10));
+    });
+    if (wish) {
+      ctx.textAlign = "left";
+      ctx.font = `600 11px ${FONT}`;
+      ctx.fillStyle = rgba(GOLD, 0.95);
+      ctx.fillText("−∂C₀/∂x", Math.max(2, input.nodeX - input.r), input.nodeYs[1] + input.r + 26);
+    }
+    ctx.textAlign = "left";
+    ctx.textBaseline = "alphabetic";
   }
 
   /** The first layer's slots: incoming weights (forward) or nudge maps −∂C₀/∂w (backward, first layer). */
@@ -227,7 +275,11 @@ export class WalkthroughOverlay {
     this.links.draw(ctx, { widthScale: 1.3, alphaScale: 1.5 });
     ctx.strokeStyle = ACCENT;
     ctx.lineWidth = 2;
-    ctx.strokeRect(px - cell, py - cell, 2 * cell, 2 * cell);
+    if (layout.plane) {
+      ctx.beginPath();
+      ctx.arc(px, py, cell + 7, 0, Math.PI * 2);
+      ctx.stroke();
+    } else ctx.strokeRect(px - cell, py - cell, 2 * cell, 2 * cell);
   }
 
   /** Queue links from layer l−1 into layer l: value(j, k); `onlyJ`/`onlyK` restrict to one neuron. */
@@ -313,10 +365,16 @@ export class WalkthroughOverlay {
     ctx.textBaseline = "alphabetic";
   }
 
-  drawOutputLabels(ctx, layout, bd, step, isLit) {
+  drawOutputLabels(ctx, layout, bd, step, isLit, names = null) {
     const L = bd.layers.length;
     const a = bd.layers[L - 1].a;
+    const digits = !names || names.every((n, i) => n === String(i));
+    // the live view's labels under the veil would show through beside these (a longer bold name): cover them
+    const out = layout.layers[L];
+    ctx.fillStyle = rgba(PANEL, 1);
+    ctx.fillRect(out.x + out.r + 5, TOP, layout.width - (out.x + out.r + 5), layout.height - TOP);
     drawDigitColumn(ctx, layout.layers[L], {
+      names: digits ? null : names,
       strong: isLit ? bd.prediction : null,
       text: isLit ? (j) => fmtMath(a[j], 2) : null,
       label: bd.label,
