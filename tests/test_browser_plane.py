@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import urllib.request
 
 import numpy as np
@@ -17,6 +18,8 @@ import pytest
 
 from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
     LiveServer,
+    animation_frames,
+    axe,
     browser,
     chromium_path,
     ensure_paused,
@@ -368,6 +371,146 @@ def test_walkthrough_walks_the_clicked_point(page, server):
     shot(page, "plane-walkthrough")
     page.get_by_test_id("mode-live").click()
     assert page.problems == []
+
+
+# what MNIST's texts say that a point of the plane is not (a mini-batch of 10 still has "nine" others)
+IMAGE_WORDS = re.compile(r"\b(pixels?|images?|digits?|ink|handwrit\w*|drawing|28 ?× ?28|784|the other nine|of the ten"
+                         r"|ten (?:outputs|probabilities|classes))\b", re.IGNORECASE)
+WALKTHROUGH_TEXTS = """() => ['wt-detail', 'wt-legend', 'wt-side', 'wt-tools', 'wt-caption']
+    .map(id => document.getElementById(id).innerText).join('\\n')"""
+
+
+def test_the_walkthrough_on_the_plane_speaks_of_points_and_teaches_one(page, server):
+    reset_in_editor(page, "xor", [3], activation="sigmoid")
+    set_learning_rate(page, 0.5)
+    page.click("[data-testid=play-pause]")
+    page.wait_for_function("window.__lab.store.state.iteration > 200", timeout=20000)
+    ensure_paused(page, server)
+    names = page.evaluate("window.__lab.store.classNames")
+    page.get_by_test_id("mode-walkthrough").click()
+    page.wait_for_function("window.__lab.walkthrough.ready && window.__lab.walkthrough.bd", timeout=15000)
+    # Every phase, in the dataset's words: inputs x₁, x₂ and the class names, never pixels or digits.
+    steps = page.evaluate("window.__lab.walkthrough.steps.length")
+    seen = ""
+    for i in range(steps):
+        page.evaluate(f"window.__lab.walkthrough.goTo({i})")
+        kind = page.evaluate("window.__lab.walkthrough.steps[window.__lab.walkthrough.index].kind")
+        if kind in ("batch", "step"):
+            page.wait_for_function("window.__lab.walkthrough.batch?.table && !window.__lab.walkthrough.batch.loading")
+        animation_frames(page)
+        text = page.evaluate(WALKTHROUGH_TEXTS)
+        found = IMAGE_WORDS.findall(text)
+        assert not found, f"step {i + 1} ({kind}) speaks of images: {found}"
+        seen += text
+        if kind == "pixels":
+            assert page.evaluate("document.getElementById('wt-step-title').textContent") == "Down to the inputs"
+            assert "x₁" in text and "x₂" in text
+        if kind == "hidden":
+            # the first layer's every weight and bias in one table: 3 neurons × (x₁, x₂, b)
+            table = page.get_by_test_id("wt-first-layer-table")
+            assert table.locator("tbody tr").count() == 3
+    assert any(name in seen for name in names)
+    # The mini-batch: the walked point in column 1, and every one of the 13 parameters of [2,3,2] as a row.
+    page.evaluate("window.__lab.walkthrough.goTo(window.__lab.walkthrough.steps.findIndex(s => s.kind === 'batch'))")
+    page.wait_for_function("window.__lab.walkthrough.batch?.table && !window.__lab.walkthrough.batch.loading")
+    table = page.evaluate("window.__lab.walkthrough.batch.table")
+    assert table["example_first"] is True
+    assert len(table["rows"]) == 2 * 3 + 3 + 3 * 2 + 2 == 17
+    walked = page.evaluate("Array.from(window.__lab.walkthrough.bd.input)")
+    assert np.allclose(table["inputs"][0], walked, atol=1e-4)
+    shot(page, "plane-walkthrough-batch")
+    # Teach it a point: place it on the plane pad, pick its class, one step; then undo restores the weights.
+    model_before = get(server, "/api/model")
+    pad = page.get_by_test_id("wt-plane-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.2)  # about (0.6, 0.6): x·y > 0
+    page.wait_for_function("window.__lab.walkthrough.teach.point !== null")
+    point = page.evaluate("window.__lab.walkthrough.teach.point")
+    assert 0.4 < point[0] < 0.8 and 0.4 < point[1] < 0.8, point
+    page.locator("#wt-teach-card .wt-digits .digit[data-digit='1']").click()  # teach it the wrong class
+    page.wait_for_function("document.querySelector('[data-testid=wt-teach-status]').textContent.includes('The network thinks this point is')")
+    page.get_by_test_id("wt-lr").fill("0.2")
+    page.get_by_test_id("wt-lr").press("Enter")
+    page.wait_for_function("window.__lab.walkthrough.lr === 0.2")
+    with page.expect_response("**/api/teach") as response:
+        page.get_by_test_id("wt-teach").click()
+    taught = response.value.json()
+    assert taught["label"] == 1 and taught["cost_after"] < taught["cost_before"], taught
+    status = page.get_by_test_id("wt-teach-status").inner_text()
+    assert f"toward “{names[1]}”" in status and f"P(“{names[1]}”)" in status, status
+    assert page.get_by_test_id("wt-teach-bars").locator(".prob:not([hidden])").count() == 2
+    assert get(server, "/api/model") != model_before
+    # Walk that point through: the walkthrough's example is the point and its label.
+    page.locator("#wt-walk-drawing").click()
+    page.wait_for_function("window.__lab.walkthrough.example.source === 'drawing' && window.__lab.walkthrough.bd")
+    page.wait_for_function("(p) => Math.abs(window.__lab.walkthrough.bd.input[0] - p[0]) < 1e-4", arg=point)
+    assert page.evaluate("window.__lab.walkthrough.bd.label") == 1
+    assert page.get_by_test_id("wt-example-title").inner_text().startswith("Your point (")
+    # The gradient check on the walked point agrees with backprop.
+    page.evaluate("window.__lab.walkthrough.goTo(window.__lab.walkthrough.steps.findIndex(s => s.kind === 'output'))")
+    page.wait_for_function("!document.querySelector('[data-testid=wt-gc-error]').classList.contains('stale')", timeout=10000)
+    assert "agree" in page.get_by_test_id("wt-gc-verdict").inner_text()
+    assert re.search(r"weight from (x₁|x₂|hidden neuron \d) to output neuron", page.get_by_test_id("wt-gc-param").inner_text())
+    # Undo: the weights are exactly those from before teaching.
+    page.get_by_test_id("wt-undo").click()
+    page.wait_for_function("window.__lab.walkthrough.undoDepth === 0")
+    wait_until(lambda: get(server, "/api/model") == model_before, 5, message="undo to restore the weights exactly")
+    page.wait_for_function("document.querySelector('[data-testid=wt-teach-status]').textContent.startsWith('Undone.')")
+    settle_page(page)
+    shot(page, "plane-walkthrough-teach")
+    page.get_by_test_id("mode-live").click()
+    assert page.problems == []
+
+
+NAME_ROOM = """() => {
+    const view = window.__lab.networkView, layout = view.layout, out = layout.layers[layout.layers.length - 1];
+    const ctx = view.ctx;
+    ctx.save();
+    ctx.font = "700 16px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+    const widest = Math.max(...window.__lab.store.classNames.map(n => ctx.measureText(n).width));
+    ctx.restore();
+    return {room: layout.width - (out.x + out.r + 8), widest};
+}"""
+
+
+@pytest.mark.parametrize("dataset, hidden, options", [("spiral", [8, 8], {"classes": 3}), ("xor", [6], {})])
+def test_the_plane_page_at_four_sizes_names_every_class_and_passes_axe(browser, server, dataset, hidden, options):
+    """A phone, a tablet, a laptop and a projector, on a trained network: the output's class names are
+    never cut (they were "ar…" on a phone), and axe-core finds no contrast or serious problem."""
+    context, page = open_tab(browser, server.url, 1280, 720)
+    try:
+        reset_in_editor(page, dataset, hidden, options=options)
+        set_learning_rate(page, 0.3)
+        page.click("[data-testid=play-pause]")
+        page.wait_for_function("window.__lab.store.state.iteration > 300", timeout=30000)
+        ensure_paused(page, server)
+        box = page.get_by_test_id("plane-plot").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.62, box["y"] + box["height"] * 0.4)
+        page.wait_for_function("window.__lab.store.drawing?.meta?.source === 'point'")
+        issues = []
+        for width, height in ((390, 844), (768, 1024), (1280, 720), (1920, 1080)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_function("(w) => window.__lab.networkView.layout && Math.abs(window.__lab.networkView.cssW - "
+                                   "document.getElementById('network-view').getBoundingClientRect().width) < 1", arg=width)
+            settle_page(page)
+            fit = page.evaluate(NAME_ROOM)
+            assert fit["room"] >= fit["widest"], f"{width}×{height}: class names need {fit['widest']:.0f} px, have {fit['room']:.0f}"
+            page.locator("#network-view").scroll_into_view_if_needed()
+            settle_page(page)
+            shot(page, f"plane-{dataset}-{width}x{height}-network")
+            page.locator("#plane-box").scroll_into_view_if_needed()
+            settle_page(page)
+            shot(page, f"plane-{dataset}-{width}x{height}-plot")
+            issues += axe(page, f"{dataset} {width}×{height}")
+            page.click("#show-gradients")
+            settle_page(page)
+            issues += axe(page, f"{dataset} {width}×{height}, gradients", ["color-contrast", "select-name", "label"])
+            page.click("#show-weights")
+        assert issues == [], issues
+        assert page.problems == []
+    finally:
+        context.close()
 
 
 def test_fashion_mnist_class_names_reach_the_page(page, server):

@@ -6,7 +6,8 @@ import { ACCENT, BG, INK, POS, classColor, rgba } from "../lib/colors.js";
 import { el } from "../lib/dom.js";
 
 /**
- * A canvas `side` CSS px wide: planeMaps' decision picture over [−e, e]², `points` ({x, y}) as dots,
+ * A canvas `side` CSS px wide: planeMaps' decision picture over [−e, e]², the training points as dots
+ * (not in a thumbnail),
  * `point` [x, y] marked, and `arrow` [dx, dy] (drawn with a fixed length; its sign colours it).
  */
 export function planeFigure(planeMaps, store, point, { arrow = null, side = 132, cls = "wt-plane-fig", label = "" } = {}) {
@@ -26,7 +27,7 @@ export function planeFigure(planeMaps, store, point, { arrow = null, side = 132,
     ctx.drawImage(pictures.decision, 0, 0, side, side);
     ctx.globalAlpha = 1;
   }
-  const pts = store.points;
+  const pts = side >= 80 ? store.points : null; // in a thumbnail the points would hide the map
   if (pts) {
     for (let i = 0; i < pts.y.length; i++) {
       const [px, py] = toPx(pts.x[2 * i], pts.x[2 * i + 1]);

@@ -95,8 +95,7 @@ export class Sidebar {
     setText(this.exSub, sub || "");
     setText(this.exCost, cost || "");
     if (figure) {
-      this.thumb.replaceWith(figure);
-      this.thumb = figure;
+      this.setFigure(figure);
     } else if (pixels) {
       if (!this.thumb.getContext || this.thumb.classList.contains("plane")) {
         const canvas = grayCanvas(pixels, "wt-example-img");
@@ -104,6 +103,12 @@ export class Sidebar {
         this.thumb = canvas;
       } else paintGray(this.thumb, pixels);
     }
+  }
+
+  /** A ready picture of the example in place of the thumbnail (e.g. where a point lies on the plane). */
+  setFigure(figure) {
+    this.thumb.replaceWith(figure);
+    this.thumb = figure;
   }
 
   /** The example buttons in the dataset's words: images and a drawing, or points and your point. */

@@ -437,6 +437,13 @@ export class Walkthrough {
       this.limitsFor = this.store.helloCount;
       this.sidebar.setLimits(learningRateSpan(this.store.limits), this.store.state?.test_size);
     }
+    // pictures of the plane (the teach pad, the example's thumbnail) follow the weights once the maps do
+    const mapsKey = this.words?.plane ? this.view.planeMaps?.pictureKey : null;
+    if (mapsKey && mapsKey !== this.mapsKey) {
+      this.mapsKey = mapsKey;
+      this.teach.drawPlane();
+      if (this.active && this.bd) this.sidebar.setFigure(planeFigure(this.view.planeMaps, this.store, this.bd.input, { side: 56, cls: "wt-example-img plane", label: "Where the example lies on the plane" }));
+    }
     if (!this.active) return;
     if (this.auto && now - this.autoAt > this.autoMs) {
       this.autoAt = now;
