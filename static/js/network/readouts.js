@@ -162,7 +162,7 @@ export class NeuronInspector {
       el(
         "div",
         { class: "insp-body" },
-        el("figure", {}, this.canvas, el("figcaption", { text: nIn === 784 ? "incoming weights (what it looks for)" : `incoming weights from ${nIn} neurons` })),
+        el("figure", {}, this.canvas, el("figcaption", { text: nIn === 784 ? "incoming weights (what it looks for)" : l === 1 && this.store.inputNames ? `incoming weights from ${this.store.inputNames.join(" and ")}` : `incoming weights from ${nIn} neurons` })),
         el("div", { class: "insp-contrib" }, el("h4", { text: "Biggest contributors w·a" }), this.list),
       ),
     );
@@ -194,7 +194,8 @@ export class NeuronInspector {
     const max = Math.abs(contrib[best[0]]) || 1;
     this.list.replaceChildren(
       ...best.map((k) => {
-        const name = l === 1 ? `pixel ${k % 28},${Math.floor(k / 28)}` : `neuron ${k}`;
+        const inputs = store.inputNames;
+        const name = l === 1 ? (inputs ? `input ${inputs[k]}` : `pixel ${k % 28},${Math.floor(k / 28)}`) : `neuron ${k}`;
         const bar = el("span", { class: `bar ${contrib[k] >= 0 ? "pos" : "neg"}` });
         bar.style.transform = `scaleX(${Math.abs(contrib[k]) / max})`;
         return el(
