@@ -230,7 +230,7 @@ export class NetworkView {
   /** The room the output's class names take (the bold name of the answer; 0 for the digits 0–9). */
   classNameWidth() {
     const names = this.store.classNames;
-    if (names.every((n, i) => n === String(i))) return 0;
+    if (!names || names.every((n, i) => n === String(i))) return 0;
     const ctx = this.ctx;
     ctx.save();
     ctx.font = `700 16px ${FONT}`;
