@@ -80,6 +80,7 @@ class BackpropRequest(PixelsOrImage):
 class SaveRequest(Strict):
     name: Annotated[str, Field(pattern=NAME_RE.pattern)]
     overwrite: bool = False  # replace a checkpoint of that name (without it: 409)
+    snapshots: bool = False  # "with history": also the recorded snapshots, to scrub back after loading it
 
 
 class Param(Strict):
@@ -128,11 +129,35 @@ class StepRequest(Strict):
         return self
 
 
+ParameterValue = Annotated[float, Field(ge=-PARAMETER_LIMIT, le=PARAMETER_LIMIT)]
+
+
 class SetParameterRequest(Strict):
-    """One weight or bias set by hand (the walkthrough's experiment beside the gradient check)."""
+    """One weight or bias set by hand (the walkthrough's experiment beside the gradient check, the simple
+    example's slider). ``merge_undo``: when the last undoable change was a set of this same parameter, this
+    one joins it (one Undo restores the value from before the first: a slider's drag is one change)."""
 
     param: Param
-    value: Annotated[float, Field(ge=-PARAMETER_LIMIT, le=PARAMETER_LIMIT)]
+    value: ParameterValue
+    merge_undo: bool = False
+
+
+CURVE_POINTS = (2, 401)
+
+
+class CurveRequest(BackpropRequest):
+    """C0 of one example as one parameter runs from ``low`` to ``high`` in ``points`` even steps."""
+
+    param: Param
+    low: ParameterValue
+    high: ParameterValue
+    points: Annotated[int, Field(ge=CURVE_POINTS[0], le=CURVE_POINTS[1])] = 101
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not self.low < self.high:
+            raise ValueError(f"low must be below high, got low {self.low:g} and high {self.high:g}")
+        return self
 
 
 class TeachRequest(BackpropRequest):
@@ -156,7 +181,8 @@ class LineRequest(Strict):
 class SurfaceRequest(Strict):
     plane: Literal["pca", "random", "weights"] = "pca"
     resolution: Annotated[int, Field(ge=DESCENT_LIMITS["resolution"][0], le=DESCENT_LIMITS["resolution"][1])] = 41
-    span: Annotated[float, Field(gt=0, le=DESCENT_LIMITS["span"])] = 1.0
+    # the grid covers ±span and always the whole projected path; None: pca and weights fit the path, random ±1
+    span: Annotated[float, Field(gt=0, le=DESCENT_LIMITS["span"])] | None = None
     examples: Examples = 1000
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     weights: Annotated[list[Param], Field(min_length=2, max_length=2)] | None = None
@@ -171,6 +197,7 @@ class RunnersRequest(Strict):
     batch_sizes: Annotated[list[Annotated[int, Field(ge=1, le=1000)]], Field(max_length=4)] = [1, 10, 100]
     start: Literal["current", "fresh"] = "current"
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    momentum: Annotated[float, Field(ge=0, lt=1)] | None = None  # adds a gradient-descent runner with momentum μ
     tab: Tab | None = None
 
 
@@ -178,6 +205,15 @@ class BranchRequest(Strict):
     iteration: Annotated[int, Field(ge=0)]
     learning_rate: LearningRate | None = None
     batch_size: BatchSize | None = None
+
+
+MAX_LINK_CHARS = 2048  # a lesson link's fragment (links.py); a v1 link of every field is under 300
+
+
+class LinkRequest(Strict):
+    """A lesson link to check (``POST /api/link``): its fragment, with or without the leading ``#``."""
+
+    link: Annotated[str, Field(max_length=MAX_LINK_CHARS)]
 
 
 class CloseRequest(Strict):

@@ -51,6 +51,12 @@ export class SnapshotStore {
   get isPlane() {
     return this.live.isPlane;
   }
+  get isScalar() {
+    return this.live.isScalar;
+  }
+  get inputNodes() {
+    return this.live.inputNodes;
+  }
   get inputNames() {
     return this.live.inputNames;
   }

@@ -14,6 +14,12 @@ const PLANE_PURPOSE = {
   gradients: "Gradients: how the last mini-batch wants each weight to change (−∂C/∂w). Inside each node, −∂C₀/∂a over the plane: where moving that neuron's output would lower the cost.",
 };
 
+// the notes' simple example: one input x, one neuron per layer, no maps
+const PURPOSE_SCALAR = {
+  weights: "Weights: one number per link of the notes' simple network x → a⁽¹⁾ → a⁽²⁾ → a⁽³⁾ (blue positive, orange negative).",
+  gradients: "Gradients: how the last step wants each weight to change (−∂C/∂w). With one training example, that is its own gradient.",
+};
+
 export class NetworkPanel {
   constructor(store, view, onFollow) {
     this.store = store;
@@ -48,7 +54,7 @@ export class NetworkPanel {
     this.gradButton.setAttribute("aria-checked", String(mode === "gradients"));
     this.weightsButton.tabIndex = mode === "weights" ? 0 : -1;
     this.gradButton.tabIndex = mode === "gradients" ? 0 : -1;
-    setText(this.purpose, (this.plane ? PLANE_PURPOSE : PURPOSE)[mode]);
+    setText(this.purpose, (this.kind === "scalar" ? PURPOSE_SCALAR : this.kind === "plane" ? PLANE_PURPOSE : PURPOSE)[mode]);
     this.renderLegend(mode);
   }
 
@@ -81,9 +87,11 @@ export class NetworkPanel {
             [swatch("neg"), "negative weight"],
             [null, "thicker = larger |w| (within a layer)"],
             [swatch("neuron"), "brightness = activation a"],
-            this.plane
+            this.kind === "plane"
               ? [swatch("heat"), "inside each node: its activation over the plane (blue high, orange low; white line: z = 0)"]
-              : [swatch("heat"), "heat-maps: each hidden neuron's 784 incoming weights"],
+              : this.kind === "scalar"
+                ? [null, "one neuron per layer: the lecture notes' simple example"]
+                : [swatch("heat"), "heat-maps: each hidden neuron's 784 incoming weights"],
           ]
         : [
             [swatch("pos"), "nudge −∂C/∂w > 0: the weight goes up"],
@@ -105,9 +113,11 @@ export class NetworkPanel {
   /** Called from the animation loop; cheap when nothing changed. */
   update() {
     const store = this.store;
-    // the legend names the classes (the gradient maps' label): redrawn for every new network or dataset
-    if (store.ready && (!!store.isPlane !== !!this.plane || (this.plane && this.legendFor !== store.helloCount))) {
-      this.plane = store.isPlane;
+    // the legend names the classes (the gradient maps' label): on the plane, redrawn for every new network
+    const kind = store.isPlane ? "plane" : store.isScalar ? "scalar" : "image";
+    if (store.ready && (kind !== this.kind || (kind === "plane" && this.legendFor !== store.helloCount))) {
+      this.kind = kind;
+      this.plane = kind === "plane";
       this.legendFor = store.helloCount;
       this.setMode(this.view.mode);
     }
@@ -125,7 +135,7 @@ export class NetworkPanel {
       ? "Waiting for the server…"
       : store.state?.running
         ? "Waiting for the first frame…"
-        : `Paused — press Play, or Step (→), to send ${store.isPlane ? "a point" : "an image"} through the network.`;
+        : `Paused — press Play, or Step (→), to send ${store.isPlane ? "a point" : store.isScalar ? "the example" : "an image"} through the network.`;
     const names = store.classNames;
     const name = (c) => names[c] ?? c;
     if (store.drawing && meta.source === "point") {
@@ -133,7 +143,7 @@ export class NetworkPanel {
     } else if (store.drawing && meta.source !== "test") {
       text = `Showing your drawing · the network says ${meta.prediction == null ? "?" : name(meta.prediction)}`;
     } else if (meta.source) {
-      const thing = store.isPlane ? "point" : "image";
+      const thing = store.isPlane ? "point" : store.isScalar ? "example" : "image";
       const what = meta.source === "test" ? `Test ${thing} #${fmtGrouped(meta.index)}` : `Training ${thing} #${fmtGrouped(meta.index)}`;
       const verdict =
         meta.label != null && meta.prediction != null

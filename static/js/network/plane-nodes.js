@@ -11,27 +11,31 @@ import { linkSource } from "./links.js";
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const TOOLTIP_WIDTH = 250; // about the hover tooltip's width (static/css): the enlarged maps keep off it
 
-/** Every connection from x and y to the first layer's drawn neurons. */
+/** Every connection from the input nodes (x and y, or the simple example's x) to the first layer's drawn neurons. */
 export function addPlaneInputLinks(batch, layout, store, mode) {
   const layer = layout.layers[1];
   const source = linkSource(store, 0, mode);
   if (!layer || !source) return;
   const { input } = layout;
+  const n = input.nodeYs.length;
   for (let slot = 0; slot < layer.k; slot++) {
     const j = layer.visible[slot];
-    for (let k = 0; k < 2; k++) {
-      batch.add(input.nodeX + input.r + 1, input.nodeYs[k], layer.x - layer.r - 1, layer.ys[slot], source.sign * source.data[j * 2 + k]);
+    for (let k = 0; k < n; k++) {
+      batch.add(input.nodeX + input.r + 1, input.nodeYs[k], layer.x - layer.r - 1, layer.ys[slot], source.sign * source.data[j * n + k]);
     }
   }
 }
 
-/** The two input nodes (named by the dataset: x₁, x₂), with the shown point's coordinates. */
-export function drawPlaneInput(ctx, layout, shown, names) {
+/** The input nodes (x₁ and x₂ of the plane, or the simple example's x, as the dataset names them), with
+ * the shown example's values. */
+export function drawPlaneInput(ctx, layout, shown, names = null) {
   const { input } = layout;
   const a0 = shown?.activations?.[0];
+  const n = input.nodeYs.length;
+  const labels = names && names.length === n ? names : n === 1 ? ["x"] : ["x₁", "x₂"];
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
-  (names || ["x₁", "x₂"]).forEach((name, k) => {
+  labels.forEach((name, k) => {
     const y = input.nodeYs[k];
     ctx.beginPath();
     ctx.arc(input.nodeX, y, input.r, 0, Math.PI * 2);
@@ -43,10 +47,10 @@ export function drawPlaneInput(ctx, layout, shown, names) {
     ctx.font = `600 ${Math.round(input.r * 0.9)}px ${FONT}`;
     ctx.fillStyle = rgba(INK, 0.95);
     ctx.fillText(name, input.nodeX, y);
-    if (a0 && a0.length === 2) {
+    if (a0 && a0.length === n) {
       ctx.font = `11px ${FONT}`;
       ctx.fillStyle = rgba(INK, 0.7);
-      ctx.fillText(fmtFixed(a0[k], 2), input.nodeX, y + (k === 0 ? -input.r - 8 : input.r + 9));
+      ctx.fillText(fmtFixed(a0[k], 2), input.nodeX, y + (k === 0 && n > 1 ? -input.r - 8 : input.r + 9));
     }
   });
   ctx.textAlign = "left";

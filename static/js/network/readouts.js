@@ -41,8 +41,9 @@ function neuronFacts(store, l, index) {
 function neuronTitle(store, l, index) {
   const L = store.layers;
   const inputs = store.inputNames;
-  if (l === 0) return inputs ? `Input ${inputs[index]}` : `Input pixel (${index % 28}, ${Math.floor(index / 28)})`;
-  if (l === L) return `Output neuron “${store.classNames[index] ?? index}”`;
+  if (l === 0 && store.inputNodes) return `Input ${inputs?.[index] ?? (store.sizes[0] === 1 ? "x" : ["x₁", "x₂"][index])}`;
+  if (l === 0) return `Input pixel (${index % 28}, ${Math.floor(index / 28)})`;
+  if (l === L) return `Output neuron “${store.classNames?.[index] ?? index}”`;
   return `${L > 2 ? `Hidden ${l}` : "Hidden"} · neuron ${index}`;
 }
 
@@ -99,8 +100,8 @@ export class NeuronTooltip {
     }
     const note =
       this.target.layer === 0
-        ? this.store.inputNames
-          ? `A coordinate of the point fed in (${this.store.inputNames.join(", ")}).`
+        ? this.store.inputNodes
+          ? this.store.isPlane ? `A coordinate of the point fed in (${(this.store.inputNames || ["x₁", "x₂"]).join(", ")}).` : "The input fed in."
           : "A pixel of the image fed in: 0 = black, 1 = white."
         : this.target.layer > 0 && !this.view.pinned
           ? "Click to pin this neuron."

@@ -214,13 +214,13 @@ export class NetworkView {
 
   updateLayout(now, resized, W, H) {
     const store = this.store;
-    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${store.isPlane}|${W}x${H}|${this.zoom}`;
+    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${store.inputNodes}|${W}x${H}|${this.zoom}`;
     const hasSubsets = this.layout && this.layout.layers.some((layer) => layer && layer.subset);
     const refresh = hasSubsets && now - this.subsetAt > SUBSET_REFRESH_MS;
     if (!resized && sizesKey === this.layoutKey && !refresh && this.layout) return;
     const pick = (l, k) => influentialNeurons(store, l, k);
     const labelWidth = this.classNameWidth();
-    this.layout = store.isPlane && store.sizes[0] === 2 ? computePlaneLayout(store.sizes, W, H, pick, labelWidth) : computeLayout(store.sizes, W, H, pick, labelWidth);
+    this.layout = store.inputNodes ? computePlaneLayout(store.sizes, W, H, pick, labelWidth) : computeLayout(store.sizes, W, H, pick, labelWidth);
     this.subsetAt = now;
     this.layoutKey = sizesKey;
     this.heatKey = "";

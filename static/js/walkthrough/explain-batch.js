@@ -59,7 +59,10 @@ function exampleHeads(t, c) {
     const where = walked ? "The example you walked through" : `Training ${w.thing} #${t.indices[i - (t.example_first ? 1 : 0)]}`;
     const input = t.inputs?.[i] || t.images?.[i];
     const at = w.plane && input ? ` at (${input.map((v) => fmtFixed(v, 2)).join(", ")})` : "";
-    const picture = w.plane ? planeFigure(c.planeMaps, c.store, input, { side: 34, cls: "wt-ex plane", label: `${where}${at}` }) : grayCanvas(t.images[i], "wt-ex");
+    // an image as itself; a point of the plane where it lies; the simple example's x as its number
+    const picture = t.images ? grayCanvas(t.images[i], "wt-ex")
+      : w.plane ? planeFigure(c.planeMaps, c.store, input, { side: 34, cls: "wt-ex plane", label: `${where}${at}` })
+        : el("span", { class: "ex-in", text: input.map((v) => fmtMath(v, 2)).join(", ") });
     return el(
       "th",
       { class: ["ex", t.predictions[i] === label ? "" : "wrong", walked ? "walked" : ""].join(" ").trim(), title: `${where}${at}: label ${w.short(label)}, the network says ${w.short(t.predictions[i])}; its cost C₀ = ${fmtMath(t.costs[i], 4)}.` },
@@ -75,8 +78,10 @@ export function renderBatch(c) {
   const n = batch?.table?.labels.length ?? BATCH_TABLE_SIZE;
   const w = c.words;
   const all = batch?.table && batch.table.rows.length === parameterTotal(c.cfg.sizes);
-  const rowsText = all ? `Rows: every one of the ${count} weights and biases` : `Rows: of the ${count} weights and biases, those this batch pushes hardest, and ★ your example's biggest`;
-  const caption = `Gradient descent averages the nudges over a mini-batch. Column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training ${w.things}. ${rowsText}. The Average column is the step.`;
+  const rowsText = all ? `Rows: every one of the ${count} weights and biases` : `Rows: of the ${count} weights and biases, those this batch pushes hardest`;
+  const caption = batch?.table && !batch.table.example_first
+    ? `Gradient descent averages the nudges over a mini-batch: here ${fmtCount(n)} training ${n === 1 ? `${w.thing} (the dataset's only one, so the average is its own nudge)` : w.things}. ${rowsText}. The Average column is the step.`
+    : `Gradient descent averages the nudges over a mini-batch. Column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training ${w.things}. ${rowsText}${all ? "" : ", and ★ your example's biggest"}. The Average column is the step.`;
   if (!batch?.table) {
     return { caption, body: el("div", { class: "wt-loading", text: batch?.error ? `Could not load a mini-batch: ${batch.error}` : `Backpropagating ${n} training ${w.things}…` }) };
   }

@@ -90,12 +90,16 @@ export function renderForward(c) {
   const few = nIn <= 6; // every term is listed
   const title = el("h4", {}, l === 1 ? (few ? `Every term: ${w.input} × its weight` : `Largest terms: ${w.input} × its weight`) : `${few ? "Every term" : "Largest terms"} wₖ·aₖ from the ${layerName(l - 1, L)} layer`);
   const name = l === L ? `output neuron ${j}${w.digits ? "" : ` (${w.short(j)})`}` : `${layerName(l, L)} neuron ${j}`;
-  const first = w.plane
+  const first = w.scalar
+    ? `The one input x = ${fmtMath(aPrev[0], 3)} is the first activation a⁽⁰⁾. Every neuron of the ${layerName(1, L)} layer weighs it, adds its bias and squishes the sum.`
+    : w.plane
     ? `The point's ${w.inputs} are the first activations a⁽⁰⁾ (${w.inputNames.map((n, k) => `${n} = ${fmtMath(aPrev[k], 3)}`).join(", ")}). Every neuron of the ${layerName(1, L)} layer weighs both, adds its bias and squishes the sum — drawn over the whole plane, that function is the map in its node.`
     : `The ${nIn} inputs (pixels) are the first activations a⁽⁰⁾. Every neuron of the ${layerName(1, L)} layer weighs all of them (its weights are the maps beside it), adds its bias and squishes the sum.`;
   const caption =
     l === 1
       ? `${first} Shown: ${name} — click any neuron.`
+      : l === L && w.names.length === 1
+        ? `The output layer does the same with the ${layerName(l - 1, L)} layer's activations: its one output a = ${fmtMath(data.a[j], 4)} is compared with the target y = ${bd.target[j]}. Shown: ${name}.`
       : l === L
         ? `The output layer does the same with the ${layerName(l - 1, L)} layer's activations. The brightest of the ${w.count} is the network's answer: ${w.cls(bd.prediction)}${bd.prediction === bd.label ? " — right" : `, but the label is ${w.cls(bd.label)}`}. Shown: ${name}.`
         : `The ${layerName(l, L)} layer takes the previous layer's activations as its input — the same rule: weigh, add the bias, squish. Shown: ${name} — click any neuron.`;

@@ -18,11 +18,12 @@ const DARK = [27, 34, 48];
 const GOLD = [255, 209, 102];
 const TOP = 38; // keep the column captions of the base drawing
 
-/** The centre of input k in the view's input box (a square image, or a row across the box's middle; on
- * the plane, input node k), and the size of its cell. */
+/** The centre of input k in the view's input box (a square image, or a row across the box's middle), or
+ * of its node when the inputs are nodes (the plane's x₁ and x₂, the simple example's x), and the size
+ * of its cell. */
 function inputXY(layout, k) {
   const { input } = layout;
-  if (layout.plane) return [input.nodeX, input.nodeYs[k], input.r];
+  if (layout.plane) return [input.nodeX, input.nodeYs[k] ?? input.nodeYs[0], input.r];
   const g = gridOf(layout.sizes[0]);
   const cell = input.size / g.w;
   return g.h > 1
@@ -62,6 +63,7 @@ export class WalkthroughOverlay {
         this.forwardLinks(ctx, layout, bd, step.l, sel[step.l]);
         break;
       case "output":
+      case "chain":
         this.nudgeLinks(ctx, layout, bd, L, sel[L]);
         break;
       case "dCda":
@@ -101,16 +103,18 @@ export class WalkthroughOverlay {
     }
   }
 
-  /** On the plane: the two input nodes with the point's coordinates; in the last backward step their
-   * wish −∂C₀/∂x as rings (blue: moving the point that way along the axis lowers C₀). */
+  /** Inputs drawn as nodes (the plane's x₁ and x₂, the simple example's x), each with its value; in the
+   * last backward step their wish −∂C₀/∂x as rings (blue: a larger input would lower C₀). */
   drawPlaneInputs(ctx, layout, s, wish, names) {
     const { input } = layout;
     const values = s.bd.input;
     const wishes = s.bd.input_dC_da.map((v) => -v);
     const max = Math.max(...wishes.map(Math.abs)) || 1;
+    const n = input.nodeYs.length;
+    const labels = names && names.length === n ? names : n === 1 ? ["x"] : ["x₁", "x₂"];
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
-    (names || ["x₁", "x₂"]).forEach((name, k) => {
+    labels.forEach((name, k) => {
       const y = input.nodeYs[k];
       ctx.beginPath();
       ctx.arc(input.nodeX, y, input.r, 0, Math.PI * 2);
@@ -132,13 +136,13 @@ export class WalkthroughOverlay {
       ctx.font = `11px ${FONT}`;
       ctx.fillStyle = wish ? rgba(GOLD, 0.95) : rgba(INK, 0.75);
       const text = wish ? fmtMath(wishes[k], 2) : fmtMath(values[k], 3);
-      ctx.fillText(text, input.nodeX, y + (k === 0 ? -input.r - 9 : input.r + 10));
+      ctx.fillText(text, input.nodeX, y + (k === 0 && n > 1 ? -input.r - 9 : input.r + 10));
     });
     if (wish) {
       ctx.textAlign = "left";
       ctx.font = `600 11px ${FONT}`;
       ctx.fillStyle = rgba(GOLD, 0.95);
-      ctx.fillText("−∂C₀/∂x", Math.max(2, input.nodeX - input.r), input.nodeYs[1] + input.r + 26);
+      ctx.fillText("−∂C₀/∂x", Math.max(2, input.nodeX - input.r), input.nodeYs[n - 1] + input.r + 26);
     }
     ctx.textAlign = "left";
     ctx.textBaseline = "alphabetic";
@@ -199,7 +203,7 @@ export class WalkthroughOverlay {
     const rings = [];
     const out = bd.layers[L - 1];
     if (step.kind === "cost") rings.push([L, out.a.map((a, j) => bd.target[j] - a), 1]);
-    if (step.kind === "output") rings.push([L, out.delta.map((d) => -d), 1]);
+    if (step.kind === "output" || step.kind === "chain") rings.push([L, out.delta.map((d) => -d), 1]);
     if (step.kind === "dCda") {
       rings.push([step.l, bd.layers[step.l - 1].dC_da.map((d) => -d), 1]);
       rings.push([step.l + 1, bd.layers[step.l].delta.map((d) => -d), 0.55]);
@@ -395,6 +399,8 @@ export class WalkthroughOverlay {
         return `a = ${fmtMath(d.a[j])}   y = ${bd.target[j]}`;
       case "dCda":
         return `∂C₀/∂a = ${fmtMath(d.dC_da[j])}`;
+      case "chain":
+        return `w⁽ᴸ⁾ = ${fmtMath(d.w[0][0])}   ∂C₀/∂w⁽ᴸ⁾ = ${fmtMath(d.nabla_w[0][0])}`;
       default:
         return `δ = ${fmtMath(d.delta[j])}`;
     }
@@ -424,6 +430,10 @@ export class WalkthroughOverlay {
     if (bx + w > layout.width - 4) bx = x - layer.r - 12 - w;
     let by = y - h - layer.r - 2;
     if (by < TOP + 2) by = y + layer.r + 6;
+    if (by + h > layout.height - 2) { // a short view (one neuron per layer): beside the neuron instead
+      by = y - h / 2;
+      bx = x - layer.r - 12 - w;
+    }
     ctx.fillStyle = "rgba(9,12,18,0.94)";
     ctx.strokeStyle = rgba(GOLD, 0.7);
     ctx.lineWidth = 1;
