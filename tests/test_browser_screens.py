@@ -15,6 +15,7 @@ import json
 import pytest
 
 from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
+    AXE,
     axe,
     ARTIFACTS,
     LiveServer,
