@@ -66,7 +66,7 @@ export class LookBack {
     this.diagSection = el("section", { class: "lb-sec", "data-testid": "lb-diagnostics" },
       el("div", { class: "lb-sec-head" }, el("h3", {}, "Why isn't it learning?"), this.layerSelect),
       this.diagStatus, this.notes, this.legend, chartBox);
-    this.confSection = el("section", { class: "lb-sec", "data-testid": "lb-confusion" }, el("h3", {}, "Confusion matrix (the test set)"), this.confCaption,
+    this.confSection = el("section", { class: "lb-sec", "data-testid": "lb-confusion" }, el("h3", {}, "Confusion matrix (test images)"), this.confCaption,
       el("p", { class: "subtle" }, "rows: true label · columns: the network's answer · click a cell for its examples"), this.matrix, this.cell);
     const views = [...this.views, ["diagnostics", "The diagnostics", this.diagSection], ["confusion", "The confusion matrix", this.confSection]];
     const pngButtons = views.map(([testid, label, view]) => {
