@@ -148,7 +148,7 @@ export function renderCost(c) {
   lines.push(eq(null, op("="), num(bd.cost, 4, { cls: "result big" })));
   const wrong = bd.prediction !== bd.label;
   const caption = quadratic
-    ? `The label says ${w.cls(bd.label)}: the wanted output y is 1 for neuron ${bd.label} and 0 for ${w.others}. The cost of this one example adds up the squared differences — ${wrong ? `large here: the network says ${w.cls(bd.prediction)}.` : "small when the network is right and sure."}`
+    ? `The label says ${w.cls(bd.label)}: the wanted output y is 1 for neuron ${bd.label}${w.names.length > 1 ? ` and 0 for ${w.others}` : ""}. The cost of this one example adds up the squared differences — ${wrong ? `large here: the network says ${w.cls(bd.prediction)}.` : "small when the network is right and sure."}`
     : `The label says ${w.cls(bd.label)}. Cross-entropy charges −ln of the probability given to the right answer${softmax ? "" : `, plus −ln(1 − a) for ${w.others}, which should be 0`}: near 0 when sure and right, large when sure and wrong.`;
   return { caption, body: el("div", { class: "wt-cols" }, el("div", { class: "wt-formula" }, ...lines), el("div", { class: "wt-side-table" }, table)) };
 }
