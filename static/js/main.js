@@ -282,7 +282,10 @@ function tick(now) {
   planeView.tick(now);
   checkpoints.tick(now);
   walkthrough.tick(now);
-  if (!banner.hidden && connection.status !== "refused" && connection.retryAt) {
+  if (!banner.hidden && connection.closeCode >= 4000 && connection.closeCode < 4100 && connection.closeReason) {
+    // classroom mode: the reason is written for the visitor ("the room is full", "reload the page"...)
+    setText(bannerText, `${connection.closeReason[0].toUpperCase()}${connection.closeReason.slice(1)}.`);
+  } else if (!banner.hidden && connection.status !== "refused" && connection.retryAt) {
     const s = Math.max(0, Math.ceil((connection.retryAt - now) / 1000));
     const text = s > 0 ? `Connection to the training server lost — reconnecting in ${s} s…` : "Connection to the training server lost — reconnecting…";
     // Still unreachable after a few tries: it may have moved (a new address) rather than stopped.

@@ -95,6 +95,7 @@ export class Connection {
     this.failures++;
     this.retryAt = performance.now() + delay;
     this.closeCode = closeEvent?.code ?? null;
+    this.closeReason = closeEvent?.reason || "";
     this.setStatus(this.everConnected ? "reconnecting" : "disconnected", { delay, code: this.closeCode });
     this.timer = setTimeout(() => this.connect(), delay);
   }
