@@ -25,10 +25,6 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-def status(page) -> str:
-    return page.get_by_test_id("cr-status").inner_text()
-
-
 def test_a_presenter_and_two_students_follow_copy_and_lock(browser, server):
     t_context, t = open_tab(browser, f"{server.url}?presenter={KEY}", 1280, 720)
     a_context, a = open_tab(browser, server.url, 390, 844)
@@ -42,7 +38,8 @@ def test_a_presenter_and_two_students_follow_copy_and_lock(browser, server):
 
         a.get_by_test_id("cr-follow").click()
         a.wait_for_function("Number(document.querySelector('[data-testid=iteration]').textContent) === 3")
-        assert "Following the presenter" in status(a)
+        # the hello (the iteration) and the classroom message (the status) are two messages: wait for both
+        a.wait_for_function("document.querySelector('[data-testid=cr-status]').textContent.includes('Following the presenter')")
         t.wait_for_function("document.querySelector('[data-testid=cr-status]').textContent.includes('1 following')")
         a.get_by_test_id("step").click()  # refused: it is the presenter's session
         a.wait_for_function("document.body.innerText.includes('following the presenter')")
@@ -67,7 +64,7 @@ def test_a_presenter_and_two_students_follow_copy_and_lock(browser, server):
             assert axe(page, f"classroom bar, {name}") == []
         t.get_by_test_id("cr-lock").click()
         b.wait_for_function("Number(document.querySelector('[data-testid=iteration]').textContent) === 4")
-        assert "Your own network" in status(b)
+        b.wait_for_function("document.querySelector('[data-testid=cr-status]').textContent.includes('Your own network')")
         assert not t.problems and not b.problems, t.problems + b.problems
     finally:
         for context in (t_context, a_context, b_context):
