@@ -273,7 +273,8 @@ def test_animates_while_training_and_layout_at_1024(page, server):
     before = iteration(page)
     wait_until(lambda: iteration(page) > before, 10, message="the page to redraw at 1024 px")
     shot(page, "06-training-1024")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 1025 && e.offsetParent!==null).slice(0,12).map(e => e.tagName+'#'+e.id+'.'+e.className+' '+Math.round(e.getBoundingClientRect().right))""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024, wide
     page.get_by_test_id("play-pause").click()
     ensure_paused(page, server)
     assert page.problems == []

@@ -22,7 +22,7 @@ from ..web.schemas import MAX_MESSAGE_BYTES
 from ..web.guard import LOOPBACK_BIND, Guard
 from . import addresses
 from .args import UsageError, host_list, positive_float, positive_int
-from .token import check_token, stable_token
+from .token import PRESENTER_FILE, check_token, stable_token
 
 
 def add_arguments(parser) -> None:
@@ -64,6 +64,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--worker-nice", type=int, default=10, choices=range(20), metavar="N",
                         help="classroom: the niceness of the sessions' processes (default 10: the web process, which "
                              "serves every page, comes first when the sessions keep the cores busy)")
+    parser.add_argument("--presenter-key", metavar="KEY",
+                        help="classroom: the key that makes a page the presenter's (8 to 128 letters, digits, '-', "
+                             "'_', '.' or '~'). Without it the key is kept in DIR/presenter-key, the same after a restart")
     parser.add_argument("--allowed-hosts", type=host_list, default=(), metavar="HOST[:PORT],...",
                         help="also answer requests whose Host is one of these (the name a reverse proxy forwards, e.g. "
                              "lab.example.edu); a name without a port allows any port. Never a wildcard")
@@ -181,6 +184,13 @@ def run(args) -> int:
             check_token(args.token)
         except ValueError as e:
             raise UsageError(str(e)) from None
+    if args.presenter_key is not None:
+        try:
+            check_token(args.presenter_key)
+        except ValueError as e:
+            raise UsageError(str(e).replace("--token", "--presenter-key")) from None
+        if not args.classroom:
+            raise UsageError("--presenter-key applies to --classroom only (without it every tab shares one session)")
     sock = listen(args.host, args.port)  # a taken port: one line, exit 2, before anything else is done
     try:
         return _serve(args, sock)
@@ -203,6 +213,17 @@ def access_token(host: str, given: str | None, folder) -> tuple[str | None, list
         lines.append(f"the token is kept in {path}: the same after a restart (--token sets your own; delete the "
                      "file for a new one)")
     return token, lines
+
+
+def presenter_key(given: str | None, folder) -> tuple[str | None, list[str]]:
+    """(the presenter key, lines for the terminal): ``--presenter-key``, else kept in DIR/presenter-key."""
+    if given is not None:
+        return given, ["  (the presenter key is the one given with --presenter-key)"]
+    key, path, note = stable_token(folder, PRESENTER_FILE)
+    lines = [f"  ({note})"] if note else []
+    if path is not None:
+        lines.append(f"  (the key is kept in {path}: the same after a restart; delete it for a new one)")
+    return key, lines
 
 
 def _serve(args, sock: socket.socket) -> int:
@@ -236,6 +257,9 @@ def _serve(args, sock: socket.socket) -> int:
                                  save_every=args.save_every, worker_nice=args.worker_nice) if args.classroom else None
     # after every check that can refuse the start: a failed start leaves the folder as it was
     token, token_lines = access_token(args.host, args.token, store.folder)
+    presenter_lines = []
+    if classroom is not None:
+        classroom.presenter_key, presenter_lines = presenter_key(args.presenter_key, store.folder)
     guard = Guard.for_bind(args.host, args.port or None, token=token)
     guard.extra_hosts = tuple(args.allowed_hosts)
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
@@ -260,6 +284,10 @@ def _serve(args, sock: socket.socket) -> int:
         if classroom is not None:
             print(f"classroom: a session per visitor, at most {classroom.max_sessions}; put away after "
                   f"{classroom.idle_minutes:g} minutes away (saved in {store.folder / 'visitors'})", flush=True)
+            if classroom.presenter_key:
+                mark = "&" if "?" in url else "?"
+                print("The presenter (the teacher; keep this one to yourself) opens:\n"
+                      f"  {url}{mark}presenter={classroom.presenter_key}", *presenter_lines, sep="\n", flush=True)
         if args.open:
             webbrowser.open(url)
         await task

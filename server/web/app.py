@@ -29,8 +29,8 @@ from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprin
 from .bodies import validation_error
 from .classroom import CLASSROOM_SENDS_PER_SECOND, Classroom, Cookies, load_secret
 from .guard import Guard, GuardMiddleware
-from .routes import checkpoints, datasets, descent, history, links, live, pages, walkthrough, ws
 from .holds import Holds
+from .routes import checkpoints, datasets, descent, history, links, live, pages, presenter, walkthrough, ws
 from .stream.broadcast import Broadcaster
 
 log = logging.getLogger("backprop_lab")
@@ -83,6 +83,7 @@ class ClassroomOptions:
     sends_per_second: float = CLASSROOM_SENDS_PER_SECOND  # frames for all viewers of all sessions together
     secure_cookies: bool = False  # the cookie only over https (behind a TLS proxy)
     worker_nice: int = 10  # how much the sessions' processes give way to the web process (0–19)
+    presenter_key: str | None = None  # the key that makes a visitor the presenter (None: nobody presents)
 
 
 def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | None) -> str | None:
@@ -128,7 +129,8 @@ async def classroom_lifespan(app: FastAPI, settings: Settings):
         root = Path(settings.checkpoint_dir).expanduser()
         room = Room(root, options.max_sessions, options.idle_minutes * 60, spec, preload=["server.web.app"])
         classroom = Classroom(room, Cookies(await asyncio.to_thread(load_secret, room.root)), settings.frame_rate,
-                              settings.stall_limit, options.sends_per_second, options.secure_cookies)
+                              settings.stall_limit, options.sends_per_second, options.secure_cookies,
+                              options.presenter_key)
         await classroom.start()
         app.state.classroom = classroom
         app.state.session = None
@@ -204,7 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(SessionLost, session_lost)
-    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, links, ws):
+    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, links, presenter, ws):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(page_folder("static"))), name="static")
     return app

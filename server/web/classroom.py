@@ -9,9 +9,10 @@ that comes with one; every other request with a cookie the room does not know, o
 refused. Sessions live in worker processes (``training/room.py``, ``training/remote.py``); here each seat
 gets a ``Broadcaster`` of its own, all sharing one send budget.
 
-Hooks for the presenter (follow, copy): ``Classroom.stream_of(key)`` is any seat's stream, to which a
-viewer can be attached read-only (``Connected.read_only``); ``copy_session(src, dst)`` loads one session's
-network and history into another.
+The presenter (``presenter.py``): a visitor who gave the presenter key. A page that asks to follow
+(``/ws?follow=1``, and HTTP reads with ``X-Backprop-Follow: 1``), or any student while the class is locked,
+streams and reads the presenter's session read-only (``Connected.read_only``); ``copy_session(src, dst)``
+loads one session's network and history into another.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..training.room import Room, RoomFull, Seat
 from ..training.store import CheckpointStore, export, thaw
 from ..engine.checkpoint import CheckpointError
 from .guard import RateLimit
+from .presenter import FOLLOWING, LOCKED, Member, Presenter
 from .stream.broadcast import Broadcaster, SendBudget
 
 log = logging.getLogger("backprop_lab")
@@ -53,6 +55,12 @@ NO_SESSION = "you have no session here (it ended, or the room was full when you 
 CLOSE_LOST = 4000  # websocket close: your session's process stopped (reconnect: it is restored)
 CLOSE_NO_SESSION = 4001  # websocket close: no session for this visitor (reload the page)
 CLOSE_FULL = 4002  # websocket close: the room is full
+FOLLOW_HEADER = "x-backprop-follow"  # "1": this HTTP request reads the presenter's session (a follower's page)
+# What a follower's page may ask of the presenter's session over HTTP: every GET, and these reads.
+FOLLOW_READS = {"/api/predict", "/api/backprop", "/api/walkthrough/batch", "/api/walkthrough/curve", "/api/gradcheck",
+                "/api/maps", "/api/line", "/api/surface", "/api/runners"}
+# Always the visitor's own session, even following or locked: the walkthrough's pause of its own session.
+OWN_ALWAYS = {"/api/walkthrough/open", "/api/walkthrough/close"}
 
 
 def load_secret(root: Path) -> bytes:
@@ -169,16 +177,27 @@ class Connected:
     limits: list = field(default_factory=list)
     read_only: bool = False  # a follower's view of another visitor's session (the presenter's): no commands
     notice: str | None = None  # said once, right after the hello
-    seat: Seat | None = None
+    seat: Seat | None = None  # the visitor's own seat (kept from idling while a page is open)
+    visitor: str | None = None  # the visitor's key (classroom mode)
+    asked_follow: bool = False  # the page asked to follow the presenter
+    locked: object = None  # () -> bool: is this visitor locked to follow now (its commands refused)
 
     def allow(self) -> bool:
         return all([limit.allow() for limit in self.limits])
 
+    def refusal(self) -> str | None:
+        """Why this socket's commands are refused now (None: they are not)."""
+        if self.locked is not None and self.locked():
+            return LOCKED
+        return FOLLOWING if self.read_only else None
+
 
 class Classroom:
     def __init__(self, room: Room, cookies: Cookies, frame_rate: float = 30.0, stall_limit: float = 20.0,
-                 sends_per_second: float = CLASSROOM_SENDS_PER_SECOND, secure_cookies: bool = False):
+                 sends_per_second: float = CLASSROOM_SENDS_PER_SECOND, secure_cookies: bool = False,
+                 presenter_key: str | None = None):
         self.room = room
+        self.presenter = Presenter(presenter_key)
         self.cookies = cookies
         self.frame_rate, self.stall_limit = frame_rate, stall_limit
         self.budget = SendBudget(sends_per_second)
@@ -289,8 +308,8 @@ class Classroom:
         self.ws_limits.pop(seat.key, None)
         await asyncio.to_thread(self.room.evict, seat)
 
-    async def session(self, request: Request) -> RemoteSession:
-        """The requesting visitor's session (an API route's dependency); a clear refusal otherwise."""
+    async def visitor_seat(self, request: Request) -> tuple[str, Seat]:
+        """The requesting visitor's key and seat (rate limited); a clear refusal otherwise."""
         key = self.key_of(request.headers)
         if key is None:
             raise HTTPException(401, "no session: open the page first (in classroom mode each visitor gets a "
@@ -306,7 +325,31 @@ class Classroom:
         if not self.api_limits.setdefault(key, RateLimit(API_RATE, API_BURST)).allow():
             raise HTTPException(429, "too many requests: slow down")
         seat.touch()
-        return seat.session
+        return key, seat
+
+    async def session(self, request: Request) -> RemoteSession:
+        """The requesting visitor's session (an API route's dependency), or the presenter's for a follower's
+        reads; a clear refusal otherwise."""
+        key, seat = await self.visitor_seat(request)
+        path = request.url.path
+        if path in OWN_ALWAYS or self.presenter.is_presenter(key):
+            return seat.session
+        theirs = self.presenter_seat()
+        locked = self.presenter.is_locked(key, theirs is not None)
+        if theirs is None or not (locked or request.headers.get(FOLLOW_HEADER) == "1"):
+            return seat.session
+        if request.method == "GET" or path in FOLLOW_READS:
+            return theirs.session
+        raise HTTPException(409, LOCKED if locked else FOLLOWING)
+
+    def presenter_seat(self) -> Seat | None:
+        """The presenter's seat when it has a live session in this room."""
+        if self.presenter.visitor is None:
+            return None
+        seat = self.room.get(self.presenter.visitor)
+        if seat is None or seat.leaving is not None or seat.session is None or not seat.session.alive:
+            return None
+        return seat
 
     def store(self, request: Request) -> VisitorStore:
         key = self.key_of(request.headers)
@@ -338,9 +381,48 @@ class Classroom:
         if seat is None:
             return CLOSE_NO_SESSION, "no session: reload the page"
         seat.ever_connected = True
-        notice, seat.notice = seat.notice, None
         limits = [RateLimit(), self.ws_limits.setdefault(key, RateLimit(WS_RATE, WS_BURST))]
-        return Connected(seat.session, self.stream_of(seat), limits, notice=notice, seat=seat)
+        asked = ws.query_params.get("follow") == "1"
+        theirs = self.presenter_seat()
+        if theirs is not None and not self.presenter.is_presenter(key) and (
+                asked or self.presenter.is_locked(key)):
+            return Connected(theirs.session, self.stream_of(theirs), limits, read_only=True, seat=seat, visitor=key,
+                             asked_follow=asked, locked=lambda: self.presenter.is_locked(key))
+        notice, seat.notice = seat.notice, None
+        return Connected(seat.session, self.stream_of(seat), limits, notice=notice, seat=seat, visitor=key,
+                         asked_follow=asked,
+                         locked=lambda: self.presenter.is_locked(key, self.presenter_seat() is not None))
+
+    # ----- the presenter's class -----------------------------------------------------------------
+    async def join(self, place: Connected, viewer) -> Member:
+        """A classroom socket opened: once its hello is sent, it is told the room's state, and so is everyone
+        (the follower count). Returns at once."""
+        member = Member(place.visitor, viewer, place.asked_follow, place.read_only)
+
+        async def greet():
+            for _ in range(400):  # 20 s at most: a socket that never gets its hello is going away
+                if viewer.helloed:
+                    break
+                await asyncio.sleep(0.05)
+            self.presenter.members.add(member)
+            await self.announce()
+
+        member.greeting = asyncio.create_task(greet(), name="classroom-greet")
+        return member
+
+    async def leave(self, member: Member) -> None:
+        member.greeting.cancel()
+        self.presenter.members.discard(member)
+        if member.following:
+            await self.announce()
+
+    async def announce(self) -> None:
+        await self.presenter.announce(self.presenter_seat() is not None)
+
+    async def set_lock(self, locked: bool) -> None:
+        self.presenter.locked = locked
+        await self.announce()
+        await self.presenter.relock(self.presenter_seat() is not None)
 
     # ----- a crashed session ---------------------------------------------------------------------
     def _lost_from_thread(self, seat: Seat) -> None:

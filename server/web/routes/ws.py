@@ -55,6 +55,7 @@ async def websocket_endpoint(ws: WebSocket):
     receiver = asyncio.create_task(receive_loop(ws, viewer, place), name="viewer-receive")
     if place.seat is not None:
         place.seat.connections += 1  # a visitor with a page open is never idle
+    member = await classroom.join(place, viewer) if classroom is not None else None
     try:
         try:
             done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
@@ -68,6 +69,8 @@ async def websocket_endpoint(ws: WebSocket):
         if place.seat is not None:
             place.seat.connections -= 1
             place.seat.touch()
+        if member is not None:
+            await classroom.leave(member)
     send_error = _failure(sender)
     receive_error = _failure(receiver)
     if isinstance(send_error, ViewerStalled):
@@ -129,22 +132,23 @@ async def receive_loop(ws: WebSocket, viewer: Viewer, place: Connected) -> None:
         if not place.allow():
             await viewer.send_text({"type": "error", "message": "too many messages: slow down", "request": None})
             continue
-        await handle(place.session, viewer, text, place.read_only)
+        await handle(place.session, viewer, text, place.read_only, place.refusal())
 
 
 READS = ("predict", "backprop")  # what a read-only viewer (a follower) may still ask
 
 
-async def handle(session, viewer: Viewer, text: str, read_only: bool = False) -> None:
-    """Validate one message and apply it; any refusal goes back as an error and changes nothing."""
+async def handle(session, viewer: Viewer, text: str, read_only: bool = False, refusal: str | None = None) -> None:
+    """Validate one message and apply it; any refusal goes back as an error and changes nothing.
+    ``refusal``: why commands are refused on this socket (a follower's, a locked student's), else None."""
     try:
         msg = parse_client_message(text)
     except MessageError as e:
         await viewer.send_text({"type": "error", "message": str(e), "request": e.request})
         return
-    if read_only and msg.type not in READS:
-        await viewer.send_text({"type": "error", "message": "you are following another session: it cannot be "
-                                "changed from here", "request": msg.type})
+    if (read_only or refusal) and msg.type not in READS:
+        await viewer.send_text({"type": "error", "message": refusal or "you are following another session: it "
+                                "cannot be changed from here", "request": msg.type})
         return
     try:
         if msg.type == "play":
