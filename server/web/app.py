@@ -24,7 +24,7 @@ from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprin
 from .bodies import validation_error
 from .guard import Guard, GuardMiddleware
 from .routes import checkpoints, datasets, descent, history, live, pages, walkthrough, ws
-from .stream.broadcast import Broadcaster
+from .stream.broadcast import DEFAULT_BUDGET, MAX_BUDGET, Broadcaster
 
 log = logging.getLogger("backprop_lab")
 
@@ -59,6 +59,8 @@ class Settings:
     dataset: Dataset | None = None  # an already loaded MNIST (tests, benchmarks); else loaded at start-up
     fashion_dir: str | None = None  # where Fashion-MNIST's files are (default: Debian's package folder)
     catalog: Catalog | None = None  # the datasets, when the caller already opened some (serve --load checks)
+    viewer_bytes: int = DEFAULT_BUDGET  # a summary viewer's byte budget per second, unless it asks another
+    max_viewer_bytes: int = MAX_BUDGET  # the most a viewer may ask for
 
 
 def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | None) -> str | None:
@@ -103,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         at_start = await asyncio.wrap_future(session.read(lambda: fingerprint(session.net)))
         app.state.session = session
         app.state.checkpoints = store
-        app.state.broadcaster = Broadcaster(session, settings.frame_rate, settings.stall_limit)
+        app.state.broadcaster = Broadcaster(session, settings.frame_rate, settings.stall_limit,
+                                            default_budget=settings.viewer_bytes, max_budget=settings.max_viewer_bytes)
         app.state.broadcaster.start()
         try:
             yield

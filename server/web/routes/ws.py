@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from ..stream.broadcast import Viewer, ViewerStalled
+from ..stream.broadcast import Broadcaster, StreamSettings, Viewer, ViewerStalled
+from ..stream.link import probe_of
 from ..schemas import MAX_MESSAGE_BYTES, MessageError, parse_client_message
 from ..inputs import backprop_payload, classify_request
 from ..guard import TOKEN_HEADER
@@ -47,7 +49,10 @@ async def websocket_endpoint(ws: WebSocket):
         return
     await ws.accept()
     broadcaster = ws.app.state.broadcaster
-    viewer = Viewer(ws, broadcaster.stall_limit)
+    settings, refused = stream_from_query(ws.query_params, broadcaster)
+    viewer = Viewer(ws, broadcaster.stall_limit, settings, probe_of(ws.scope), asyncio.get_running_loop().time())
+    if refused:  # the stream it asked for in the URL: refused, and it gets the default one
+        await viewer.send_text({"type": "error", "message": refused, "request": "stream"})
     sender = asyncio.create_task(broadcaster.serve(viewer), name="viewer-send")
     receiver = asyncio.create_task(receive_loop(ws, viewer), name="viewer-receive")
     try:
@@ -67,6 +72,41 @@ async def websocket_endpoint(ws: WebSocket):
         log.error("viewer connection failed", exc_info=send_error or receive_error)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ws.close(code=1011, reason="server error"), 1.0)
+
+
+STREAM_QUERY = ("detail", "budget", "neurons")
+
+
+def stream_from_query(params, broadcaster: Broadcaster) -> tuple[StreamSettings, str | None]:
+    """The stream a connection asks for in its URL (``/ws?detail=summary&budget=500000``): its settings,
+    or the default ones and why they were refused."""
+    asked = {k: params.get(k) for k in STREAM_QUERY if params.get(k) is not None}
+    if not asked:
+        return broadcaster.settings(), None
+    fields = {}
+    for k, v in asked.items():
+        if k == "detail":
+            fields[k] = v
+        else:
+            try:
+                fields[k] = int(v)
+            except ValueError:
+                return broadcaster.settings(), f"{k}: must be a whole number, got {v!r}"
+    try:
+        return stream_settings(broadcaster, None, parse_client_message(json.dumps({"type": "stream", **fields}))), None
+    except MessageError as e:
+        return broadcaster.settings(), str(e)
+
+
+def stream_settings(broadcaster: Broadcaster, viewer: Viewer | None, msg) -> StreamSettings:
+    """A viewer's new stream settings from a ``stream`` message (its current ones for omitted fields), or
+    MessageError (the server's budget limit included)."""
+    given = {k: getattr(msg, k) for k in msg.model_fields_set if k != "type"}
+    if "budget" in given and given["budget"] > broadcaster.max_budget:
+        raise MessageError(f"budget: at most {broadcaster.max_budget} bytes per second on this server "
+                           f"(--max-viewer-bytes), got {given['budget']}", "stream")
+    current = viewer.settings if viewer is not None else broadcaster.settings()
+    return StreamSettings(**{**current.__dict__, **given})
 
 
 def _failure(task: asyncio.Task) -> BaseException | None:
@@ -138,6 +178,9 @@ async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
             session.restore_good()
         elif msg.type == "select_example":
             session.select_example(msg.source, msg.index)
+        elif msg.type == "stream":
+            broadcaster = ws.app.state.broadcaster
+            broadcaster.restream(viewer, stream_settings(broadcaster, viewer, msg))
         elif msg.type == "predict":
             body = await classify_request(session, msg)
             await viewer.send_text({"type": "prediction", "id": msg.id, **body})
@@ -146,7 +189,7 @@ async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
             body = await backprop_payload(session, msg)
             await viewer.send_text({"type": "backprop", "id": msg.id, **body})
             return
-    except ValueError as e:
+    except ValueError as e:  # (a MessageError too: it is a ValueError)
         await viewer.send_text({"type": "error", "message": str(e), "request": msg.type})
         return
     await viewer.send_text({"type": "ack", "request": msg.type})
