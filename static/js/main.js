@@ -40,7 +40,19 @@ const bannerText = $("conn-banner-text");
 const BADGE_TEXT = { connecting: "connecting…", connected: "connected", reconnecting: "reconnecting…", disconnected: "disconnected" };
 let lastOrigin = {}; // request type → the control that sent it, for placing `error` replies
 
-const connection = new Connection(websocketURL(), {
+// The summary stream (docs/protocol.md, "Detail levels"): what the view draws, within a byte budget;
+// `?budget=BYTES` in the page's address asks for another budget (the server refuses one past its limit),
+// `?detail=full` for every weight in every frame (the stream before budgets: for comparisons).
+const pageQuery = new URLSearchParams(location.search);
+let neuronsAsked = 0; // the most neurons of a layer this tab asked the server for
+function streamURL() {
+  if (pageQuery.get("detail") === "full") return websocketURL({ detail: "full" });
+  neuronsAsked = networkView.neuronsWanted();
+  const params = { detail: "summary", neurons: neuronsAsked };
+  if (pageQuery.get("budget")) params.budget = pageQuery.get("budget");
+  return websocketURL(params);
+}
+const connection = new Connection(streamURL, {
   onMessage: receive,
   onStatus(status) {
     badge.dataset.state = status;
@@ -129,7 +141,7 @@ function walkThrough(example) {
   go();
 }
 const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough,
-  canvases: { network: $("network-view"), "descent curve": $("cost-chart"), "draw pad": $("draw-pad") } });
+  canvases: { network: { toBlob: (done, type) => networkView.composite().toBlob(done, type) }, "descent curve": $("cost-chart"), "draw pad": $("draw-pad") } });
 $("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
 
 // ----- messages ----------------------------------------------------------------------------------
@@ -140,6 +152,7 @@ function receive(msg) {
   switch (header.type) {
     case "hello":
       store.applyHello(msg);
+      neuronsAsked = header.stream?.neurons ?? neuronsAsked;
       networkView.setPinned(null);
       editor.fill();
       predictionPanel.setNames(store.classNames);
@@ -224,6 +237,11 @@ function tick(now) {
   counters.update(now);
   networkPanel.update();
   networkView.draw(now);
+  const wanted = networkView.neuronsWanted();
+  if (store.summary && wanted !== neuronsAsked && connection.connected) {
+    neuronsAsked = wanted; // a bigger or smaller view (resized, presentation mode): as many neurons as it shows
+    connection.send({ type: "stream", neurons: wanted });
+  }
   chart.draw(now);
   scrubber.tick(now);
   lookback.tick(now);

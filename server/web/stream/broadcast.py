@@ -298,12 +298,15 @@ class Broadcaster:
         return True
 
     def _top_up_due(self, viewer: Viewer) -> bool:
-        """Whether a summary viewer still has weight parts to get: while nothing else changes (training
-        paused, or slow), new snapshots are taken anyway to carry them."""
-        p = self.parts_prep
-        return (viewer.summary and p is not None and viewer.seq > 0
-                and p.structure_version == viewer.structure_version
-                and viewer.pacer.pending(p.summary.parts, p.version))
+        """Whether a summary viewer still has weights to get: parts it was not sent, or parts older than the
+        state it shows. While nothing else changes (training paused, or slow), snapshots are taken anyway
+        to bring them, until it has the weights of the state it shows."""
+        p, latest = self.parts_prep, self.latest
+        if not viewer.summary or viewer.seq == 0 or p is None or latest is None:
+            return False
+        if p.structure_version != viewer.structure_version:
+            return False
+        return viewer.pacer.pending(p.summary.parts, p.version) or p.version < latest.version
 
     async def _send_full(self, viewer: Viewer, prep: Prepared, queued: int | None) -> bool:
         if prep.table is None:  # prepared before this viewer asked for full frames: the next one will do

@@ -18,6 +18,8 @@ from . import quantise, wire
 from ...training.snapshot import Snapshot
 
 PART_BYTES = 32 * 1024  # a weight part's size, about: a 200 KB/s link carries one in 0.16 s
+EXACT_VALUES = 1024  # a block of at most this many weights travels as float32 (exact; a small network's
+# weights cost almost nothing, and the plane's per-neuron maps are computed from them in the page)
 
 
 @dataclass
@@ -97,20 +99,26 @@ def core_arrays(snap: Snapshot) -> dict:
 
 def block_parts(l: int, block, part_bytes: int = PART_BYTES) -> list[Part]:
     """Weight matrix ``l``'s block as parts of about ``part_bytes``: runs of whole rows (u1 weights and
-    gradients, one scale per row; f4 biases; the rows' and columns' neuron indices when not all)."""
+    gradients, one scale per row, or f4 for a small block; f4 biases; the rows' and columns' neuron
+    indices when not all)."""
     n_rows, n_cols = block.w.shape
-    row_bytes = n_cols * (1 if block.nabla_w is None else 2) + 16
+    exact = block.w.size <= EXACT_VALUES
+    row_bytes = n_cols * (4 if exact else 1) * (1 if block.nabla_w is None else 2) + 16
     per = max(1, part_bytes // max(1, row_bytes))
     chunks = max(1, -(-n_rows // per))
     rows = block.rows if block.rows is not None else np.arange(n_rows, dtype=np.int32)
-    w = quantise.u1_rows(block.w)
-    g = quantise.u1_rows(block.nabla_w) if block.nabla_w is not None else None
+
+    def rows_of(a, q, r):
+        return a[r] if exact else wire.Scaled(q.data[r], q.scale[r], q.zero)
+
+    w = None if exact else quantise.u1_rows(block.w)
+    g = None if exact or block.nabla_w is None else quantise.u1_rows(block.nabla_w)
     parts = []
     for c in range(chunks):
         r = slice(c * per, min(n_rows, (c + 1) * per))
-        arrays = {f"W{l}": wire.Scaled(w.data[r], w.scale[r], w.zero), f"b{l}": block.b[r]}
-        if g is not None:
-            arrays[f"nabla_w{l}"] = wire.Scaled(g.data[r], g.scale[r], g.zero)
+        arrays = {f"W{l}": rows_of(block.w, w, r), f"b{l}": block.b[r]}
+        if block.nabla_w is not None:
+            arrays[f"nabla_w{l}"] = rows_of(block.nabla_w, g, r)
             arrays[f"nabla_b{l}"] = block.nabla_b[r]
         if block.rows is not None or chunks > 1:
             arrays[f"rows{l}"] = rows[r].astype(np.int32)

@@ -60,8 +60,11 @@ export function withToken(path) {
   return token ? `${path}?token=${encodeURIComponent(token)}` : path;
 }
 
-export function websocketURL() {
+/** The websocket's URL, with `params` (e.g. {detail: "summary"}) and the token in its query. */
+export function websocketURL(params = {}) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const query = token ? `?token=${encodeURIComponent(token)}` : "";
-  return `${scheme}://${location.host}/ws${query}`;
+  const query = new URLSearchParams(params);
+  if (token) query.set("token", token);
+  const text = query.toString();
+  return `${scheme}://${location.host}/ws${text ? `?${text}` : ""}`;
 }

@@ -7,7 +7,7 @@ const MAX_DELAY_MS = 10000;
 
 export class Connection {
   /**
-   * @param {string} url websocket URL
+   * @param {string | (() => string)} url websocket URL (a function: asked again at each reconnection)
    * @param {{onMessage(msg): void, onStatus(status, info): void}} handlers
    *   status: "connecting" | "connected" | "reconnecting" | "disconnected"
    */
@@ -34,7 +34,7 @@ export class Connection {
     this.setStatus(this.everConnected ? "reconnecting" : "connecting");
     let socket;
     try {
-      socket = new WebSocket(this.url);
+      socket = new WebSocket(typeof this.url === "function" ? this.url() : this.url);
     } catch (err) {
       this.scheduleRetry();
       return;
