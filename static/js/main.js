@@ -281,7 +281,7 @@ function fps(n = 120) {
 }
 
 // Debug/test hooks.
-window.__lab = { store, scrubber, lookback, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView };
+window.__lab = { store, scrubber, lookback, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, inspector, tooltip };
 
 connection.connect();
 requestAnimationFrame(tick);

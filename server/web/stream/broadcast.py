@@ -334,7 +334,7 @@ class Broadcaster:
         if prep.version <= viewer.version and not parts:
             return False  # a snapshot taken for weight parts, and none fits yet
         viewer.seq += 1
-        data = frames.summary_frame(prep, viewer.seq, viewer.next_cost, viewer.acc_seen, viewer.markers_seen, parts)
+        data = frames.summary_frame(prep, viewer.seq, viewer.next_cost, viewer.acc_seen, viewer.markers_seen, parts, p)
         await viewer.send_bytes(data)
         pacer.spent(len(data), parts, p.version if p is not None else 0)
         self._sent(viewer, prep)

@@ -118,6 +118,7 @@ class Prepared:
     structure_version: int
     taken_at: float
     running: bool
+    iteration: int
     costs: np.ndarray
     costs_start: int
     accuracy_history: list
@@ -200,6 +201,7 @@ def prepare(snap: Snapshot, full: bool = True, summary: bool = False, neurons: i
     values: the session's snapshot is finite by construction, and should anything slip through it is
     zeroed here (and logged)."""
     prep = Prepared(snap.version, snap.structure_version, snap.taken_at, bool(snap.state.get("running")),
+                    int(snap.state.get("iteration", 0)),
                     snap.costs, snap.costs_start, snap.accuracy_history, snap.accuracy_start, snap.markers,
                     snap.markers_start, has_first_layer=bool(snap.weights) and snap.weights[0] is not None)
     try:
@@ -254,11 +256,15 @@ def frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen
 
 
 def summary_frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen: int,
-                  parts=()) -> bytes:
+                  parts=(), parts_from: Prepared | None = None) -> bytes:
     """One ``summary`` frame for one viewer: the core, the weight ``parts`` its budget has room for (at
-    most one per weight matrix), and its own costs and evaluations."""
+    most one per weight matrix, all taken from the snapshot ``parts_from``), and its own costs and
+    evaluations."""
     pack = prep.summary
     own, costs = _own(prep, seq, costs_from, acc_seen, markers_seen)
+    if parts:
+        source = parts_from or prep
+        own += f',"weights_iteration":{source.iteration},"weights_time":{round(source.taken_at, 4)}' 
     blobs = [pack.core.blob]
     tables = [pack.core.table_json(0)]
     at = len(pack.core.blob)
