@@ -123,3 +123,97 @@ def test_a_diverging_runner_stops_and_says_when(batch):
     run = ls.descend(net, *batch, steps=200, learning_rate=1e12, batch_size=None)
     assert run.diverged_at is not None and run.diverged_at <= 200
     assert len(run.costs) == run.diverged_at  # the start and every finite step, nothing after
+
+
+# ----- the PCA plane fitted to the path, and each path point's cost on and off the slice ------------
+def _orthonormal(n, d, seed):
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((d, n)))
+    return q.T  # n orthonormal rows of length d
+
+
+def test_a_path_lying_in_a_known_plane_is_fitted_exactly_and_its_slice_costs_are_its_own(batch):
+    """The path θ_i = θ_now + a_i u + b_i v: the fitted plane holds it exactly (all its variance), and
+    the slice's cost at each projected point is the engine's cost of that very parameter vector."""
+    net = trained(CONFIGS[0], batch)
+    x, y = batch
+    origin = ls.flatten(net.weights, net.biases)
+    u, v = _orthonormal(2, len(origin), seed=4)
+    t = np.linspace(0, 1, 9)
+    ab = np.stack([-3 * (1 - t) ** 1.5, 0.8 * np.sin(3 * t) * (1 - t)], axis=1)  # a curved walk ending at θ_now
+    path = origin + ab @ np.stack([u, v])
+    dirs, explained = ls.pca_directions(path, origin, net.sizes)
+    assert explained.sum() == pytest.approx(1.0, abs=1e-9)
+    on = ls.path_on_plane(net, x, y, path, origin, dirs)
+    basis = np.stack([ls.flatten(*d) for d in dirs])
+    np.testing.assert_allclose(origin + on.coords @ basis, path, atol=1e-9)  # the plane reproduces the path
+    np.testing.assert_allclose(on.distances, 0, atol=1e-9)
+    own = [Network.from_parameters(net.config, *ls.unflatten(p, net.sizes)).cost(x, y) for p in path]
+    np.testing.assert_allclose(on.recorded, own, rtol=1e-6)
+    np.testing.assert_allclose(on.slice, own, rtol=2e-5)  # on the plane, the slice is the cost itself
+    # the path's start is on the left: it runs rightwards to the current point at (0, 0)
+    assert on.coords[0, 0] < 0 and np.allclose(on.coords[-1], 0)
+
+
+def test_the_explained_variance_of_a_constructed_path_and_each_points_distance_from_the_plane(batch):
+    """Deltas a_i e1 + b_i e2 + c_i e3 with orthogonal columns a, b, c of norms 3, 2, 1: the plane is
+    (e1, e2), it explains 9/14 and 4/14 of the path's spread about the current point, and point i lies
+    |c_i| off it. The slice at its projection is the cost with the e3 part removed."""
+    net = trained(CONFIGS[1], batch)
+    x, y = batch
+    origin = ls.flatten(net.weights, net.biases)
+    e = _orthonormal(3, len(origin), seed=5) * 0.5  # directions of length 0.5 …
+    columns = _orthonormal(3, 6, seed=6).T * np.array([3.0, 2.0, 1.0]) / 0.5  # … so the columns' norms are 3, 2, 1
+    path = origin + columns @ e
+    dirs, explained = ls.pca_directions(path, origin, net.sizes)
+    np.testing.assert_allclose(explained, [9 / 14, 4 / 14], rtol=1e-9)
+    on = ls.path_on_plane(net, x, y, path, origin, dirs)
+    np.testing.assert_allclose(on.distances, np.abs(columns[:, 2]) * 0.5, rtol=1e-9)
+    in_plane = origin + columns[:, :2] @ e[:2]
+    direct = ls.cost_one_by_one(net, x, y, ls.unflatten(origin, net.sizes), [ls.unflatten(d, net.sizes) for d in e[:2]],
+                                columns[:, :2])  # coefficients along e1, e2 themselves
+    np.testing.assert_allclose(on.slice, direct, rtol=2e-5)
+    np.testing.assert_allclose(on.slice, [Network.from_parameters(net.config, *ls.unflatten(p, net.sizes)).cost(x, y)
+                                          for p in in_plane], rtol=2e-5)
+
+
+def test_the_extent_holds_the_whole_path_with_a_margin_on_equal_axes():
+    coords = np.array([[-7.0, -0.5], [-3.0, 0.8], [-1.0, 0.2], [0.0, 0.0]])
+    alphas, betas = ls.fit_extent(coords, span=None, resolution=41)
+    assert len(alphas) == len(betas) == 41
+    assert np.ptp(alphas) == pytest.approx(np.ptp(betas))  # α and β in the same units, drawn square
+    side = np.ptp(alphas)
+    for lo, hi, c in ((alphas[0], alphas[-1], coords[:, 0]), (betas[0], betas[-1], coords[:, 1])):
+        assert lo <= c.min() - 0.05 * side and c.max() + 0.05 * side <= hi
+    assert side <= 1.4 * 7  # … and no emptier than it needs to be
+    # a span asked for is always covered, and widened only where the path goes beyond it
+    alphas, betas = ls.fit_extent(coords, span=10.0, resolution=5)
+    np.testing.assert_allclose(alphas, np.linspace(-10, 10, 5))
+    np.testing.assert_allclose(betas, np.linspace(-10, 10, 5))
+    alphas, betas = ls.fit_extent(coords, span=1.0, resolution=5)
+    assert alphas[0] < -7 and alphas[-1] >= 1 and betas[0] <= -1 and betas[-1] >= 1
+    # no path (or a path sitting at the current point): ±span, or ±1
+    np.testing.assert_allclose(ls.fit_extent(np.zeros((1, 2)), span=None, resolution=3)[0], [-1, 0, 1])
+    np.testing.assert_allclose(ls.fit_extent(np.zeros((0, 2)), span=2.0, resolution=3)[1], [-2, 0, 2])
+
+
+def test_momentum_starts_as_a_gradient_step_then_carries_its_velocity(batch):
+    """v ← μ v − η ∇C, θ ← θ + v (full batch), checked against an independent float64 computation;
+    μ = 0 is gradient descent itself."""
+    net = Network(*CONFIGS[0], seed=3)
+    x, y = batch
+    eta, mu = 0.5, 0.9
+    run = ls.descend(net, x, y, steps=3, learning_rate=eta, batch_size=None, momentum=mu)
+    assert "momentum" in run.name and run.momentum == mu
+    net64 = Network.from_parameters({**net.config, "dtype": "float64"}, net.weights, net.biases)
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    theta = ls.flatten(net64.weights, net64.biases)
+    velocity = np.zeros_like(theta)
+    for k in range(1, 4):
+        net64.set_parameters(*ls.unflatten(theta, net.sizes))
+        g = net64.backprop(x64, y64, input_gradient=False)
+        velocity = mu * velocity - eta * ls.flatten(g.nabla_w, g.nabla_b)
+        theta = theta + velocity
+        np.testing.assert_allclose(run.params[k], theta, atol=2e-5)
+    plain = ls.descend(net, x, y, steps=3, learning_rate=eta, batch_size=None)
+    zero = ls.descend(net, x, y, steps=3, learning_rate=eta, batch_size=None, momentum=0.0)
+    np.testing.assert_allclose(zero.params[-1], plain.params[-1], atol=1e-6)

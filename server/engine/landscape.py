@@ -170,8 +170,11 @@ def line(net: Network, x, y, max_step: float, points: int) -> Line:
 # ----- planes ---------------------------------------------------------------------------------------
 def pca_directions(trajectory: np.ndarray, origin: np.ndarray, sizes) -> tuple[list, np.ndarray]:
     """The top two principal directions of a recorded path (rows: flattened θ at each snapshot), taken
-    about ``origin`` as Li et al. (2018) do; returns ([d1, d2] as (weights, biases)) and the fraction of
-    the path's variance each one explains."""
+    about ``origin`` (the current weights, the path's end, as Li et al. 2018 do).
+
+    They span the plane through ``origin`` that holds the path best: of all such planes, the one whose
+    projections keep the most of Σ_i ‖θ_i − θ0‖². Returns ([d1, d2] as (weights, biases)) and the share
+    of that sum each one keeps (the path's variance about θ0 that the plane explains)."""
     deltas = np.asarray(trajectory, np.float64) - np.asarray(origin, np.float64)
     if len(deltas) < 2 or not np.any(deltas):
         raise ValueError("the recorded path needs at least two distinct points for its principal directions")
@@ -185,6 +188,9 @@ def pca_directions(trajectory: np.ndarray, origin: np.ndarray, sizes) -> tuple[l
         v -= (v @ vectors[0]) * vectors[0]
         vectors.append(v / np.linalg.norm(v))
         explained = np.append(explained, 0.0)
+    for v in vectors:  # a direction's sign is arbitrary: put the path's start on the left (and below)
+        if deltas[0] @ v > 0:
+            v *= -1
     return [unflatten(v, sizes) for v in vectors], explained[:2]
 
 
@@ -218,6 +224,68 @@ def weight_directions(net: Network, params: list[dict]) -> list:
             weights[p["layer"]][p["j"], p["k"]] = 1.0
         out.append((weights, biases))
     return out
+
+
+@dataclass
+class PathOnPlane:
+    """A recorded path seen on a slice: where each point projects, the slice's cost there, the cost the
+    network really had at that point, and how far the point lies off the plane."""
+
+    coords: np.ndarray  # (α, β) of each point's projection
+    slice: np.ndarray  # C on the slice at (α, β): the heat map's value under the drawn point
+    recorded: np.ndarray  # C at the point itself (all its weights), on the same examples
+    distances: np.ndarray  # ‖θ_i − its projection‖: 0 when the point lies on the plane
+
+    def __repr__(self) -> str:
+        return f"PathOnPlane({len(self.coords)} points, farthest {self.distances.max(initial=0):.3g} off the plane)"
+
+
+def path_on_plane(net: Network, x, y, trajectory, origin: np.ndarray, directions,
+                  cancelled=lambda: False) -> PathOnPlane:
+    """Project each flattened θ of ``trajectory`` on the plane origin + α d1 + β d2 and put the two costs
+    side by side: the slice's, computed by ``costs_at`` like every grid point (exactly at the projection,
+    not read off the grid), and the point's own. They agree only where the path lies on the plane."""
+    trajectory = np.atleast_2d(np.asarray(trajectory, np.float64))
+    origin = np.asarray(origin, np.float64)
+    if len(trajectory) == 0:
+        empty = np.zeros(0)
+        return PathOnPlane(np.zeros((0, 2)), empty, empty, empty)
+    basis = np.stack([flatten(*d) for d in directions], axis=1)  # D × 2
+    coords = project(trajectory, origin, directions)
+    distances = np.linalg.norm((trajectory - origin) - coords @ basis.T, axis=1)
+    on_slice = costs_at(net, x, y, unflatten(origin, net.sizes), directions, coords, cancelled)
+    recorded = np.empty(len(trajectory))
+    for i, p in enumerate(trajectory):  # each a whole network: the first layer's product dominates, and
+        if cancelled():                 # stacking them measured no faster (one 784×(64·16) product vs 64)
+            raise Cancelled()
+        recorded[i] = cost_of(net, p, x, y)
+    return PathOnPlane(coords, on_slice, recorded, distances)
+
+
+def cost_of(net: Network, flat: np.ndarray, x, y) -> float:
+    """C at the flattened parameters ``flat`` (the network's own forward pass); inf if it overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        probe = Network.from_parameters(net.config, *unflatten(np.asarray(flat, np.float64), net.sizes))
+        c = float(probe.cost(x, y))
+    return c if math.isfinite(c) else math.inf
+
+
+def fit_extent(coords, span: float | None, resolution: int, margin: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """The grid's α and β: a square in the plane's units (so contours and −∇C keep their true angles)
+    that holds every path point and the current point (0, 0) with ``margin`` × the path's extent to
+    spare, and the square ±``span`` when given. With no path to fit (and no span): ±1."""
+    coords = np.asarray(coords, np.float64).reshape(-1, 2)
+    lo = np.minimum(coords.min(axis=0, initial=0.0), 0.0)
+    hi = np.maximum(coords.max(axis=0, initial=0.0), 0.0)
+    extent = float(np.max(hi - lo))
+    if extent > 1e-12:
+        lo, hi = lo - margin * extent, hi + margin * extent
+    elif span is None:
+        span = 1.0
+    if span is not None:
+        lo, hi = np.minimum(lo, -span), np.maximum(hi, span)
+    pad = (np.max(hi - lo) - (hi - lo)) / 2  # the shorter side grows on both ends to make a square
+    return tuple(np.linspace(a - p, b + p, resolution) for a, b, p in zip(lo, hi, pad))
 
 
 def project(points: np.ndarray, origin: np.ndarray, directions) -> np.ndarray:
@@ -255,21 +323,28 @@ class Run:
     examples: list = field(default_factory=list)  # examples seen (gradients computed) to get there
     seconds: list = field(default_factory=list)  # compute time to get there
     diverged_at: int | None = None
+    momentum: float | None = None  # μ of v ← μ v − η ∇C, θ ← θ + v (beyond the lecture); None: plain steps
 
     def __repr__(self) -> str:
         return f"Run({self.name}, {len(self.costs) - 1} steps, final cost {self.costs[-1]:.4g})"
 
 
 def descend(net: Network, x, y, steps: int, learning_rate: float, batch_size: int | None, seed: int = 0,
-            record_every: int = 1) -> Run:
+            record_every: int = 1, momentum: float | None = None) -> Run:
     """``steps`` steps of W ← W − η ∇C from the network's current weights, on a copy: with the gradient
-    of the whole evaluation set (``batch_size`` None) or of shuffled mini-batches of it."""
+    of the whole evaluation set (``batch_size`` None) or of shuffled mini-batches of it.
+
+    With ``momentum`` μ (beyond the lecture: the heavy ball of Polyak, Distill's "Why Momentum Really
+    Works") each step keeps a velocity, v ← μ v − η ∇C and θ ← θ + v, starting from v = 0."""
     copy = Network.from_parameters(net.config, net.weights, net.biases)
     x = copy.as_input(x)
     y = np.asarray(y, copy.dtype)
     rng = np.random.default_rng(seed)
     name = "gradient descent" if batch_size is None else f"SGD, batch {batch_size}"
-    run = Run(name, batch_size)
+    if momentum is not None:
+        name += f" + momentum {momentum:g}"
+    run = Run(name, batch_size, momentum=momentum)
+    velocity = None if momentum is None else [np.zeros_like(a) for a in (*copy.weights, *copy.biases)]
     order, at, seen, spent = rng.permutation(len(x)), 0, 0, 0.0
 
     def record():
@@ -291,7 +366,8 @@ def descend(net: Network, x, y, steps: int, learning_rate: float, batch_size: in
             at += batch_size
             xb, yb = x[idx], y[idx]
         with np.errstate(over="ignore", invalid="ignore"):
-            cost = copy.sgd_step(xb, yb, learning_rate)
+            cost = copy.sgd_step(xb, yb, learning_rate) if velocity is None else _heavy_ball(copy, xb, yb, learning_rate,
+                                                                                             momentum, velocity)
         spent += time.perf_counter() - t
         seen += len(xb)
         if not math.isfinite(cost) or not copy.is_finite():
@@ -300,3 +376,14 @@ def descend(net: Network, x, y, steps: int, learning_rate: float, batch_size: in
         if k % record_every == 0 or k == steps:
             record()
     return run
+
+
+def _heavy_ball(net: Network, x, y, learning_rate: float, momentum: float, velocity: list) -> float:
+    """One momentum step in place: v ← μ v − η ∇C, θ ← θ + v; returns the batch's cost."""
+    grads = net.backprop(x, y, input_gradient=False)
+    mu, eta = net.dtype.type(momentum), net.dtype.type(learning_rate)
+    for v, p, g in zip(velocity, (*net.weights, *net.biases), (*grads.nabla_w, *grads.nabla_b)):
+        v *= mu
+        v -= eta * g
+        p += v
+    return grads.cost

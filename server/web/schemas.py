@@ -157,7 +157,8 @@ class LineRequest(Strict):
 class SurfaceRequest(Strict):
     plane: Literal["pca", "random", "weights"] = "pca"
     resolution: Annotated[int, Field(ge=DESCENT_LIMITS["resolution"][0], le=DESCENT_LIMITS["resolution"][1])] = 41
-    span: Annotated[float, Field(gt=0, le=DESCENT_LIMITS["span"])] = 1.0
+    # the grid covers ±span and always the whole projected path; None: pca and weights fit the path, random ±1
+    span: Annotated[float, Field(gt=0, le=DESCENT_LIMITS["span"])] | None = None
     examples: Examples = 1000
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     weights: Annotated[list[Param], Field(min_length=2, max_length=2)] | None = None
@@ -172,6 +173,7 @@ class RunnersRequest(Strict):
     batch_sizes: Annotated[list[Annotated[int, Field(ge=1, le=1000)]], Field(max_length=4)] = [1, 10, 100]
     start: Literal["current", "fresh"] = "current"
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    momentum: Annotated[float, Field(ge=0, lt=1)] | None = None  # adds a gradient-descent runner with momentum μ
     tab: Tab | None = None
 
 

@@ -3,14 +3,17 @@ network took, and gradient descent against SGD from one start.
 
 Each request works on a copy of the network (taken on the session's worker between two mini-batches)
 in a thread of its own, so training goes on. A tab has at most one computation: a newer request from
-the same ``tab`` cancels the older one (which answers 409), and at most ``CONCURRENT`` run at once.
+the same ``tab`` cancels the older one (which answers 409). At most ``CONCURRENT`` computations run at
+once, streamed or not, and at most ``MAX_WAITING`` wait for a turn (more: 503).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
+import weakref
 
 import numpy as np
 from fastapi import APIRouter, HTTPException
@@ -27,8 +30,10 @@ from ..stream import wire
 
 router = APIRouter(prefix="/api/descent", tags=["descent"], route_class=StrictRoute)
 CONCURRENT = 2
+MAX_WAITING = 8
 MAX_PATH_POINTS = 64
 COARSE = 11
+BUSY = "busy: {n} landscape computations are waiting already; try again in a moment"
 
 
 class Latest:
@@ -57,15 +62,40 @@ class Latest:
                 del self._flags[tab]
 
 
+class Slots:
+    """The turns to compute, on one event loop: ``CONCURRENT`` at once, ``MAX_WAITING`` in line."""
+
+    def __init__(self):
+        self.semaphore = asyncio.Semaphore(CONCURRENT)
+        self.waiting = 0
+
+    def check(self) -> None:
+        if self.waiting >= MAX_WAITING:
+            raise HTTPException(503, BUSY.format(n=self.waiting))
+
+    @contextlib.asynccontextmanager
+    async def turn(self):
+        self.check()
+        self.waiting += 1
+        try:
+            await self.semaphore.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self.semaphore.release()
+
+
 _latest = Latest()
-_slots: asyncio.Semaphore | None = None
+_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop → its Slots
 
 
-def _slots_for_loop() -> asyncio.Semaphore:
-    global _slots
-    if _slots is None:
-        _slots = asyncio.Semaphore(CONCURRENT)
-    return _slots
+def _slots_for_loop() -> Slots:
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = Slots()
+    return _slots[loop]
 
 
 def evaluation_set(session, examples: int):
@@ -76,16 +106,21 @@ def evaluation_set(session, examples: int):
 
 
 async def _network_and_path(session, with_path: bool):
+    """A copy of the network and, with ``with_path``, its recorded path: up to ``MAX_PATH_POINTS`` of the
+    snapshots (evenly by index, the first and the latest kept), then the current weights, as
+    [(iteration, flattened θ)]."""
     def copy():
         frozen = freeze(session.net)
         path = []
         if with_path:
             snaps = session.recorder.snapshots
             summaries = snaps.summaries()
-            pick = np.unique(np.linspace(0, len(summaries) - 1, min(len(summaries), MAX_PATH_POINTS)).astype(int))
+            pick = np.unique(np.linspace(0, len(summaries) - 1, min(len(summaries), MAX_PATH_POINTS - 1)).astype(int))
             for i in pick:
                 s = snaps.at_or_before(summaries[i]["iteration"])
-                path.append((s.iteration, ls.flatten(s.weights, s.biases)))
+                if s.iteration < session.iteration:
+                    path.append((s.iteration, ls.flatten(s.weights, s.biases)))
+            path.append((session.iteration, ls.flatten(session.net.weights, session.net.biases)))
         return frozen, path, session.learning_rate, session.iteration
 
     frozen, path, lr, iteration = await asyncio.wrap_future(session.read(copy))
@@ -95,7 +130,7 @@ async def _network_and_path(session, with_path: bool):
 async def _compute(tab, fn, *args):
     flag = _latest.begin(tab)
     try:
-        async with _slots_for_loop():
+        async with _slots_for_loop().turn():
             if flag.is_set():
                 raise ls.Cancelled()
             return await asyncio.to_thread(fn, *args, flag.is_set)
@@ -131,6 +166,7 @@ def _finite(values) -> list:
 
 
 def _plane(net, req, path):
+    """(directions, explained, orthonormal) of the requested plane; ValueError (→ 422) when it cannot be."""
     if req.plane == "pca":
         if len(path) < 2:
             raise ValueError("the PCA plane needs the recorded path: train a few mini-batches first")
@@ -155,68 +191,81 @@ def _check_param(net, p):
         raise ValueError(f"weights: layer {p['layer']} has {n_out} neurons fed by {n_in}")
 
 
-def _surface_parts(net, x, y, req, path, cancelled):
-    dirs, explained, orthonormal = _plane(net, req, path)
-    alphas = np.linspace(-req.span, req.span, req.resolution)
+def _surface_head(net, x, y, req, path, plane, cancelled):
+    """Everything but the grid: the extent fitted to the projected path, and each path point as
+    [α, β, its own cost, iteration, the slice's cost at (α, β), its distance off the plane]."""
+    dirs, explained, orthonormal = plane
     origin = ls.flatten(net.weights, net.biases)
-    points = []
-    if path:
-        coords = ls.project(np.stack([p for _, p in path]), origin, dirs)
-        recorded = [_cost_of(net, p, x, y) for _, p in path]
-        points = [[float(a), float(b), c, it] for (a, b), c, (it, _) in zip(coords, recorded, path)]
+    on = ls.path_on_plane(net, x, y, np.stack([p for _, p in path]) if path else np.zeros((0, len(origin))),
+                          origin, dirs, cancelled)
+    span = req.span if req.span is not None or req.plane != "random" else 1.0  # a random plane's path is a speck
+    alphas, betas = ls.fit_extent(on.coords, span, req.resolution)
+    points = [[float(a), float(b), _num(own), it, _num(under), float(d)]
+              for (a, b), own, (it, _), under, d in zip(on.coords, on.recorded, path, on.slice, on.distances)]
     grads = net.backprop(x, y, input_gradient=False)
     g = ls.flatten(grads.nabla_w, grads.nabla_b)
     basis = np.stack([ls.flatten(*d) for d in dirs])
     arrow = -(basis @ g) if orthonormal else -ls.project(origin + g, origin, dirs)[0]
-    head = {"plane": req.plane, "alphas": alphas.tolist(), "betas": alphas.tolist(), "path": points,
+    return {"plane": req.plane, "alphas": alphas.tolist(), "betas": betas.tolist(), "path": points,
             "center_cost": float(net.cost(x, y)), "gradient": arrow.tolist(), "explained": explained,
             "exact_path": req.plane == "weights"}
-    return dirs, alphas, head
 
 
-def _cost_of(net, flat, x, y):
-    weights, biases = ls.unflatten(flat, net.sizes)
-    probe = Network.from_parameters(net.config, weights, biases)
-    with np.errstate(over="ignore", invalid="ignore"):
-        c = probe.cost(x, y)
-    return float(c) if np.isfinite(c) else None
+def _num(v) -> float | None:
+    return float(v) if np.isfinite(v) else None
 
 
 @router.post("/surface")
 async def descent_surface(req: SurfaceRequest, session: SessionDep):
-    """The cost on a plane through the current weights (α, β from −span to span), the recorded path
-    projected on it (each point with the cost the network really had there), and −∇C projected.
-    With ``stream``: newline-delimited JSON, a coarse grid first, then rows as they finish, then the whole."""
+    """The cost on a plane through the current weights, on a square grid that holds the whole recorded
+    path (projected) and ±``span``; each path point with the cost the network really had there and the
+    slice's cost under it; −∇C projected. With ``stream``: newline-delimited JSON, the plane and path
+    first, then a coarse grid, then rows as they finish, then the whole."""
     net, path, _, iteration = await _network_and_path(session, with_path=True)
     x, y = evaluation_set(session, req.examples)
     if not req.stream:
         def run(cancelled):
-            dirs, alphas, head = _surface_parts(net, x, y, req, path, cancelled)
-            costs = ls.surface(net, x, y, dirs, alphas, alphas, cancelled)
+            plane = _plane(net, req, path)
+            head = _surface_head(net, x, y, req, path, plane, cancelled)
+            costs = ls.surface(net, x, y, plane[0], head["alphas"], head["betas"], cancelled)
             return {**head, "costs": [_finite(row) for row in costs], "iteration": iteration}
 
         return json_response(await _compute(req.tab, run))
 
-    flag = _latest.begin(req.tab)
-    try:
-        dirs, alphas, head = await asyncio.to_thread(_surface_parts, net, x, y, req, path, flag.is_set)
+    try:  # a plane that cannot be is refused before the stream starts (cheap: no cost is computed)
+        plane = await asyncio.to_thread(_plane, net, req, path)
     except ValueError as e:
-        _latest.end(req.tab, flag)
         raise HTTPException(422, str(e)) from None
+    slots = _slots_for_loop()
+    slots.check()
+    flag = _latest.begin(req.tab)
 
-    def lines():
+    async def lines():
         try:
-            coarse = np.linspace(-req.span, req.span, min(COARSE, req.resolution))
-            yield wire.dumps({"type": "coarse", "alphas": coarse.tolist(), "betas": coarse.tolist(),
-                              "costs": [_finite(r) for r in ls.surface(net, x, y, dirs, coarse, coarse, flag.is_set)]}) + "\n"
-            full = []
-            for start, rows in ls.surface_rows(net, x, y, dirs, alphas, alphas, flag.is_set):
-                full.extend(_finite(r) for r in rows)
-                yield wire.dumps({"type": "rows", "start": start, "costs": [_finite(r) for r in rows]}) + "\n"
-            yield wire.dumps({"type": "done", **head, "costs": full, "iteration": iteration}) + "\n"
+            async with slots.turn():
+                if flag.is_set():
+                    raise ls.Cancelled()
+                head = await asyncio.to_thread(_surface_head, net, x, y, req, path, plane, flag.is_set)
+                alphas, betas = np.array(head["alphas"]), np.array(head["betas"])
+                yield wire.dumps({"type": "plane", **head, "iteration": iteration}) + "\n"
+                n = min(COARSE, req.resolution)
+                ca, cb = np.linspace(alphas[0], alphas[-1], n), np.linspace(betas[0], betas[-1], n)
+                coarse = await asyncio.to_thread(ls.surface, net, x, y, plane[0], ca, cb, flag.is_set)
+                yield wire.dumps({"type": "coarse", "alphas": ca.tolist(), "betas": cb.tolist(),
+                                  "costs": [_finite(r) for r in coarse]}) + "\n"
+                full = []
+                rows = ls.surface_rows(net, x, y, plane[0], alphas, betas, flag.is_set)
+                while (part := await asyncio.to_thread(next, rows, None)) is not None:
+                    start, block = part
+                    full.extend(_finite(r) for r in block)
+                    yield wire.dumps({"type": "rows", "start": start, "costs": [_finite(r) for r in block]}) + "\n"
+                yield wire.dumps({"type": "done", **head, "costs": full, "iteration": iteration}) + "\n"
         except ls.Cancelled:
             yield json.dumps({"type": "cancelled", "detail": "replaced by a newer request from this tab"}) + "\n"
+        except HTTPException as e:  # too many waiting, found once the stream had begun
+            yield json.dumps({"type": "cancelled", "detail": e.detail}) + "\n"
         finally:
+            flag.set()  # a computation still running for a client that left stops at its next chunk
             _latest.end(req.tab, flag)
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
@@ -226,7 +275,8 @@ async def descent_surface(req: SurfaceRequest, session: SessionDep):
 async def descent_runners(req: RunnersRequest, session: SessionDep):
     """From one start (the current weights, or a fresh network of the same shape and ``seed``): K steps of
     gradient descent on the evaluation set and K steps of SGD at each batch size, on copies. Their paths on
-    one shared PCA plane, their costs against examples seen and against compute time."""
+    one shared PCA plane, their costs against examples seen and against compute time. With ``momentum``
+    μ, one more: gradient descent with momentum (beyond the lecture)."""
     net, _, lr, iteration = await _network_and_path(session, with_path=False)
     if req.start == "fresh":
         net = Network(**{k: v for k, v in net.config.items() if k != "seed"}, seed=req.seed)
@@ -235,11 +285,14 @@ async def descent_runners(req: RunnersRequest, session: SessionDep):
 
     def run(cancelled):
         runs = []
-        for batch in [None, *req.batch_sizes]:
+        plan = [(batch, None) for batch in [None, *req.batch_sizes]]
+        if req.momentum is not None:
+            plan.append((None, req.momentum))
+        for batch, momentum in plan:
             if cancelled():
                 raise ls.Cancelled()
             runs.append(ls.descend(net, x, y, req.steps, eta, batch, seed=req.seed,
-                                   record_every=max(1, req.steps // 100)))
+                                   record_every=max(1, req.steps // 100), momentum=momentum))
         everything = np.concatenate([np.stack(r.params) for r in runs])
         origin = runs[0].params[0]
         dirs, explained = ls.pca_directions(everything, origin, net.sizes)
@@ -248,9 +301,10 @@ async def descent_runners(req: RunnersRequest, session: SessionDep):
             coords = ls.project(np.stack(r.params), origin, dirs)
             out.append({"name": r.name, "batch_size": r.batch_size, "path": coords.tolist(), "costs": _finite(r.costs),
                         "examples": r.examples, "seconds": r.seconds, "diverged_at": r.diverged_at,
+                        "momentum": r.momentum,
                         "note": (f"diverged at step {r.diverged_at}: the cost became infinite; try a smaller η"
                                  if r.diverged_at else None)})
         return {"learning_rate": eta, "steps": req.steps, "explained": explained.tolist(), "runners": out,
-                "iteration": iteration, "start": req.start}
+                "iteration": iteration, "start": req.start, "examples": len(x)}
 
     return json_response(await _compute(req.tab, run))

@@ -1,4 +1,9 @@
-// Drawing helpers for the Descent view: a colour ramp, a heat map, contours (marching squares).
+// Drawing helpers for the Descent view: a colour ramp, a heat map, contours (marching squares), axes.
+
+import { INK, rgba } from "../lib/colors.js";
+import { fmtNum } from "../lib/format.js";
+
+const FONT = "11px system-ui, sans-serif";
 
 const STOPS = [[13, 8, 135], [84, 2, 163], [139, 10, 165], [185, 50, 137], [219, 92, 104], [244, 136, 73], [254, 188, 43], [240, 249, 33]];
 
@@ -57,4 +62,23 @@ export function contourSegments(grid, level) {
     }
   }
   return segs;
+}
+
+/** A frame with the y range [lo, hi] and the x range [x0, x1] labelled at its corners. */
+export function axes(ctx, plot, [lo, hi], [x0, x1], xLabel, yLabel) {
+  ctx.strokeStyle = rgba(INK, 0.2);
+  ctx.lineWidth = 1;
+  ctx.setLineDash([]);
+  ctx.strokeRect(plot.x + 0.5, plot.y + 0.5, plot.w, plot.h);
+  ctx.fillStyle = rgba(INK, 0.65);
+  ctx.font = FONT;
+  ctx.textAlign = "right";
+  ctx.fillText(fmtNum(hi, 3), plot.x - 4, plot.y + 9);
+  ctx.fillText(fmtNum(lo, 3), plot.x - 4, plot.y + plot.h);
+  ctx.fillText(yLabel, plot.x - 4, plot.y + plot.h / 2);
+  ctx.textAlign = "left";
+  ctx.fillText(fmtNum(x0, 3), plot.x, plot.y + plot.h + 13);
+  ctx.textAlign = "right";
+  ctx.fillText(`${xLabel} ${fmtNum(x1, 3)}`, plot.x + plot.w, plot.y + plot.h + 13);
+  ctx.textAlign = "left";
 }
