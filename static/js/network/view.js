@@ -104,8 +104,10 @@ export class NetworkView {
   }
 
   /** How many neurons of a big layer to ask the server for: a quarter more than the view shows (room for
-   *  the choice of strongest neurons to shift between two refreshes), 8–512. */
+   *  the choice of strongest neurons to shift between two refreshes), 8–512. On the plane every neuron's
+   *  map is computed in the page from all the weights: all of them (512). */
   neuronsWanted() {
+    if (this.store.ready && this.store.isPlane) return 512;
     const h = (this.cssH || window.innerHeight) / this.zoom;
     return Math.max(8, Math.min(512, Math.ceil(mostShown(h) * 1.25)));
   }
