@@ -76,7 +76,11 @@ def test_the_biggest_network_streams_draws_and_reads_exactly(browser, server):
         page.wait_for_function("window.__lab.networkView.backKey !== ''")
         assert ink(page, "#network-wrap canvas.network-links") > 2000
         assert ink(page, "#network-view") > 20000
-        # a big layer shows the strongest neurons, as the server chose them
+        # a big layer shows the strongest neurons, as the server chose them (the page follows the server's
+        # choice when it refreshes its own, every 2 s: the strongest may change while training)
+        page.wait_for_function("""() => { const v = window.__lab.networkView, s = window.__lab.store;
+            return [2, 3].every(l => { const L = v.layout.layers[l], top = new Set((s.shownOrder[l] || []).slice(0, L.k));
+                return L.visible.every(j => top.has(j)); }); }""", timeout=10000)
         layout = page.evaluate("""() => { const v = window.__lab.networkView, s = window.__lab.store;
             return [2, 3].map(l => ({subset: v.layout.layers[l].subset, k: v.layout.layers[l].k,
                 visible: Array.from(v.layout.layers[l].visible), order: Array.from(s.shownOrder[l] || [])})); }""")

@@ -334,7 +334,11 @@ class Broadcaster:
         if prep.version <= viewer.version and not parts:
             return False  # a snapshot taken for weight parts, and none fits yet
         viewer.seq += 1
-        data = frames.summary_frame(prep, viewer.seq, viewer.next_cost, viewer.acc_seen, viewer.markers_seen, parts, p)
+        chosen = {part.key for part in parts}
+        complete = p is not None and p.version >= prep.version and not any(
+            pacer.sent.get(part.key, -1) < p.version and part.key not in chosen for part in parts_all)
+        data = frames.summary_frame(prep, viewer.seq, viewer.next_cost, viewer.acc_seen, viewer.markers_seen, parts, p,
+                                    complete)
         await viewer.send_bytes(data)
         pacer.spent(len(data), parts, p.version if p is not None else 0)
         self._sent(viewer, prep)

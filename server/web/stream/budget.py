@@ -37,8 +37,8 @@ class Pacer:
         self.ceiling: float | None = None  # what the link delivered when it last backed up
         self.drain: float | None = None  # bytes/s delivered while the link was busy (smoothed)
         self.t = now
-        self.core_tokens = math.inf  # full at first: the first frame goes at once
-        self.part_tokens = 0.0
+        self.core_tokens = math.inf  # full at first: the first frame goes at once, with weight parts
+        self.part_tokens = math.inf
         self._queued: int | None = None
         self._t_queued = now
         self._sent_since = 0
@@ -66,6 +66,8 @@ class Pacer:
         overflow = max(0.0, core - core_cap) if math.isfinite(core) else 0.0
         self.core_tokens = min(core, core_cap) if math.isfinite(core) else core_cap
         self.part_tokens = min(part_cap, self.part_tokens + (1 - CORE_SHARE) * self.rate * dt + overflow)
+        if not math.isfinite(self.part_tokens):
+            self.part_tokens = part_cap
 
     # ----- the link -----------------------------------------------------------------------------
     def backed_up(self, now: float, queued: int | None) -> bool:

@@ -256,12 +256,13 @@ def frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen
 
 
 def summary_frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen: int,
-                  parts=(), parts_from: Prepared | None = None) -> bytes:
+                  parts=(), parts_from: Prepared | None = None, complete: bool = False) -> bytes:
     """One ``summary`` frame for one viewer: the core, the weight ``parts`` its budget has room for (at
     most one per weight matrix, all taken from the snapshot ``parts_from``), and its own costs and
-    evaluations."""
+    evaluations. ``complete``: with these parts the viewer has every weight of this frame's state."""
     pack = prep.summary
     own, costs = _own(prep, seq, costs_from, acc_seen, markers_seen)
+    own += ',"weights_complete":' + ("true" if complete else "false")
     if parts:
         source = parts_from or prep
         own += f',"weights_iteration":{source.iteration},"weights_time":{round(source.taken_at, 4)}' 

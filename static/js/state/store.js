@@ -26,6 +26,7 @@ export class Store {
     // The `summary` stream (docs/protocol.md, "Detail levels"): the weights arrive in parts, written into
     // whole matrices kept here; a big layer's shown neurons, strongest first (null: every neuron is sent).
     this.summary = false;
+    this.weightsComplete = null; // (summary) whether every weight of the latest frame's state has arrived
     this.stream = null; // hello.stream: {detail, budget, max_budget, neurons}
     this.shownOrder = [];
     this.layerVersion = []; // per weight matrix: bumps when any of its values changed
@@ -116,6 +117,7 @@ export class Store {
     const L = this.layers;
     if (header.detail === "summary") {
       this.applyParts(arrays, shapes);
+      this.weightsComplete = !!header.weights_complete; // every weight of this frame's state has arrived
     } else {
       for (let l = 0; l < L; l++) {
         if (arrays[`W${l}`]) this.weights[l] = arrays[`W${l}`];
