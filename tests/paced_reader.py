@@ -23,6 +23,7 @@ from websockets.uri import parse_uri
 from server.web.stream import wire
 
 MSS = 1448
+RCVBUF = 32 * 1024  # (the kernel doubles it)
 
 
 @dataclass
@@ -51,6 +52,10 @@ class PacedReader:
         # Segments of an Ethernet or Wi-Fi link (loopback's are 64 KB, so a receive window would open in
         # 64 KB steps, three times a second at 200 KB/s: no real link behaves like that)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, MSS)
+        # A modest receive buffer: on a real slow link the bytes that wait are in the network (sent, not yet
+        # acknowledged: the server sees them), and a browser empties its socket at once. Here the reader is
+        # the bottleneck, so what waits sits in this buffer, unseen by the server: keep it link-sized.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
         self.sock.settimeout(10)
         self.sock.connect((uri.host, uri.port))
         self.protocol = ClientProtocol(uri, max_size=None)

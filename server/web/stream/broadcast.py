@@ -83,6 +83,7 @@ class Viewer:
         self.send_lock = asyncio.Lock()
         self.delivered_at = now  # when the link last showed progress (a send, or a shrinking backlog)
         self._last_queued: int | None = None
+        self._sent_since_check = 0
         self.rehello = False  # its stream settings changed: a new hello is due
         self.serial = 0  # the prepared snapshot it was last sent (each is sent at most once)
 
@@ -95,6 +96,7 @@ class Viewer:
             try:
                 async with asyncio.timeout(self.stall_limit):  # no extra task, unlike wait_for
                     await self.ws.send(message)
+                self._sent_since_check += len(message.get("bytes") or message.get("text") or "")
             except TimeoutError:
                 raise ViewerStalled(f"a send blocked for {self.stall_limit:g} s") from None
 
@@ -110,9 +112,9 @@ class Viewer:
         q = self.probe.queued() if self.probe is not None else None
         if q is None:
             return None
-        if q == 0 or self._last_queued is None or q < self._last_queued:
-            self.delivered_at = now
-        self._last_queued = q
+        if q == 0 or self._last_queued is None or q < self._last_queued + self._sent_since_check:
+            self.delivered_at = now  # some bytes got through since the last look
+        self._last_queued, self._sent_since_check = q, 0
         if q > 0 and now - self.delivered_at > self.stall_limit:
             raise ViewerStalled(f"a send blocked for {self.stall_limit:g} s (nothing delivered)")
         return q

@@ -5,7 +5,8 @@ it is actually sent at starts there and follows the link: before each frame the 
 how many bytes are still undelivered (``link.LinkProbe``); when that backlog passes a tenth of a
 second's worth, the frame is skipped (never queued) and the rate drops below what the link was seen
 to deliver; while the link keeps up, the rate climbs back (fast up to the link's last known speed,
-then slowly past it, as TCP probes), never past the budget.
+then slowly past it, as TCP probes, and fast again once no backlog was seen for 5 s), never past the
+budget.
 
 Within the rate, two token buckets: the *core* of a frame (costs, counters, the shown example's
 activations) takes up to ``CORE_SHARE`` of it and goes at the frame rate whenever it can; what the
@@ -27,7 +28,8 @@ CUT = 0.8  # after a backlog: the rate becomes this × what the link delivered (
 CUT_EVERY = 0.5  # seconds between two cuts
 MEASURE_SECONDS = 0.5  # the link's speed is measured over busy spells of this long
 FAST_GROWTH = 1.0  # per second, relative, while below 0.9 × the link's last known speed
-SLOW_GROWTH = 0.15  # per second, relative, past it
+SLOW_GROWTH = 0.05  # per second, relative, past it (the link was full there: only probe whether it got faster)
+FORGET_SECONDS = 5.0  # without a backlog for this long, the link's last known speed is forgotten
 
 
 class Pacer:
@@ -110,6 +112,8 @@ class Pacer:
             self._window = [0, 0.0]
 
     def _grow(self, dt: float) -> None:
+        if self.ceiling is not None and self.t - self._cut_at > FORGET_SECONDS:
+            self.ceiling = None  # no backlog for a while: the link may well be faster now
         if self.ceiling is None or self.rate < 0.9 * self.ceiling:
             self.rate *= 1 + FAST_GROWTH * dt
         else:
