@@ -54,7 +54,7 @@ async def _viewer(url: str, stop_at: float, out: list) -> None:
                 continue
             now = time.time()
             if isinstance(msg, bytes):
-                header, _ = wire.decode(msg)
+                header, _ = wire.decode(msg, raw=True)  # header and array views (a page's decoder is in JS)
                 if header["type"] == "frame":
                     out.append((now, header["time"], len(msg), header["seq"]))
 

@@ -37,7 +37,8 @@ FULL_BACKLOG = 256 * 1024  # a full viewer's frame waits while more than this is
 # GIL with the training thread; beyond about this many, training slows by more than 10%, so with more
 # than 8 tabs each gets fewer than 30 frames per second (16 tabs: 15). Measured: docs/server-results.md.
 MAX_SENDS_PER_SECOND = 240.0
-DETAILS = ("full", "summary")
+BLOCKS_EVERY = 0.1  # seconds: fresh weight parts are taken at most this often (a snapshot with them costs
+# the training thread 2-3 ms on the biggest network, the others well under 1 ms)
 DEFAULT_BUDGET = 1_000_000  # bytes per second per summary viewer (Wi-Fi friendly)
 MAX_BUDGET = 4_000_000  # the most a viewer may ask for (serve --max-viewer-bytes)
 MIN_BUDGET = STREAM_LIMITS["budget"][0]
@@ -143,6 +144,7 @@ class Broadcaster:
         self._first_layer_tick = -FIRST_LAYER_EVERY
         self.frames_prepared = 0
         self._refresh = False  # a snapshot is due even if nothing changed (weight parts still to send)
+        self._blocks_at = -math.inf  # when the latest weight parts were taken
 
     def settings(self, **given) -> StreamSettings:
         """A viewer's stream settings: the server's defaults, then what it asked (already validated)."""
@@ -192,6 +194,7 @@ class Broadcaster:
                     v.first_layer_offered = v.first_layer_offered or (v.helloed and not v.summary)
             if prep.summary is not None and prep.summary.parts:
                 self.parts_prep = prep
+                self._blocks_at = loop.time()
             last_version = prep.version
             self.frames_prepared += 1
             prep.serial = self.frames_prepared
@@ -229,6 +232,8 @@ class Broadcaster:
             return True
         if p.summary.neurons_asked != neurons:
             return True
+        if now - self._blocks_at < BLOCKS_EVERY:
+            return False  # (many viewers finish their parts at different times: one fresh set per interval)
         smallest = min(part.nbytes for part in p.summary.parts)
         largest = max(part.nbytes for part in p.summary.parts)
         core = latest.summary.core_bytes if latest.summary is not None else 0
