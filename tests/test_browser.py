@@ -301,6 +301,7 @@ def test_the_network_editor_resets_and_a_divergence_shows_a_banner(page, server)
     page.wait_for_selector("#err-reset:not([hidden])")  # cross-entropy needs softmax or sigmoid
     page.locator("#output-activation").select_option("softmax")
     page.locator("#reset").click()
+    page.get_by_test_id("reset-confirm-ok").click()  # every tab shares the network: it asks first
     wait_until(lambda: server.state()["sizes"] == [784, 30, 10], 10, message="the new network on the server")
     page.wait_for_function("window.__lab.store.sizes.join() === '784,30,10' && window.__lab.chart.length === 0")
     assert server.state()["output_activation"] == "softmax"

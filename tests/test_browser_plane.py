@@ -63,6 +63,7 @@ def reset_in_editor(page, dataset, hidden, activation="tanh", options=None):
     page.select_option("#output-activation", "softmax")
     page.select_option("#cost-fn", "cross_entropy")
     page.click("#reset")
+    page.get_by_test_id("reset-confirm-ok").click()  # every tab shares the network: it asks first
     page.wait_for_function(
         "([n, d]) => window.__lab.store.helloCount > n && window.__lab.store.dataset?.name === d", arg=[hellos, dataset]
     )

@@ -58,7 +58,8 @@ def test_the_datasets_route_lists_every_dataset_with_its_options_and_availabilit
         body = c.get("/api/datasets").json()
     assert body["current"] == "mnist"
     by_name = {d["name"]: d for d in body["datasets"]}
-    assert list(by_name) == ["mnist", "fashion-mnist", "circle", "xor", "gauss", "spiral", "checkerboard", "custom"]
+    assert list(by_name) == ["mnist", "fashion-mnist", "circle", "xor", "gauss", "spiral", "checkerboard", "custom",
+                            "simple"]
     mnist = by_name["mnist"]
     assert (mnist["kind"], mnist["shape"], mnist["input_size"], mnist["classes"]) == ("image", [28, 28], 784,
                                                                                        list("0123456789"))

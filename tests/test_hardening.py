@@ -264,6 +264,8 @@ def test_sigterm_saves_the_session_and_resume_continues_it(tmp_path):
             with ws_connect(srv.ws_url) as c2:
                 history = c2.recv()["_arrays"]["cost_values"]
             assert len(history) == n < 2000
+            snapshots = httpx.get(f"{srv.url}/api/snapshots").json()["snapshots"]
+            assert [s["iteration"] for s in snapshots][:8] == [0, 1, 2, 4, 8, 16, 32, 64]
             t0 = time.monotonic()
             srv.proc.send_signal(signal.SIGTERM)
             with pytest.raises(ConnectionClosed) as e:
@@ -284,6 +286,9 @@ def test_sigterm_saves_the_session_and_resume_continues_it(tmp_path):
             hello = c.recv()
             assert hello["state"]["iteration"] == n and hello["params"]["learning_rate"] == 0.7
             np.testing.assert_array_equal(hello["_arrays"]["cost_values"], history)
+            # the recorded snapshots came back with it: the whole training can be scrubbed again
+            resumed = httpx.get(f"{srv.url}/api/snapshots").json()["snapshots"]
+            assert [s for s in resumed if s["iteration"] != n] == [s for s in snapshots if s["iteration"] != n]
             c.command({"type": "step"})
             c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == n + 1)
         code, err = srv.stop(signal.SIGINT)

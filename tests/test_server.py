@@ -140,7 +140,7 @@ BODY_ROUTES = {
     ("/api/walkthrough/set", "SetParameterRequest"),
     ("/api/branch", "BranchRequest"), ("/api/descent/line", "LineRequest"), ("/api/descent/surface", "SurfaceRequest"),
     ("/api/descent/runners", "RunnersRequest"),
-    ("/api/maps", "MapsRequest"),
+    ("/api/maps", "MapsRequest"), ("/api/link", "LinkRequest"),
 }
 
 
@@ -224,9 +224,16 @@ def test_ws_hello_then_commands(test_client):
         assert hello["_arrays"]["W0"].shape == (16, 784) and hello["_arrays"]["b2"].shape == (10,)
         assert set(hello["limits"]) >= {"learning_rate", "batch_size", "hidden_layers", "neurons"}
         ws.send_text(json.dumps({"type": "step"}))
-        assert reply(ws) == {"type": "ack", "request": "step"}
-        frame = next(m for m in iter(lambda: receive(ws), None) if m["type"] == "frame")
-        assert frame["state"]["iteration"] == 1 and frame["seq"] == 1
+        # The ack and the step's frame may come in either order, and a frame of the unchanged state may
+        # come first (the viewer's first frame is not tied to the step): read until both have arrived.
+        acks, frames = [], []
+        while not acks or not frames or frames[-1]["state"]["iteration"] < 1:
+            m = receive(ws)
+            (frames if m["type"] == "frame" else acks).append(m)
+        assert acks == [{"type": "ack", "request": "step"}]
+        assert [f["seq"] for f in frames] == list(range(1, len(frames) + 1))
+        frame = frames[-1]
+        assert frame["state"]["iteration"] == 1
         assert frame["costs_start"] == 1 and len(frame["_arrays"]["costs"]) == 1
 
 

@@ -21,8 +21,10 @@ from ..training.store import CheckpointStore
 from ..training.limits import check_fits
 from ..training.saved_history import check_history, check_params
 from ..web.schemas import MAX_MESSAGE_BYTES
-from ..web.guard import Guard
+from ..web.guard import LOOPBACK_BIND, Guard
+from . import addresses
 from .args import UsageError
+from .token import check_token, stable_token
 
 
 def add_arguments(parser) -> None:
@@ -48,6 +50,13 @@ def add_arguments(parser) -> None:
                              "about 1 MB/s: fine on Wi-Fi); lowered by itself on a slower link")
     parser.add_argument("--max-viewer-bytes", type=budget, default=MAX_BUDGET, metavar="B",
                         help=f"the most bytes per second a tab may ask for (default {MAX_BUDGET:,})")
+    parser.add_argument("--token", metavar="TOKEN",
+                        help="the token students' pages must present when bound beyond loopback (8 to 128 letters, "
+                             "digits, '-', '_', '.' or '~'; given with a loopback --host, a token is required there "
+                             "too). Without it the token is kept in DIR/server-token, the same after a restart")
+    parser.add_argument("--qr", action=argparse.BooleanOptionalAction, default=None,
+                        help="print a QR code of the students' address (default: when bound beyond loopback and "
+                             "printing to a terminal)")
     parser.add_argument("--no-autosave", action="store_true",
                         help="do not save the session on shutdown (by default a session trained since the start "
                              "is saved as DIR/autosave-YYYYMMDD-HHMMSS.npz; the newest 5 are kept)")
@@ -85,6 +94,44 @@ def _log_to_stderr() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+
+
+def print_addresses(host: str, port: int, token: str | None, notes=(), qr: bool | None = None,
+                    out=None, found=None) -> tuple[str, list]:
+    """Say where the server is: the address on this machine (the line tests and scripts read), then, bound
+    beyond loopback, every address students can use, each with the token, then ``notes``, then a QR code
+    of the first student address (``qr`` None: only when printing to a terminal). Returns (this machine's
+    address, the students' addresses)."""
+    out = out or sys.stdout
+    shown = "127.0.0.1" if addresses.is_wildcard(host) else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    query = f"?token={token}" if token else ""
+    url = f"http://{shown}:{port}/{query}"
+    lines = [f"Backprop Lab is running at {url}" + (" (this machine)" if addresses.is_wildcard(host) else "")]
+    students = [] if host in LOOPBACK_BIND else addresses.student_addresses(host, found)
+    if host not in LOOPBACK_BIND:
+        if students:
+            lines.append("Students open one of these (each carries the token):")
+            lines += [f"  {a.url(port, token)}" + (f"   ({a.interface})" if a.interface else "") for a in students]
+        else:
+            lines.append("No network address found: students cannot reach this machine (is it on a network?)")
+    lines += notes
+    print("\n".join(lines), file=out, flush=True)
+    if students and (qr if qr is not None else out.isatty()):
+        try:
+            print_qr(students[0].url(port, token), out)
+        except (ImportError, UnicodeError) as e:  # segno missing, or a terminal without block characters
+            print(f"(no QR code: {e})", file=out, flush=True)
+    return url, students
+
+
+def print_qr(text: str, out) -> None:
+    """A QR code of ``text`` in the terminal (two rows of modules per line), for phones to scan."""
+    import segno  # small, pure Python; only needed here
+
+    print(f"Scan for {text}:", file=out)
+    segno.make(text, error="l", micro=False).terminal(out=out, compact=True)
+    out.flush()
 
 
 def resume_path(store: CheckpointStore) -> Path | None:
@@ -131,6 +178,11 @@ def _free_port_after(host: str, port: int, tries: int = 100) -> int | None:
 def run(args) -> int:
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be from 0 to 65535, got {args.port}")
+    if args.token is not None:
+        try:
+            check_token(args.token)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     sock = listen(args.host, args.port)  # a taken port: one line, exit 2, before anything else is done
     try:
         return _serve(args, sock)
@@ -138,10 +190,26 @@ def run(args) -> int:
         sock.close()
 
 
+def access_token(host: str, given: str | None, folder) -> tuple[str | None, list[str]]:
+    """(the token pages must present, or None on loopback without --token; lines for the terminal)."""
+    if given is not None:
+        try:
+            return check_token(given), ["the token is the one given with --token"]
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    if host in LOOPBACK_BIND:
+        return None, []
+    token, path, note = stable_token(folder)
+    lines = [note] if note else []
+    if path is not None:
+        lines.append(f"the token is kept in {path}: the same after a restart (--token sets your own; delete the "
+                     "file for a new one)")
+    return token, lines
+
+
 def _serve(args, sock: socket.socket) -> int:
     if args.viewer_bytes > args.max_viewer_bytes:
         raise UsageError(f"--viewer-bytes ({args.viewer_bytes:,}) is above --max-viewer-bytes ({args.max_viewer_bytes:,})")
-    guard = Guard.for_bind(args.host, args.port or None)
     store = CheckpointStore(args.checkpoint_dir or default_checkpoint_dir())
     load = args.load
     if args.resume and not load:
@@ -165,6 +233,9 @@ def _serve(args, sock: socket.socket) -> int:
             check_fits(net.sizes, catalog.open(record.get("name"), record.get("options") or {}))
         except ValueError as e:
             raise UsageError(f"{load}: {e}") from None
+    # after every check that can refuse the start: a failed start leaves the folder as it was
+    token, token_lines = access_token(args.host, args.token, store.folder)
+    guard = Guard.for_bind(args.host, args.port or None, token=token)
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
                         resume=args.resume, autosave=not args.no_autosave, fashion_dir=args.fashion_dir,
                         catalog=catalog, session_kwargs={"warmup": not args.flat_out},
@@ -181,11 +252,10 @@ def _serve(args, sock: socket.socket) -> int:
             await asyncio.sleep(0.02)
         port = server.servers[0].sockets[0].getsockname()[1]
         guard.port = port if guard.token is None else None
-        shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-        shown = f"[{shown}]" if ":" in shown else shown
-        url = f"http://{shown}:{port}/" + (f"?token={guard.token}" if guard.token else "")
-        print(f"Backprop Lab is running at {url}", flush=True)
-        print(f"checkpoints and autosaves: {store.folder}", flush=True)
+        url, students = print_addresses(args.host, port, guard.token,
+                                        [*token_lines, f"checkpoints and autosaves: {store.folder}"], args.qr)
+        # the page's Share button writes links with an address students can use, even on a loopback tab
+        settings.share_hosts = tuple(a.url(port).removeprefix("http://").rstrip("/") for a in students)
         if args.open:
             webbrowser.open(url)
         await task

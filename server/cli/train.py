@@ -34,7 +34,7 @@ DEFAULT_BATCH = 10
 # the plane datasets' options, as flags: option name → (flag, type)
 DATASET_FLAGS = {"noise": ("--noise", float), "points": ("--points", int), "classes": ("--classes", int),
                  "test_fraction": ("--test-fraction", float), "seed": ("--data-seed", int)}
-DEFAULT_HIDDEN = {"image": [30], "plane": [8, 8]}
+DEFAULT_HIDDEN = {"image": [30], "plane": [8, 8], "scalar": [1, 1]}  # scalar: the notes' [1, 1, 1, 1]
 
 
 def hidden_sizes(text: str) -> list[int]:
@@ -172,7 +172,8 @@ def run(args) -> int:
     stream = BatchStream(images, labels, batch_size, net.dtype, seed=args.seed, n_out=data.n_classes)
     batches_per_epoch = math.ceil(len(images) / batch_size)
     show_progress = not args.no_progress and sys.stderr.isatty()
-    what = "images" if data.kind == "image" else "points"
+    what = {"image": "images", "plane": "points"}.get(data.kind, "examples")
+    what = what[:-1] if len(images) == 1 else what
     of = "" if data.name == registry.DEFAULT else f" of {data.name}{_options_text(data)}"
     print(f"network {net.sizes}, {net.activation_name}/{net.output_activation_name}, {net.cost_name} cost, "
           f"η = {lr}, batch {batch_size}, {len(images)} training {what}{of}")

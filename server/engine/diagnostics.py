@@ -77,6 +77,50 @@ def notes(rows: list[dict]) -> list[dict]:
     return found
 
 
+MAX_MEASUREMENTS = 10_000
+_ROW_NUMBERS = ("grad_norm", "weight_norm", "update_ratio", "saturated", "dead")
+
+
+def check_measurements(items, layers: int) -> list[dict]:
+    """Measurements read back from a checkpoint, checked: ``[{iteration, layers: [one row per weight
+    matrix, as ``measure`` makes], notes: [{kind, layer, text}]}]``, iterations never decreasing. A
+    number may be null (a network about to diverge). ValueError says what is wrong."""
+    if not isinstance(items, list) or len(items) > MAX_MEASUREMENTS:
+        raise ValueError(f"must be a list of at most {MAX_MEASUREMENTS} measurements")
+    out, last = [], -1
+    for i, m in enumerate(items):
+        if not isinstance(m, dict) or not _whole(m.get("iteration")) or m["iteration"] < last:
+            raise ValueError(f"measurement {i}: needs an iteration, a whole number, not before the previous one")
+        last = m["iteration"]
+        rows, notes = m.get("layers"), m.get("notes", [])
+        if not isinstance(rows, list) or len(rows) != layers:
+            raise ValueError(f"measurement {i}: needs one row per weight matrix ({layers})")
+        for l, r in enumerate(rows):
+            if not isinstance(r, dict) or r.get("layer") != l or not all(_number_or_none(r.get(k)) for k in _ROW_NUMBERS):
+                raise ValueError(f"measurement {i}, layer {l}: a malformed row")
+            for key in ("weights", "activations"):
+                q = r.get(key)
+                if not isinstance(q, list) or len(q) != len(PERCENTILES) or not all(_number_or_none(v) for v in q):
+                    raise ValueError(f"measurement {i}, layer {l}: {key} must be {len(PERCENTILES)} percentiles")
+        if not isinstance(notes, list) or not all(
+            isinstance(n, dict) and isinstance(n.get("kind"), str) and isinstance(n.get("text"), str)
+            and _whole(n.get("layer")) and n["layer"] < layers for n in notes
+        ):
+            raise ValueError(f"measurement {i}: notes must be [{{kind, layer, text}}]")
+        out.append({"iteration": m["iteration"],
+                    "layers": [{k: r[k] for k in ("layer", *_ROW_NUMBERS, "weights", "activations")} for r in rows],
+                    "notes": [{"kind": n["kind"], "layer": n["layer"], "text": n["text"]} for n in notes]})
+    return out
+
+
+def _whole(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _number_or_none(v) -> bool:
+    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v))
+
+
 def confusion(net: Network, x: np.ndarray, labels: np.ndarray, n_classes: int, chunk: int = 5000) -> np.ndarray:
     """Counts of (true label, prediction): row = the true class, column = what the network says."""
     matrix = np.zeros((n_classes, n_classes), np.int64)

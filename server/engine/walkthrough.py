@@ -168,10 +168,16 @@ def _pick(grads, p: dict) -> float:
     return float(grads.nabla_w[p["layer"]][p["j"], p["k"]])
 
 
-def gradient_check(net: Network, x: np.ndarray, label: int, p: dict, eps: float = 1e-4) -> dict:
-    """∂C0/∂p by backprop next to the central difference (C(p+ε) − C(p−ε)) / 2ε, both in float64."""
+def _float64(net: Network) -> Network:
+    """A float64 copy of ``net`` (the same parameters, rounded nowhere)."""
     net64 = Network(**{k: v for k, v in net.config.items() if k != "dtype"}, dtype="float64")
     net64.set_parameters(net.weights, net.biases)
+    return net64
+
+
+def gradient_check(net: Network, x: np.ndarray, label: int, p: dict, eps: float = 1e-4) -> dict:
+    """∂C0/∂p by backprop next to the central difference (C(p+ε) − C(p−ε)) / 2ε, both in float64."""
+    net64 = _float64(net)
     x = np.asarray(x, dtype=np.float64).reshape(1, -1)
     y = one_hot([label], net.sizes[-1], "float64")
     backprop = _pick(net64.backprop(x, y, input_gradient=False), p)
@@ -187,6 +193,37 @@ def gradient_check(net: Network, x: np.ndarray, label: int, p: dict, eps: float 
     scale = max(abs(numeric), abs(backprop), 1e-12)
     return {"param": p, "eps": eps, "cost_plus": c_plus, "cost_minus": c_minus, "numeric": numeric,
             "backprop": backprop, "relative_error": abs(numeric - backprop) / scale}
+
+
+def cost_curve(net: Network, x: np.ndarray, label: int, p: dict, values) -> dict:
+    """C0 of one example as the parameter ``p`` ({layer, j, k}; k None = the bias b_j) takes each of
+    ``values``, every other parameter as it is: the curve C0(w) whose tangent at the current w has the
+    slope ∂C0/∂w. In float64 on a copy (``net`` is not touched), all values at once: the layers before
+    ``p``'s are computed once, then its layer and those after it for the whole batch of values.
+
+    Returns ``values`` and ``costs`` (None where the cost overflows), and at the parameter's current value:
+    ``value``, ``cost`` (C0) and ``slope`` (∂C0/∂p by backprop, float64)."""
+    net64 = _float64(net)
+    layer, j, k = p["layer"], p["j"], p.get("k")
+    values = np.asarray(values, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64).reshape(1, -1)
+    y = one_hot([label], net.sizes[-1], "float64")
+    a = x
+    for l in range(layer):
+        a = net64.activation_for(l)(a @ net64.weights[l].T + net64.biases[l])
+    current = parameter_value(net64, p)
+    z = np.repeat(a @ net64.weights[layer].T + net64.biases[layer], len(values), axis=0)
+    # z_j = Σ_k' w_jk' a_k' + b_j: with w_jk (or b_j) replaced by each value, the other terms unchanged
+    z[:, j] += (values - current) * (a[0, k] if k is not None else 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = net64.activation_for(layer)(z)
+        for l in range(layer + 1, len(net64.weights)):
+            a = net64.activation_for(l)(a @ net64.weights[l].T + net64.biases[l])
+        costs = np.asarray(net64.cost_fn.per_example(a, np.repeat(y, len(values), axis=0)), dtype=np.float64)
+    grads = net64.backprop(x, y, input_gradient=False)
+    return {"param": {"layer": layer, "j": j, "k": k}, "values": values.tolist(),
+            "costs": [float(c) if np.isfinite(c) else None for c in costs],
+            "value": current, "cost": float(grads.costs[0]), "slope": _pick(grads, p)}
 
 
 def rank_examples(net: Network, x: np.ndarray, labels) -> tuple[np.ndarray, np.ndarray]:

@@ -18,11 +18,12 @@ UNDO_DEPTH = 20
 
 
 class UndoHistory:
-    """The parameters before each hand-made step of one network, newest last."""
+    """The parameters before each hand-made step of one network, newest last, each with a tag saying what
+    made it (``set_parameter`` uses it to merge a slider's run of sets into one step)."""
 
     def __init__(self, depth: int = UNDO_DEPTH):
         self.depth = depth
-        self._entries: list = []
+        self._entries: list = []  # (parameters, tag)
         self._why_empty = "nothing to undo yet"
 
     def __len__(self) -> int:
@@ -31,14 +32,19 @@ class UndoHistory:
     def __repr__(self) -> str:
         return f"UndoHistory({len(self._entries)} of {self.depth})"
 
-    def push(self, net) -> None:
-        self._entries.append(net.parameters())
+    @property
+    def last_tag(self):
+        """The tag of the newest entry (None when empty or untagged)."""
+        return self._entries[-1][1] if self._entries else None
+
+    def push(self, net, tag=None) -> None:
+        self._entries.append((net.parameters(), tag))
         del self._entries[: -self.depth]
 
     def pop(self):
         if not self._entries:
             raise LookupError(self._why_empty)
-        params = self._entries.pop()
+        params, _ = self._entries.pop()
         if not self._entries:
             self._why_empty = "nothing more to undo"
         return params
@@ -168,14 +174,19 @@ def check_value(value) -> float:
     return value
 
 
-def set_parameter(session, param: dict, value: float) -> dict:
+def set_parameter(session, param: dict, value: float, merge_undo: bool = False) -> dict:
     """Give one weight w_jk (or bias b_j when k is None) of the live network a value by hand, undoably: the
-    experiment beside the gradient check (how C0 moves when w does). ``value`` as stored (float32)."""
+    experiment beside the gradient check (how C0 moves when w does). ``value`` as stored (float32).
+
+    With ``merge_undo``, a set that follows a set of the same parameter, with no other undoable change and
+    no training step between, joins its undo entry: one Undo takes a slider's whole drag back."""
     net = session.net
     p = wt.check_parameter(net, dict(param))
     value = check_value(value)
     before = wt.parameter_value(net, p)
-    session.undo.push(net)
+    tag = ("set", p["layer"], p["j"], p["k"], session.iteration)
+    if not (merge_undo and session.undo.last_tag == tag):
+        session.undo.push(net, tag)
     if p["k"] is None:
         net.biases[p["layer"]][p["j"]] = value
     else:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..engine import diagnostics
 from ..engine.network import one_hot
+from ..engine.saved_snapshots import SavedHistory
 from .snapshots import DEFAULT_BUDGET_BYTES, SnapshotLog
 
 MAX_DIAGNOSTICS = 2000  # measurements kept; beyond, every other one is dropped (evenly thinned)
@@ -47,6 +48,8 @@ class Recorder:
             self._record(session, marker=True)
 
     def after_step(self, session, epoch_ended: bool) -> None:
+        """``epoch_ended``: an epoch end the session reports (every one, or at most two a second when a tiny
+        dataset ends many a second)."""
         if self.enabled and self.snapshots.wants(session.iteration, epoch_end=epoch_ended):
             self._record(session)
 
@@ -91,7 +94,28 @@ class Recorder:
         self.snapshots.record(session.iteration, session.stream.epoch, cost, session.net.weights, session.net.biases,
                               marker=marker)
 
+    def restore(self, session, saved: SavedHistory) -> None:
+        """After a load (``start`` has run): put a checkpoint's snapshots and diagnostics back, before
+        what was recorded since. Its snapshots hold the network's dtype (float32 in the session)."""
+        if not self.enabled:
+            return
+        dtype = session.net.dtype
+        for s in saved.snapshots:
+            s.weights = [np.asarray(w, dtype) for w in s.weights]
+            s.biases = [np.asarray(b, dtype) for b in s.biases]
+        self.snapshots.restore(saved.snapshots)
+        self.diagnostics[:0] = [m for m in saved.diagnostics if m["iteration"] <= session.iteration]
+        if len(self.diagnostics) > MAX_DIAGNOSTICS:
+            keep = set(np.linspace(0, len(self.diagnostics) - 1, MAX_DIAGNOSTICS).round().astype(int).tolist())
+            self.diagnostics = [m for i, m in enumerate(self.diagnostics) if i in keep]
+
     # ----- reads (through session.read) ------------------------------------------------------------
+    def saved(self, budget_bytes: int, max_count: int) -> SavedHistory:
+        """What a checkpoint with history carries: the snapshots (thinned to ``budget_bytes`` and
+        ``max_count``: see ``SnapshotLog.for_saving``) and the diagnostics. The log's own arrays (never
+        changed in place), so this is cheap on the worker; the file is written elsewhere."""
+        return SavedHistory(self.snapshots.for_saving(budget_bytes, max_count), list(self.diagnostics))
+
     def cells(self, session, true: int, predicted: int, limit: int) -> list[int]:
         """Test images in one cell of the latest confusion matrix: the same evaluation as its counts."""
         if self.confusion is None:

@@ -104,6 +104,18 @@ def check_history(history: dict) -> dict:
     return out
 
 
+def check_snapshots(saved, dropped: str | None, iteration: int) -> tuple:
+    """(the recorded snapshots to restore or None, why a checkpoint's snapshots are not restored or None).
+
+    ``saved``: its ``SavedHistory`` (None: it has none); ``dropped``: why reading them failed, if it did;
+    ``iteration``: the checkpoint's own iteration (snapshots after it belong to another run)."""
+    if not dropped and saved is not None and saved.snapshots and saved.snapshots[-1].iteration > iteration:
+        dropped = f"they go to iteration {saved.snapshots[-1].iteration:,}, after the network's {iteration:,}"
+    if dropped:
+        return None, dropped
+    return (saved if saved is not None and saved.snapshots else None), None
+
+
 def check_params(params, strict: bool = False) -> tuple[dict, list[str]]:
     """A checkpoint's training hyper-parameters (``extra.params`` or ``history.params``), checked.
 

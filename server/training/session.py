@@ -26,7 +26,7 @@ from .limits import (
     DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE, LIMITS,
     check_batch_size, check_fits, check_learning_rate, check_speed, default_config,
 )
-from .saved_history import check_history, check_params, encode_history
+from .saved_history import check_history, check_params, check_snapshots, encode_history
 from . import edits, pace
 from .edits import UndoHistory
 from .events import EventLog
@@ -35,6 +35,7 @@ from .recorder import Recorder
 from .snapshot import Detail, Snapshot, all_finite, capture, make_finite
 from .worker import Worker
 from ..engine.network import Network, validate_config
+from ..engine.saved_snapshots import SavedHistory
 from ..engine.batches import BatchStream, evaluate
 from ..engine.fused import fused_sgd_step
 
@@ -252,12 +253,15 @@ class TrainingSession:
                 return False
         if self._pending_steps > 0:
             self._pending_steps -= 1
-        self.recorder.after_step(self, epoch_ended)
         stepping_epoch = self._until_epoch_end and not self.running
+        report = epoch_ended and (stepping_epoch or not self.running or now - self._last_epoch_report >= EVAL_EVERY_SECONDS)
+        # an epoch end is kept as a snapshot when it is reported: every epoch of a real dataset, but at most
+        # two a second for a tiny one (the notes' one example ends an epoch every mini-batch)
+        self.recorder.after_step(self, report)
         if epoch_ended:
             self._until_epoch_end = False
             self._epochs_unreported += 1
-        if epoch_ended and (stepping_epoch or not self.running or now - self._last_epoch_report >= EVAL_EVERY_SECONDS):
+        if report:
             # A small dataset ends many epochs a second: they are reported (and evaluated on the whole
             # test set) at most every EVAL_EVERY_SECONDS while training runs, each report counting them.
             acc = self.recorder.full_evaluation(self)  # the whole test set, with its confusion matrix
@@ -397,9 +401,9 @@ class TrainingSession:
     def walk_step(self, indices, params, learning_rate: float | None = None, example: dict | None = None):
         return self.call(edits.walk_step, self, indices, params, learning_rate, example)
 
-    def set_parameter(self, param: dict, value: float):
+    def set_parameter(self, param: dict, value: float, merge_undo: bool = False):
         value = edits.check_value(value)  # a bad value is refused here; the parameter, against the network then
-        return self.call(edits.set_parameter, self, param, value)
+        return self.call(edits.set_parameter, self, param, value, merge_undo)
 
     def teach(self, x: np.ndarray, label: int, learning_rate: float | None = None):
         return self.call(edits.teach, self, x, label, learning_rate)
@@ -607,7 +611,8 @@ class TrainingSession:
         self._submit(apply)
 
     def load_network(self, net: Network, history: dict | None = None, message: str = "checkpoint loaded",
-                     params: dict | None = None, dataset: dict | None = None) -> str:
+                     params: dict | None = None, dataset: dict | None = None, saved: SavedHistory | None = None,
+                     dropped: str | None = None) -> str:
         """Replace the network (already validated) between mini-batches; training pauses.
 
         ``history`` (from ``history_state()``, e.g. a resumed autosave) restores the counters, the cost and
@@ -620,6 +625,11 @@ class TrainingSession:
         ``dataset`` is the checkpoint's record ``{name, options}`` of the data it was trained on (none: an
         older checkpoint, MNIST); the session trains on that dataset from then on. A dataset that is not
         available here, or that the network does not fit, raises ValueError and changes nothing.
+
+        ``saved`` (a checkpoint saved with history, e.g. the autosave) puts its recorded snapshots and
+        diagnostics back, so that the scrubber reaches back through the whole training; snapshots after
+        the checkpoint's iteration do not belong to it and are dropped. ``dropped`` (why the file's
+        snapshots could not be read) and any such drop are said in the message; the network still loads.
         """
         data = self._checkpoint_dataset(dataset)
         check_fits(net.sizes, data)
@@ -640,6 +650,12 @@ class TrainingSession:
             parts.append(f"iteration {history['iteration']:,}")
         if data.name != self.data.name or data.options != self.data.options:
             parts.insert(0, f"dataset {data.name}")
+        saved, dropped = check_snapshots(saved, dropped, history["iteration"] if history else 0)
+        if dropped:
+            notes = notes + [f"its snapshots were dropped: {dropped}"]
+        elif saved is not None:
+            count = len(saved.snapshots)
+            parts.append(f"{count} snapshot{'s' if count != 1 else ''}")
         what = ", ".join(parts + notes)
 
         def apply():
@@ -651,6 +667,8 @@ class TrainingSession:
                 self.steps_per_second = sps
                 self.warmup = False  # the checkpoint's pace, not a slow start
             self._install(net, data, history)
+            if saved is not None:
+                self.recorder.restore(self, saved)
             same = ([f"η {self.learning_rate:g}"] if lr is None else []) + ([f"batch {self.batch_size}"] if bs is None else [])
             kept = f"{' and '.join(same)} unchanged" if same else ""
             if what:

@@ -1,7 +1,7 @@
 """The network's weights through its training, kept for scrubbing back: log-spaced, within a budget.
 
 Snapshots are taken at iterations 0, 1, 2, 4, 8, … (where the maps change fastest), at the end of every
-epoch, and at every marker (a learning-rate or batch-size change, a restore). When they outgrow the
+epoch the session reports (at most two a second while it trains), and at every marker (a learning-rate or batch-size change, a restore). When they outgrow the
 memory budget they are thinned evenly on a logarithmic iteration axis — the early, fast-changing part
 keeps its detail — rather than recording stopping; markers and the first snapshot are kept longest.
 """
@@ -9,6 +9,7 @@ keeps its detail — rather than recording stopping; markers and the first snaps
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 from dataclasses import dataclass
 
@@ -114,6 +115,35 @@ class SnapshotLog:
         self._iterations.clear()
         self.nbytes = 0
 
+    def for_saving(self, budget_bytes: int, max_count: int) -> list[Snapshot]:
+        """The snapshots a checkpoint carries: all of them when they fit in ``budget_bytes`` and
+        ``max_count``, else as many as fit, thinned as the log itself is (the first and the latest
+        kept, ordinary ones before markers, evenly on a log axis). The log's own objects, not copies."""
+        if not self._items:
+            return []
+        per = max(s.nbytes for s in self._items)
+        keep = max(2, min(max_count, budget_bytes // max(per, 1)))
+        return [self._items[i] for i in thin_evenly(self._iterations, [s.marker for s in self._items], keep)]
+
+    def restore(self, snapshots) -> None:
+        """Put saved snapshots (objects with a ``Snapshot``'s fields, e.g. from a checkpoint) back beside
+        those recorded since; at an iteration held twice the one recorded here wins. Thinned to the budget."""
+        merged = {s.iteration: s for s in snapshots}
+        merged.update({s.iteration: s for s in self._items})
+        self._items = [
+            s if isinstance(s, Snapshot) else Snapshot(int(s.iteration), int(s.epoch), s.cost, list(s.weights),
+                                                        list(s.biases), bool(s.marker))
+            for _, s in sorted(merged.items())
+        ]
+        self._iterations = [s.iteration for s in self._items]
+        self.nbytes = sum(s.nbytes for s in self._items)
+        if self.nbytes > self.budget_bytes:
+            per = max(s.nbytes for s in self._items)
+            kept = thin_evenly(self._iterations, [s.marker for s in self._items], max(2, self.budget_bytes // per))
+            self._items = [self._items[i] for i in kept]
+            self._iterations = [s.iteration for s in self._items]
+            self.nbytes = sum(s.nbytes for s in self._items)
+
     def truncate_after(self, iteration: int) -> list[Snapshot]:
         """Forget the snapshots after ``iteration`` (a branch from there); returns what was removed."""
         at = bisect.bisect_right(self._iterations, iteration)
@@ -123,3 +153,30 @@ class SnapshotLog:
         del self._items[at:]
         del self._iterations[at:]
         return removed
+
+
+def thin_evenly(iterations: list[int], markers: list[bool], keep: int) -> list[int]:
+    """The indices of ``keep`` of these (increasing) iterations, thinned as ``SnapshotLog`` thins: again
+    and again, drop the one whose neighbours are closest on a log axis, ordinary ones before markers,
+    never the first or the last. O(n log n): a heap of gaps, updated as neighbours go."""
+    n = len(iterations)
+    if n <= keep:
+        return list(range(n))
+    logs = [math.log1p(i) for i in iterations]
+    prev, nxt = list(range(-1, n - 1)), list(range(1, n + 1))
+    alive = [True] * n
+    heap = [(markers[i], logs[i + 1] - logs[i - 1], i) for i in range(1, n - 1)]
+    heapq.heapify(heap)
+    left = n
+    while left > keep and heap:
+        marker, gap, i = heapq.heappop(heap)
+        if not alive[i] or gap != logs[nxt[i]] - logs[prev[i]]:
+            continue  # gone, or its gap grew since (a newer entry is in the heap)
+        alive[i] = False
+        left -= 1
+        p, q = prev[i], nxt[i]
+        nxt[p], prev[q] = q, p
+        for j in (p, q):
+            if 0 < j < n - 1:
+                heapq.heappush(heap, (markers[j], logs[nxt[j]] - logs[prev[j]], j))
+    return [i for i in range(n) if alive[i]]

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from ..engine import checkpoint
-from ..engine.checkpoint import CheckpointError
+from ..engine.checkpoint import CheckpointError, Loaded
 from ..engine.datasets.registry import dataset_record
 from ..engine.network import Network
+from ..engine.saved_snapshots import SavedHistory
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SUFFIX = ".npz"
@@ -31,6 +32,11 @@ MAX_FILE_BYTES = 64 * 1024 * 1024  # the largest checkpoint file accepted (uploa
 AUTOSAVE = "autosave"  # the single autosave of earlier versions: still read by --resume, never rotated away
 AUTOSAVE_RE = re.compile(r"^autosave-(\d{8}-\d{6})(?:-(\d+))?$")  # autosave-YYYYMMDD-HHMMSS[-n], local time
 AUTOSAVES_KEPT = 5
+# The recorded snapshots a checkpoint carries at most (the autosave, or a save "with history"): their
+# parameters within 32 MiB and 10,000 of them, thinned evenly past that, so that the file stays well
+# within MAX_FILE_BYTES (the network itself is at most about 5 MB, the cost history 11 MB).
+SAVED_SNAPSHOT_BYTES = 32 * 1024 * 1024
+SAVED_SNAPSHOTS_MAX = 10_000
 
 
 class NotFound(CheckpointError):
@@ -47,11 +53,13 @@ def is_autosave(name: str) -> bool:
 
 @dataclass
 class Frozen:
-    """A copy of a network's parameters and configuration: what ``checkpoint.save`` writes."""
+    """A copy of a network's parameters and configuration: what ``checkpoint.save`` writes (and, for a
+    checkpoint with history, the recorded snapshots and diagnostics)."""
 
     weights: list
     biases: list
     config: dict
+    history: SavedHistory | None = None
 
 
 def check_name(name) -> str:
@@ -98,13 +106,18 @@ def worth_autosaving(frozen: Frozen, at_start: str | None) -> bool:
     return True
 
 
-def export(session) -> tuple[Frozen, dict]:
+def export(session, snapshots: bool = False) -> tuple[Frozen, dict]:
     """The session's network and everything ``--resume`` needs, consistent (run it via ``session.read``):
     ``extra`` = ``{iteration, params: {learning_rate, batch_size, steps_per_second}, history, dataset:
-    {name, options}}`` (a custom set's options hold its points)."""
+    {name, options}}`` (a custom set's options hold its points). With ``snapshots`` (the autosave, a save
+    "with history"), ``Frozen.history`` holds the recorded snapshots (within ``SAVED_SNAPSHOT_BYTES``)
+    and diagnostics, so that a restarted server can scrub back through the whole training."""
     with session.lock:
-        return freeze(session.net), {"iteration": session.iteration, "params": session.params(),
-                                     "history": session.history_state(), "dataset": dataset_record(session.data)}
+        frozen = freeze(session.net)
+        if snapshots:
+            frozen.history = session.recorder.saved(SAVED_SNAPSHOT_BYTES, SAVED_SNAPSHOTS_MAX)
+        return frozen, {"iteration": session.iteration, "params": session.params(),
+                        "history": session.history_state(), "dataset": dataset_record(session.data)}
 
 
 class CheckpointStore:
@@ -149,16 +162,20 @@ class CheckpointStore:
         return data
 
     # ----- operations -----------------------------------------------------------------------------
-    def save(self, name: str, net, extra: dict | None = None, overwrite: bool = True) -> dict:
+    def save(self, name: str, net, extra: dict | None = None, overwrite: bool = True,
+             history: SavedHistory | None = None) -> dict:
         """Write ``net`` (a Network or a ``Frozen`` copy) as ``name``, atomically; returns its listing entry.
+        ``history``: the snapshots to save with it (by default a ``Frozen`` copy's own, if any).
 
         ``overwrite=False``: an existing ``name`` is left as it is and ``Exists`` is raised."""
+        if history is None:
+            history = getattr(net, "history", None)
         path = self.path(name)
         self.folder.mkdir(parents=True, exist_ok=True)
         if path.is_symlink():
             raise CheckpointError(f"{name!r} is a symbolic link; refusing to write through it")
         try:
-            checkpoint.save(path, net, extra, overwrite=overwrite)
+            checkpoint.save(path, net, extra, overwrite=overwrite, history=history)
         except FileExistsError:
             raise Exists(f"a checkpoint named {name!r} exists; send overwrite: true to replace it") from None
         _fsync_dir(self.folder)
@@ -209,6 +226,10 @@ class CheckpointStore:
         checked before the arrays are read); raises CheckpointError with the reason."""
         return checkpoint.from_bytes(self.read_bytes(name), name=name, fits=fits)
 
+    def read(self, name: str, fits=None) -> Loaded:
+        """``load`` with the checkpoint's recorded snapshots (``Loaded.dropped``: why they were not loaded)."""
+        return checkpoint.read(self.read_bytes(name), name=name, fits=fits)
+
     def delete(self, name: str) -> None:
         path = self.path(name)
         try:
@@ -251,6 +272,10 @@ class CheckpointStore:
             entry["iteration"] = iteration if isinstance(iteration, int) else None
             entry["config"] = {k: config.get(k) for k in ("sizes", "activation", "output_activation", "cost", "seed")}
             entry["has_history"] = isinstance(history, dict)
+            saved = meta.get("snapshots")
+            entry["snapshots"] = saved.get("count", 0) if isinstance(saved, dict) else 0
+            if meta.get("cut_short"):
+                entry["cut_short"] = meta["cut_short"]
             record = extra.get("dataset") if isinstance(extra, dict) else None
             entry["dataset"] = record.get("name") if isinstance(record, dict) else "mnist"  # older files: MNIST
         except (CheckpointError, ValueError, KeyError, TypeError, AttributeError) as e:

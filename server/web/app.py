@@ -23,7 +23,7 @@ from ..training.session import TrainingSession
 from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprint, worth_autosaving
 from .bodies import validation_error
 from .guard import Guard, GuardMiddleware
-from .routes import checkpoints, datasets, descent, history, live, pages, walkthrough, ws
+from .routes import checkpoints, datasets, descent, history, links, live, pages, walkthrough, ws
 from .stream.broadcast import DEFAULT_BUDGET, MAX_BUDGET, Broadcaster
 
 log = logging.getLogger("backprop_lab")
@@ -61,14 +61,16 @@ class Settings:
     catalog: Catalog | None = None  # the datasets, when the caller already opened some (serve --load checks)
     viewer_bytes: int = DEFAULT_BUDGET  # a summary viewer's byte budget per second, unless it asks another
     max_viewer_bytes: int = MAX_BUDGET  # the most a viewer may ask for
+    share_hosts: tuple = ()  # "HOST:PORT" students can reach (serve prints them); the Share button's links use them
 
 
 def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | None) -> str | None:
-    """Save the session (weights, counters, η, batch size, whole history) as a new timestamped autosave,
+    """Save the session (weights, counters, η, batch size, whole history and the recorded snapshots, within
+    ``SAVED_SNAPSHOT_BYTES``) as a new timestamped autosave,
     keeping the newest few, when it was trained since the server started (``at_start``: the network's
     fingerprint then; None: it never started). Returns the name, or None when nothing was written."""
     try:
-        frozen, extra = session.read(export, session).result()
+        frozen, extra = session.read(export, session, True).result()  # with the recorded snapshots
         if not worth_autosaving(frozen, at_start):
             if at_start is not None:
                 log.info("not trained since the server started: no new autosave (those in %s are unchanged)",
@@ -94,12 +96,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session = TrainingSession(data, catalog=catalog, **settings.session_kwargs)
         store = CheckpointStore(settings.checkpoint_dir)
         if settings.load:
-            net, extra = await asyncio.to_thread(checkpoint.load, settings.load)
+            loaded = await asyncio.to_thread(checkpoint.read_file, settings.load)
+            extra = loaded.extra
+            if loaded.dropped:
+                log.warning("%s: its recorded snapshots were dropped (%s); the network and its cost history "
+                            "are loaded", settings.load, loaded.dropped)
             # (reading the checkpoint's dataset may read an image dataset's files: off the event loop)
             await asyncio.to_thread(
-                session.load_network, net, extra.get("history") or None,
+                session.load_network, loaded.net, extra.get("history") or None,
                 "resumed" if settings.resume else f"started from {Path(settings.load).name}",
-                extra.get("params"), extra.get("dataset"))
+                extra.get("params"), extra.get("dataset"), loaded.history, loaded.dropped)
         session.start()
         # what the network was when the server started (after --load): an autosave only if it changes
         at_start = await asyncio.wrap_future(session.read(lambda: fingerprint(session.net)))
@@ -125,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GuardMiddleware)
 
     app.add_exception_handler(RequestValidationError, validation_error)
-    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, ws):
+    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, links, ws):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(page_folder("static"))), name="static")
     return app

@@ -38,9 +38,11 @@ class Guard:
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
-    def for_bind(cls, host: str, port: int | None) -> "Guard":
-        """Loopback binds are protected by Host/Origin checks; any other bind needs a random token too."""
-        token = None if host in LOOPBACK_BIND else secrets.token_urlsafe(24)
+    def for_bind(cls, host: str, port: int | None, token: str | None = None) -> "Guard":
+        """Loopback binds are protected by Host/Origin checks; any other bind needs a token too (``token``,
+        else a random one). A ``token`` given for a loopback bind is required there as well."""
+        if token is None and host not in LOOPBACK_BIND:
+            token = secrets.token_urlsafe(24)
         return cls(port=port, token=token)
 
     def host_ok(self, host: str | None) -> bool:

@@ -15,7 +15,7 @@ from ..engine.walkthrough import example_breakdown
 from ..training.session import TrainingSession
 from .stream import wire
 
-PLANE_INPUT_LIMIT = 10.0  # a point to classify may lie outside the data's square, but not absurdly far
+PLANE_INPUT_LIMIT = 10.0  # a point (or a number x) to classify may lie outside the data's range, not absurdly far
 DRAWING_SHAPE = (FIELD, FIELD)  # what preprocess.to_mnist makes of a drawing
 
 
@@ -27,6 +27,8 @@ def json_response(body) -> Response:
 def _what_it_takes(data: Dataset) -> str:
     if data.kind == "plane":
         return f"'input': a point [x, y] ({data.input_size} numbers)"
+    if data.kind == "scalar":
+        return "'input': one number [x]"
     return f"{data.input_size} pixels ({'×'.join(map(str, data.shape))}) in 0..1 as 'pixels' or 'input', or 'image'"
 
 
@@ -42,6 +44,8 @@ def network_input(req, data: Dataset) -> tuple[np.ndarray, dict, bool]:
         if data.kind == "plane" and not np.all(np.abs(x) <= PLANE_INPUT_LIMIT):
             raise ValueError(f"input: a point of the plane must lie within ±{PLANE_INPUT_LIMIT:g} "
                              "(the data lie in about [-1, 1]²)")
+        if data.kind == "scalar" and not np.all(np.abs(x) <= PLANE_INPUT_LIMIT):
+            raise ValueError(f"input: x must lie within ±{PLANE_INPUT_LIMIT:g}")
         return x, {}, data.kind == "image" and not x.any()
     field = "pixels" if req.pixels is not None else "image"
     if data.kind != "image":

@@ -81,6 +81,7 @@ class BackpropRequest(PixelsOrImage):
 class SaveRequest(Strict):
     name: Annotated[str, Field(pattern=NAME_RE.pattern)]
     overwrite: bool = False  # replace a checkpoint of that name (without it: 409)
+    snapshots: bool = False  # "with history": also the recorded snapshots, to scrub back after loading it
 
 
 class Param(Strict):
@@ -129,11 +130,35 @@ class StepRequest(Strict):
         return self
 
 
+ParameterValue = Annotated[float, Field(ge=-PARAMETER_LIMIT, le=PARAMETER_LIMIT)]
+
+
 class SetParameterRequest(Strict):
-    """One weight or bias set by hand (the walkthrough's experiment beside the gradient check)."""
+    """One weight or bias set by hand (the walkthrough's experiment beside the gradient check, the simple
+    example's slider). ``merge_undo``: when the last undoable change was a set of this same parameter, this
+    one joins it (one Undo restores the value from before the first: a slider's drag is one change)."""
 
     param: Param
-    value: Annotated[float, Field(ge=-PARAMETER_LIMIT, le=PARAMETER_LIMIT)]
+    value: ParameterValue
+    merge_undo: bool = False
+
+
+CURVE_POINTS = (2, 401)
+
+
+class CurveRequest(BackpropRequest):
+    """C0 of one example as one parameter runs from ``low`` to ``high`` in ``points`` even steps."""
+
+    param: Param
+    low: ParameterValue
+    high: ParameterValue
+    points: Annotated[int, Field(ge=CURVE_POINTS[0], le=CURVE_POINTS[1])] = 101
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not self.low < self.high:
+            raise ValueError(f"low must be below high, got low {self.low:g} and high {self.high:g}")
+        return self
 
 
 class TeachRequest(BackpropRequest):
@@ -181,6 +206,15 @@ class BranchRequest(Strict):
     iteration: Annotated[int, Field(ge=0)]
     learning_rate: LearningRate | None = None
     batch_size: BatchSize | None = None
+
+
+MAX_LINK_CHARS = 2048  # a lesson link's fragment (links.py); a v1 link of every field is under 300
+
+
+class LinkRequest(Strict):
+    """A lesson link to check (``POST /api/link``): its fragment, with or without the leading ``#``."""
+
+    link: Annotated[str, Field(max_length=MAX_LINK_CHARS)]
 
 
 class CloseRequest(Strict):

@@ -23,9 +23,12 @@ import { NetworkView } from "./network/view.js";
 import { DatasetPicker } from "./plane/dataset-picker.js";
 import { PlaneMaps } from "./plane/paint.js";
 import { PlaneView } from "./plane/plane-view.js";
+import { LinkOpener } from "./screen/open-link.js";
 import { PRESENT_CANVAS_ZOOM, Presentation } from "./screen/present.js";
+import { ShareButton } from "./screen/share.js";
 import { Store } from "./state/store.js";
 import { Walkthrough } from "./walkthrough/walkthrough.js";
+import { PicturePicker } from "./widgets/picture-picker.js";
 import { FieldErrors, Toasts } from "./widgets/toasts.js";
 
 const store = new Store();
@@ -37,7 +40,8 @@ const showError = (where, message) => fieldErrors.show(where, message);
 const badge = $("connection");
 const banner = $("conn-banner");
 const bannerText = $("conn-banner-text");
-const BADGE_TEXT = { connecting: "connecting…", connected: "connected", reconnecting: "reconnecting…", disconnected: "disconnected" };
+const BADGE_TEXT = { connecting: "connecting…", connected: "connected", reconnecting: "reconnecting…", disconnected: "disconnected", refused: "refused" };
+const REFUSED_TEXT = "This server restarted with a new address or token — open the new link from the teacher.";
 let lastOrigin = {}; // request type → the control that sent it, for placing `error` replies
 
 // The summary stream (docs/protocol.md, "Detail levels"): what the view draws, within a byte budget;
@@ -59,13 +63,22 @@ const connection = new Connection(streamURL, {
     setText(badge, BADGE_TEXT[status] || status);
     banner.hidden = status === "connected" || status === "connecting";
     document.body.classList.toggle("offline", status !== "connected");
+    $("reconnect-now").hidden = status === "refused"; // it would only be refused again
+    if (status === "refused") setText(bannerText, REFUSED_TEXT);
   },
 });
 $("reconnect-now").addEventListener("click", () => connection.retryNow());
 
+// Changes of the network this tab asked for and not yet heard back about: an `event` `reset` or
+// `loaded` beyond these was made by someone else (another tab, another person), and says so.
+const ownChanges = { reset: 0, loaded: 0 };
+
 function send(message, origin) {
   lastOrigin[message.type] = origin;
-  if (connection.send(message)) return true;
+  if (connection.send(message)) {
+    if (message.type === "reset") ownChanges.reset++;
+    return true;
+  }
   showError(origin, "Not connected to the training server — waiting to reconnect.");
   return false;
 }
@@ -78,7 +91,7 @@ const inspector = new NeuronInspector($("inspector"), store, () => networkView.s
 const controls = new Controls(store, send, showError);
 const pace = new Pace(store, send, showError);
 const editor = new NetworkEditor(store, send, showError);
-const checkpoints = new Checkpoints();
+const checkpoints = new Checkpoints({ onLoading: (n) => (ownChanges.loaded += n) });
 const counters = new Counters(store);
 const predictionPanel = new PredictionPanel();
 const digitLab = new DigitLab(store, send, predictionPanel, showError, toasts);
@@ -94,7 +107,8 @@ const networkPanel = new NetworkPanel(store, networkView, () => {
   digitLab.follow();
 });
 const scrubber = new Scrubber({ root: $("history-bar"), store, networkView, chart, toasts });
-const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live") });
+checkpoints.snapshotInfo = () => ({ count: scrubber.snapshots.length, sizes: store.sizes });
+const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live"), send });
 const presentation = new Presentation({
   onChange(on) {
     networkView.setZoom(on ? PRESENT_CANVAS_ZOOM : 1);
@@ -129,19 +143,42 @@ function setMode(mode) {
 for (const b of modeButtons) b.addEventListener("click", () => setMode(b.dataset.mode));
 
 // ----- looking back: diagnostics, confusion matrix, export (static/js/history/) ----------------------
-/** Open the walkthrough on `example` ({source, label, index, request}) once it has settled. */
-function walkThrough(example) {
+/** Open the walkthrough and, once it has settled, run `then` (the walkthrough's own example pick loses). */
+function inWalkthrough(then) {
   setMode("walkthrough");
   const go = () => {
     if (!walkthrough.active) return;
     if (!walkthrough.settled) return void setTimeout(go, 50);
-    walkthrough.picks = (walkthrough.picks || 0) + 1;
-    walkthrough.setExample(example);
+    then();
   };
   go();
 }
-const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough,
-  canvases: { network: { toBlob: (done, type) => networkView.composite().toBlob(done, type) }, "descent curve": $("cost-chart"), "draw pad": $("draw-pad") } });
+/** Open the walkthrough on `example` ({source, label, index, request}) once it has settled. */
+function walkThrough(example) {
+  inWalkthrough(() => {
+    walkthrough.picks = (walkthrough.picks || 0) + 1;
+    walkthrough.setExample(example);
+  });
+}
+// the notes' simple example on the live page: its chain, in the walkthrough
+$("scalar-walk").addEventListener("click", () => inWalkthrough(() => walkthrough.preset()));
+// PNG of any view: the header's "PNG", then a click on the view (or the Look back drawer's export list).
+const liveViews = [document.querySelector(".panel.network"), document.querySelector(".panel.chart")];
+const pictures = new PicturePicker({
+  button: $("picture-toggle"),
+  toasts,
+  iterationOf(view) {
+    const now = store.state?.iteration ?? null;
+    if (scrubber.active && liveViews.some((v) => v === view)) {
+      return { iteration: scrubber.current.snap.iteration, note: `looking back; now ${fmtGrouped(now ?? 0, ",")}` };
+    }
+    if (view.dataset.testid === "lb-confusion" && lookback.confusion) return { iteration: lookback.confusion.iteration };
+    return { iteration: now };
+  },
+});
+const lookback = new LookBack({ store, scrubber, chart, toasts, walkThrough, pictures,
+  views: [["network", "The network", liveViews[0]], ["curve", "The descent curve", liveViews[1]],
+    ["draw", "Draw a digit / the plane", document.querySelector(".panel.draw")]] });
 $("log-scale").addEventListener("change", (e) => chart.setLog(e.target.checked));
 
 // ----- messages ----------------------------------------------------------------------------------
@@ -172,12 +209,18 @@ function receive(msg) {
       break;
     case "error": {
       if (["play", "pause", "step"].includes(header.request)) controls.forgetExpected();
+      if (header.request === "reset") ownChanges.reset = Math.max(0, ownChanges.reset - 1); // refused: no event comes
       const origin = header.request === "set_params" ? lastOrigin.set_params : lastOrigin[header.request];
+      if (origin === "link") {
+        linkOpener.onReply(header); // the link opener says why, beside what it was doing
+        break;
+      }
       if (!origin || !showError(origin, header.message)) toasts.show(header.message, "error", { title: "The server refused that" });
       break;
     }
     case "ack":
-      if (lastOrigin[header.request]) showError(lastOrigin[header.request], null);
+      if (lastOrigin[header.request] === "link") linkOpener.onReply(header);
+      else if (lastOrigin[header.request]) showError(lastOrigin[header.request], null);
       break;
     default:
       break;
@@ -218,6 +261,11 @@ function onEvent(event) {
   }
   const kind = EVENT_STYLE[event.kind] || "info";
   const titles = { epoch: "Epoch finished", reset: "New network", loaded: "Checkpoint loaded", restored: "Weights restored" };
+  if (event.kind in ownChanges) {
+    // the session is shared: say when someone else replaced the network this tab was looking at
+    if (ownChanges[event.kind] > 0) ownChanges[event.kind]--;
+    else titles[event.kind] = event.kind === "reset" ? "Someone else made a new network" : "Someone else loaded a checkpoint";
+  }
   toasts.show(event.message, kind, { sticky: event.kind === "diverged", title: titles[event.kind] || null, timeout: 4500, key: event.kind });
 }
 
@@ -252,11 +300,11 @@ function tick(now) {
   planeView.tick(now);
   checkpoints.tick(now);
   walkthrough.tick(now);
-  if (!banner.hidden && connection.closeCode === 1008) {
-    setText(bannerText, "The server refused this page (host, origin or token). Open the exact URL the server printed.");
-  } else if (!banner.hidden && connection.retryAt) {
+  if (!banner.hidden && connection.status !== "refused" && connection.retryAt) {
     const s = Math.max(0, Math.ceil((connection.retryAt - now) / 1000));
-    setText(bannerText, s > 0 ? `Connection to the training server lost — reconnecting in ${s} s…` : "Connection to the training server lost — reconnecting…");
+    const text = s > 0 ? `Connection to the training server lost — reconnecting in ${s} s…` : "Connection to the training server lost — reconnecting…";
+    // Still unreachable after a few tries: it may have moved (a new address) rather than stopped.
+    setText(bannerText, connection.failures > 3 ? `${text} If the server was started again elsewhere, open the new link from the teacher.` : text);
   }
   workTimes[frameCount % workTimes.length] = performance.now() - t0;
   requestAnimationFrame(tick);
@@ -280,8 +328,23 @@ function fps(n = 120) {
   };
 }
 
+// ----- lessons: the Share button and the links it writes (static/js/screen/) ----------------------
+const share = new ShareButton({
+  store,
+  view: () => ({
+    mode: document.body.dataset.mode,
+    phase: walkthrough.active ? walkthrough.phase : null,
+    present: presentation.on,
+  }),
+});
+const linkOpener = new LinkOpener({
+  store, send, toasts, setMode, walkthrough, presentation,
+  ready: () => connection.connected && store.ready,
+});
+
 // Debug/test hooks.
-window.__lab = { store, scrubber, lookback, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, inspector, tooltip };
+window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges, inspector, tooltip };
 
 connection.connect();
 requestAnimationFrame(tick);
+linkOpener.openFromAddress();

@@ -1,8 +1,9 @@
 """A dataset, whatever it holds: inputs and labels of a training and a test set, and what they mean.
 
-Two kinds exist. ``image``: each input is a picture of ``shape`` (e.g. rows × columns) kept as uint8 pixels and
+Three kinds exist. ``image``: each input is a picture of ``shape`` (e.g. rows × columns) kept as uint8 pixels and
 turned into floats in 0..1 one mini-batch at a time. ``plane``: each input is a point (x, y) of the
-plane, float32, in about [-1, 1]². Everything else (the input size, the class names, the sizes of
+plane, float32, in about [-1, 1]². ``scalar``: each input is one number x, float32 (the lecture notes'
+simple example, ``simple.py``). Everything else (the input size, the class names, the sizes of
 the two sets) is read from the dataset; nothing downstream assumes a particular one.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-KINDS = ("image", "plane")
+KINDS = ("image", "plane", "scalar")
 PLANE_EXTENT = 1.0  # plane inputs live in about [-PLANE_EXTENT, PLANE_EXTENT]²
 
 
@@ -34,7 +35,7 @@ def as_inputs(raw: np.ndarray, dtype=np.float32, out: np.ndarray | None = None) 
 
 @dataclass(eq=False)
 class Dataset:
-    """Inputs as rows (one example per row: uint8 pixels for images, float32 points for the plane) and
+    """Inputs as rows (one example per row: uint8 pixels for images, float32 points or numbers) and
     labels as uint8 class indices, for a training and a test set."""
 
     train_inputs: np.ndarray
@@ -84,8 +85,9 @@ class Dataset:
 
     @property
     def trivial(self) -> bool:
-        """Every training example has the same class: the network has nothing to tell apart."""
-        return len(np.unique(self.train_labels)) <= 1
+        """Every training example has the same class of several: the network has nothing to tell apart.
+        A dataset of one class by design (the notes' simple example) is not trivial: it is meant so."""
+        return self.n_classes > 1 and len(np.unique(self.train_labels)) <= 1
 
     # The names the image code has always used.
     @property

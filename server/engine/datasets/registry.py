@@ -1,8 +1,8 @@
 """Every dataset this project knows, by name: what each is, its options, and how to make it.
 
-``describe`` gives the JSON the protocol sends (``GET /api/datasets``, ``hello``). Plane datasets and
-the custom set are made here from their options; the image datasets are read from disk by
-``images.py`` (the training layer's catalog keeps them once loaded).
+``describe`` gives the JSON the protocol sends (``GET /api/datasets``, ``hello``). Plane datasets, the
+custom set and the notes' simple example are made here from their options; the image datasets are read
+from disk by ``images.py`` (the training layer's catalog keeps them once loaded).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import custom, plane
+from . import custom, plane, simple
 from .base import PLANE_EXTENT, Dataset
 from .images import IMAGE_DATASETS, IMAGE_SHAPE
 from .options import check_options as _check_options
@@ -23,7 +23,7 @@ FIELD = "dataset"
 class Spec:
     name: str
     title: str
-    kind: str  # "image" | "plane"
+    kind: str  # "image" | "plane" | "scalar"
     shape: tuple
     options: tuple  # of options.Option
     class_names: Callable[[dict], tuple]  # class names for checked options
@@ -56,6 +56,7 @@ SPECS = {
     **{name: _plane_spec(name) for name in plane.GENERATORS},
     "custom": Spec("custom", custom.TITLE, "plane", (2,), custom.SPECS, lambda o: custom.class_names(o.get("classes")),
                    (custom.CLASSES.min, custom.CLASSES.max), {}),
+    simple.NAME: Spec(simple.NAME, simple.TITLE, "scalar", (1,), simple.SPECS, simple.class_names, (1, 1), {}),
 }
 NAMES = tuple(SPECS)
 
@@ -77,18 +78,25 @@ def check_options(name: str, options) -> dict:
 
 
 def make(name: str, options) -> Dataset:
-    """A plane dataset or the custom set from (unchecked) options. Image datasets come from disk."""
+    """A plane dataset, the custom set or the simple example from (unchecked) options. Image datasets come
+    from disk."""
     s = spec(name)
-    if s.kind != "plane":
+    if s.kind == "image":
         raise ValueError(f"{FIELD}: {name} is read from disk, not generated")
     checked = check_options(name, options)
-    return custom.make(checked) if name == "custom" else plane.generate(name, checked)
+    if name == "custom":
+        return custom.make(checked)
+    if name == simple.NAME:
+        return simple.make(checked)
+    return plane.generate(name, checked)
 
 
 def _sizes(s: Spec, options: dict) -> tuple[int | None, int | None]:
     if s.name == "custom":
         n = len(options["points"]) if options.get("points") else len(custom.STARTER)
         return n, n
+    if s.name == simple.NAME:
+        return 1, 1
     if s.kind == "plane":
         n = options["points"]
         n_test = min(max(1, round(n * options["test_fraction"])), n - 1)

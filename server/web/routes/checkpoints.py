@@ -8,8 +8,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from ...engine import checkpoint
-from ...engine.checkpoint import CheckpointError
+from ...engine.checkpoint import CheckpointError, Loaded
+from ...engine.saved_snapshots import SavedHistory
 from ...training.limits import check_fits
+from ...training.saved_history import check_snapshots
 from ...training.store import AUTOSAVE_RE, NAME_RE, Exists, NotFound, export
 from ..bodies import StrictRoute
 from ..deps import SessionDep, StoreDep
@@ -30,20 +32,25 @@ def _not_an_autosave_name(name: str) -> None:
                                  "choose another")
 
 
-async def _install(session, net, extra: dict, message: str) -> dict:
-    """Hand a validated network (and its history and hyper-parameters, if any) to the session; a 422
-    leaves it untouched."""
+async def _install(session, loaded: Loaded, message: str) -> tuple[dict, object]:
+    """Hand a validated network (and its history, hyper-parameters and recorded snapshots, if any) to the
+    session; a 422 leaves it untouched. A damaged snapshot part only drops the snapshots. Returns the
+    reply's body and the snapshots restored (a ``SavedHistory``, or None)."""
+    net, extra = loaded.net, loaded.extra
     history = extra.get("history") if isinstance(extra, dict) else None
     try:  # off the event loop: the checkpoint's dataset may be an image dataset not read yet
         restored = await asyncio.to_thread(session.load_network, net, history if history else None, message,
-                                           extra.get("params"), extra.get("dataset"))
+                                           extra.get("params"), extra.get("dataset"), loaded.history,
+                                           loaded.dropped)
     except ValueError as e:
         raise HTTPException(422, f"{message}: {e}") from None
     iteration = history.get("iteration", 0) if isinstance(history, dict) else 0
     # the dataset it trains on now: read after the queued load, so it is the loaded one
     dataset = await asyncio.wrap_future(session.read(lambda: session.data.name))
+    saved, dropped = check_snapshots(loaded.history, loaded.dropped, iteration)  # as the session judged them
+    snapshots = len(saved.snapshots) if saved is not None else 0
     return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history), "restored": restored,
-            "dataset": dataset}
+            "dataset": dataset, "snapshots": snapshots, "snapshots_dropped": dropped}, saved
 
 
 @router.get("")
@@ -54,10 +61,11 @@ async def list_checkpoints(store: StoreDep):
 
 @router.post("")
 async def save_checkpoint(req: SaveRequest, session: SessionDep, store: StoreDep):
-    """Save the current network, η, batch size, counters and history as ``name`` (atomically). A checkpoint
-    of that name is replaced only with ``overwrite: true``; otherwise 409 and it stays as it was."""
+    """Save the current network, η, batch size, counters and history as ``name`` (atomically); with
+    ``snapshots: true`` ("with history") the recorded snapshots too. A checkpoint of that name is replaced
+    only with ``overwrite: true``; otherwise 409 and it stays as it was."""
     _not_an_autosave_name(req.name)
-    frozen, extra = await asyncio.wrap_future(session.read(export, session))
+    frozen, extra = await asyncio.wrap_future(session.read(export, session, req.snapshots))
     try:
         return json_response(await asyncio.to_thread(store.save, req.name, frozen, extra, req.overwrite))
     except CheckpointError as e:
@@ -84,13 +92,13 @@ async def upload_checkpoint(request: Request, session: SessionDep, store: StoreD
             raise HTTPException(409, f"a checkpoint named {name!r} exists; add overwrite=true to the query to replace it")
     data = await request.body()  # within the upload limit (bodies.LimitedRequest)
     try:
-        net, extra = await asyncio.to_thread(checkpoint.from_bytes, data, "uploaded file", check_fits)
+        loaded = await asyncio.to_thread(checkpoint.read, data, "uploaded file", check_fits)
     except CheckpointError as e:
         raise _checkpoint_error(e) from None
-    body = await _install(session, net, extra, "uploaded checkpoint loaded")
-    if name is not None:
+    body, saved = await _install(session, loaded, "uploaded checkpoint loaded")
+    if name is not None:  # the copy keeps what was restored: the snapshots only if they were sound
         try:
-            await asyncio.to_thread(store.save, name, net, extra, overwrite)
+            await asyncio.to_thread(store.save, name, loaded.net, loaded.extra, overwrite, saved or SavedHistory())
         except CheckpointError as e:
             raise _checkpoint_error(e) from None
     return json_response({"loaded": name or "uploaded file", **body})
@@ -100,10 +108,10 @@ async def upload_checkpoint(request: Request, session: SessionDep, store: StoreD
 async def load_checkpoint(name: str, session: SessionDep, store: StoreDep):
     """Replace the session's network (and history, if saved with one) by a stored checkpoint."""
     try:
-        net, extra = await asyncio.to_thread(store.load, name, check_fits)
+        loaded = await asyncio.to_thread(store.read, name, check_fits)
     except CheckpointError as e:
         raise _checkpoint_error(e) from None
-    body = await _install(session, net, extra, f"checkpoint {name!r} loaded")
+    body, _ = await _install(session, loaded, f"checkpoint {name!r} loaded")
     return json_response({"loaded": name, **body})
 
 

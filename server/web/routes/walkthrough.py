@@ -20,7 +20,8 @@ from ..bodies import StrictRoute
 from ..deps import SessionDep
 from ..inputs import backprop_payload, request_input
 from ..schemas import (
-    BackpropRequest, BatchRequest, CloseRequest, GradCheckRequest, SetParameterRequest, StepRequest, TeachRequest,
+    BackpropRequest, BatchRequest, CloseRequest, CurveRequest, GradCheckRequest, SetParameterRequest, StepRequest,
+    TeachRequest,
 )
 
 router = APIRouter(prefix="/api", tags=["walkthrough"], route_class=StrictRoute)
@@ -95,7 +96,24 @@ async def walkthrough_step(req: StepRequest, session: SessionDep):
 @router.post("/walkthrough/set")
 async def set_parameter(req: SetParameterRequest, session: SessionDep):
     """Give one weight or bias a value by hand (undo restores it): then ask /api/backprop what changed."""
-    return await _answer(session.set_parameter(req.param.model_dump(), req.value))
+    return await _answer(session.set_parameter(req.param.model_dump(), req.value, merge_undo=req.merge_undo))
+
+
+@router.post("/walkthrough/curve")
+async def cost_curve(req: CurveRequest, session: SessionDep):
+    """C0 of one example as one parameter runs from ``low`` to ``high``, every other parameter as it is now,
+    with its current value, C0 and backprop's slope there (float64, on a copy: training goes on)."""
+    try:
+        x, _, _, _ = await request_input(session, req, label=True)
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+
+    def copy():
+        return wt.check_parameter(session.net, req.param.model_dump()), freeze(session.net)
+
+    param, frozen = await _answer(session.read(copy))
+    values = np.linspace(req.low, req.high, req.points)
+    return await asyncio.to_thread(wt.cost_curve, thaw(frozen), x, req.label, param, values)
 
 
 PICK_CHUNK = 500  # training images ranked per look

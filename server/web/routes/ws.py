@@ -20,6 +20,7 @@ log = logging.getLogger("backprop_lab")
 router = APIRouter()
 RATE_PER_SECOND = 50.0  # sustained client messages per second
 RATE_BURST = 100.0
+TOKEN_REFUSED = 4401  # close code: the token is not this server's (the page stops reconnecting)
 
 
 class RateLimit:
@@ -44,8 +45,15 @@ async def websocket_endpoint(ws: WebSocket):
     host = ws.headers.get("host")
     origins = [v.decode("latin-1") for k, v in ws.scope["headers"] if k == b"origin"]
     token = ws.query_params.get("token") or ws.headers.get(TOKEN_HEADER)
-    if not guard.host_ok(host) or not guard.origin_ok(origins, host) or not guard.token_ok(token):
-        await ws.close(code=1008, reason="origin, host or token refused")
+    if not guard.host_ok(host) or not guard.origin_ok(origins, host):
+        await ws.close(code=1008, reason="origin or host refused")
+        return
+    if not guard.token_ok(token):
+        # Host and Origin are fine, so this is the page of a server that restarted with another token:
+        # accept, then close with a code the page can read (a refused handshake is an anonymous 1006 in
+        # a browser), so that it says what to do instead of reconnecting forever. Nothing is sent first.
+        await ws.accept()
+        await ws.close(code=TOKEN_REFUSED, reason="token refused: this server has a new token")
         return
     await ws.accept()
     broadcaster = ws.app.state.broadcaster

@@ -11,14 +11,16 @@ import { drawSmallChart, LAYER_COLORS } from "./charts.js";
 const CHART_H = 92;
 
 export class LookBack {
-  /** scrubber: the Scrubber; walkThrough(example): open the walkthrough on it; canvases: {name: canvas} for PNGs. */
-  constructor({ store, scrubber, chart, toasts, walkThrough, canvases }) {
+  /** scrubber: the Scrubber; walkThrough(example): open the walkthrough on it; pictures: the PicturePicker,
+   * which saves a view as a PNG; views: [[testid, label, element]] of the live views offered for export. */
+  constructor({ store, scrubber, chart, toasts, walkThrough, pictures, views }) {
     this.store = store;
     this.scrubber = scrubber;
     this.chart = chart;
     this.toasts = toasts;
     this.walkThrough = walkThrough;
-    this.canvases = canvases;
+    this.pictures = pictures;
+    this.views = views;
     this.open = false;
     this.diag = null;
     this.confusion = null;
@@ -61,20 +63,25 @@ export class LookBack {
     this.cell = el("div", { class: "lb-cell", "data-testid": "confusion-cell" });
 
     const csv = (path, text) => el("a", { class: "button-link", href: withToken(path), download: "", title: `Download ${path.slice(5)}` }, text);
-    const pngButtons = Object.keys(this.canvases).map((name) => {
-      const b = el("button", { type: "button", "data-testid": `png-${name}`, title: `Save the ${name} view as a PNG image.` }, `PNG: ${name}`);
-      b.addEventListener("click", () => this.savePNG(name));
+    this.diagSection = el("section", { class: "lb-sec", "data-testid": "lb-diagnostics" },
+      el("div", { class: "lb-sec-head" }, el("h3", {}, "Why isn't it learning?"), this.layerSelect),
+      this.diagStatus, this.notes, this.legend, chartBox);
+    this.confSection = el("section", { class: "lb-sec", "data-testid": "lb-confusion" }, el("h3", {}, "Confusion matrix (test images)"), this.confCaption,
+      el("p", { class: "subtle" }, "rows: true label · columns: the network's answer · click a cell for its images"), this.matrix, this.cell);
+    const views = [...this.views, ["diagnostics", "The diagnostics", this.diagSection], ["confusion", "The confusion matrix", this.confSection]];
+    const pngButtons = views.map(([testid, label, view]) => {
+      const b = el("button", { type: "button", "data-testid": `png-${testid}`, title: `Save ${label.toLowerCase()} as a PNG picture, as it looks now.` }, `PNG: ${label.replace(/^The /, "")}`);
+      b.addEventListener("click", () => this.pictures.save(view));
       return b;
     });
 
     this.drawer = el("aside", { class: "lookback", id: "lookback", "data-testid": "lookback", hidden: true, "aria-label": "Look back: diagnostics, confusion matrix, export" },
       el("div", { class: "lb-head" }, el("h2", {}, "Look back"), close),
-      el("section", { class: "lb-sec" }, el("div", { class: "lb-sec-head" }, el("h3", {}, "Why isn't it learning?"), this.layerSelect),
-        this.diagStatus, this.notes, this.legend, chartBox),
-      el("section", { class: "lb-sec" }, el("h3", {}, "Confusion matrix (test images)"), this.confCaption,
-        el("p", { class: "subtle" }, "rows: true label · columns: the network's answer · click a cell for its images"), this.matrix, this.cell),
-      el("section", { class: "lb-sec" }, el("h3", {}, "Export"),
-        el("div", { class: "lb-export" }, ...pngButtons, csv("/api/history.csv", "CSV: cost history"), csv("/api/diagnostics.csv", "CSV: diagnostics"))));
+      this.diagSection,
+      this.confSection,
+      el("section", { class: "lb-sec lb-export-sec" }, el("h3", {}, "Export"),
+        el("div", { class: "lb-export" }, ...pngButtons, csv("/api/history.csv", "CSV: cost history"), csv("/api/diagnostics.csv", "CSV: diagnostics")),
+        el("p", { class: "subtle" }, "Any other view: press PNG at the top of the page, then click the view.")));
     document.body.append(this.drawer);
     $("history-bar").querySelector(".hist-tools").append(this.toggle);
   }
@@ -259,18 +266,5 @@ export class LookBack {
       }
     });
     this.actions.replaceChildren(el("span", { class: "subtle" }, `test image #${example.index}: `), walk, teach);
-  }
-
-  savePNG(name) {
-    const canvas = this.canvases[name];
-    canvas.toBlob((blob) => {
-      if (!blob) return;
-      const url = URL.createObjectURL(blob);
-      const a = el("a", { href: url, download: `backprop-lab-${name}-${this.store.state?.iteration ?? 0}.png` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 5000);
-    }, "image/png");
   }
 }

@@ -52,10 +52,10 @@ export function observeSize(element, callback) {
   return ro;
 }
 
-/** Is keyboard focus in something that uses the keys itself (text fields, sliders, selects)? */
+/** Is keyboard focus in something that uses the keys itself (text fields, sliders, selects, a dialog)? */
 export function isTyping(target) {
   if (!(target instanceof Element)) return false;
-  if (target.isContentEditable) return true;
+  if (target.isContentEditable || target.closest("dialog")) return true; // a modal dialog owns the keys
   const tag = target.tagName;
   return tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA";
 }

@@ -10,6 +10,7 @@ const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const NAME_RULE = "Names are 1 to 64 letters, digits, “_” or “-” (no spaces, dots or slashes).";
 const MAX_UPLOAD = 64 * 1024 * 1024;
 const NOTE_MS = { error: 8000, ok: 3500 };
+const SAVED_SNAPSHOT_BYTES = 32 * 1024 * 1024; // the server keeps at most this much of snapshots in a file
 
 /** A fetch that failed outright (server down, connection cut) gets a sentence instead of "Failed to fetch". */
 async function reach(promise) {
@@ -33,12 +34,19 @@ function restoredText(reply) {
 }
 
 export class Checkpoints {
-  constructor() {
+  /** onLoading(n): this tab is about to load a checkpoint (+1), or the load was refused (−1), so that
+   *  the `loaded` event it causes is told apart from one caused by someone else. */
+  constructor({ onLoading = () => {} } = {}) {
+    this.onLoading = onLoading;
     this.details = $("checkpoints");
     this.summary = $("ckpt-summary");
     this.form = $("ckpt-save-form");
     this.name = $("ckpt-name");
     this.saveButton = $("ckpt-save");
+    this.withHistory = $("ckpt-snapshots");
+    this.historySize = $("ckpt-snapshots-size");
+    /** () => {count, sizes}: the recorded snapshots and the network's layer sizes (set by main.js). */
+    this.snapshotInfo = null;
     this.list = $("ckpt-list");
     this.uploadButton = $("ckpt-upload");
     this.file = $("ckpt-file");
@@ -55,7 +63,11 @@ export class Checkpoints {
     this.loading = null;
 
     this.modelLink.href = withToken("/api/model");
-    this.details.addEventListener("toggle", () => this.details.open && this.refresh());
+    this.details.addEventListener("toggle", () => {
+      if (!this.details.open) return;
+      this.refresh();
+      this.showHistorySize();
+    });
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.save();
@@ -121,14 +133,17 @@ export class Checkpoints {
   item(entry) {
     const { name } = entry;
     const sizes = entry.config?.sizes?.join("–");
+    const snaps = entry.snapshots ? `${fmtGrouped(entry.snapshots)} snapshot${entry.snapshots === 1 ? "" : "s"}` : null;
     const meta = entry.error
       ? "unreadable"
-      : [entry.autosave ? "autosave" : null, entry.iteration != null ? `it ${fmtGrouped(entry.iteration)}` : null, sizes]
-        .filter(Boolean).join(" · ");
+      : [entry.cut_short ? "cut short" : null, entry.autosave ? "autosave" : null,
+        entry.iteration != null ? `it ${fmtGrouped(entry.iteration)}` : null, snaps, sizes].filter(Boolean).join(" · ");
     const details = entry.error
       ? `This file cannot be read: ${entry.error}`
       : `${name}: ${sizes || "?"} · ${entry.config?.activation || "?"} · ${fmtBytes(entry.size)} · saved ${new Date(entry.mtime * 1000).toLocaleString()}` +
-        (entry.autosave ? " · saved by the server when it stopped (the 5 newest are kept; --resume continues the newest)" : "");
+        (snaps ? ` · with history: ${snaps} to scrub back through` : "") +
+        (entry.autosave ? " · saved by the server when it stopped (the 5 newest are kept; --resume continues the newest)" : "") +
+        (entry.cut_short ? ` · This file is cut short (${entry.cut_short}): its network loads, its snapshots may not.` : "");
     const error = el("p", { class: "field-error", role: "alert", hidden: true });
     const ok = el("p", { class: "field-ok", role: "status", hidden: true });
     const pair = { error, ok };
@@ -145,7 +160,7 @@ export class Checkpoints {
     remove.addEventListener("blur", () => this.disarm(remove));
     return el(
       "li",
-      { class: `ckpt-item${entry.error ? " broken" : ""}${entry.autosave ? " autosave" : ""}`, "data-name": name, title: details },
+      { class: `ckpt-item${entry.error ? " broken" : ""}${entry.cut_short ? " cut" : ""}${entry.autosave ? " autosave" : ""}`, "data-name": name, title: details },
       el("span", { class: "ckpt-name", text: name }),
       el("span", { class: "ckpt-actions" }, load, download, remove),
       el("span", { class: "ckpt-meta" }, el("span", { class: "ckpt-info", text: meta }),
@@ -153,6 +168,20 @@ export class Checkpoints {
       error,
       ok,
     );
+  }
+
+  /** Beside "with history": how many snapshots that saves, and about how many bytes (4 per parameter each). */
+  showHistorySize() {
+    const info = this.snapshotInfo?.();
+    if (!info?.count || !info.sizes?.length) {
+      setText(this.historySize, "");
+      return;
+    }
+    let params = 0;
+    for (let l = 1; l < info.sizes.length; l++) params += info.sizes[l] * (info.sizes[l - 1] + 1);
+    const per = 4 * params + 40;
+    const count = Math.min(info.count, Math.max(2, Math.floor(SAVED_SNAPSHOT_BYTES / (4 * params))));
+    setText(this.historySize, `(${fmtGrouped(count)} snapshot${count === 1 ? "" : "s"}, ${fmtBytes(count * per)})`);
   }
 
   /** "Save" says "Replace" when the typed name is already taken (and asks before it replaces). */
@@ -193,11 +222,12 @@ export class Checkpoints {
       this.note(this.notes.save, `Not saved: “${name}” was kept as it was.`, "ok");
       return;
     }
+    const snapshots = this.withHistory.checked;
     await this.busy(this.saveButton, async () => {
       try {
         let entry;
         try {
-          entry = await reach(postJSON("/api/checkpoints", { name, overwrite }));
+          entry = await reach(postJSON("/api/checkpoints", { name, overwrite, snapshots }));
         } catch (e) {
           // saved meanwhile (another tab): ask now, and only replace it if told to
           if (e.status !== 409 || overwrite) throw e;
@@ -206,10 +236,11 @@ export class Checkpoints {
             return;
           }
           overwrite = true;
-          entry = await reach(postJSON("/api/checkpoints", { name, overwrite }));
+          entry = await reach(postJSON("/api/checkpoints", { name, overwrite, snapshots }));
         }
         const at = entry.iteration != null ? ` at iteration ${fmtGrouped(entry.iteration)}` : "";
-        this.note(this.notes.save, `${overwrite ? "Replaced" : "Saved"} “${name}”${at}.`, "ok");
+        const kept = entry.snapshots ? ` with ${fmtGrouped(entry.snapshots)} snapshot${entry.snapshots === 1 ? "" : "s"}` : "";
+        this.note(this.notes.save, `${overwrite ? "Replaced" : "Saved"} “${name}”${at}${kept}.`, "ok");
         this.name.value = "";
       } catch (e) {
         this.note(this.notes.save, e.message);
@@ -220,10 +251,12 @@ export class Checkpoints {
 
   async load(name, pair, button) {
     await this.busy(button, async () => {
+      this.onLoading(1);
       try {
         const reply = await reach(postJSON(`/api/checkpoints/${encodeURIComponent(name)}/load`));
         this.noteItem(name, pair, `Loaded ${restoredText(reply)} — training is paused.`, "ok");
       } catch (e) {
+        this.onLoading(-1);
         this.noteItem(name, pair, e.message);
       }
     });
@@ -270,11 +303,13 @@ export class Checkpoints {
       name = `${name.slice(0, 60)}-${i}`;
     }
     await this.busy(this.uploadButton, async () => {
+      this.onLoading(1);
       try {
         const path = "/api/checkpoints/upload" + (name ? `?name=${encodeURIComponent(name)}` : "");
         const reply = await reach(sendRaw("POST", path, file));
         this.note(this.notes.upload, `Loaded “${file.name}”${name ? ` (kept as “${name}”)` : ""}: ${restoredText(reply)}.`, "ok");
       } catch (e) {
+        this.onLoading(-1);
         this.note(this.notes.upload, `“${file.name}” was refused: ${e.message}`);
       }
     });

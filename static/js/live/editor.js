@@ -2,7 +2,9 @@
 // How many hidden layers, how many neurons and which seeds: the server's limits from `hello`.
 
 import { $, setText } from "../lib/dom.js";
+import { sharedSession } from "../net/api.js";
 import { applyRange, limit, neuronsProblem, seedProblem } from "../state/limits.js";
+import { ask } from "../widgets/dialog.js";
 
 export class NetworkEditor {
   constructor(store, send, showError) {
@@ -90,16 +92,40 @@ export class NetworkEditor {
     return null;
   }
 
-  submit() {
+  async submit() {
     const limits = this.store.limits;
     const hidden = this.sizes.slice(0, +this.count.value).map((input) => +input.value);
     const seed = +this.seed.value;
     const problem = neuronsProblem(limits, hidden) || seedProblem(limits, seed) || this.problem() || this.picker?.problem();
     if (problem) return this.showError("reset", problem);
     this.showError("reset", null);
-    this.send(
-      { type: "reset", hidden, activation: this.activation.value, output_activation: this.output.value, cost: this.cost.value, seed, ...this.picker?.request() },
-      "reset",
-    );
+    const message = { type: "reset", hidden, activation: this.activation.value, output_activation: this.output.value, cost: this.cost.value, seed, ...this.picker?.request() };
+    if (sharedSession && !(await this.confirm(message))) return;
+    this.send(message, "reset");
+  }
+
+  /** Every tab shares the session: a reset replaces the network for all of them, so ask first. */
+  async confirm(message) {
+    const c = this.store.config;
+    const iteration = this.store.state?.iteration ?? 0;
+    const describe = (dataset, hidden, activation, output, cost, seed) =>
+      `${dataset}: hidden ${hidden.length ? hidden.join(", ") : "none"} · ${activation}/${output} · ${cost.replace("_", "-")} · seed ${seed}`;
+    const choice = await ask({
+      title: "Reset the network for everyone?",
+      testid: "reset-confirm",
+      lines: [
+        "Every tab of this server shares one network: a reset replaces it in all of them.",
+        iteration
+          ? `Its training (${iteration.toLocaleString("en")} iteration${iteration === 1 ? "" : "s"}) is lost unless you save a checkpoint first.`
+          : "It has not been trained yet.",
+      ],
+      list: c ? [`now: ${describe(this.store.dataset?.name || "mnist", c.sizes.slice(1, -1), c.activation, c.output_activation, c.cost, c.seed ?? 0)}`,
+        `new: ${describe(message.dataset || "mnist", message.hidden, message.activation, message.output_activation, message.cost, message.seed)}`] : [],
+      buttons: [
+        { label: "Cancel", value: false, testid: "reset-cancel", focus: true, title: "Keep the network as it is." },
+        { label: "Reset network", value: true, kind: "danger", testid: "reset-confirm-ok", title: "Replace the network for every tab." },
+      ],
+    });
+    return choice === true;
   }
 }

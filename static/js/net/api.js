@@ -1,6 +1,9 @@
 // HTTP calls to the server, with the page's token (if any) in the X-Backprop-Token header.
 
 const token = document.querySelector('meta[name="backprop-token"]')?.content || "";
+/** Does every tab of this server share the session this page shows (so a reset replaces everyone's)?
+ *  The page says (templates/index.html); per-visitor sessions (classroom mode) answer no. */
+export const sharedSession = document.querySelector('meta[name="backprop-shared"]')?.content !== "0";
 
 function tokenHeaders(headers = {}) {
   return token ? { ...headers, "X-Backprop-Token": token } : headers;

@@ -4,12 +4,15 @@ import { decodeEnvelope } from "./envelope.js";
 
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 10000;
+/** Close code: this server does not take the page's token (it restarted with a new one). Final. */
+export const TOKEN_REFUSED = 4401;
 
 export class Connection {
   /**
    * @param {string | (() => string)} url websocket URL (a function: asked again at each reconnection)
    * @param {{onMessage(msg): void, onStatus(status, info): void}} handlers
-   *   status: "connecting" | "connected" | "reconnecting" | "disconnected"
+   *   status: "connecting" | "connected" | "reconnecting" | "disconnected" | "refused" (final: the
+   *   server refused this page's token, so retrying is pointless)
    */
   constructor(url, { onMessage, onStatus }) {
     this.url = url;
@@ -20,6 +23,8 @@ export class Connection {
     this.timer = null;
     this.retryAt = 0;
     this.everConnected = false;
+    this.attempts = 0; // connections tried since the page opened
+    this.failures = 0; // failed in a row (the banner adds advice after a few)
     this.status = "connecting";
   }
 
@@ -30,7 +35,8 @@ export class Connection {
   connect() {
     clearTimeout(this.timer);
     this.timer = null;
-    if (this.socket) return;
+    if (this.socket || this.status === "refused") return;
+    this.attempts++;
     this.setStatus(this.everConnected ? "reconnecting" : "connecting");
     let socket;
     try {
@@ -43,6 +49,7 @@ export class Connection {
     this.socket = socket;
     socket.onopen = () => {
       this.attempt = 0;
+      this.failures = 0;
       this.everConnected = true;
       this.setStatus("connected");
     };
@@ -50,6 +57,7 @@ export class Connection {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (event.code === TOKEN_REFUSED) return this.refuse(event);
       this.scheduleRetry(event);
     };
     socket.onerror = () => {
@@ -72,11 +80,19 @@ export class Connection {
     this.onMessage(msg);
   }
 
+  /** The server will never take this page's token: stop, and say so (no endless reconnecting). */
+  refuse(closeEvent) {
+    this.closeCode = closeEvent.code;
+    this.retryAt = 0;
+    this.setStatus("refused", { code: closeEvent.code, reason: closeEvent.reason });
+  }
+
   scheduleRetry(closeEvent) {
     // Exponential backoff with full jitter: 0.5 s, 1 s, 2 s, … up to 10 s, each × a random 0.5–1.5.
     const base = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** this.attempt);
     const delay = Math.round(base * (0.5 + Math.random()));
     this.attempt++;
+    this.failures++;
     this.retryAt = performance.now() + delay;
     this.closeCode = closeEvent?.code ?? null;
     this.setStatus(this.everConnected ? "reconnecting" : "disconnected", { delay, code: this.closeCode });
@@ -85,7 +101,7 @@ export class Connection {
 
   /** Reconnect right away (the banner's "retry now"). */
   retryNow() {
-    if (this.socket) return;
+    if (this.socket || this.status === "refused") return;
     this.attempt = 0;
     this.connect();
   }

@@ -15,6 +15,7 @@ export const api = {
   batch: (body) => postJSON("/api/walkthrough/batch", body),
   step: (body) => postJSON("/api/walkthrough/step", body),
   set: (body) => postJSON("/api/walkthrough/set", body),
+  curve: (body) => postJSON("/api/walkthrough/curve", body),
   example: (kind, seed) => getJSON(`/api/walkthrough/example?kind=${encodeURIComponent(kind)}&seed=${seed}`),
   predict: (body) => postJSON("/api/predict", body),
   teach: (body) => postJSON("/api/teach", body),

@@ -101,7 +101,8 @@ export function computeLayout(sizes, width, height, pickSubset) {
 /**
  * A network on the plane (2 inputs, small layers): the inputs x and y as two nodes, every layer a column
  * of big round nodes (each shows its own map of the plane), no heat-maps or strips unless a layer is too
- * tall (then a subset, as for images).
+ * tall (then a subset, as for images). The notes' simple example (1 input) is drawn the same way, its one
+ * input x as one node.
  */
 export function computePlaneLayout(sizes, width, height, pickSubset) {
   const L = sizes.length - 1;
@@ -114,7 +115,7 @@ export function computePlaneLayout(sizes, width, height, pickSubset) {
   const x0 = left + r0 + 2;
   const xLast = width - right;
   const colGap = (xLast - x0) / Math.max(1, L);
-  const ys0 = [top + availH / 2 - 1.6 * r0, top + availH / 2 + 1.6 * r0];
+  const ys0 = sizes[0] === 1 ? [top + availH / 2] : [top + availH / 2 - 1.6 * r0, top + availH / 2 + 1.6 * r0];
   const input = { x: x0 - r0, y: ys0[0] - r0, size: 2 * r0, cell: 2 * r0, plane: true, nodeX: x0, nodeYs: ys0, r: r0 };
   const layers = [null];
   for (let l = 1; l <= L; l++) {
@@ -140,7 +141,7 @@ export function computePlaneLayout(sizes, width, height, pickSubset) {
 export function hitTest(layout, px, py) {
   const { input } = layout;
   if (layout.plane) {
-    for (let i = 0; i < 2; i++) if (Math.hypot(px - input.nodeX, py - input.nodeYs[i]) <= input.r + 2) return { layer: 0, index: i };
+    for (let i = 0; i < input.nodeYs.length; i++) if (Math.hypot(px - input.nodeX, py - input.nodeYs[i]) <= input.r + 2) return { layer: 0, index: i };
   } else if (px >= input.x && px < input.x + input.size && py >= input.y && py < input.y + input.size) {
     const col = Math.floor((px - input.x) / input.cell);
     const row = Math.floor((py - input.y) / input.cell);
@@ -187,7 +188,7 @@ export function positionOf(layout, l, index) {
   if (!layout) return null;
   if (l === 0) {
     const { input } = layout;
-    if (layout.plane) return index < 2 ? { x: input.nodeX, y: input.nodeYs[index], r: input.r } : null;
+    if (layout.plane) return index < input.nodeYs.length ? { x: input.nodeX, y: input.nodeYs[index], r: input.r } : null;
     const row = Math.floor(index / 28);
     const col = index % 28;
     return { x: input.x + (col + 0.5) * input.cell, y: input.y + (row + 0.5) * input.cell, r: input.cell / 2 };

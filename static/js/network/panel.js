@@ -9,6 +9,12 @@ const PURPOSE = {
   gradients: "Gradients: how the last mini-batch wants each weight to change (−∂C/∂w, averaged over the batch). A map sums δ·x over all its images: that is why other digits appear.",
 };
 
+// the notes' simple example: one input x, one neuron per layer, no maps
+const PURPOSE_SCALAR = {
+  weights: "Weights: one number per link of the notes' simple network x → a⁽¹⁾ → a⁽²⁾ → a⁽³⁾ (blue positive, orange negative).",
+  gradients: "Gradients: how the last step wants each weight to change (−∂C/∂w). With one training example, that is its own gradient.",
+};
+
 export class NetworkPanel {
   constructor(store, view, onFollow) {
     this.store = store;
@@ -43,7 +49,7 @@ export class NetworkPanel {
     this.gradButton.setAttribute("aria-checked", String(mode === "gradients"));
     this.weightsButton.tabIndex = mode === "weights" ? 0 : -1;
     this.gradButton.tabIndex = mode === "gradients" ? 0 : -1;
-    setText(this.purpose, PURPOSE[mode]);
+    setText(this.purpose, (this.kind === "scalar" ? PURPOSE_SCALAR : PURPOSE)[mode]);
     this.renderLegend(mode);
   }
 
@@ -56,9 +62,11 @@ export class NetworkPanel {
             [swatch("neg"), "negative weight"],
             [null, "thicker = larger |w| (within a layer)"],
             [swatch("neuron"), "brightness = activation a"],
-            this.plane
+            this.kind === "plane"
               ? [swatch("heat"), "inside each node: its activation over the plane (blue high, orange low; white line: z = 0)"]
-              : [swatch("heat"), "heat-maps: each hidden neuron's 784 incoming weights"],
+              : this.kind === "scalar"
+                ? [null, "one neuron per layer: the lecture notes' simple example"]
+                : [swatch("heat"), "heat-maps: each hidden neuron's 784 incoming weights"],
           ]
         : [
             [swatch("pos"), "nudge −∂C/∂w > 0: the weight goes up"],
@@ -75,9 +83,10 @@ export class NetworkPanel {
   /** Called from the animation loop; cheap when nothing changed. */
   update() {
     const store = this.store;
-    if (store.ready && !!store.isPlane !== !!this.plane) {
-      this.plane = store.isPlane;
-      this.renderLegend(this.view.mode);
+    const kind = store.isPlane ? "plane" : store.isScalar ? "scalar" : "image";
+    if (store.ready && kind !== this.kind) {
+      this.kind = kind;
+      this.setMode(this.view.mode);
     }
     if (this.norms) {
       const norms = store.gradNorms.map((g, l) => `W${l} ${g.w == null ? "…" : fmtNum(g.w, 2)}`).join(" · ");
@@ -93,7 +102,7 @@ export class NetworkPanel {
       ? "Waiting for the server…"
       : store.state?.running
         ? "Waiting for the first frame…"
-        : `Paused — press Play, or Step (→), to send ${store.isPlane ? "a point" : "an image"} through the network.`;
+        : `Paused — press Play, or Step (→), to send ${store.isPlane ? "a point" : store.isScalar ? "the example" : "an image"} through the network.`;
     const names = store.classNames;
     const name = (c) => names[c] ?? c;
     if (store.drawing && meta.source === "point") {
@@ -101,7 +110,7 @@ export class NetworkPanel {
     } else if (store.drawing && meta.source !== "test") {
       text = `Showing your drawing · the network says ${meta.prediction == null ? "?" : name(meta.prediction)}`;
     } else if (meta.source) {
-      const thing = store.isPlane ? "point" : "image";
+      const thing = store.isPlane ? "point" : store.isScalar ? "example" : "image";
       const what = meta.source === "test" ? `Test ${thing} #${fmtGrouped(meta.index)}` : `Training ${thing} #${fmtGrouped(meta.index)}`;
       const verdict =
         meta.label != null && meta.prediction != null

@@ -9,27 +9,29 @@ import { linkSource } from "./links.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 
-/** Every connection from x and y to the first layer's drawn neurons. */
+/** Every connection from the input nodes (x and y, or the simple example's x) to the first layer's drawn neurons. */
 export function addPlaneInputLinks(batch, layout, store, mode) {
   const layer = layout.layers[1];
   const source = linkSource(store, 0, mode);
   if (!layer || !source) return;
   const { input } = layout;
+  const n = input.nodeYs.length;
   for (let slot = 0; slot < layer.k; slot++) {
     const j = layer.visible[slot];
-    for (let k = 0; k < 2; k++) {
-      batch.add(input.nodeX + input.r + 1, input.nodeYs[k], layer.x - layer.r - 1, layer.ys[slot], source.sign * source.data[j * 2 + k]);
+    for (let k = 0; k < n; k++) {
+      batch.add(input.nodeX + input.r + 1, input.nodeYs[k], layer.x - layer.r - 1, layer.ys[slot], source.sign * source.data[j * n + k]);
     }
   }
 }
 
-/** The two input nodes, with the shown point's coordinates. */
+/** The input nodes (x and y of the plane, or the simple example's x), with the shown example's values. */
 export function drawPlaneInput(ctx, layout, shown) {
   const { input } = layout;
   const a0 = shown?.activations?.[0];
+  const names = input.nodeYs.length === 1 ? ["x"] : ["x", "y"];
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
-  ["x", "y"].forEach((name, k) => {
+  names.forEach((name, k) => {
     const y = input.nodeYs[k];
     ctx.beginPath();
     ctx.arc(input.nodeX, y, input.r, 0, Math.PI * 2);
@@ -41,10 +43,10 @@ export function drawPlaneInput(ctx, layout, shown) {
     ctx.font = `600 ${Math.round(input.r * 0.9)}px ${FONT}`;
     ctx.fillStyle = rgba(INK, 0.95);
     ctx.fillText(name, input.nodeX, y);
-    if (a0 && a0.length === 2) {
+    if (a0 && a0.length === names.length) {
       ctx.font = `11px ${FONT}`;
       ctx.fillStyle = rgba(INK, 0.7);
-      ctx.fillText(fmtFixed(a0[k], 2), input.nodeX, y + (k === 0 ? -input.r - 8 : input.r + 9));
+      ctx.fillText(fmtFixed(a0[k], 2), input.nodeX, y + (k === 0 && names.length > 1 ? -input.r - 8 : input.r + 9));
     }
   });
   ctx.textAlign = "left";

@@ -61,6 +61,7 @@ function neuronFacts(store, l, index, exact = null, preferExact = false) {
 
 function neuronTitle(store, l, index) {
   const L = store.layers;
+  if (l === 0 && store.inputNodes) return `Input ${store.sizes[0] === 1 ? "x" : ["x", "y"][index]}`;
   if (l === 0) return `Input pixel (${index % 28}, ${Math.floor(index / 28)})`;
   if (l === L) return `Output neuron “${index}”`;
   return `${L > 2 ? `Hidden ${l}` : "Hidden"} · neuron ${index}`;
@@ -123,7 +124,7 @@ export class NeuronTooltip {
     }
     const note =
       this.target.layer === 0
-        ? "A pixel of the image fed in: 0 = black, 1 = white."
+        ? this.store.inputNodes ? "The input fed in." : "A pixel of the image fed in: 0 = black, 1 = white."
         : this.target.layer > 0 && !this.view.pinned
           ? "Click to pin this neuron."
           : "";

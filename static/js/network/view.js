@@ -246,27 +246,14 @@ export class NetworkView {
     }
   }
 
-  /** One canvas of the whole view (the connections behind and everything in front), e.g. for a PNG. */
-  composite() {
-    const out = document.createElement("canvas");
-    out.width = this.canvas.width;
-    out.height = this.canvas.height;
-    const ctx = out.getContext("2d");
-    ctx.globalAlpha = this.backDim;
-    ctx.drawImage(this.back, 0, 0);
-    ctx.globalAlpha = 1;
-    ctx.drawImage(this.canvas, 0, 0);
-    return out;
-  }
-
   updateLayout(now, resized, W, H) {
     const store = this.store;
-    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${store.isPlane}|${W}x${H}`;
+    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${store.inputNodes}|${W}x${H}`;
     const hasSubsets = this.layout && this.layout.layers.some((layer) => layer && layer.subset);
     const refresh = hasSubsets && now - this.subsetAt > SUBSET_REFRESH_MS;
     if (!resized && sizesKey === this.layoutKey && !refresh && this.layout) return;
     const pick = (l, k) => influentialNeurons(store, l, k);
-    this.layout = store.isPlane && store.sizes[0] === 2 ? computePlaneLayout(store.sizes, W, H, pick) : computeLayout(store.sizes, W, H, pick);
+    this.layout = store.inputNodes ? computePlaneLayout(store.sizes, W, H, pick) : computeLayout(store.sizes, W, H, pick);
     this.subsetAt = now;
     this.layoutKey = sizesKey;
     this.heatKey = "";

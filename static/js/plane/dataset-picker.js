@@ -5,7 +5,8 @@
 import { el, setText } from "../lib/dom.js";
 import { getJSON } from "../net/api.js";
 
-const OPTION_LABELS = { noise: "Noise", points: "Points", test_fraction: "Test share", classes: "Classes", seed: "Data seed" };
+const OPTION_LABELS = { noise: "Noise", points: "Points", test_fraction: "Test share", classes: "Classes", seed: "Data seed", x: "Input x" };
+const KIND_TITLES = { plane: "Points [x, y] of the plane", scalar: "One number x per example" };
 
 export class DatasetPicker {
   constructor(store, { select, options, note }) {
@@ -48,7 +49,7 @@ export class DatasetPicker {
           value: e.name,
           text: e.available ? e.title : `${e.title} (not available)`,
           disabled: e.available ? null : "",
-          title: e.available ? `${e.kind === "plane" ? "Points [x, y] of the plane" : `${e.shape.join("×")} images`}, ${classes}.` : e.reason,
+          title: e.available ? `${KIND_TITLES[e.kind] || `${e.shape.join("×")} images`}, ${classes.replace(/^1 classes$/, "1 class")}.` : e.reason,
         });
       }),
     );
@@ -93,6 +94,7 @@ export class DatasetPicker {
     if (entry?.name === "fashion-mnist") note = "Clothes, not digits: ten kinds of garment in 28×28 grey images.";
     else if (entry?.name === "custom") note = "Your own points: add them by clicking on the plane (right-click removes).";
     else if (entry?.kind === "plane") note = `${entry.train_size} training and ${entry.test_size} test points of the plane; the input layer becomes x and y.`;
+    else if (entry?.kind === "scalar") note = "The lecture notes' simple example: one training example x with target y = 1. With hidden layers 1, 1 the network is [1, 1, 1, 1], one neuron per layer.";
     if (entry && !entry.available) note = entry.reason;
     setText(this.note, note);
     this.note.hidden = !note;

@@ -78,7 +78,9 @@ export class PlaneView {
     document.body.dataset.kind = this.active ? "plane" : kind;
     document.body.dataset.dataset = store.dataset?.name || "mnist";
     const names = store.classNames;
-    setText($("draw-title"), this.active ? `The plane · ${store.dataset.title}` : store.dataset?.name === "fashion-mnist" ? "Draw something" : "Draw a digit");
+    const title = store.isScalar ? "The notes' simple example" : store.dataset?.name === "fashion-mnist" ? "Draw something" : "Draw a digit";
+    setText($("draw-title"), this.active ? `The plane · ${store.dataset.title}` : title);
+    if (store.isScalar) setText($("scalar-x"), String(store.dataset.values?.x ?? ""));
     const clothes = $("clothes-note");
     clothes.hidden = store.dataset?.name !== "fashion-mnist";
     if (!this.active) return;

@@ -4,6 +4,7 @@
 // the address; the button keeps the address in step, so a reload stays in the same mode.
 
 import { $, el } from "../lib/dom.js";
+import { isLessonLink } from "./lesson-link.js";
 
 /** How much bigger the canvases draw their text and lines in presentation mode (11 px → 18 px). */
 export const PRESENT_CANVAS_ZOOM = 1.65;
@@ -39,6 +40,7 @@ export class Presentation {
       this.toggles.push({ ...p, button });
     }
     window.addEventListener("hashchange", () => {
+      if (isLessonLink(window.location.hash)) return; // a lesson link says present=1/0 itself (open-link.js)
       if (presentRequested() !== this.on) this.set(!this.on, false);
     });
     this.renderFolds();

@@ -54,6 +54,16 @@ export class Store {
     return this.dataset?.kind === "plane";
   }
 
+  /** One number per example (the lecture notes' simple example, dataset `simple`). */
+  get isScalar() {
+    return this.dataset?.kind === "scalar";
+  }
+
+  /** The inputs are drawn as nodes (x, y on the plane; x of the simple example), not as an image. */
+  get inputNodes() {
+    return (this.isPlane && this.sizes[0] === 2) || (this.isScalar && this.sizes[0] === 1);
+  }
+
   get layers() {
     return this.sizes.length - 1; // number of weight matrices, L
   }

@@ -49,11 +49,12 @@ function stepArrow(average) {
 function exampleHeads(t) {
   return t.labels.map((label, i) => {
     const walked = t.example_first && i === 0;
-    const where = walked ? "The example you walked through" : `Training image #${t.indices[i - (t.example_first ? 1 : 0)]}`;
+    const where = walked ? "The example you walked through" : `Training ${t.images ? "image" : "example"} #${t.indices[i - (t.example_first ? 1 : 0)]}`;
     return el(
       "th",
       { class: ["ex", t.predictions[i] === label ? "" : "wrong", walked ? "walked" : ""].join(" ").trim(), title: `${where}: label ${label}, the network says ${t.predictions[i]}; its cost C₀ = ${fmtMath(t.costs[i], 4)}.` },
-      grayCanvas(t.images[i], "wt-ex"),
+      // an image as itself; a point of the plane or the simple example's x as its numbers
+      t.images ? grayCanvas(t.images[i], "wt-ex") : el("span", { class: "ex-in", text: t.inputs[i].map((v) => fmtMath(v, 2)).join(", ") }),
       el("span", { class: "lab", text: walked ? `${label} ★` : String(label) }),
     );
   });
@@ -63,7 +64,9 @@ export function renderBatch(c) {
   const { batch } = c;
   const count = parameterCount(c.cfg.sizes);
   const n = batch?.table?.labels.length ?? BATCH_TABLE_SIZE;
-  const caption = `Gradient descent averages the nudges over a mini-batch. Column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training images. Rows: of the ${count} weights and biases, those this batch pushes hardest, and ★ your example's biggest. The Average column is the step.`;
+  const caption = batch?.table && !batch.table.example_first
+    ? `Gradient descent averages the nudges over a mini-batch: here ${fmtCount(n)} training example${n === 1 ? " (the dataset's only one, so the average is its own nudge)" : "s"}. Rows: of the ${count} weights and biases, those this batch pushes hardest. The Average column is the step.`
+    : `Gradient descent averages the nudges over a mini-batch. Column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training images. Rows: of the ${count} weights and biases, those this batch pushes hardest, and ★ your example's biggest. The Average column is the step.`;
   if (!batch?.table) {
     return { caption, body: el("div", { class: "wt-loading", text: batch?.error ? `Could not load a mini-batch: ${batch.error}` : `Backpropagating ${n} training images…` }) };
   }

@@ -195,7 +195,21 @@ export class GradCheckCard {
     this.timer = setTimeout(() => this.run(), 250);
   }
 
-  async run() {
+  /** Forget the pending check (the network is about to be replaced: it would ask about an example the new
+   * network cannot take); resolves when a check already on its way has come back. */
+  cancel() {
+    clearTimeout(this.timer);
+    this.seq++;
+    this.key = "";
+    return this.running || Promise.resolve();
+  }
+
+  run() {
+    this.running = this.check().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  async check() {
     if (!this.param || !this.example) return;
     const seq = ++this.seq;
     this.button.disabled = true;

@@ -16,9 +16,11 @@ const DARK = [27, 34, 48];
 const GOLD = [255, 209, 102];
 const TOP = 38; // keep the column captions of the base drawing
 
-/** The centre of input k in the view's input box (a square image, or a row across the box's middle). */
+/** The centre of input k in the view's input box (a square image, or a row across the box's middle), or
+ * of its node when the inputs are nodes (the plane's x and y, the simple example's x). */
 function inputXY(layout, k) {
   const { input } = layout;
+  if (layout.plane) return [input.nodeX, input.nodeYs[k] ?? input.nodeYs[0], input.r];
   const g = gridOf(layout.sizes[0]);
   const cell = input.size / g.w;
   return g.h > 1
@@ -58,6 +60,7 @@ export class WalkthroughOverlay {
         this.forwardLinks(ctx, layout, bd, step.l, sel[step.l]);
         break;
       case "output":
+      case "chain":
         this.nudgeLinks(ctx, layout, bd, L, sel[L]);
         break;
       case "dCda":
@@ -83,6 +86,7 @@ export class WalkthroughOverlay {
   // ----- pieces ------------------------------------------------------------------------------------
   drawInput(ctx, layout, s, wish) {
     const { input } = layout;
+    if (layout.plane) return this.drawInputNodes(ctx, layout, s, wish);
     const values = wish ? s.bd.input_dC_da.map((v) => -v) : s.bd.input;
     this.image.build(`${s.version}|${wish}`, [values], { gray: !wish });
     this.image.draw(ctx, 0, input.x, input.y, input.size);
@@ -94,6 +98,34 @@ export class WalkthroughOverlay {
       ctx.fillStyle = rgba(GOLD, 0.95);
       ctx.fillText("the pixels' wish −∂C₀/∂a⁽⁰⁾", input.x, input.y + input.size + 16);
     }
+  }
+
+  /** Inputs drawn as nodes (x and y of the plane, x of the simple example): each with its value, or its wish. */
+  drawInputNodes(ctx, layout, s, wish) {
+    const { input } = layout;
+    const values = wish ? s.bd.input_dC_da.map((v) => -v) : s.bd.input;
+    const names = input.nodeYs.length === 1 ? ["x"] : ["x", "y"];
+    const max = Math.max(...values.map(Math.abs)) || 1;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    input.nodeYs.forEach((y, k) => {
+      const v = values[k];
+      ctx.beginPath();
+      ctx.arc(input.nodeX, y, input.r, 0, Math.PI * 2);
+      ctx.fillStyle = wish ? rgba(v >= 0 ? POS : NEG, 0.25 + 0.6 * Math.abs(v) / max) : rgba(DARK, 1);
+      ctx.fill();
+      ctx.strokeStyle = wish ? rgba(GOLD, 0.8) : rgba(INK, 0.45);
+      ctx.lineWidth = wish ? 1.5 : 1.2;
+      ctx.stroke();
+      ctx.font = `600 ${Math.round(input.r * 0.9)}px ${FONT}`;
+      ctx.fillStyle = rgba(INK, 0.95);
+      ctx.fillText(names[k] ?? String(k), input.nodeX, y);
+      ctx.font = `11px ${FONT}`;
+      ctx.fillStyle = wish ? rgba(GOLD, 0.95) : rgba(INK, 0.75);
+      ctx.fillText(fmtMath(v, 3), input.nodeX, y + (k === 0 && names.length > 1 ? -input.r - 8 : input.r + 10));
+    });
+    ctx.textAlign = "left";
+    ctx.textBaseline = "alphabetic";
   }
 
   /** The first layer's slots: incoming weights (forward) or nudge maps −∂C₀/∂w (backward, first layer). */
@@ -151,7 +183,7 @@ export class WalkthroughOverlay {
     const rings = [];
     const out = bd.layers[L - 1];
     if (step.kind === "cost") rings.push([L, out.a.map((a, j) => bd.target[j] - a), 1]);
-    if (step.kind === "output") rings.push([L, out.delta.map((d) => -d), 1]);
+    if (step.kind === "output" || step.kind === "chain") rings.push([L, out.delta.map((d) => -d), 1]);
     if (step.kind === "dCda") {
       rings.push([step.l, bd.layers[step.l - 1].dC_da.map((d) => -d), 1]);
       rings.push([step.l + 1, bd.layers[step.l].delta.map((d) => -d), 0.55]);
@@ -337,6 +369,8 @@ export class WalkthroughOverlay {
         return `a = ${fmtMath(d.a[j])}   y = ${bd.target[j]}`;
       case "dCda":
         return `∂C₀/∂a = ${fmtMath(d.dC_da[j])}`;
+      case "chain":
+        return `w⁽ᴸ⁾ = ${fmtMath(d.w[0][0])}   ∂C₀/∂w⁽ᴸ⁾ = ${fmtMath(d.nabla_w[0][0])}`;
       default:
         return `δ = ${fmtMath(d.delta[j])}`;
     }
@@ -366,6 +400,10 @@ export class WalkthroughOverlay {
     if (bx + w > layout.width - 4) bx = x - layer.r - 12 - w;
     let by = y - h - layer.r - 2;
     if (by < TOP + 2) by = y + layer.r + 6;
+    if (by + h > layout.height - 2) { // a short view (one neuron per layer): beside the neuron instead
+      by = y - h / 2;
+      bx = x - layer.r - 12 - w;
+    }
     ctx.fillStyle = "rgba(9,12,18,0.94)";
     ctx.strokeStyle = rgba(GOLD, 0.7);
     ctx.lineWidth = 1;

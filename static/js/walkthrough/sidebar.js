@@ -14,7 +14,7 @@ export const SPEEDS = [
 ];
 
 export class Sidebar {
-  /** h: {pick(source), goPhase(n), back(), next(), toggleAuto(), setSpeed(ms), setLR(v), undo(), leave()} */
+  /** h: {pick(source), goPhase(n), back(), next(), toggleAuto(), setSpeed(ms), setLR(v), undo(), leave(), preset()} */
   constructor(node, h) {
     this.h = h;
     this.sources = {};
@@ -58,7 +58,12 @@ export class Sidebar {
       el(
         "section",
         { class: "group" },
-        el("h3", { class: "wt-h", text: "Example" }),
+        el(
+          "div",
+          { class: "wt-h-row" },
+          el("h3", { class: "wt-h", text: "Example" }),
+          el("button", { type: "button", class: "chip wt-preset", id: "wt-preset-simple", "data-testid": "wt-preset-simple", title: "The lecture notes' simple network: one neuron per layer, [1, 1, 1, 1], on one training example x = 1 with target y = 1 — the whole chain of its last layer, and a slider on w⁽ᴸ⁾ with the curve C₀(w) and its tangent. It replaces the live network.", onclick: () => h.preset() }, "The notes' example ▸"),
+        ),
         el("div", { class: "segmented wide", role: "radiogroup", "aria-label": "Which example", "data-testid": "wt-sources" },
           source("easy", "Easy one", "A training image the network gets right with the lowest cost of a random sample: every nudge is tiny (press again for another)."),
           source("hard", "Hard one", "The training image with the highest cost of a random sample of 500: the one with the most to learn (press again for another)."),

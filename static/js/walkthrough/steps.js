@@ -22,10 +22,13 @@ export function layerName(l, L) {
   return L > 2 ? `hidden ${l}` : "hidden";
 }
 
-export function buildSteps(L) {
+/** The steps for a network of L weight matrices; `chain`: one neuron per layer (the lecture notes' simple
+ * example), which first gets the whole chain of its last layer with a slider on w⁽ᴸ⁾ (see chain.js). */
+export function buildSteps(L, chain = false) {
   const steps = [];
   for (let l = 1; l <= L; l++) steps.push({ phase: 1, kind: "forward", l, title: `Forward · ${layerName(l, L)} layer` });
   steps.push({ phase: 2, kind: "cost", l: L, title: "The cost of this example" });
+  if (chain) steps.push({ phase: 3, kind: "chain", l: L, title: "The chain rule, one neuron per layer" });
   steps.push({ phase: 3, kind: "output", l: L, title: "Output layer backward" });
   for (let l = L - 1; l >= 1; l--) {
     steps.push({ phase: 4, kind: "dCda", l, title: `Into the ${layerName(l, L)} layer: the sum over paths` });

@@ -14,15 +14,23 @@ import { renderLegend } from "./legend.js";
 import { WalkthroughOverlay } from "./overlay.js";
 import { SPEEDS, Sidebar } from "./sidebar.js";
 import { BATCH_TABLE_SIZE, buildSteps, defaultSelection, focusParam } from "./steps.js";
+import { ChainPanel, isChain } from "./chain.js";
 import { TeachCard } from "./teach.js";
 
-const RENDER = { forward: renderForward, cost: renderCost, output: renderOutput, dCda: renderDCda, hidden: renderHidden, pixels: renderPixels, batch: renderBatch, step: renderStep };
+const RENDER = { forward: renderForward, cost: renderCost, chain: (c) => c.chain.render(c), output: renderOutput, dCda: renderDCda, hidden: renderHidden, pixels: renderPixels, batch: renderBatch, step: renderStep };
+
+/** The lecture notes' simple network (docs/protocol.md, "The notes' simple example"): a `reset` to
+ * [1, 1, 1, 1] on the one-example dataset `simple` (x = 1, target y = 1), seeded for a cost worth descending. */
+export const SIMPLE_PRESET = { type: "reset", hidden: [1, 1], activation: "sigmoid", output_activation: "sigmoid", cost: "quadratic", seed: 9, dataset: "simple", dataset_options: { x: 1 } };
+const SIMPLE_EXAMPLE = { source: "simple", label: 0, index: 0, request: { input: [1] } };
 
 export class Walkthrough {
-  constructor({ store, networkView, onExit }) {
+  constructor({ store, networkView, onExit, send }) {
     this.store = store;
     this.view = networkView;
     this.onExit = onExit;
+    this.send = send;
+    this.jump = null; // a step kind to go to once the next breakdown is shown (the preset: "chain")
     this.active = false;
     this.overlay = new WalkthroughOverlay();
     this.example = null; // {source, label, index?, request: {pixels} | {image}}
@@ -45,7 +53,7 @@ export class Walkthrough {
     this.limitsFor = -1; // the hello whose limits the sidebar shows
     this.sidebar = new Sidebar($("wt-side"), {
       pick: (source) => this.pick(source),
-      goPhase: (n) => this.goTo(this.steps.findIndex((s) => s.phase === n)),
+      goPhase: (n) => this.goPhase(n),
       back: () => this.move(-1),
       next: () => this.move(1),
       toggleAuto: () => this.setAuto(!this.auto),
@@ -53,7 +61,9 @@ export class Walkthrough {
       setLR: (v) => this.setLR(v),
       undo: () => this.undo(),
       leave: () => this.onExit(),
+      preset: () => this.preset(),
     });
+    this.chain = new ChainPanel({ set: (param, value, merge) => this.setParameter(param, value, merge) });
     this.teach = new TeachCard($("wt-teach-card"), {
       lr: () => this.lr,
       taught: (r) => this.weightsChanged(r.undo_depth),
@@ -94,6 +104,7 @@ export class Walkthrough {
     // One worth learning from: the worst-classified of a sample (on a trained network, usually a mistake).
     // A point just clicked on the plane is the one to walk; otherwise one worth learning from.
     const clicked = this.store.drawing?.meta?.source === "point" ? this.shownExample() : null;
+    if (this.jump) return; // the notes' simple example is on its way (showChain)
     const example = clicked || (await this.ranked("hard").catch(() => null)) || this.shownExample() || (await this.randomTest().catch(() => null));
     if (this.picks !== picks) return; // the user picked an example meanwhile: theirs wins
     if (example) await this.setExample(example, true);
@@ -147,7 +158,7 @@ export class Walkthrough {
     if (d?.meta?.source === "point" && d.meta.label != null) return { source: "point", label: d.meta.label, request: { input: Array.from(d.activations[0]) } }; // a point clicked on the plane
     const e = this.store.example;
     if (!e?.activations?.[0] || e.meta?.label == null) return null;
-    return { source: e.meta.source === "test" ? "test" : "training", label: e.meta.label, index: e.meta.index, request: inputOf(Array.from(e.activations[0])) };
+    return { source: e.meta.source === "test" ? "test" : "training", label: e.meta.label, index: e.meta.index, request: inputOf(Array.from(e.activations[0]), this.store) };
   }
 
   /** The training image of the last frame; when the frame showed something else, a random training image. */
@@ -163,7 +174,7 @@ export class Walkthrough {
   /** A training image ranked by the server with the current weights: "easy", "hard" or "mistake". */
   async ranked(kind) {
     const r = await api.example(kind, this.randomSeed());
-    return { source: kind, label: r.label, index: r.index, request: inputOf(r.pixels), rank: r };
+    return { source: kind, label: r.label, index: r.index, request: inputOf(r.pixels, this.store), rank: r };
   }
 
   async randomTest() {
@@ -183,6 +194,8 @@ export class Walkthrough {
         await this.setExample(await this.trainingExample());
       } else if (source === "test") {
         await this.setExample(await this.randomTest());
+      } else if (this.store.isScalar) {
+        this.sidebar.showError("The notes' simple example takes one number x: there is nothing to draw.");
       } else if (this.teach.ready) {
         await this.setExample({ source: "drawing", label: this.teach.label, request: { image: this.teach.snapshot() } });
       } else {
@@ -192,6 +205,50 @@ export class Walkthrough {
     } catch (err) {
       this.sidebar.showError(`Could not load that example: ${err.message}`);
     }
+  }
+
+  // ----- the notes' simple example ---------------------------------------------------------------------
+  /** The preset: the lecture notes' network [1, 1, 1, 1] on its one example, opened at the chain of its
+   * last layer. It replaces the live network (a `reset`): a trained one is replaced only after asking. */
+  async preset(confirmed = false) {
+    const store = this.store;
+    this.sidebar.showError(null);
+    if (store.dataset?.name === "simple" && store.sizes.length === 4 && store.sizes.every((n) => n === 1)) {
+      return this.showChain({ ...SIMPLE_EXAMPLE, request: { input: [store.dataset.values?.x ?? 1] } });
+    }
+    const iteration = store.state?.iteration || 0;
+    if (iteration > 0 && !confirmed) {
+      this.sidebar.showNotice(`This replaces the live network (${store.sizes.join("→")}, iteration ${fmtGrouped(iteration, ",")}) by the notes' one-neuron network. Save it first (Live training → Checkpoints) to keep it.`, "Replace it", () => this.preset(true));
+      return;
+    }
+    this.sidebar.showNotice(null);
+    const hellos = store.helloCount;
+    this.jump = "chain";
+    this.example = { ...SIMPLE_EXAMPLE };
+    this.loading("Building the notes' simple network…");
+    await this.gradcheck.cancel(); // its answer must not come from the network the reset replaces
+    if (!this.send(SIMPLE_PRESET, "wt-preset")) {
+      this.jump = null;
+      this.sidebar.showError("Not connected to the training server — waiting to reconnect.");
+      return;
+    }
+    // the reset's hello brings the new network; tick() then loads the example's numbers (and load() jumps)
+    const start = performance.now();
+    while (!(store.helloCount > hellos && store.dataset?.name === "simple")) {
+      if (performance.now() - start > 15000) {
+        this.jump = null;
+        this.sidebar.showError("The server did not build the simple network (see the message above).");
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Walk `example` of the simple network, opening at the chain step. */
+  async showChain(example) {
+    this.jump = "chain";
+    this.picks = (this.picks || 0) + 1;
+    await this.setExample(example);
   }
 
   async setExample(example, first = false) {
@@ -215,11 +272,18 @@ export class Walkthrough {
       this.bd = bd;
       this.version++;
       if (fresh || reshaped) this.sel = defaultSelection(bd);
-      if (reshaped || !this.steps.length) {
-        this.steps = buildSteps(L);
+      const stepsKey = `${L}|${isChain(bd)}`;
+      if (reshaped || !this.steps.length || stepsKey !== this.stepsKey) {
+        this.steps = buildSteps(L, isChain(bd));
+        this.stepsKey = stepsKey;
         if (reshaped) this.batch = null;
       }
       this.index = Math.min(this.index, this.steps.length - 1);
+      if (this.jump) {
+        const to = this.steps.findIndex((s) => s.kind === this.jump);
+        if (to >= 0) this.index = to;
+        this.jump = null;
+      }
       this.shownCache = {
         meta: { source: "walkthrough", label: bd.label, prediction: bd.prediction },
         activations: [Float32Array.from(bd.input), ...bd.layers.map((d) => Float32Array.from(d.a))],
@@ -234,11 +298,12 @@ export class Walkthrough {
     }
   }
 
+  /** The live weights changed (a step, teach, a set, undo): the numbers again (a Promise of their showing). */
   weightsChanged(undoDepth) {
     if (undoDepth != null) this.undoDepth = undoDepth;
     this.sidebar.setUndo(this.undoDepth);
     if (this.batch) this.batch.stale = true;
-    if (this.active && this.example) this.load(false);
+    return this.active && this.example ? this.load(false) : Promise.resolve();
   }
 
   // ----- the mini-batch and the step ---------------------------------------------------------------
@@ -306,10 +371,11 @@ export class Walkthrough {
     }
   }
 
-  /** The experiment beside the gradient check: one weight or bias set by hand (undoable). */
-  async setParameter(param, value) {
-    const r = await api.set({ param, value });
-    this.weightsChanged(r.undo_depth);
+  /** One weight or bias set by hand (undoable): the experiment beside the gradient check, and the simple
+   * example's slider (`merge`: this set joins the previous one's undo step). Resolves once it is shown. */
+  async setParameter(param, value, merge = false) {
+    const r = await api.set(merge ? { param, value, merge_undo: true } : { param, value });
+    await this.weightsChanged(r.undo_depth);
     return r;
   }
 
@@ -345,6 +411,16 @@ export class Walkthrough {
   // ----- navigation --------------------------------------------------------------------------------
   move(delta) {
     return this.goTo(this.index + delta);
+  }
+
+  /** Go to the first step of phase `n` (1 forward … 6 the step); false when not there yet. */
+  goPhase(n) {
+    return this.goTo(this.steps.findIndex((s) => s.phase === n));
+  }
+
+  /** The phase shown now (1–6), or null before the first example. */
+  get phase() {
+    return this.bd ? this.steps[this.index]?.phase ?? null : null;
   }
 
   goTo(index) {
@@ -450,6 +526,9 @@ export class Walkthrough {
       cfg: bd.config,
       batch: this.batch,
       stepResult: this.stepResult,
+      chain: this.chain,
+      example: this.example,
+      version: this.version,
       lr: this.lr,
       undoDepth: this.undoDepth,
       select: (l, j) => this.select({ layer: l, index: j }),
@@ -471,7 +550,8 @@ export class Walkthrough {
     setText(this.detail.title, step.title);
     setText(this.detail.stepno, `step ${this.index + 1} of ${this.steps.length}`);
     setText(this.detail.caption, caption);
-    this.detail.body.replaceChildren(body);
+    // a persistent body (the chain's) stays in place: a drag on its slider must not be cut short
+    if (this.detail.body.firstChild !== body || this.detail.body.childNodes.length !== 1) this.detail.body.replaceChildren(body);
     this.detail.root.dataset.kind = step.kind;
     document.body.dataset.wtKind = step.kind; // the mini-batch and the step get more room
     this.detail.root.dataset.phase = String(step.phase);
@@ -484,7 +564,7 @@ export class Walkthrough {
 
     const ex = this.example;
     // what the example is: a drawing, a point clicked on the plane, or an example of the data (image or point)
-    const kind = this.store.dataset?.kind === "plane" ? "point" : "image";
+    const kind = this.store.dataset?.kind === "plane" ? "point" : this.store.isScalar ? "example" : "image";
     const at = ex.request?.input ? ` (${ex.request.input.map((v) => fmtMath(v, 2)).join(", ")})` : "";
     const what = ex.source === "drawing" ? "Your drawing" : ex.source === "point" ? `The point you clicked${at}`
       : ex.source === "test" ? `Test ${kind} #${ex.index}` : `Training ${kind} #${ex.index}`;
@@ -496,8 +576,16 @@ export class Walkthrough {
     const of = r && fmtGrouped(r.sample, ",");
     const title = !r ? short : ex.source === "hard" ? `Hardest of ${of}` : ex.source === "easy" ? `Easiest of ${of}` : `A mistake (${fmtGrouped(r.wrong, ",")} in ${of})`;
     const cost = `${r ? `#${ex.index} · ` : ""}C₀ = ${fmtMath(bd.cost, 4)}`;
-    this.sidebar.setExample({ source: ex.source, title, sub: `label ${bd.label} · ${says}`, cost, pixels: bd.input });
-    this.captionText = `${what} · label ${bd.label} · the ${says}`;
+    if (this.store.isScalar) {
+      // the notes' simple example: one number in, one neuron out, target y = 1
+      const x = fmtMath(bd.input[0], 4);
+      const aL = fmtMath(bd.layers[bd.layers.length - 1].a[0], 4);
+      this.sidebar.setExample({ source: ex.source, title: "The notes' simple example", sub: `x = ${x} · target y = ${bd.target[0]}`, cost: `a⁽ᴸ⁾ = ${aL} · C₀ = ${fmtMath(bd.cost, 4)}`, pixels: bd.input });
+      this.captionText = `The notes' simple example · x = ${x} · a⁽ᴸ⁾ = ${aL}, target y = ${bd.target[0]}`;
+    } else {
+      this.sidebar.setExample({ source: ex.source, title, sub: `label ${bd.label} · ${says}`, cost, pixels: bd.input });
+      this.captionText = `${what} · label ${bd.label} · the ${says}`;
+    }
     this.showCaption();
 
     // the mini-batch and the step: the walked example's own row (★), whose gradient for it is not tiny
@@ -508,7 +596,8 @@ export class Walkthrough {
 }
 
 
-/** The request for an example the network sees as `values`: a point of the plane or an image's pixels. */
-function inputOf(values) {
-  return values.length === 2 ? { input: values } : { pixels: values };
+/** The request for an example the network sees as `values`: an image's pixels, else the inputs as they are
+ * (a point of the plane, the simple example's x). */
+function inputOf(values, store) {
+  return store.dataset?.kind === "image" || (!store.dataset && values.length !== 2) ? { pixels: values } : { input: values };
 }

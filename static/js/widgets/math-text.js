@@ -55,3 +55,8 @@ function partial(top, bottom) {
 export function dC(bottom) {
   return partial(el("span", {}, "∂", sym("C", "0")), el("span", {}, "∂", bottom));
 }
+
+/** ∂top/∂bottom as a small stacked fraction (top, bottom: symbols or text). */
+export function dd(top, bottom) {
+  return partial(el("span", {}, "∂", top), el("span", {}, "∂", bottom));
+}
