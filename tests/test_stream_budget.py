@@ -351,3 +351,23 @@ def test_the_pacer_sends_the_stalest_parts_one_per_matrix_within_its_tokens():
     assert not p.pending(parts, 1) and p.choose(parts, 1) == []
     p.part_tokens = 20_000  # a new version: the stalest first, and a big part is not passed over by small ones
     assert p.choose(parts, version=2) == []
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--viewer-bytes", "100"], "argument --viewer-bytes: must be at least 20,000 bytes per second, got 100"),
+    (["--max-viewer-bytes", "lots"], "argument --max-viewer-bytes: 'lots' is not a whole number of bytes per second"),
+    (["--viewer-bytes", "3000000", "--max-viewer-bytes", "2000000"],
+     "--viewer-bytes (3,000,000) is above --max-viewer-bytes (2,000,000)"),
+])
+def test_bad_budget_flags_are_one_line_and_start_nothing(tmp_path, args, words):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run = subprocess.run([sys.executable, "-m", "server", "--port", "0", "--no-autosave", "--checkpoint-dir",
+                          str(tmp_path / "cp"), *args], cwd=Path(__file__).resolve().parents[1],
+                         capture_output=True, text=True, timeout=60)
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 2 and len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
+    assert lines[0] == f"error: {words}", lines[0]
+    assert not (tmp_path / "cp").exists()
