@@ -23,6 +23,7 @@ import { NetworkView } from "./network/view.js";
 import { DatasetPicker } from "./plane/dataset-picker.js";
 import { PlaneMaps } from "./plane/paint.js";
 import { PlaneView } from "./plane/plane-view.js";
+import { ClassroomBar } from "./screen/classroom.js";
 import { LinkOpener } from "./screen/open-link.js";
 import { PRESENT_CANVAS_ZOOM, Presentation } from "./screen/present.js";
 import { ShareButton } from "./screen/share.js";
@@ -50,9 +51,10 @@ let lastOrigin = {}; // request type → the control that sent it, for placing `
 const pageQuery = new URLSearchParams(location.search);
 let neuronsAsked = 0; // the most neurons of a layer this tab asked the server for
 function streamURL() {
-  if (pageQuery.get("detail") === "full") return websocketURL({ detail: "full" });
+  const follow = classroom?.wantFollow ? { follow: 1 } : {}; // classroom mode: this page asked to follow the presenter
+  if (pageQuery.get("detail") === "full") return websocketURL({ detail: "full", ...follow });
   neuronsAsked = networkView.neuronsWanted();
-  const params = { detail: "summary", neurons: neuronsAsked };
+  const params = { detail: "summary", neurons: neuronsAsked, ...follow };
   if (pageQuery.get("budget")) params.budget = pageQuery.get("budget");
   return websocketURL(params);
 }
@@ -218,6 +220,9 @@ function receive(msg) {
       if (!origin || !showError(origin, header.message)) toasts.show(header.message, "error", { title: "The server refused that" });
       break;
     }
+    case "classroom":
+      classroom.receive(header);
+      break;
     case "ack":
       if (lastOrigin[header.request] === "link") linkOpener.onReply(header);
       else if (lastOrigin[header.request]) showError(lastOrigin[header.request], null);
@@ -300,7 +305,11 @@ function tick(now) {
   planeView.tick(now);
   checkpoints.tick(now);
   walkthrough.tick(now);
-  if (!banner.hidden && connection.status !== "refused" && connection.retryAt) {
+  classroom.tick(now);
+  if (!banner.hidden && connection.closeCode >= 4000 && connection.closeCode < 4100 && connection.closeReason) {
+    // classroom mode: the reason is written for the visitor ("the room is full", "reload the page"...)
+    setText(bannerText, `${connection.closeReason[0].toUpperCase()}${connection.closeReason.slice(1)}.`);
+  } else if (!banner.hidden && connection.status !== "refused" && connection.retryAt) {
     const s = Math.max(0, Math.ceil((connection.retryAt - now) / 1000));
     const text = s > 0 ? `Connection to the training server lost — reconnecting in ${s} s…` : "Connection to the training server lost — reconnecting…";
     // Still unreachable after a few tries: it may have moved (a new address) rather than stopped.
@@ -342,8 +351,11 @@ const linkOpener = new LinkOpener({
   ready: () => connection.connected && store.ready,
 });
 
+// ----- classroom mode: follow, copy, the presenter's lock (static/js/screen/classroom.js) -------------
+const classroom = new ClassroomBar({ connection, walkthrough, setMode, toasts, onCopying: (n) => (ownChanges.loaded += n) });
+
 // Debug/test hooks.
-window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges, inspector, tooltip };
+window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges, classroom, inspector, tooltip };
 
 connection.connect();
 requestAnimationFrame(tick);

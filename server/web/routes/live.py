@@ -14,6 +14,7 @@ from ...training.snapshot import shown_example
 from ...training.store import Frozen, export, freeze, thaw
 from ..bodies import StrictRoute
 from ..deps import SessionDep
+from ..calls import in_session
 from ..inputs import class_name, classify_request, json_response
 from ..schemas import PredictRequest
 
@@ -24,12 +25,14 @@ router = APIRouter(prefix="/api", tags=["live session"], route_class=StrictRoute
 async def get_state(session: SessionDep):
     """Counters, parameters and configuration ("cost" is the cost function; "batch_cost" the latest value)."""
 
-    def read():
-        state = session.state()
-        return {**state, "batch_cost": state["cost"], **session.params(), "warmup": session.warmup,
-                **session.config(), "dataset_options": session.dataset_options()}
+    return json_response(await asyncio.wrap_future(session.read(state_body, session)))
 
-    return json_response(await asyncio.wrap_future(session.read(read)))
+
+def state_body(session) -> dict:
+    """``GET /api/state``'s body (on the session's worker)."""
+    state = session.state()
+    return {**state, "batch_cost": state["cost"], **session.params(), "warmup": session.warmup,
+            **session.config(), "dataset_options": session.dataset_options()}
 
 
 @router.post("/predict")
@@ -52,7 +55,10 @@ async def get_model(session: SessionDep, iteration: int | None = Query(None, ge=
         frozen, extra = await asyncio.wrap_future(session.read(export, session))  # after every command queued
         name = "backprop-lab-model.npz"
     else:
-        frozen, extra = await asyncio.wrap_future(session.read(snapshot_file, session, iteration))
+        try:
+            frozen, extra = await asyncio.wrap_future(session.read(snapshot_file, session, iteration))
+        except ValueError as e:
+            raise HTTPException(422, str(e)) from None
         name = f"backprop-lab-model-{extra['iteration']}.npz"
     data = await asyncio.to_thread(checkpoint.to_bytes, frozen, extra)
     return Response(data, media_type="application/octet-stream",
@@ -60,9 +66,9 @@ async def get_model(session: SessionDep, iteration: int | None = Query(None, ge=
 
 
 def snapshot_file(session, iteration: int):
-    """(Frozen, extra) of the snapshot at or before ``iteration`` (on the worker); 422 when it is after now."""
+    """(Frozen, extra) of the snapshot at or before ``iteration`` (on the worker); ValueError when it is after now."""
     if iteration > session.iteration:
-        raise HTTPException(422, f"iteration: {iteration} is after now (iteration {session.iteration})")
+        raise ValueError(f"iteration: {iteration} is after now (iteration {session.iteration})")
     snap = session.recorder.snapshots.at_or_before(iteration)
     frozen = Frozen(list(snap.weights), list(snap.biases), dict(session.net.config))
     return frozen, {"iteration": snap.iteration, "epoch": snap.epoch, "snapshot": True}
@@ -73,18 +79,26 @@ async def get_neuron(session: SessionDep, layer: int = Query(..., ge=1), index: 
     """Exact numbers behind one neuron, for the inspector: its incoming weights and bias (as /api/model
     has them), and for the example the frames show, its z, a, δ, the previous layer's activations, and
     the last mini-batch's ∂C/∂b. All float32 values, exactly (as JSON numbers)."""
-    return json_response(await asyncio.wrap_future(session.read(neuron_facts, session, layer, index)))
+    try:
+        return json_response(await asyncio.wrap_future(session.read(neuron_facts, session, layer, index)))
+    except NotFinite as e:
+        raise HTTPException(409, str(e)) from None
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+
+
+class NotFinite(ValueError):
+    """The network's numbers overflow right now (it is diverging)."""
 
 
 def neuron_facts(session, layer: int, index: int) -> dict:
-    """(On the worker.) 422 for a neuron the network does not have."""
+    """(On the session's worker.) ValueError for a neuron the network does not have."""
     net = session.net
     L = len(net.weights)
     if layer > L:
-        raise HTTPException(422, f"layer: the network has layers 1 to {L} (0 is the input), got {layer}")
+        raise ValueError(f"layer: the network has layers 1 to {L} (0 is the input), got {layer}")
     if index >= net.sizes[layer]:
-        raise HTTPException(422, f"index: layer {layer} has {net.sizes[layer]} neurons, so it must be below that, "
-                                 f"got {index}")
+        raise ValueError(f"index: layer {layer} has {net.sizes[layer]} neurons, so it must be below that, got {index}")
     example = shown_example(session)
     x = example.pop("_x")
     trace = net.forward(x)
@@ -100,8 +114,8 @@ def neuron_facts(session, layer: int, index: int) -> dict:
     numbers = [net.biases[layer - 1][index], trace.zs[layer - 1][0, index], trace.activations[layer][0, index],
                delta or 0.0, grad_b or 0.0]
     if not (np.isfinite(w).all() and np.isfinite(a_prev).all() and np.isfinite(numbers).all()):
-        raise HTTPException(409, "the network's numbers are not finite right now (it is diverging): "
-                                 "lower the learning rate and reset")
+        raise NotFinite("the network's numbers are not finite right now (it is diverging): lower the learning "
+                        "rate and reset")
 
     def exact(a):
         return np.asarray(a, np.float32).astype(np.float64).tolist()
@@ -114,12 +128,14 @@ def neuron_facts(session, layer: int, index: int) -> dict:
     }
 
 
-def _example(data, which: str, index: int) -> dict:
-    """One example of ``data`` as the network sees it: ``input`` (and, for images, the same as ``pixels``)."""
+def example_body(session, which: str, index: int) -> dict:
+    """One example of the session's dataset as the network sees it: ``input`` (and, for images, the same as
+    ``pixels``). Runs where the session lives (``in_session``)."""
+    data = session.data
     inputs, labels = data.split(which)
     if index >= len(inputs):
         kind = "training" if which == "train" else "test"
-        raise HTTPException(422, f"index: the {kind} set has {len(inputs)} examples, so it must be below that")
+        raise ValueError(f"index: the {kind} set has {len(inputs)} examples, so it must be below that")
     x = as_inputs(inputs[index]).astype(np.float64).round(4).tolist()
     label = int(labels[index])
     body = {"index": index, "label": label, "class_name": class_name(data, label), "input": x}
@@ -131,35 +147,48 @@ def _example(data, which: str, index: int) -> dict:
 @router.get("/test-example")
 async def test_example(session: SessionDep, index: int = Query(..., ge=0)):
     """One test example with its label: ``input`` (an image's pixels in 0..1 are also ``pixels``)."""
-    return json_response(_example(session.data, "test", index))
+    return json_response(await _example(session, "test", index))
 
 
 @router.get("/train-example")
 async def train_example(session: SessionDep, index: int = Query(..., ge=0)):
     """One training example with its label: ``input`` (an image's pixels in 0..1 are also ``pixels``)."""
-    return json_response(_example(session.data, "train", index))
+    return json_response(await _example(session, "train", index))
+
+
+async def _example(session, which: str, index: int) -> dict:
+    try:
+        return await in_session(session, example_body, session, which, index)
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
 
 
 @router.get("/mistake")
 async def next_mistake(session: SessionDep, after: int = Query(-1, ge=-1)):
     """The next test example (after ``after``, wrapping round) that the current network gets wrong."""
-    frozen, data = await asyncio.wrap_future(session.read(lambda: (freeze(session.net), session.data)))
-    net = thaw(frozen)  # a copy: training goes on
-
-    def find():
-        order = np.roll(np.arange(data.test_size), -(after + 1))
-        for start in range(0, len(order), 2000):
-            idx = order[start : start + 2000]
-            predicted = net.predict(as_inputs(data.test_inputs[idx], net.dtype))
-            wrong = np.nonzero(predicted != data.test_labels[idx])[0]
-            if len(wrong):
-                i, p = int(idx[wrong[0]]), int(predicted[wrong[0]])
-                label = int(data.test_labels[i])
-                return {"index": i, "label": label, "predicted": p, "class_name": class_name(data, label),
-                        "predicted_name": class_name(data, p)}
-        return None
-
-    found = await asyncio.to_thread(find)
+    found = await in_session(session, find_mistake, session, after)
     if found is None:
         return JSONResponse({"detail": "the network gets every test example right"}, 404)
     return found
+
+
+def _network_and_data(session):
+    return freeze(session.net), session.data
+
+
+def find_mistake(session, after: int) -> dict | None:
+    """The next wrong test example after ``after`` (where the session lives, on a copy of its network:
+    training goes on)."""
+    frozen, data = session.read(_network_and_data, session).result()
+    net = thaw(frozen)
+    order = np.roll(np.arange(data.test_size), -(after + 1))
+    for start in range(0, len(order), 2000):
+        idx = order[start : start + 2000]
+        predicted = net.predict(as_inputs(data.test_inputs[idx], net.dtype))
+        wrong = np.nonzero(predicted != data.test_labels[idx])[0]
+        if len(wrong):
+            i, p = int(idx[wrong[0]]), int(predicted[wrong[0]])
+            label = int(data.test_labels[i])
+            return {"index": i, "label": label, "predicted": p, "class_name": class_name(data, label),
+                    "predicted_name": class_name(data, p)}
+    return None

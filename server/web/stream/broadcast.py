@@ -2,11 +2,12 @@
 
 One loop ticks at the frame rate (on a fixed schedule, so time spent working does not lower the rate;
 with many viewers, more slowly: see ``MAX_SENDS_PER_SECOND``).
-On each tick where something changed it asks the session's worker for a snapshot, taken between two
-mini-batches, with the arrays every frame shares already packed (``frames.prepare_tick``): the ``full``
-frame when a viewer streams every weight, the ``summary`` stream's core (and, when a viewer's budget
-has room for weights, fresh weight parts) when one streams what the view draws. Then it wakes every
-viewer. Each viewer sends the newest prepared frame when it is ready for one: a viewer whose link is
+On each tick it asks the session's worker (``frames.tick``, one module-level call, so that it runs where
+the session lives: in classroom mode, the session's worker process) for the events since and, when
+something changed, a snapshot taken between two mini-batches with the arrays every frame shares already
+packed, as bytes: the ``full`` frame when a viewer streams every weight, the ``summary`` stream's core
+(and, when a viewer's budget has room for weights, fresh weight parts) when one streams what the view
+draws. Then it wakes every viewer. Each viewer sends the newest prepared frame when it is ready for one: a viewer whose link is
 backed up simply skips the frames it had no time for (``budget.py``), and one that takes nothing for
 longer than the stall limit is disconnected. Nobody ever waits for a slow viewer.
 """
@@ -37,12 +38,25 @@ FULL_BACKLOG = 256 * 1024  # a full viewer's frame waits while more than this is
 # GIL with the training thread; beyond about this many, training slows by more than 10%, so with more
 # than 8 tabs each gets fewer than 30 frames per second (16 tabs: 15). Measured: docs/server-results.md.
 MAX_SENDS_PER_SECOND = 240.0
+EVENTS_KEPT = 200  # events the broadcaster keeps for viewers that have not had them yet (as the session's log)
 BLOCKS_EVERY = 0.1  # seconds: fresh weight parts are taken at most this often (a snapshot with them costs
 # the training thread 2-3 ms on the biggest network, the others well under 1 ms)
 DEFAULT_BUDGET = 1_000_000  # bytes per second per summary viewer (Wi-Fi friendly)
 MAX_BUDGET = 4_000_000  # the most a viewer may ask for (serve --max-viewer-bytes)
 MIN_BUDGET = STREAM_LIMITS["budget"][0]
 DEFAULT_NEURONS = 64  # neurons per layer a summary viewer is sent, until it says how many it shows
+
+
+class SendBudget:
+    """Frames per second for every viewer of every broadcaster that shares it: each broadcaster ticks at
+    most ``viewers / per_second`` seconds apart, counting the viewers of all of them. One session: its
+    viewers. Classroom mode: one budget for the web process, shared by every visitor's session, so the
+    frame rate each viewer gets falls as the room fills (docs/protocol.md, "Frame rate"). (The bytes a
+    summary viewer may take are its own: ``StreamSettings.budget``, ``budget.py``.)"""
+
+    def __init__(self, per_second: float = MAX_SENDS_PER_SECOND):
+        self.per_second = per_second
+        self.viewers = 0
 
 
 @dataclass
@@ -123,22 +137,25 @@ class Viewer:
 
 class Broadcaster:
     def __init__(self, session: TrainingSession, frame_rate: float = 30.0, stall_limit: float = STALL_LIMIT_SECONDS,
-                 max_sends_per_second: float = MAX_SENDS_PER_SECOND, default_budget: int = DEFAULT_BUDGET,
-                 max_budget: int = MAX_BUDGET):
+                 max_sends_per_second: float = MAX_SENDS_PER_SECOND, budget: SendBudget | None = None,
+                 viewer_bytes: int = DEFAULT_BUDGET, max_viewer_bytes: int = MAX_BUDGET):
         if not (math.isfinite(frame_rate) and 0 < frame_rate <= 60):
             raise ValueError("frame rate must be > 0 and ≤ 60")
-        if not MIN_BUDGET <= default_budget <= max_budget:
-            raise ValueError(f"the default viewer budget must be from {MIN_BUDGET} to the limit ({max_budget}) bytes/s")
+        if not MIN_BUDGET <= viewer_bytes <= max_viewer_bytes:
+            raise ValueError(f"the viewers' byte budget must be from {MIN_BUDGET} to the limit ({max_viewer_bytes}) "
+                             "bytes/s")
         self.session = session
         self.interval = 1.0 / frame_rate
-        self.max_sends_per_second = max_sends_per_second
+        self.budget = budget or SendBudget(max_sends_per_second)
         self.stall_limit = stall_limit
-        self.default_budget = default_budget
-        self.max_budget = max_budget
+        self.default_budget = viewer_bytes
+        self.max_budget = max_viewer_bytes
+        self.events: list[dict] = []  # the latest events (numbered), for viewers that have not had them
         self.viewers: set[Viewer] = set()
         self.latest: Prepared | None = None
         self.parts_prep: Prepared | None = None  # the latest prepared frame with weight parts (summary)
         self._tick = asyncio.Event()
+        self._watched = asyncio.Event()  # set while there is a viewer: without one the loop sleeps
         self._task: asyncio.Task | None = None
         self._ticks = 0
         self._first_layer_tick = -FIRST_LAYER_EVERY
@@ -164,11 +181,18 @@ class Broadcaster:
                 await self._task
             self._task = None
 
+    @property
+    def max_sends_per_second(self) -> float:
+        return self.budget.per_second
+
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         last_version = -1
         deadline = loop.time()
         while True:
+            if not self.viewers:
+                await self._watched.wait()  # nobody to send to: no ticks (a classroom has many idle streams)
+                deadline = loop.time()
             deadline += self.tick_interval()
             now = loop.time()
             if deadline < now:  # fell behind (a busy machine): carry on from now, no burst to catch up
@@ -178,15 +202,19 @@ class Broadcaster:
             if not viewers:
                 continue
             self._ticks += 1
-            version = self.session.version
-            if version == last_version and all(v.version >= version for v in viewers) and not self._refresh:
-                continue
+            request = self._request(viewers, loop.time(), last_version)
             self._refresh = False
-            request = self._request(viewers, loop.time())
             try:
-                prep = await asyncio.wrap_future(self.session.read(frames.prepare_tick, self.session, request))
-            except Exception:  # never let one bad snapshot end the stream
+                result = await asyncio.wrap_future(self.session.read(frames.tick, self.session, request))
+            except Exception as e:  # never let one bad snapshot end the stream
+                if self.session_lost(e):
+                    continue
                 log.exception("snapshot failed")
+                continue
+            if result.events:
+                self.events = (self.events + result.events)[-EVENTS_KEPT:]
+            prep = result.prep
+            if prep is None:
                 continue
             if prep.has_first_layer:
                 self._first_layer_tick = self._ticks
@@ -199,11 +227,15 @@ class Broadcaster:
             self.frames_prepared += 1
             prep.serial = self.frames_prepared
             self.latest = prep
-            tick, self._tick = self._tick, asyncio.Event()
-            tick.set()
+            wake, self._tick = self._tick, asyncio.Event()
+            wake.set()
 
-    def _request(self, viewers: list, now: float) -> TickRequest:
-        """What this tick's snapshot must hold for these viewers."""
+    def session_lost(self, error: BaseException) -> bool:
+        """Whether ``error`` says the session's process is gone (classroom mode: its seat reports it)."""
+        return getattr(error, "session_lost", False)
+
+    def _request(self, viewers: list, now: float, last_version: int) -> TickRequest:
+        """What this tick's snapshot must hold for these viewers (and which events they still lack)."""
         ready = [v for v in viewers if v.helloed] or viewers
         full = [v for v in viewers if not v.summary]
         summary = [v for v in viewers if v.summary]
@@ -221,6 +253,10 @@ class Broadcaster:
             neurons=neurons,
             blocks=blocks,
             shown=shown,
+            last_version=last_version,
+            viewers_version=min(v.version for v in viewers),
+            refresh=self._refresh,
+            events_from=max(self.events[-1]["seq"] if self.events else 0, min(v.event_seq for v in ready)),
         )
 
     def _blocks_due(self, summary: list, neurons: int, now: float) -> bool:
@@ -244,8 +280,9 @@ class Broadcaster:
         return False
 
     def tick_interval(self) -> float:
-        """1 / frame rate, longer when that many frames to every viewer would exceed the send budget."""
-        return max(self.interval, len(self.viewers) / self.max_sends_per_second)
+        """1 / frame rate, longer when that many frames to every viewer (of every broadcaster sharing the
+        budget) would exceed the send budget."""
+        return max(self.interval, max(len(self.viewers), self.budget.viewers) / self.budget.per_second)
 
     def _first_layer_cadence_due(self, viewers) -> bool:
         """The first layer (every pixel × n on images) travels in full frames about 3 times a second, and
@@ -257,6 +294,8 @@ class Broadcaster:
     async def serve(self, viewer: Viewer) -> None:
         """Send hello, then events and frames to one viewer until it goes away (or stalls)."""
         self.viewers.add(viewer)
+        self._watched.set()
+        self.budget.viewers += 1
         loop = asyncio.get_running_loop()
         try:
             await self.send_hello(viewer)
@@ -290,6 +329,9 @@ class Broadcaster:
                     await self._wait(tick, viewer)  # skipped: the next tick may find the link free
         finally:
             self.viewers.discard(viewer)
+            if not self.viewers:
+                self._watched.clear()
+            self.budget.viewers -= 1
 
     async def _wait(self, tick: asyncio.Event, viewer: Viewer) -> bool:
         """Until the next tick (True); a summary viewer with weight parts still to send gives up after two
@@ -377,7 +419,7 @@ class Broadcaster:
         viewer.helloed = True
 
     async def send_events(self, viewer: Viewer) -> None:
-        for event in self.session.events_since(viewer.event_seq):
+        for event in [e for e in self.events if e["seq"] > viewer.event_seq]:
             viewer.event_seq = event["seq"]
             await viewer.send_text({k: v for k, v in event.items() if k != "seq"})
 

@@ -146,6 +146,10 @@ class Prepared:
     def markers_seen(self) -> int:
         return self.markers_start + len(self.markers)
 
+    def lean(self) -> "Prepared":
+        """What crosses from a session's process to the web process: all of it (it holds no snapshot)."""
+        return self
+
 
 def shared_arrays(snap: Snapshot) -> dict[str, np.ndarray]:
     arrays = {}
@@ -170,9 +174,10 @@ SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER = 100.0  # steps/s at or below which every ful
 
 @dataclass(frozen=True)
 class TickRequest:
-    """What one tick's snapshot must hold (picklable: it may cross to a worker process)."""
+    """What the broadcaster asks its session for, once per tick (picklable: it crosses to the session's
+    process in classroom mode)."""
 
-    costs_from: int
+    costs_from: int  # the first iteration whose cost a viewer still lacks
     acc_from: int
     markers_from: int
     first_layer_cadence: bool = False  # the full frame's regular first-layer turn is due
@@ -180,6 +185,25 @@ class TickRequest:
     neurons: int | None = None  # some viewer streams the summary, showing at most this many neurons a layer
     blocks: bool = False  # ... and fresh weight parts are wanted
     shown: tuple | None = None  # ... else the shown neurons to keep (those of the parts already out)
+    last_version: int = -1  # the version of the last frame prepared
+    viewers_version: int = -1  # the oldest version a viewer has seen
+    refresh: bool = False  # a snapshot even if nothing changed (weight parts still to send)
+    events_from: int = 0  # the events after this number are wanted
+
+
+@dataclass
+class Tick:
+    prep: Prepared | None  # None: nothing changed since the last frame
+    events: list = field(default_factory=list)
+
+
+def tick(session: TrainingSession, req: TickRequest) -> Tick:
+    """Runs on the session's worker, between two mini-batches: the events since, and (when something
+    changed, or a refresh is asked) its snapshot, prepared."""
+    events = session.events_since(req.events_from)
+    if session.version == req.last_version and req.viewers_version >= session.version and not req.refresh:
+        return Tick(None, events)
+    return Tick(prepare_tick(session, req), events)
 
 
 def prepare_tick(session: TrainingSession, req: TickRequest) -> Prepared:

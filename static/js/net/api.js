@@ -5,8 +5,15 @@ const token = document.querySelector('meta[name="backprop-token"]')?.content || 
  *  The page says (templates/index.html); per-visitor sessions (classroom mode) answer no. */
 export const sharedSession = document.querySelector('meta[name="backprop-shared"]')?.content !== "0";
 
+let following = false; // classroom mode: this page follows the presenter (its reads are the presenter's)
+/** Classroom mode: make this page's HTTP reads the presenter's session (X-Backprop-Follow), or its own. */
+export function setFollowing(on) {
+  following = Boolean(on);
+}
+
 function tokenHeaders(headers = {}) {
-  return token ? { ...headers, "X-Backprop-Token": token } : headers;
+  const out = following ? { ...headers, "X-Backprop-Follow": "1" } : headers;
+  return token ? { ...out, "X-Backprop-Token": token } : out;
 }
 
 /** The server's reason for a refusal: its JSON `detail` (or `message`), else the HTTP status
@@ -63,7 +70,7 @@ export function withToken(path) {
   return token ? `${path}?token=${encodeURIComponent(token)}` : path;
 }
 
-/** The websocket's URL, with `params` (e.g. {detail: "summary"}) and the token in its query. */
+/** The websocket's URL, with `params` (e.g. {detail: "summary", follow: 1}) and the token in its query. */
 export function websocketURL(params = {}) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const query = new URLSearchParams(params);

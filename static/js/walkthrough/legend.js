@@ -17,7 +17,13 @@ const LEGENDS = {
   step: [[sw("gold"), "the parameters the step moves (all the others move too)"], [sw("pos"), "Δw > 0: up"], [sw("neg"), "Δw < 0: down"]],
 };
 
-export function renderLegend(node, kind) {
-  const items = LEGENDS[kind] || [];
+// On the plane the inputs are a point's two coordinates: no maps over pixels.
+const PLANE_LEGENDS = {
+  hidden: [[sw("pos"), "nudge −∂C₀/∂w > 0: the weight goes up"], [sw("neg"), "< 0: it goes down"], [null, "thicker = bigger nudge"], [sw("ring"), "ring: −δ"]],
+  pixels: [[sw("ring"), "rings on x₁, x₂: −∂C₀/∂x, which way moving the point lowers C₀ (blue: larger)"], [null, "lines: the paths into the larger wish, −w·δ"], [sw("pos"), "> 0"], [sw("neg"), "< 0"]],
+};
+
+export function renderLegend(node, kind, plane = false) {
+  const items = (plane && PLANE_LEGENDS[kind]) || LEGENDS[kind] || [];
   node.replaceChildren(...items.map(([swatch, text]) => el("span", { class: "legend-item" }, swatch, text)));
 }
