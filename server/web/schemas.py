@@ -19,6 +19,7 @@ MAX_MESSAGE_BYTES = 64 * 1024
 MAX_DRAWING_SIDE = 1024
 MAX_INPUT_VALUES = 4096  # a sanity cap: the exact count is the dataset's input size (checked in inputs.py)
 MAX_INPUTS = MAX_INPUT_VALUES  # values in a walked example's input (checked against the network when used)
+STREAM_LIMITS = {"budget": (20_000, None), "neurons": (8, 512)}  # the budget's upper end: the server's limit
 
 
 class Strict(BaseModel):
@@ -324,13 +325,31 @@ class SelectExample(Strict):
     index: Annotated[int, Field(ge=0)] | None = None
 
 
+class Stream(Strict):
+    """How this connection streams (docs/protocol.md, "Detail levels"): ``detail`` "full" (every weight as
+    float32, the default) or "summary" (what the view draws, within a byte budget); ``budget`` in bytes
+    per second (at most the server's limit: checked where the limit is known); ``neurons``: the most
+    neurons of one layer the view shows. Omitted fields are unchanged."""
+
+    type: Literal["stream"]
+    detail: Literal["full", "summary"] = None
+    budget: Annotated[int, Field(ge=STREAM_LIMITS["budget"][0])] = None
+    neurons: Annotated[int, Field(ge=STREAM_LIMITS["neurons"][0], le=STREAM_LIMITS["neurons"][1])] = None
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.model_fields_set - {"type"}:
+            raise ValueError("stream needs detail, budget or neurons")
+        return self
+
+
 ClientMessage = Annotated[
-    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample, Backprop, RestoreGood, SetPoints],
+    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample, Backprop, RestoreGood, SetPoints, Stream],
     Field(discriminator="type"),
 ]
 _client_adapter = TypeAdapter(ClientMessage)
 KNOWN_TYPES = ("play", "pause", "step", "set_params", "reset", "predict", "select_example", "backprop",
-               "restore_good", "set_points")
+               "restore_good", "set_points", "stream")
 
 
 class MessageError(ValueError):

@@ -70,8 +70,11 @@ export function withToken(path) {
   return token ? `${path}?token=${encodeURIComponent(token)}` : path;
 }
 
-export function websocketURL(follow = false) {
+/** The websocket's URL, with `params` (e.g. {detail: "summary", follow: 1}) and the token in its query. */
+export function websocketURL(params = {}) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const params = [token ? `token=${encodeURIComponent(token)}` : "", follow ? "follow=1" : ""].filter(Boolean);
-  return `${scheme}://${location.host}/ws${params.length ? `?${params.join("&")}` : ""}`;
+  const query = new URLSearchParams(params);
+  if (token) query.set("token", token);
+  const text = query.toString();
+  return `${scheme}://${location.host}/ws${text ? `?${text}` : ""}`;
 }

@@ -3,7 +3,7 @@
 // network, or copies the presenter's; the presenter sees how many follow and locks the class to follow.
 
 import { $, setText } from "../lib/dom.js";
-import { getJSON, postJSON, setFollowing, websocketURL } from "../net/api.js";
+import { getJSON, postJSON, setFollowing } from "../net/api.js";
 
 const PUBLISH_EVERY_MS = 250; // the presenter's walkthrough step, at most this often
 
@@ -46,7 +46,7 @@ export class ClassroomBar {
   follow(on) {
     this.wantFollow = on;
     setFollowing(on);
-    this.connection.reopen(websocketURL(on));
+    this.connection.reopen(); // (its URL asks for follow=1 while wantFollow: main.js's streamURL)
     if (!on && document.body.dataset.mode === "walkthrough") this.setMode("live");
   }
 
