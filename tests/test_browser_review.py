@@ -36,7 +36,8 @@ def trained(browser, server):
     """Train to iteration ≥ 3000 (test accuracy well above chance; snapshots and evaluations recorded)."""
     context, pg = open_tab(browser, server.url)
     pg.get_by_test_id("play-pause").click()
-    wait_until(lambda: (server.state() or {}).get("iteration", 0) >= 3000, 90, message="3000 iterations")
+    wait_until(lambda: (server.state() or {}).get("iteration", 0) >= 3000 and server.state().get("accuracy") is not None,
+               120, message="3000 iterations and a test accuracy (at the first epoch's end)")
     ensure_paused(pg, server)
     context.close()
     return True

@@ -164,11 +164,11 @@ BAD_STREAMS = [
     ('{"type": "stream", "detail": "everything"}', "detail"),
     ('{"type": "stream", "detail": null}', "detail"),
     ('{"type": "stream", "budget": 5000000}', "at most 4000000 bytes per second on this server"),
-    ('{"type": "stream", "budget": 100}', "greater than or equal to 20000"),
+    ('{"type": "stream", "budget": 100}', "budget must be at least 20,000"),
     ('{"type": "stream", "budget": 300000.5}', "budget"),
     ('{"type": "stream", "budget": "300000"}', "budget"),
-    ('{"type": "stream", "neurons": 4}', "greater than or equal to 8"),
-    ('{"type": "stream", "neurons": 513}', "less than or equal to 512"),
+    ('{"type": "stream", "neurons": 4}', "at least 8, not 4"),
+    ('{"type": "stream", "neurons": 513}', "at most 512, not 513"),
     ('{"type": "stream", "detail": "summary", "quality": 3}', "quality"),
 ]
 
