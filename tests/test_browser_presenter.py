@@ -19,7 +19,7 @@ KEY = "the-teachers-key-1"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("presenter")
-    srv = ClassroomServer(extra_args=["--classroom", "--max-sessions", "3", "--checkpoint-dir", folder,
+    srv = ClassroomServer(extra_args=["--classroom", "--max-sessions", "8", "--checkpoint-dir", folder,
                                       "--flat-out", "--presenter-key", KEY]).start()
     yield srv
     srv.stop()
@@ -67,8 +67,47 @@ def test_a_presenter_and_two_students_follow_copy_and_lock(browser, server):
             assert axe(page, f"classroom bar, {name}") == []
         t.get_by_test_id("cr-lock").click()
         b.wait_for_function("Number(document.querySelector('[data-testid=iteration]').textContent) === 4")
-        assert "Your own network" in status(b)
-        assert not t.problems and not b.problems, t.problems + b.problems
+        b.wait_for_function("document.querySelector('[data-testid=cr-status]').textContent.includes('Your own network')")
+        assert not t.problems and not a.problems and not b.problems, t.problems + a.problems + b.problems
     finally:
         for context in (t_context, a_context, b_context):
+            context.close()
+
+
+def wt(page, expr: str):
+    return page.evaluate(f"(() => {{ const w = window.__lab.walkthrough; return {expr}; }})()")
+
+
+def test_a_followers_page_lands_on_the_presenters_walkthrough_step(browser, server):
+    """ClassroomBar.followWalkthrough: the presenter opens the walkthrough on a trained network and moves to
+    phase 4; a following student's page shows the same phase, step and example, and leaves with them."""
+    t_context, t = open_tab(browser, f"{server.url}?presenter={KEY}", 1280, 720)
+    s_context, s = open_tab(browser, server.url, 390, 844)
+    try:
+        t.wait_for_function("document.querySelector('[data-testid=cr-status]').textContent.includes('presenter')")
+        t.get_by_test_id("play-pause").click()  # --flat-out: some hundreds of mini-batches in a moment
+        t.wait_for_function("Number(document.querySelector('[data-testid=iteration]').textContent) >= 300",
+                            timeout=30000)
+        s.get_by_test_id("cr-follow").click()
+        s.wait_for_function("document.querySelector('[data-testid=cr-status]').textContent.includes('Following')")
+        t.get_by_test_id("mode-walkthrough").click()
+        t.wait_for_function("window.__lab.walkthrough.bd !== null", timeout=15000)
+        t.locator(".wt-phases .phase").nth(3).click()
+        t.wait_for_function("window.__lab.walkthrough.phase === 4")
+        want = wt(t, "({index: w.index, label: w.example.label, source: w.example.source, i: w.example.index})")
+        s.wait_for_function("document.body.dataset.mode === 'walkthrough' && window.__lab.walkthrough.phase === 4",
+                            timeout=15000)
+        got = wt(s, "({index: w.index, label: w.example.label, source: w.example.source, i: w.example.index})")
+        assert got == want
+        # the same numbers: the follower's page walks the presenter's network
+        assert wt(s, "w.bd.layers.at(-1).a") == wt(t, "w.bd.layers.at(-1).a")
+        assert s.locator("#wt-step-title").inner_text() == t.locator("#wt-step-title").inner_text()
+        shot(s, "presenter-follower-walkthrough-phase4-390x844")
+        t.get_by_test_id("wt-next").click()  # one more step: the follower moves too
+        s.wait_for_function(f"window.__lab.walkthrough.index === {want['index'] + 1}")
+        t.get_by_test_id("mode-live").click()  # the presenter leaves: so does the follower
+        s.wait_for_function("document.body.dataset.mode === 'live'")
+        assert not t.problems and not s.problems, t.problems + s.problems
+    finally:
+        for context in (t_context, s_context):
             context.close()

@@ -96,31 +96,36 @@ export class ClassroomBar {
     lock.setAttribute("aria-pressed", String(Boolean(msg.locked)));
     setText(lock, msg.locked ? "Unlock the class" : "Lock the class to follow");
     if (following) this.followWalkthrough(msg.walkthrough);
-    else this.shownStep = null;
+    else this.shownStep = this.walked = null;
   }
 
-  /** A follower's page goes where the presenter's walkthrough is. */
+  /** A follower's page goes where the presenter's walkthrough is. Steps arrive faster than an example
+   *  loads: each is queued behind the last, and each goes to the newest step once its example is shown. */
   followWalkthrough(view) {
-    const wt = this.walkthrough;
     if (!view || !view.open) {
       this.shownStep = null;
+      this.walked = null;
       if (document.body.dataset.mode === "walkthrough") this.setMode("live");
       return;
     }
-    const exampleKey = JSON.stringify(view.example);
-    const sameExample = this.shownStep && this.shownStep.example === exampleKey;
-    this.shownStep = { example: exampleKey, step: view.step };
+    this.shownStep = { example: JSON.stringify(view.example), step: view.step, view };
     if (document.body.dataset.mode !== "walkthrough") this.setMode("walkthrough");
-    const go = async () => {
-      if (!wt.active) return;
-      if (!wt.settled) return void setTimeout(go, 50);
-      if (view.example && !sameExample) {
-        wt.picks = (wt.picks || 0) + 1;
-        await wt.setExample(view.example, true);
-      }
-      if (view.step != null && this.shownStep?.step === view.step) wt.goTo(view.step);
-    };
-    go();
+    this.moving = (this.moving || Promise.resolve()).then(() => this.catchUp()).catch(() => {});
+  }
+
+  async catchUp() {
+    const wt = this.walkthrough;
+    while (wt.active && !wt.settled) await new Promise((resolve) => setTimeout(resolve, 50));
+    const want = this.shownStep;
+    if (!want || !wt.active) return;
+    const shown = this.walked && this.walked.object === wt.example && this.walked.key === want.example;
+    if (want.view.example && !shown) {
+      wt.picks = (wt.picks || 0) + 1; // the walkthrough's own pick of an example loses
+      this.walked = { key: want.example, object: want.view.example };
+      await wt.setExample(want.view.example, true);
+    }
+    const now = this.shownStep; // the newest step, which may have come while the example loaded
+    if (now && now.step != null && now.example === this.walked?.key) wt.goTo(now.step);
   }
 
   /** Every animation frame: the presenter's page publishes its walkthrough step when it changes. */
