@@ -105,6 +105,18 @@ def test_a_followers_page_lands_on_the_presenters_walkthrough_step(browser, serv
         shot(s, "presenter-follower-walkthrough-phase4-390x844")
         t.get_by_test_id("wt-next").click()  # one more step: the follower moves too
         s.wait_for_function(f"window.__lab.walkthrough.index === {want['index'] + 1}")
+        # the last phase's "take a step" on the follower's page: refused by the page itself (it knows it
+        # follows), not sent to be refused with a 409 that Chromium logs as a console error
+        t.locator(".wt-phases .phase").nth(5).click()
+        t.wait_for_function("window.__lab.walkthrough.phase === 6")
+        t.wait_for_function("(() => { const w = window.__lab.walkthrough; w.goTo(w.steps.length - 1); "
+                            "return document.querySelector('[data-testid=wt-take-step]'); })()", timeout=15000)
+        s.wait_for_function("document.querySelector('[data-testid=wt-take-step]')", timeout=15000)
+        refused = []
+        s.on("request", lambda r: r.method != "GET" and "/api/walkthrough/step" in r.url and refused.append(r.url))
+        s.get_by_test_id("wt-take-step").click()
+        s.wait_for_function("document.body.innerText.includes('Could not take the step: you are following the presenter')")
+        assert refused == []
         t.get_by_test_id("mode-live").click()  # the presenter leaves: so does the follower
         s.wait_for_function("document.body.dataset.mode === 'live'")
         assert not t.problems and not s.problems, t.problems + s.problems

@@ -207,3 +207,20 @@ def test_the_presenter_key_is_kept_in_the_checkpoint_folder_or_given(tmp_path):
     assert presenter_key(None, tmp_path)[0] == first  # the same after a restart
     assert (tmp_path / "presenter-key").stat().st_mode & 0o077 == 0
     assert presenter_key("my-own-key", tmp_path)[0] == "my-own-key"
+
+
+def test_the_page_refuses_what_the_server_would_refuse_a_follower_with_the_same_words():
+    """static/js/net/api.js refuses a follower's changes itself (no 409 to log): its list of what a
+    follower may send, and its sentences, are the server's."""
+    import json
+    import re
+    from pathlib import Path
+
+    from server.web import classroom as web_classroom
+    from server.web.presenter import FOLLOWING, LOCKED
+
+    source = (Path(__file__).parent.parent / "static/js/net/api.js").read_text()
+    listed = re.search(r"const FOLLOW_SENDS = new Set\(\[(.*?)\]\)", source, re.S).group(1)
+    assert set(json.loads(f"[{listed}]")) == web_classroom.FOLLOW_READS | web_classroom.OWN_ALWAYS
+    assert f'const FOLLOWING = "{FOLLOWING}";' in source
+    assert f'const LOCKED = "{LOCKED}";' in source

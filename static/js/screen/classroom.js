@@ -75,7 +75,7 @@ export class ClassroomBar {
     this.state = msg;
     this.root.hidden = false;
     const following = Boolean(msg.following);
-    setFollowing(following);
+    setFollowing(following, msg.locked);
     document.body.classList.toggle("following", following);
     document.body.classList.toggle("locked", following && msg.locked);
     this.root.dataset.role = msg.you_present ? "presenter" : "student";
