@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from browser_helpers import (  # noqa: F401  (fixtures)
-    browser, chromium_path, iteration, open_tab, shot, wait_connected,
+    animation_frames, browser, chromium_path, iteration, open_tab, shot, wait_connected,
 )
 from test_browser_classroom import ClassroomServer
 from test_browser_screens import axe
@@ -117,6 +117,23 @@ def test_a_followers_page_lands_on_the_presenters_walkthrough_step(browser, serv
         s.get_by_test_id("wt-take-step").click()
         s.wait_for_function("document.body.innerText.includes('Could not take the step: you are following the presenter')")
         assert refused == []
+        # a drawing walked by the presenter: as drawn (84×84 values) it is over the 32 KiB a published step
+        # may carry; the page sends it as the network's inputs instead, once they are known, and every
+        # publish fits (held: the presenter's backprop, so the drawing stays as drawn for a while)
+        sent, held = [], []
+        t.on("requestfinished", lambda r: "/api/classroom/walkthrough" in r.url and sent.append(
+            (len(r.post_data or ""), r.response().status)))
+        t.route("**/api/backprop", lambda route: held.append(route))
+        t.evaluate("void window.__lab.walkthrough.setExample({source: 'drawing', label: 3, request: {image: "
+                   "{width: 84, height: 84, pixels: Array.from({length: 7056}, (_, i) => (i % 97) / 100)}}})")
+        animation_frames(t, 40)  # the page's publish loop has had its turns (at most one each 250 ms)
+        for route in held:
+            route.continue_()
+        t.unroute("**/api/backprop")
+        s.wait_for_function("window.__lab.walkthrough.example?.source === 'drawing' && "
+                            "window.__lab.walkthrough.bd?.label === 3", timeout=15000)
+        assert wt(s, "w.bd.input") == wt(t, "w.bd.input")  # the same drawing, exactly (float32)
+        assert sent and all(size <= 32 * 1024 and status == 200 for size, status in sent), sent
         t.get_by_test_id("mode-live").click()  # the presenter leaves: so does the follower
         s.wait_for_function("document.body.dataset.mode === 'live'")
         assert not t.problems and not s.problems, t.problems + s.problems
