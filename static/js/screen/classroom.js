@@ -40,13 +40,17 @@ export class ClassroomBar {
     this.claim();
   }
 
-  /** The presenter's address carries ?presenter=KEY: give it once, then take it out of the address bar. */
+  /** The presenter's address carries ?presenter=KEY: give it once, then take it out of the address bar;
+   *  so too the cookie's redirect marker (?cookies=1: the server answers an address that carries it, in a
+   *  browser without the cookie, with "This page needs a cookie"; copied or shared, it would). */
   async claim() {
     const url = new URL(window.location.href);
     const key = url.searchParams.get("presenter");
-    if (!key) return;
+    if (!key && !url.searchParams.has("cookies")) return;
     url.searchParams.delete("presenter");
+    url.searchParams.delete("cookies");
     history.replaceState(history.state, "", url.toString());
+    if (!key) return;
     try {
       this.receive({ type: "classroom", ...(await postJSON("/api/classroom/present", { key })) });
     } catch (err) {
