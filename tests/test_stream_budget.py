@@ -371,3 +371,22 @@ def test_bad_budget_flags_are_one_line_and_start_nothing(tmp_path, args, words):
     assert run.returncode == 2 and len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
     assert lines[0] == f"error: {words}", lines[0]
     assert not (tmp_path / "cp").exists()
+
+
+def test_a_paused_viewer_that_asks_for_other_neurons_gets_all_their_weights(live_server):
+    """A page's first URL asks for as many neurons as its first layout guessed, then a ``stream`` message
+    corrects it once laid out. On a paused session the new neurons' weights must still all arrive (they
+    did not when the correction came after every part of the first set was sent: no snapshot was taken
+    for the new set, so the tab waited for ever with ``weights_complete`` false)."""
+    srv = live_server()
+    with ws_connect(srv.ws_url) as c:
+        c.next(type="hello")
+        assert c.command({"type": "reset", "hidden": [128], "activation": "sigmoid", "output_activation": "sigmoid",
+                          "cost": "quadratic", "seed": 3})["type"] == "ack"
+        assert c.command({"type": "step"})["type"] == "ack"
+    with ws_connect(srv.ws_url + "?detail=summary&neurons=118") as c:
+        c.next(type="hello")
+        c.next(lambda m: m.get("weights_complete") is True, type="frame")
+        assert c.command({"type": "stream", "neurons": 42})["type"] == "ack"
+        frame = c.next(lambda m: m.get("weights_complete") is True, type="frame")
+        assert len(frame["_arrays"]["shown1"]) == 42

@@ -222,6 +222,11 @@ class Broadcaster:
                 for v in viewers:
                     v.first_layer_offered = v.first_layer_offered or (v.helloed and not v.summary)
             if prep.summary is not None and prep.summary.parts:
+                old = self.parts_prep
+                if old is not None and old.version == prep.version and old.summary.neurons_asked != prep.summary.neurons_asked:
+                    # other neurons' parts of the same state: what each viewer was sent is no longer them
+                    for v in viewers:
+                        v.pacer.sent.clear()
                 self.parts_prep = prep
                 self._blocks_at = loop.time()
             last_version = prep.version
@@ -242,6 +247,9 @@ class Broadcaster:
         summary = [v for v in viewers if v.summary]
         neurons = max((v.settings.neurons for v in summary), default=None)
         blocks = bool(summary) and self._blocks_due(summary, neurons, now)
+        # weight parts for other neurons (a view laid out anew) or a new network are wanted even while
+        # nothing changes (paused): without a snapshot for them, those viewers would wait for ever
+        must_refresh = blocks and self._parts_outdated(neurons)
         shown = None
         if summary and not blocks and self.latest is not None and self.latest.summary is not None:
             shown = self.latest.summary.shown  # the neurons of the weights the viewers have: keep them
@@ -256,9 +264,15 @@ class Broadcaster:
             shown=shown,
             last_version=last_version,
             viewers_version=min(v.version for v in viewers),
-            refresh=self._refresh,
+            refresh=self._refresh or must_refresh,
             events_from=max(self.events[-1]["seq"] if self.events else 0, min(v.event_seq for v in ready)),
         )
+
+    def _parts_outdated(self, neurons: int) -> bool:
+        """The latest weight parts are not for this network, or not for the neurons now asked."""
+        p, latest = self.parts_prep, self.latest
+        return (p is None or latest is None or p.structure_version != latest.structure_version
+                or p.summary.neurons_asked != neurons)
 
     def _blocks_due(self, summary: list, neurons: int, now: float) -> bool:
         """Fresh weight parts are taken when a summary viewer has sent every part of the latest ones and has
