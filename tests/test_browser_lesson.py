@@ -280,7 +280,7 @@ def test_the_step_moves_the_network_visibly_and_lowers_the_batch_cost(page, serv
     assert page.problems == []
 
 
-def test_one_colour_rule_blue_positive_orange_negative_arrows_for_nudges(page):
+def test_one_colour_rule_blue_up_orange_down_with_the_arrows(page):
     go_kind(page, "output")
     cells = page.locator("#wt-body table.vertical tbody tr td:nth-child(6) .nudged")
     assert cells.count() == len(wt(page, "w.bd.layers[w.bd.layers.length - 1].delta"))
@@ -288,9 +288,11 @@ def test_one_colour_rule_blue_positive_orange_negative_arrows_for_nudges(page):
         value = number(cell.locator(".n").inner_text())
         cls = cell.locator(".n").get_attribute("class")
         arrow = cell.locator(".arrow").inner_text()
-        assert ("pos" in cls) == (value > 0) and ("neg" in cls) == (value < 0)  # colour = its own sign
-        assert arrow == ("↑" if value < 0 else "↓")  # the step moves the bias against δ
-    assert "goes up" in page.locator("#wt-legend").inner_text()
+        # colour = which way the step moves the bias (against δ), as its ring on the network: blue ↑, orange ↓
+        assert ("pos" in cls) == (value < 0) and ("neg" in cls) == (value > 0)
+        assert arrow == ("↑" if value < 0 else "↓")
+    legend = page.locator("#wt-legend").inner_text()
+    assert "↑ up" in legend and "↓ down" in legend
     assert page.problems == []
 
 

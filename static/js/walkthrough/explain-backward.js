@@ -1,6 +1,7 @@
 // Phases 3 and 4 in the panel: δ at the output, the bias and weight nudges, the sum over paths into
 // each earlier layer, the chain rule one layer back, the first layer's 28×28 nudge maps and the pixels.
 
+import { moveClass } from "../lib/colors.js";
 import { el } from "../lib/dom.js";
 import { fmtMath } from "../lib/format.js";
 import { dC, eq, layerSup, num, op, sigma, sym } from "../widgets/math-text.js";
@@ -55,7 +56,7 @@ export function renderOutput(c) {
       hl: i === j,
       onClick: () => c.select(L, i),
       clickTitle: `Show output neuron ${i}'s numbers.`,
-      cells: [{ v: a }, el("span", { class: bd.target[i] ? "n y1" : "n y0", text: String(bd.target[i]) }), { v: out.dC_da[i], signed: true }, { v: out.sigma_prime[i] }, { v: out.delta[i], signed: true, nudge: true }],
+      cells: [{ v: a }, el("span", { class: bd.target[i] ? "n y1" : "n y0", text: String(bd.target[i]) }), { v: out.dC_da[i], signed: true, nudge: true, arrow: false }, { v: out.sigma_prime[i] }, { v: out.delta[i], signed: true, nudge: true }],
     })),
     { cls: "terms vertical" },
   );
@@ -105,9 +106,9 @@ export function renderDCda(c) {
   const table = numTable(
     ["path via", "wⱼₖ", "δⱼ", "wⱼₖ·δⱼ", ""],
     [
-      ...top.map((j) => ({ label: `${l + 1 === L ? "output" : "neuron"} ${j}`, cells: [{ v: next.w[j][k] }, { v: next.delta[j] }, { v: products[j], signed: true, nudge: true }, bar(products[j], max)] })),
-      ...(n > top.length ? [{ label: `other ${n - top.length}`, cls: "sub", cells: ["", "", { v: value - top.reduce((s, j) => s + products[j], 0), signed: true }, ""] }] : []),
-      { label: "∂C₀/∂aₖ = sum", cls: "total", cells: ["", "", { v: value }, ""] },
+      ...top.map((j) => ({ label: `${l + 1 === L ? "output" : "neuron"} ${j}`, cells: [{ v: next.w[j][k] }, { v: next.delta[j], nudge: true, arrow: false }, { v: products[j], signed: true, nudge: true }, bar(products[j], max, moveClass(products[j]))] })),
+      ...(n > top.length ? [{ label: `other ${n - top.length}`, cls: "sub", cells: ["", "", { v: value - top.reduce((s, j) => s + products[j], 0), signed: true, nudge: true, arrow: false }, ""] }] : []),
+      { label: "∂C₀/∂aₖ = sum", cls: "total", cells: ["", "", { v: value, nudge: true }, ""] },
     ],
     { cls: "terms" },
   );
@@ -142,7 +143,7 @@ export function renderHidden(c) {
       hl: q === k,
       onClick: () => c.select(l, q),
       clickTitle: `Show neuron ${q}'s numbers.`,
-      cells: [{ v: data.dC_da[q], signed: true }, { v: data.sigma_prime[q] }, { v: data.delta[q], signed: true, nudge: true }],
+      cells: [{ v: data.dC_da[q], signed: true, nudge: true, arrow: false }, { v: data.sigma_prime[q] }, { v: data.delta[q], signed: true, nudge: true }],
     })),
     { cls: "terms vertical" },
   );

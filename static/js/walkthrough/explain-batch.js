@@ -4,9 +4,10 @@
 // for its label before and after, and the map of one first-layer neuron's change.
 //
 // Numbers: two significant digits each (never "0.00" for a value that is not zero); before/after pairs
-// with as many digits as it takes to tell them apart. Colours: the value's own sign, blue positive and
-// orange negative, as everywhere on the page; ↑/↓ say which way the step moves a parameter.
+// with as many digits as it takes to tell them apart. Colours: the walkthrough's one rule (lib/colors.js),
+// the way the step moves the parameter — blue ↑ up (a negative ∂C₀/∂·), orange ↓ down — as on the network.
 
+import { moveClass } from "../lib/colors.js";
 import { el } from "../lib/dom.js";
 import { fmtCount, fmtFixed, fmtGrouped, fmtMath, fmtMathPair, fmtMathSigned } from "../lib/format.js";
 import { eq, layerSup, num, op, sym } from "../widgets/math-text.js";
@@ -30,11 +31,12 @@ function parameterCount(sizes) {
   return fmtGrouped(n, ",");
 }
 
-/** A value in a table: two significant digits, coloured by its sign (exact value in the title); one
- * digit, faint, when it is under a thousandth of the largest in its row (that example barely cares). */
+/** A gradient in a table: two significant digits, coloured by the way the step moves its parameter
+ * (exact value in the title); one digit, faint, when it is under a thousandth of the largest in its row
+ * (that example barely cares). */
 function cellValue(v, sig = 2, rowMax = 0) {
   const tiny = rowMax > 0 && Math.abs(v) < 1e-3 * rowMax && v !== 0;
-  const cls = `n ${v > 0 ? "pos" : v < 0 ? "neg" : "zero"}${tiny ? " tiny" : ""}`;
+  const cls = `n ${moveClass(v)}${tiny ? " tiny" : ""}`;
   return el("span", { class: cls, "data-value": String(v), title: fmtMath(v, 6), text: fmtMathSigned(v, tiny ? 1 : sig) });
 }
 
@@ -81,7 +83,7 @@ export function renderBatch(c) {
       ...row.per_example.map((v, i) => {
         const cell = el("td", { class: t.example_first && i === 0 ? "walked" : null }, cellValue(v, 2, max));
         cell.style.setProperty("--w", String(max ? Math.min(1, Math.abs(v) / max) : 0));
-        cell.classList.add(v > 0 ? "pos" : v < 0 ? "neg" : "zero");
+        cell.classList.add(moveClass(v));
         return cell;
       }),
       el("td", { class: "avg" }, cellValue(row.average, 3), stepArrow(row.average)),
@@ -99,7 +101,7 @@ export function renderBatch(c) {
     "div",
     { class: "wt-inline" },
     el("button", { type: "button", class: "chip", title: `Backpropagate your example with ${fmtCount(n - 1)} other random training images.`, onclick: () => c.newBatch() }, "↻ another mini-batch"),
-    el("span", { class: "subtle", text: "Blue: positive ∂C₀/∂·, orange: negative (as everywhere); grey: under a thousandth of its row's largest. ↑ ↓: which way the step moves the parameter — against the average. Red label: the network gets that image wrong." }),
+    el("span", { class: "subtle", text: "Colour = which way that example pushes the parameter, as on the network: blue ↑ up (∂C₀/∂· < 0), orange ↓ down (∂C₀/∂· > 0); grey: under a thousandth of its row's largest. The step moves it against the Average. Red label: the network gets that image wrong." }),
   );
   return { caption, body: el("div", { class: "wt-stack" }, el("div", { class: "wt-scroll-x" }, table), tools) };
 }

@@ -1,0 +1,151 @@
+"""A newcomer's walk on a TRAINED network (review findings): one colour rule shared by the network overlay
+and the tables, a "hard one" that shows a large gradient (and a saturated example that says so), the
+notes' index letters, and labels and charts that fit at every screen size.
+
+One server for the file, started from a [784, 16, 16, 10] checkpoint trained for one epoch (about 91%);
+Debian's Chromium driven by Playwright. Screenshots go to test-artifacts/review-*.png.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
+    LiveServer,
+    animation_frames,
+    browser,
+    chromium_path,
+    ensure_paused,
+    shot,
+    wait_connected,
+)
+from test_browser_walkthrough import number
+
+pytest_plugins = ["conftest_server"]
+pytestmark = pytest.mark.browser
+
+SIZES = {
+    "phone": (390, 844, True),
+    "tablet": (768, 1024, True),
+    "laptop": (1280, 720, False),
+    "projector": (1920, 1080, False),
+}
+
+
+@pytest.fixture(scope="module")
+def server(chromium_path, trained_checkpoint, tmp_path_factory):
+    path, _, _ = trained_checkpoint
+    folder = tmp_path_factory.mktemp("review-ckpt")
+    srv = LiveServer(extra_args=["--load", path, "--no-autosave", "--checkpoint-dir", folder]).start()
+    yield srv
+    srv.stop()
+
+
+def new_tab(browser, server, size="laptop"):
+    width, height, touch = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=touch, is_mobile=touch)
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: page.problems.append(f"pageerror: {e}"))
+    page.goto(server.url)
+    wait_connected(page)
+    return context, page
+
+
+@pytest.fixture(scope="module")
+def laptop(browser, server):
+    context, page = new_tab(browser, server, "laptop")
+    ensure_paused(page, server)
+    yield page
+    context.close()
+
+
+def wt(page, expr: str):
+    return page.evaluate(f"(() => {{ const w = window.__lab.walkthrough; return {expr}; }})()")
+
+
+def open_walkthrough(page):
+    page.get_by_test_id("mode-walkthrough").click()
+    page.wait_for_function("window.__lab.walkthrough.ready && window.__lab.walkthrough.bd !== null", timeout=15000)
+
+
+def go_kind(page, kind: str, l: int | None = None):
+    cond = f"s.kind === '{kind}'" + (f" && s.l === {l}" if l is not None else "")
+    i = wt(page, f"w.steps.findIndex((s) => {cond})")
+    assert i >= 0, (kind, l)
+    page.evaluate(f"window.__lab.walkthrough.goTo({i})")
+    page.wait_for_function(f"window.__lab.walkthrough.index === {i}")
+    animation_frames(page, 3)
+
+
+# The colour of the network view at a point (CSS px of the canvas): "pos" (blue), "neg" (orange) or None.
+PIXEL = """([x, y]) => {
+  const c = document.querySelector('[data-testid=network-view]');
+  const k = c.width / c.clientWidth;
+  const d = c.getContext('2d').getImageData(Math.round(x * k) - 1, Math.round(y * k) - 1, 3, 3).data;
+  let best = null, score = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+    const s = Math.abs(b - r);
+    if (s > score && s > 40) { score = s; best = b > r ? 'pos' : 'neg'; }
+  }
+  return best;
+}"""
+
+
+def view_colour(page, x, y):
+    return page.evaluate(PIXEL, [x, y])
+
+
+def table_class(cell) -> str | None:
+    cls = cell.locator(".n").first.get_attribute("class") or ""
+    return "pos" if "pos" in cls.split() else "neg" if "neg" in cls.split() else None
+
+
+# ----- 1. one colour rule ------------------------------------------------------------------------------
+def test_a_path_has_the_same_colour_on_the_network_and_in_the_table(laptop):
+    page = laptop
+    open_walkthrough(page)
+    L = wt(page, "w.bd.layers.length")
+
+    # the sum over paths into the last hidden layer: each path's colour on the view and in its row
+    go_kind(page, "dCda", L - 1)
+    k = wt(page, f"w.sel[{L - 1}]")
+    rows = page.locator("#wt-body table.terms tbody tr")
+    checked = 0
+    for r in range(rows.count()):
+        row = rows.nth(r)
+        label = row.locator("th").inner_text().strip()
+        if not label.startswith("output"):
+            continue
+        j = int(label.split()[-1])
+        cells = row.locator("td")
+        product = number(cells.nth(2).inner_text())
+        if abs(product) < 0.2 * abs(number(rows.nth(0).locator("td").nth(2).inner_text())):
+            continue  # a thin line: too faint to sample
+        a = page.evaluate(f"window.__lab.networkView.positionOf({L - 1}, {k})")
+        b = page.evaluate(f"window.__lab.networkView.positionOf({L}, {j})")
+        on_view = view_colour(page, a["x"] + 0.6 * (b["x"] - a["x"]), a["y"] + 0.6 * (b["y"] - a["y"]))
+        in_table = table_class(cells.nth(2))
+        arrow = cells.nth(2).locator(".arrow").inner_text()
+        assert on_view == in_table, f"path {k} → output {j} (w·δ = {product}): {on_view} on the network, {in_table} in the table"
+        assert (in_table == "pos") == (arrow == "↑"), f"path to output {j}: colour {in_table} with arrow {arrow}"
+        checked += 1
+    assert checked >= 1
+
+    # the output layer: each output's δ (its bias's nudge) as a ring on the view and a row in the table
+    go_kind(page, "output")
+    rows = page.locator("#wt-body table.vertical tbody tr")
+    deltas = wt(page, "w.bd.layers[w.bd.layers.length - 1].delta")
+    biggest = np.argsort(-np.abs(deltas))[:3]
+    for j in biggest:
+        cell = rows.nth(int(j)).locator("td").nth(4)
+        p = page.evaluate(f"window.__lab.networkView.positionOf({L}, {int(j)})")
+        on_view = view_colour(page, p["x"], p["y"] - p["r"] - 2.5)
+        assert on_view == table_class(cell), f"output {j} (δ = {deltas[j]}): ring {on_view}, table {table_class(cell)}"
+    legend = page.locator("#wt-legend").inner_text()
+    assert "↑" in legend and "↓" in legend, legend  # the rule is stated where the colours are
+    shot(page, "review-colours-output")
+    assert page.problems == []
