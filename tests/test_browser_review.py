@@ -149,3 +149,50 @@ def test_a_path_has_the_same_colour_on_the_network_and_in_the_table(laptop):
     assert "↑" in legend and "↓" in legend, legend  # the rule is stated where the colours are
     shot(page, "review-colours-output")
     assert page.problems == []
+
+
+# ----- 2. the hard one learns; a saturated one says why it does not ------------------------------------
+def saturated_mistake(net, data):
+    """A training image the trained network gets confidently wrong with its label's output saturated."""
+    from server.engine.data import to_float
+    from server.network import one_hot
+
+    idx = np.arange(2000)
+    x, labels = to_float(data.train_images[idx]), data.train_labels[idx]
+    g = net.backprop(x, one_hot(labels, 10), input_gradient=False)
+    delta = np.abs(g.deltas[-1][np.arange(len(idx)), labels])
+    wrong = g.trace.activations[-1].argmax(axis=1) != labels
+    candidates = np.nonzero(wrong & (g.costs > 1.5) & (delta < 1e-4))[0]
+    assert len(candidates), "no saturated mistake in the first 2000 training images"
+    i = int(candidates[0])
+    return {"index": i, "label": int(labels[i]), "pixels": x[i].astype(float).round(4).tolist()}
+
+
+def test_the_hard_one_has_big_nudges_and_a_saturated_mistake_says_why_it_barely_moves(laptop, trained_checkpoint, server_data):
+    page = laptop
+    if not wt(page, "w.active"):
+        open_walkthrough(page)
+    page.locator("[data-source=hard]").click()
+    page.wait_for_function("window.__lab.walkthrough.example.source === 'hard' && window.__lab.walkthrough.bd")
+    rank = wt(page, "w.example.rank")
+    assert rank["gradient_norm"] > 10 * rank["median_gradient_norm"], rank
+    assert page.get_by_test_id("wt-example-title").inner_text().startswith("Biggest nudges of")
+    go_kind(page, "output")
+    assert page.get_by_test_id("wt-saturated").count() == 0  # it learns: nothing to explain
+
+    _, net, _ = trained_checkpoint
+    ex = saturated_mistake(net, server_data)
+    before = wt(page, "w.version")
+    page.evaluate("(ex) => window.__lab.walkthrough.setExample({source: 'training', label: ex.label, index: ex.index, request: {pixels: ex.pixels}})", ex)
+    page.wait_for_function(f"window.__lab.walkthrough.version > {before}")
+    go_kind(page, "output")
+    note = page.get_by_test_id("wt-saturated")
+    assert note.is_visible()
+    text = note.inner_text()
+    assert "saturated" in text and "σ′" in text and "cross-entropy" in text, text
+    shot(page, "review-saturated-output")
+    # the mini-batch says its column barely moves anything, and why
+    go_kind(page, "batch")
+    page.get_by_test_id("wt-batch-table").wait_for()
+    assert "saturated" in page.locator("#wt-step-caption").inner_text()
+    assert page.problems == []

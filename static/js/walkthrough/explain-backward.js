@@ -7,8 +7,12 @@ import { fmtMath } from "../lib/format.js";
 import { dC, eq, layerSup, num, op, sigma, sym } from "../widgets/math-text.js";
 import { bar, numTable } from "../widgets/num-table.js";
 import { actName, actOf, topK } from "./explain-forward.js";
-import { biggestNudge, layerData, layerName } from "./steps.js";
+import { biggestNudge, layerData, layerName, saturatedOutput } from "./steps.js";
 import { grayCanvas, inputCoords, inputName, mapCanvas } from "./tiles.js";
+
+const SUBSCRIPT = "₀₁₂₃₄₅₆₇₈₉";
+/** A neuron index as a subscript: 12 → ₁₂. */
+export const subscript = (n) => String(n).replace(/\d/g, (d) => SUBSCRIPT[+d]);
 
 /** ∂C₀/∂a_j in the lectures' form for the cost in use, with numbers. */
 function dCdaLine(c, j, a, y, value) {
@@ -71,10 +75,18 @@ export function renderOutput(c) {
   lines.push(weightLine(bd, L, j, k));
   const active = L > 1 ? `the most active ${layerName(L - 1, L)} neuron (a = ${fmtMath(aPrev[k])})` : `the brightest pixel`;
   const fire = el("p", { class: "wt-callout" }, el("b", { text: "Fire together, wire together. " }), `The biggest weight nudge into neuron ${j} comes from ${active}: ∂C₀/∂wⱼₖ = aₖ·δⱼ, so connections from dark neurons barely move.`);
+  const flat = saturatedOutput(bd, j);
+  const saturated = flat && el(
+    "p",
+    { class: "wt-callout warn", "data-testid": "wt-saturated" },
+    el("b", { text: "It barely learns: the neuron is saturated. " }),
+    `σ′(z${subscript(j)}) = ${fmtMath(flat.sigmaPrime)} ≈ 0: at z = ${fmtMath(flat.z)} output ${j}'s ${actName(actOf(c, L))} is flat, so even this wrong answer (a = ${fmtMath(flat.a)}, y = ${flat.y}) barely moves the weights — δ = σ′ × ∂C₀/∂a = ${fmtMath(flat.delta)}, and every nudge of this example is that small. "A more inaccurate set … would incur greater adjustments" holds only while σ′ is not ≈ 0. `,
+    quadratic && !softmax ? "The cross-entropy cost fixes this: its δ = a − y has no σ′ (network editor → cost)." : "",
+  );
   const caption = softmax
     ? `Backwards from the output. With softmax every output depends on every z, so δⱼ is not σ′(zⱼ)·∂C₀/∂aⱼ: the server takes δ from the softmax Jacobian${quadratic ? "" : " (with cross-entropy it is just aⱼ − yⱼ)"}. δⱼ is the bias nudge; a weight's is aₖ·δⱼ (on the connections).`
     : `Backwards from the output: each output's wish ∂C₀/∂aⱼ${quadratic ? " = 2(aⱼ − yⱼ)" : ""} (positive: go down), through σ: δⱼ = σ′(zⱼ)·∂C₀/∂aⱼ — also the bias nudge ∂C₀/∂bⱼ. A weight's nudge is aₖ·δⱼ, drawn on the connections. Click a row to follow that output.`;
-  return { caption, body: el("div", { class: "wt-cols" }, el("div", { class: "wt-stack grow" }, el("div", { class: "wt-formula" }, ...lines), fire), el("div", { class: "wt-side-table" }, table)) };
+  return { caption, body: el("div", { class: "wt-cols" }, el("div", { class: "wt-stack grow" }, saturated, el("div", { class: "wt-formula" }, ...lines), fire), el("div", { class: "wt-side-table" }, table)) };
 }
 
 export function renderDCda(c) {

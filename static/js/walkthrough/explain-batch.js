@@ -11,7 +11,7 @@ import { moveClass } from "../lib/colors.js";
 import { el } from "../lib/dom.js";
 import { fmtCount, fmtFixed, fmtGrouped, fmtMath, fmtMathPair, fmtMathSigned } from "../lib/format.js";
 import { eq, layerSup, num, op, sym } from "../widgets/math-text.js";
-import { BATCH_TABLE_SIZE, describeParam } from "./steps.js";
+import { BATCH_TABLE_SIZE, describeParam, saturatedOutput } from "./steps.js";
 import { grayCanvas, mapCanvas } from "./tiles.js";
 
 const CIRCLED = ["①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩", "⑪", "⑫"];
@@ -68,7 +68,7 @@ export function renderBatch(c) {
   const n = batch?.table?.labels.length ?? BATCH_TABLE_SIZE;
   const caption = batch?.table && !batch.table.example_first
     ? `Gradient descent averages the nudges over a mini-batch: here ${fmtCount(n)} training example${n === 1 ? " (the dataset's only one, so the average is its own nudge)" : "s"}. Rows: of the ${count} weights and biases, those this batch pushes hardest. The Average column is the step.`
-    : `Gradient descent averages the nudges over a mini-batch. Column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training images. Rows: of the ${count} weights and biases, those this batch pushes hardest, and ★ your example's biggest. The Average column is the step.`;
+    : `Gradient descent averages the nudges over a mini-batch. Column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training images. Rows: of the ${count} weights and biases, those this batch pushes hardest, and ★ your example's biggest. The Average column is the step.${saturatedOutput(c.bd, c.bd.label) ? ` Column 1 barely moves anything, wrong as it is: its output neuron ${c.bd.label} is saturated (σ′(z) ≈ 0, see Output layer backward).` : ""}`;
   if (!batch?.table) {
     return { caption, body: el("div", { class: "wt-loading", text: batch?.error ? `Could not load a mini-batch: ${batch.error}` : `Backpropagating ${n} training images…` }) };
   }
