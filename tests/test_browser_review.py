@@ -49,6 +49,7 @@ def new_tab(browser, server, size="laptop"):
     page.problems = []
     page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: page.problems.append(f"pageerror: {e}"))
+    page.on("response", lambda r: r.status >= 400 and page.problems.append(f"HTTP {r.status} {r.request.method} {r.url} {r.request.post_data}"))
     page.goto(server.url)
     wait_connected(page)
     return context, page
@@ -195,4 +196,59 @@ def test_the_hard_one_has_big_nudges_and_a_saturated_mistake_says_why_it_barely_
     go_kind(page, "batch")
     page.get_by_test_id("wt-batch-table").wait_for()
     assert "saturated" in page.locator("#wt-step-caption").inner_text()
+    assert page.problems == []
+
+
+# ----- 3. the notes' letters (j this layer, k the one before) and one name per layer ------------------
+def test_the_notes_letters_and_one_name_for_each_layer_in_every_view(laptop, server):
+    page = laptop
+    if not wt(page, "w.active"):
+        open_walkthrough(page)
+    L = wt(page, "w.bd.layers.length")
+    # one layer back, the layer's own neurons are j and the layer before is k, as in the notes' w_jk
+    go_kind(page, "hidden", L - 1)
+    heads = page.locator("#wt-body table.vertical thead th").all_inner_texts()
+    assert heads[0] == "j" and any("δⱼ" in h for h in heads) and any("∂C₀/∂aⱼ" in h for h in heads), heads
+    caption = page.locator("#wt-step-caption").inner_text()
+    assert "δⱼ = σ′(zⱼ)·∂C₀/∂aⱼ" in caption and "aₖ·δⱼ" in caption, caption
+    # no other letters anywhere in the walk: never i, never δ with k
+    kinds = wt(page, "w.steps.map((s) => [s.kind, s.l])")
+    for kind, l in kinds:
+        if kind in ("batch", "step"):
+            continue
+        go_kind(page, kind, l)
+        text = page.locator("#wt-step-caption").inner_text() + page.locator("#wt-body").inner_text() + page.locator("#wt-legend").inner_text()
+        assert "ᵢ" not in text and "δₖ" not in text, f"{kind} {l}: {text[:300]}"
+    # the step's map names its neuron as the network view does
+    go_kind(page, "step")
+    page.get_by_test_id("wt-take-step").click()
+    page.get_by_test_id("wt-first-layer-change").locator("canvas").first.wait_for()
+    assert "hidden 1 neuron" in page.get_by_test_id("wt-first-layer-change").inner_text()
+    page.get_by_test_id("wt-undo").click()
+    page.wait_for_function("window.__lab.walkthrough.undoDepth === 0")
+    page.locator("#wt-leave").click()
+    page.wait_for_function("document.body.dataset.mode === 'live'")
+    ensure_paused(page, server)
+
+    # the live view's gradient lengths and Look back name the matrices W⁽ˡ⁾ and the layers hidden 1 … output
+    page.evaluate("window.__lab.send({type: 'step', unit: 'epoch'}, 'transport')")
+    page.wait_for_function("window.__lab.store.gradNorms && window.__lab.store.gradNorms.length > 0 && window.__lab.store.gradNorms.every((g) => g.w != null)", timeout=30000)
+    page.locator("#show-gradients").click()
+    norms = page.locator(".legend-item.norms").inner_text()
+    assert "W⁽¹⁾" in norms and "W0" not in norms, norms
+    page.locator("#show-weights").click()
+    # Descent's "two weights" counts W⁽¹⁾ … W⁽ᴸ⁾ as the walkthrough does
+    page.get_by_test_id("mode-descent").click()
+    page.get_by_test_id("descent-plane").select_option("weights")
+    layer_input = page.locator(".dc-weights input[name=l1]")
+    assert layer_input.get_attribute("min") == "1" and layer_input.get_attribute("max") == str(L)
+    assert "W⁽¹⁾" in layer_input.get_attribute("title")
+    page.get_by_test_id("mode-live").click()
+
+    page.get_by_test_id("lookback-toggle").click()
+    page.wait_for_function("document.querySelector('[aria-label=\"Layer for the distributions\"]').options.length > 0", timeout=15000)
+    options = page.locator("[aria-label='Layer for the distributions'] option").all_inner_texts()
+    assert options == ["hidden 1 · W⁽¹⁾", "hidden 2 · W⁽²⁾", "output · W⁽³⁾"], options
+    legend = page.locator(".lb-legend").inner_text()
+    assert "W⁽¹⁾" in legend and "W1" not in legend, legend
     assert page.problems == []

@@ -14,6 +14,7 @@ import { drawSurface3d, rotatable } from "./surface3d.js";
 const LINE_MS = 1000;
 const RESOLUTION = 41;
 const PLANE_NAMES = { pca: "PCA plane of the path", random: "random filter-normalised plane", weights: "two weights" };
+const LAYER_TITLE = "l: which weight matrix W⁽ˡ⁾, as the walkthrough numbers them — W⁽¹⁾ feeds hidden 1, W⁽ᴸ⁾ the output";
 
 function card(title, testid, ...children) {
   return el("section", { class: "dc-card", "data-testid": testid }, el("h3", {}, title), ...children);
@@ -75,12 +76,12 @@ export class DescentView {
     this.span = el("select", { "data-testid": "descent-span", "aria-label": "extent", title: "How far the slice reaches from the current weights (in the plane's units). It always holds the whole path; auto fits it (a random plane: ±1)." },
       el("option", { value: "" }, "auto: fit the path"), ...[0.25, 0.5, 1, 2, 4, 10].map((s) => el("option", { value: String(s) }, `at least ±${s}`)));
     this.wInputs = el("span", { class: "dc-weights", hidden: true },
-      "w", el("input", { name: "l1", type: "number", value: "0", min: "0", title: "layer (0 = first weight matrix)", "aria-label": "first weight: layer" }),
-      el("input", { name: "j1", type: "number", value: "0", min: "0", title: "neuron j", "aria-label": "first weight: neuron j" }),
-      el("input", { name: "k1", type: "number", value: "406", min: "0", title: "input k", "aria-label": "first weight: input k" }),
-      " & w", el("input", { name: "l2", type: "number", value: "0", min: "0", title: "layer", "aria-label": "second weight: layer" }),
-      el("input", { name: "j2", type: "number", value: "1", min: "0", title: "neuron j", "aria-label": "second weight: neuron j" }),
-      el("input", { name: "k2", type: "number", value: "406", min: "0", title: "input k", "aria-label": "second weight: input k" }));
+      "w⁽", el("input", { name: "l1", type: "number", value: "1", min: "1", title: LAYER_TITLE, "aria-label": "first weight: matrix W⁽ˡ⁾, l" }), "⁾",
+      el("input", { name: "j1", type: "number", value: "0", min: "0", title: "j: the neuron it feeds, in layer l", "aria-label": "first weight: neuron j" }),
+      el("input", { name: "k1", type: "number", value: "406", min: "0", title: "k: the neuron (or pixel) of the layer before", "aria-label": "first weight: input k" }),
+      " & w⁽", el("input", { name: "l2", type: "number", value: "1", min: "1", title: LAYER_TITLE, "aria-label": "second weight: matrix W⁽ˡ⁾, l" }), "⁾",
+      el("input", { name: "j2", type: "number", value: "1", min: "0", title: "j: the neuron it feeds, in layer l", "aria-label": "second weight: neuron j" }),
+      el("input", { name: "k2", type: "number", value: "406", min: "0", title: "k: the neuron (or pixel) of the layer before", "aria-label": "second weight: input k" }));
     const redo = el("button", { type: "button", class: "chip", "data-testid": "descent-refresh", title: "Compute the slice again at the current weights." }, "↻ Recompute");
     for (const c of [this.plane, this.span]) c.addEventListener("change", () => this.loadSurface());
     this.plane.addEventListener("change", () => (this.wInputs.hidden = this.plane.value !== "weights"));
@@ -117,6 +118,12 @@ export class DescentView {
   enter() {
     this.active = true;
     this.lineAt = 0;
+    const L = (this.store.sizes?.length || 2) - 1; // W⁽¹⁾ … W⁽ᴸ⁾
+    for (const name of ["l1", "l2"]) {
+      const input = this.wInputs.querySelector(`[name=${name}]`);
+      input.max = String(L);
+      if (+input.value > L) input.value = String(L);
+    }
     this.loadSurface();
   }
 
@@ -171,7 +178,8 @@ export class DescentView {
     if (this.span.value) body.span = Number(this.span.value);
     if (body.plane === "weights") {
       const v = (n) => Number(this.wInputs.querySelector(`[name=${n}]`).value) || 0;
-      body.weights = [{ layer: v("l1"), j: v("j1"), k: v("k1") }, { layer: v("l2"), j: v("j2"), k: v("k2") }];
+      // W⁽ˡ⁾ as the walkthrough numbers it (l = 1 feeds hidden 1); the server counts its matrices from 0
+      body.weights = [{ layer: Math.max(1, v("l1")) - 1, j: v("j1"), k: v("k1") }, { layer: Math.max(1, v("l2")) - 1, j: v("j2"), k: v("k2") }];
     }
     setText(this.surfCaption, `computing the ${PLANE_NAMES[body.plane]} slice…`);
     const seq = (this.surfSeq = (this.surfSeq || 0) + 1);

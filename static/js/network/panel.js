@@ -3,6 +3,7 @@
 
 import { $, el, setText } from "../lib/dom.js";
 import { fmtGrouped, fmtNum } from "../lib/format.js";
+import { matrixName } from "../lib/names.js";
 
 const PURPOSE = {
   weights: "Weights: what each neuron looks for. Each map holds one first-layer neuron's weights, one per pixel: watch noise turn into strokes.",
@@ -89,7 +90,7 @@ export class NetworkPanel {
       this.setMode(this.view.mode);
     }
     if (this.norms) {
-      const norms = store.gradNorms.map((g, l) => `W${l} ${g.w == null ? "…" : fmtNum(g.w, 2)}`).join(" · ");
+      const norms = store.gradNorms.map((g, l) => `${matrixName(l)} ${g.w == null ? "…" : fmtNum(g.w, 2)}`).join(" · ");
       const text = norms ? `‖∇W‖ last batch: ${norms}` : "no gradients yet: step or play";
       if (text !== this.normsText) setText(this.norms, (this.normsText = text));
     }

@@ -124,43 +124,46 @@ export function renderDCda(c) {
     ],
     { cls: "terms" },
   );
-  const caption = `We can't set the ${layerName(l, L)} activations directly — only through their own weights and biases — but we can ask what each would like. Neuron ${k} feeds every neuron of the ${layerName(l + 1, L)} layer, so its wish adds up the wishes along every path: ∂C₀/∂aₖ = Σⱼ wⱼₖ δⱼ. The rings show every neuron's wish; click one to see its sum.`;
+  const caption = `We can't set the ${layerName(l, L)} activations directly — only through their own weights and biases — but we can ask what each would like. As in the notes, k counts the ${layerName(l, L)} layer (the one before) and j the ${layerName(l + 1, L)} layer: neuron ${k} feeds every neuron j, so its wish adds up the wishes along every path, ∂C₀/∂aₖ = Σⱼ wⱼₖ δⱼ. The rings show every neuron's wish; click one to see its sum.`;
   return { caption, body: el("div", { class: "wt-cols" }, formula, el("div", { class: "wt-side-table" }, el("h4", { text: `Paths from ${layerName(l, L)} neuron ${k}` }), table)) };
 }
 
 export function renderHidden(c) {
   const { bd, L, sel, step } = c;
   const l = step.l;
-  const k = sel[l];
+  // the notes' letters at every layer: j for the neurons of the layer computed here, k for the layer before
+  const j = sel[l];
   const data = bd.layers[l - 1];
-  const i = biggestNudge(bd, l, k);
+  const k = biggestNudge(bd, l, j);
   const lines = el(
     "div",
     { class: "wt-formula" },
-    eq(sym("δ", k, layerSup(l)), op("="), `${actName(actOf(c, l))}′(`, sym("z", k, layerSup(l)), ")", op("·"), dC(sym("a", k, layerSup(l))), op("="), num(data.sigma_prime[k], 3, { factor: true }), op("×"), num(data.dC_da[k], 3, { factor: true }), op("="), num(data.delta[k], 3, { cls: "result" })),
-    eq(dC(sym("b", k, layerSup(l))), op("="), sym("δ", k, layerSup(l)), op("="), num(data.nabla_b[k], 3, { cls: "result" })),
-    weightLine(bd, l, k, i),
+    eq(sym("δ", j, layerSup(l)), op("="), `${actName(actOf(c, l))}′(`, sym("z", j, layerSup(l)), ")", op("·"), dC(sym("a", j, layerSup(l))), op("="), num(data.sigma_prime[j], 3, { factor: true }), op("×"), num(data.dC_da[j], 3, { factor: true }), op("="), num(data.delta[j], 3, { cls: "result" })),
+    eq(dC(sym("b", j, layerSup(l))), op("="), sym("δ", j, layerSup(l)), op("="), num(data.nabla_b[j], 3, { cls: "result" })),
+    weightLine(bd, l, j, k),
   );
+  const name = layerName(l, L);
+  const letters = `The ${name} layer is now the one we compute, so its neurons are j and the ${layerName(l - 1, L)} layer before it is k — the notes' letters at every layer.`;
   if (l === 1) {
-    const caption = `The chain rule once more: δₖ = σ′(zₖ)·∂C₀/∂aₖ. The first layer's weights come from the ${bd.input.length} inputs, so each neuron's weight nudges −aᵢ·δₖ form a map over them — blue weights go up, orange down, only where this example's input is not zero. Each map has its own scale; on the network they share one.`;
+    const caption = `The chain rule once more: δⱼ = σ′(zⱼ)·∂C₀/∂aⱼ. ${letters} Its weights come from the ${bd.input.length} inputs, so each neuron's weight nudges −aₖ·δⱼ form a map over them — blue weights go up, orange down, only where this example's input is not zero. Each map has its own scale; on the network they share one.`;
     return { caption, body: el("div", { class: "wt-stack" }, lines, nudgeMaps(c, 1)) };
   }
   const n = data.delta.length;
   const top = topK(data.delta, 8);
-  const rows = (n <= 8 ? data.delta.map((_, q) => q) : top.includes(k) ? top : [...top.slice(0, 7), k]).sort((p, q) => p - q);
+  const rows = (n <= 8 ? data.delta.map((_, q) => q) : top.includes(j) ? top : [...top.slice(0, 7), j]).sort((p, q) => p - q);
   const table = numTable(
-    ["k", "∂C₀/∂aₖ", "σ′(zₖ)", "δₖ = ∂C₀/∂bₖ"],
+    ["j", "∂C₀/∂aⱼ", "σ′(zⱼ)", "δⱼ = ∂C₀/∂bⱼ"],
     rows.map((q) => ({
       label: String(q),
-      hl: q === k,
+      hl: q === j,
       onClick: () => c.select(l, q),
-      clickTitle: `Show neuron ${q}'s numbers.`,
+      clickTitle: `Show ${name} neuron ${q}'s numbers.`,
       cells: [{ v: data.dC_da[q], signed: true, nudge: true, arrow: false }, { v: data.sigma_prime[q] }, { v: data.delta[q], signed: true, nudge: true }],
     })),
     { cls: "terms vertical" },
   );
   const title = el("h4", { text: n > rows.length ? `The ${rows.length} of ${n} with the largest |δ|` : `All ${n} neurons` });
-  const caption = `One layer further back, the same chain rule: δₖ = σ′(zₖ)·∂C₀/∂aₖ is the bias nudge, and each incoming weight's nudge is aᵢ·δₖ — drawn on the connections into the ${layerName(l, L)} layer. From here the wishes flow on, one layer further back.`;
+  const caption = `One layer further back, the same chain rule: δⱼ = σ′(zⱼ)·∂C₀/∂aⱼ is the bias nudge, and each incoming weight's nudge is aₖ·δⱼ — drawn on the connections into the ${name} layer. ${letters} From here the wishes flow on, one layer further back.`;
   return { caption, body: el("div", { class: "wt-cols" }, lines, el("div", { class: "wt-side-table" }, title, table)) };
 }
 
@@ -222,7 +225,7 @@ export function renderPixels(c) {
     el("figure", {}, map, el("figcaption", {}, "its wish −∂C₀/∂a⁽⁰⁾", el("br"), `max |·| = ${fmtMath(max)}`)),
   );
   const extra = L === 1 ? [nudgeMaps(c, 1)] : [];
-  const caption = `The chain rule reaches the pixels too: ∂C₀/∂aᵢ⁽⁰⁾ = Σⱼ wⱼᵢ δⱼ, one more sum over paths. Pixels are data, not parameters — gradient descent never changes them — but the map shows which ink would have lowered the cost: blue where more ink would help, orange where less would.`;
+  const caption = `The chain rule reaches the pixels too: ∂C₀/∂aₖ⁽⁰⁾ = Σⱼ wⱼₖ δⱼ, one more sum over paths — the pixels are now the layer before (k), the first layer's neurons the j. Pixels are data, not parameters — gradient descent never changes them — but the map shows which ink would have lowered the cost: blue where more ink would help, orange where less would.`;
   return { caption, body: el("div", { class: "wt-stack" }, el("div", { class: "wt-cols" }, figs, formula), ...extra) };
 }
 

@@ -11,7 +11,7 @@ import { moveClass } from "../lib/colors.js";
 import { el } from "../lib/dom.js";
 import { fmtCount, fmtFixed, fmtGrouped, fmtMath, fmtMathPair, fmtMathSigned } from "../lib/format.js";
 import { eq, layerSup, num, op, sym } from "../widgets/math-text.js";
-import { BATCH_TABLE_SIZE, describeParam, saturatedOutput } from "./steps.js";
+import { BATCH_TABLE_SIZE, describeParam, layerName, saturatedOutput } from "./steps.js";
 import { grayCanvas, mapCanvas } from "./tiles.js";
 
 const CIRCLED = ["①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩", "⑪", "⑫"];
@@ -209,7 +209,7 @@ function firstLayerChange(taken, L) {
   const after = before.map((v, k) => v + change[k]);
   const wMax = Math.max(...before.map(Math.abs), ...after.map(Math.abs)) || 1;
   const dMax = Math.max(...change.map(Math.abs)) || 1;
-  const name = L > 1 ? `hidden neuron ${j}` : `output neuron ${j}`;
+  const name = `${layerName(1, L)} neuron ${j}`;
   const fig = (canvas, text) => el("figure", {}, canvas, el("figcaption", {}, text));
   return el(
     "div",

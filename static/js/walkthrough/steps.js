@@ -2,6 +2,7 @@
 // choices each step starts with (which neuron, which weight). Layer numbers are the network view's:
 // 0 = the input pixels, 1 … L = the layers after weight matrices 0 … L−1.
 
+import { layerName } from "../lib/names.js";
 import { inputName } from "./tiles.js";
 
 /** Examples in the mini-batch table: the walkthrough's own choice (ten, as in the lectures' table). */
@@ -16,11 +17,7 @@ export const PHASES = [
   { n: 6, title: "The step", blurb: "w ← w − η · average" },
 ];
 
-export function layerName(l, L) {
-  if (l === 0) return "input";
-  if (l === L) return "output";
-  return L > 2 ? `hidden ${l}` : "hidden";
-}
+export { layerName }; // (lib/names.js: one name per layer in every view)
 
 /** The steps for a network of L weight matrices; `chain`: one neuron per layer (the lecture notes' simple
  * example), which first gets the whole chain of its last layer with a slider on w⁽ᴸ⁾ (see chain.js). */
