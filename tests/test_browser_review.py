@@ -252,3 +252,50 @@ def test_the_notes_letters_and_one_name_for_each_layer_in_every_view(laptop, ser
     legend = page.locator(".lb-legend").inner_text()
     assert "W⁽¹⁾" in legend and "W1" not in legend, legend
     assert page.problems == []
+
+
+# ----- 4. the walkthrough's network view: room, every output shown, labels that never collide ----------
+LABELS = """() => {
+  const w = window.__lab.walkthrough, v = window.__lab.networkView, L = w.bd.layers.length;
+  return {boxes: w.overlay.labels || [], layers: v.layout.layers.slice(1).map((l) => [l.k, l.n]),
+          width: v.layout.width, height: document.querySelector('[data-testid=network-view]').clientHeight};
+}"""
+
+
+def collisions(boxes) -> list:
+    found = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            ox = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
+            oy = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
+            if ox > 0.5 and oy > 0.5:
+                found.append(f"{a['kind']} {a['j']} “{a['text']}” × {b['kind']} {b['j']} “{b['text']}” ({ox:.0f}×{oy:.0f} px)")
+    return found
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_walkthrough_shows_every_neuron_and_its_output_labels_never_collide(browser, server, size):
+    context, page = new_tab(browser, server, size)
+    try:
+        open_walkthrough(page)
+        kinds = wt(page, "w.steps.map((s) => s.kind)")
+        for i, kind in enumerate(kinds):
+            page.evaluate(f"window.__lab.walkthrough.goTo({i})")
+            page.wait_for_function(f"window.__lab.walkthrough.index === {i}")
+            if kind in ("batch", "step"):
+                page.get_by_test_id(f"wt-{kind}-table").wait_for()
+            animation_frames(page, 3)
+            g = page.evaluate(LABELS)
+            where = f"{size}, step {i + 1} ({kind}), view {g['width']:.0f}×{g['height']:.0f}"
+            assert all(k == n for k, n in g["layers"]), f"{where}: neurons shown of each layer {g['layers']}"
+            assert len([b for b in g["boxes"] if b["kind"] == "digit"]) == g["layers"][-1][1], where
+            assert not collisions(g["boxes"]), f"{where}: " + "; ".join(collisions(g["boxes"]))
+            outside = [b["text"] for b in g["boxes"] if b["x"] < 0 or b["x"] + b["w"] > g["width"] + 0.5]
+            assert not outside, f"{where}: cut at the edge: {outside}"
+            if size == "laptop":
+                assert g["height"] >= 240, f"{where}: the network view is only {g['height']} px tall"
+            if kind in ("output", "batch"):
+                shot(page, f"review-{size}-wt-{i + 1:02d}-{kind}")
+        assert page.problems == []
+    finally:
+        context.close()

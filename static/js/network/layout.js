@@ -27,7 +27,8 @@ export function computeLayout(sizes, width, height, pickSubset) {
   // image and the heat-maps before it lets two columns come closer than ~50 px.
   const compact = width < 560;
   const left = compact ? 8 : MARGIN.left;
-  const right = compact ? clamp(width * 0.2, 72, MARGIN.right) : MARGIN.right;
+  // (room right of the outputs for a digit and a short value, "3×10⁻⁵" as the walkthrough writes it)
+  const right = compact ? clamp(width * 0.23, 80, MARGIN.right) : MARGIN.right;
 
   // Input: the 28×28 image, a whole number of screen pixels per image pixel where possible.
   let size = Math.min(availH * 0.56, width * 0.19);
@@ -71,7 +72,7 @@ export function computeLayout(sizes, width, height, pickSubset) {
     } else {
       k = visibleCount(n, availH, 9);
       spacing = Math.min(availH / k, isOutput ? 46 : 40);
-      r = clamp(spacing * 0.36, 2.5, isOutput ? 13 : 11);
+      r = clamp(spacing * 0.36, 2.5, isOutput ? (compact ? 10 : 13) : 11);
     }
     const x = L === 1 ? x1 : l === 1 ? x1 : x1 + ((xLast - x1) * (l - 1)) / (L - 1);
     const visible = k < n ? pickSubset(l, k) : Int32Array.from({ length: n }, (_, i) => i);

@@ -8,7 +8,8 @@ const sw = (cls) => el("span", { class: `swatch ${cls}` });
 // blue ↑ up, orange ↓ down — the same on the network and in the tables beside it. A gradient ∂C₀/∂x is
 // coloured by the way gradient descent moves x, against its sign: a nudge −aₖδⱼ, a ring −δⱼ, a wish −∂C₀/∂a.
 /** The rule itself, first in the legends that colour gradients: "▬ ↑ up ▬ ↓ down: <what the colour is>". */
-const RULE = (what) => [[sw("pos"), "↑ up", sw("neg"), "↓ down"], what];
+const keep = (...parts) => el("span", { class: "keep" }, ...parts); // a swatch and its words stay together
+const RULE = (what) => [[keep(sw("pos"), "↑ up"), " ", keep(sw("neg"), "↓ down")], what, "rule"];
 const legends = () => ({
   forward: [[sw("pos"), "w·a > 0: pushes z ↑ up"], [sw("neg"), "< 0: pulls it ↓ down"], [null, "thicker = bigger term"], [sw("neuron"), "brightness = activation a"], [sw("sel"), "selected neuron — click another"]],
   cost: [[sw("pos"), "ring: aⱼ should go ↑ up (y − a > 0)"], [sw("neg"), "↓ down"], [null, "thicker = further from the target y"], [sw("sel"), "selected output"]],
@@ -22,5 +23,5 @@ const legends = () => ({
 
 export function renderLegend(node, kind) {
   const items = legends()[kind] || []; // fresh swatches each time: a node shows in one place only
-  node.replaceChildren(...items.map(([swatch, text]) => el("span", { class: "legend-item" }, ...[swatch].flat(), swatch && text && Array.isArray(swatch) ? ": " : "", text)));
+  node.replaceChildren(...items.map(([swatch, text, cls]) => el("span", { class: cls ? `legend-item ${cls}` : "legend-item" }, ...[swatch].flat(), Array.isArray(swatch) && text ? ": " : "", text)));
 }

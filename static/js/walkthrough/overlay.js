@@ -49,6 +49,10 @@ export class WalkthroughOverlay {
     if (layout.layers.length - 1 !== L || layout.layers.some((layer, l) => layer && layer.n !== bd.layers[l - 1].a.length)) return;
     ctx.fillStyle = rgba(PANEL, 0.9);
     ctx.fillRect(0, TOP, layout.width, layout.height - TOP);
+    // the output column's texts are the overlay's own: the base drawing's must not show through the veil
+    const out = layout.layers[L];
+    ctx.fillStyle = rgba(PANEL, 1);
+    ctx.fillRect(out.x + out.r + 2, TOP, layout.width - out.x - out.r - 2, layout.height - TOP);
     const kind = step.kind;
     const lit = kind === "forward" ? step.l : L;
 
@@ -311,7 +315,7 @@ export class WalkthroughOverlay {
         ctx.strokeStyle = rgba(GOLD, 0.95);
         ctx.lineWidth = 2.5;
         ctx.stroke();
-        tag = [to.x, to.ys[slot] - to.r - 13];
+        tag = [to.x - to.r - 13, to.ys[slot]]; // beside its neuron: above it would cover the next one up
       } else {
         let x1;
         let y1;
@@ -348,9 +352,9 @@ export class WalkthroughOverlay {
   drawOutputLabels(ctx, layout, bd, step, isLit) {
     const L = bd.layers.length;
     const a = bd.layers[L - 1].a;
-    drawDigitColumn(ctx, layout.layers[L], {
+    this.labels = drawDigitColumn(ctx, layout.layers[L], { // (the boxes drawn: tests check they never collide)
       strong: isLit ? bd.prediction : null,
-      text: isLit ? (j) => fmtMath(a[j], 2) : null,
+      text: isLit ? (j) => [fmtMath(a[j], 2), fmtMath(a[j], 1)] : null, // (one digit where two do not fit: a phone)
       label: bd.label,
       mark: step.kind === "forward" ? "◂ label" : "◂ y = 1",
       markAt: 50,
