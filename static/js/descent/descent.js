@@ -344,8 +344,9 @@ export class DescentView {
     const r = this.runs;
     if (!r) return;
     if (this.runPlane.w >= 40 && this.runPlane.h >= 40) drawRunnerPaths(this.runPlane.canvas, r, this.runPlane.w, this.runPlane.h);
+    this.runDrawn = {}; // what each cost chart drew (its texts, whether the start runs off the top): tests read it
     for (const [box, key, label] of [[this.runExamples, "examples", "cost vs examples seen"], [this.runTime, "seconds", "cost vs compute time (s)"]]) {
-      if (box.w >= 40 && box.h >= 40) drawRunnerCosts(box.canvas, r, box.w, box.h, key, label);
+      if (box.w >= 40 && box.h >= 40) this.runDrawn[key] = drawRunnerCosts(box.canvas, r, box.w, box.h, key, label);
     }
   }
 }

@@ -38,7 +38,7 @@ export class Scrubber {
     this.playButton = el("button", { type: "button", class: "chip", "data-testid": "history-play",
       title: "Animate the recorded snapshots from the start: watch the first-layer maps form." }, "▶ Play history");
     this.branchButton = el("button", { type: "button", class: "chip", "data-testid": "history-branch", hidden: true,
-      title: "Continue training from this snapshot with new settings; the abandoned future stays in the history as a marker." }, "Branch from here…");
+      title: "Branch from here: continue training from this snapshot with new settings; the abandoned future stays in the history as a marker." }, "Branch…");
     this.branchForm = this.buildBranchForm();
     root.append(
       el("div", { class: "hist-row" }, this.canvas),
@@ -186,7 +186,7 @@ export class Scrubber {
   updateReadout() {
     const c = this.current;
     if (!c) {
-      setText(this.readout, this.snapshots.length ? `${this.snapshots.length} snapshot${this.snapshots.length === 1 ? "" : "s"} recorded · drag the curve or this timeline to look back` : "drag the curve or this timeline to look back");
+      setText(this.readout, this.snapshots.length ? `${this.snapshots.length} snapshot${this.snapshots.length === 1 ? "" : "s"} · drag the curve or the timeline to look back` : "drag the curve or the timeline to look back");
       return;
     }
     const ex = c.example;

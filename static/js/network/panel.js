@@ -6,8 +6,8 @@ import { fmtGrouped, fmtNum } from "../lib/format.js";
 import { matrixName } from "../lib/names.js";
 
 const PURPOSE = {
-  weights: "Weights: what each neuron looks for. Each map holds one first-layer neuron's weights, one per pixel: watch noise turn into strokes.",
-  gradients: "Gradients: how the last mini-batch wants each weight to change (−∂C/∂w, averaged over the batch). A map sums δ·x over all its images: that is why other digits appear.",
+  weights: "Weights: each map is what a first-layer neuron looks for — watch noise turn into strokes.",
+  gradients: "Gradients −∂C/∂w, last mini-batch: a map sums δ·x over its images, hence other digits.",
 };
 
 // the notes' simple example: one input x, one neuron per layer, no maps
@@ -119,7 +119,7 @@ export class NetworkPanel {
           : meta.prediction != null
             ? ` · network says ${name(meta.prediction)}`
             : "";
-      const how = meta.pinned ? "" : " (first of the latest mini-batch)";
+      const how = meta.pinned ? "" : " (first of its mini-batch)";
       text = `${what}${verdict}${how}`;
     } else if (shown) {
       text = "Current example";

@@ -17,7 +17,7 @@ const legends = () => ({
   dCda: [RULE("which way each path wants aₖ to move (−wⱼₖδⱼ), as in the table"), [null, "thicker = bigger"], [sw("ring"), "ring: each neuron's total wish −∂C₀/∂a"]],
   hidden: [RULE("which way the step moves it, as in the table (against ∂C₀/∂·)"), [sw("heat"), "maps: each first-layer neuron's weight nudges, one per pixel"], [sw("ring"), "rings: the biases' −δⱼ"]],
   pixels: [[sw("heat"), "input: blue ↑ more ink would lower C₀, orange ↓ less"], [null, "lines: the biggest wish's paths −wⱼₖδⱼ"], RULE("")],
-  batch: [[sw("gold"), "the table's weights and biases, numbered as its rows"], RULE("in the table: which way each example pushes it")],
+  batch: [[sw("gold"), "the table's rows, numbered"], RULE("which way each example pushes it (in the table)")],
   step: [[sw("gold"), "the parameters the step moves (all the others move too)"], [sw("pos"), "Δw ↑ up"], [sw("neg"), "Δw ↓ down"]],
 });
 
