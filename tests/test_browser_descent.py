@@ -207,11 +207,19 @@ def test_a_weight_that_does_not_exist_is_refused_in_one_line_and_nothing_changes
     page.get_by_test_id("descent-plane").select_option("weights")
     page.wait_for_function(SURFACE_DONE, arg="weights", timeout=60000)
     before = page.evaluate("JSON.stringify(window.__lab.descent.surf.alphas)")
-    layer = page.get_by_label("first weight: layer")
+    # W⁽ˡ⁾ numbered as in the walkthrough (W⁽¹⁾ feeds hidden 1): one the network does not have, in those words
+    layer = page.get_by_label("first weight: matrix W⁽ˡ⁾, l")
     layer.fill("9")
     layer.dispatch_event("change")
-    page.wait_for_function("document.querySelector('[data-testid=descent-surface-caption]').textContent.includes('layer 9 does not exist')")
+    page.wait_for_function("document.querySelector('[data-testid=descent-surface-caption]').textContent.includes('W⁽⁹⁾ does not exist')")
     caption = page.get_by_test_id("descent-surface-caption").inner_text()
-    assert caption == "Could not compute the slice: weights: layer 9 does not exist (0 to 2)"
+    assert caption == "Could not compute the slice: W⁽⁹⁾ does not exist — this network has W⁽¹⁾ to W⁽³⁾"
+    # a neuron it does not have, named as the network view names its layer
+    layer.fill("1")
+    page.get_by_label("first weight: neuron j").fill("99")
+    page.get_by_label("first weight: neuron j").dispatch_event("change")
+    page.wait_for_function("document.querySelector('[data-testid=descent-surface-caption]').textContent.includes('j = 99')")
+    n = page.evaluate("window.__lab.store.sizes[1]")
+    assert page.get_by_test_id("descent-surface-caption").inner_text() == f"Could not compute the slice: j = 99: hidden 1 has {n} neurons, j from 0 to {n - 1}"
     assert page.evaluate("JSON.stringify(window.__lab.descent.surf.alphas)") == before  # the last slice stays drawn
     page.problems[:] = [p for p in page.problems if "422" not in p]  # the browser logs the refused request itself

@@ -170,7 +170,10 @@ def saturated_mistake(net, data):
     candidates = np.nonzero(wrong & (g.costs > 1.5) & (delta < 1e-4))[0]
     assert len(candidates), "no saturated mistake in the first 2000 training images"
     i = int(candidates[0])
-    return {"index": i, "label": int(labels[i]), "pixels": x[i].astype(float).round(4).tolist()}
+    # on this network the wrong answer's own output is not saturated: it is what the example moves
+    mover = int(np.argmax(np.abs(g.deltas[-1][i])))
+    whole = bool(np.abs(g.deltas[-1][i]).max() < 1e-3)
+    return {"index": i, "label": int(labels[i]), "pixels": x[i].astype(float).round(6).tolist(), "mover": mover, "whole": whole}
 
 
 def test_the_hard_one_has_big_nudges_and_a_saturated_mistake_says_why_it_barely_moves(laptop, trained_checkpoint, server_data):
@@ -195,11 +198,12 @@ def test_the_hard_one_has_big_nudges_and_a_saturated_mistake_says_why_it_barely_
     assert note.is_visible()
     text = note.inner_text()
     assert "saturated" in text and "σ′" in text and "cross-entropy" in text, text
+    assert ex["whole"] or f"comes from output {ex['mover']}" in text, text  # and what it does move, truly
     shot(page, "review-saturated-output")
-    # the mini-batch says its column barely moves anything, and why
+    # the mini-batch says its column barely moves anything exactly when that is so
     go_kind(page, "batch")
     page.get_by_test_id("wt-batch-table").wait_for()
-    assert "saturated" in page.locator("#wt-step-caption").inner_text()
+    assert ("barely moves anything" in page.locator("#wt-step-caption").inner_text()) == ex["whole"]
     assert page.problems == []
 
 
@@ -296,8 +300,9 @@ def test_the_walkthrough_shows_every_neuron_and_its_output_labels_never_collide(
             assert not collisions(g["boxes"]), f"{where}: " + "; ".join(collisions(g["boxes"]))
             outside = [b["text"] for b in g["boxes"] if b["x"] < 0 or b["x"] + b["w"] > g["width"] + 0.5]
             assert not outside, f"{where}: cut at the edge: {outside}"
-            if size == "laptop":
-                assert g["height"] >= 240, f"{where}: the network view is only {g['height']} px tall"
+            if size == "laptop":  # (the mini-batch and the step leave their tables more room)
+                least = 195 if kind in ("batch", "step") else 240
+                assert g["height"] >= least, f"{where}: the network view is only {g['height']} px tall"
             if kind in ("output", "batch"):
                 shot(page, f"review-{size}-wt-{i + 1:02d}-{kind}")
         assert page.problems == []
@@ -375,6 +380,72 @@ def test_the_laptop_runners_charts_have_room_whole_words_and_a_visible_race(brow
             # from a fresh start the first cost towers over the race: it runs off the top, with a note
             assert chart["clipped"] and any(b["text"].startswith("↑ starts at C =") for b in chart["boxes"]), chart
         page.get_by_test_id("descent-runners-card").screenshot(path=str(shot.__globals__["ARTIFACTS"] / "review-laptop-runners.png"))
+        assert page.problems == []
+    finally:
+        context.close()
+
+
+# ----- 6. a phone (390×844, touch) ---------------------------------------------------------------------
+KEY_GAPS = """() => [...document.querySelectorAll('.chart .panel-head .subtle .swatch')].map((sw) => {
+  const s = sw.getBoundingClientRect();
+  const range = document.createRange();
+  let words = sw.nextSibling;
+  while (words && !words.textContent.trim()) words = words.nextSibling;
+  range.selectNodeContents(words);
+  const t = range.getClientRects()[0];
+  return {words: words.textContent.trim(), dy: Math.abs((s.top + s.bottom) / 2 - (t.top + t.bottom) / 2), dx: t.left - s.right};
+})"""
+
+IN_BOX = """(sel) => {
+  const cell = document.querySelector(sel);
+  const box = cell.closest('.wt-scroll-x').getBoundingClientRect();
+  const r = cell.getBoundingClientRect();
+  return r.left >= box.left - 0.5 && r.right <= box.right + 0.5;
+}"""
+
+
+def test_the_phone_plays_in_the_first_screen_and_walks_with_next_at_hand(browser, server):
+    context, page = new_tab(browser, server, "phone")
+    try:
+        ensure_paused(page, server)
+        play = page.get_by_test_id("play-pause").bounding_box()
+        assert play["y"] + play["height"] <= 844, f"Play ends at y = {play['y'] + play['height']:.0f}, below the first screen"
+        # the curve's key: every swatch on the line of its words, right before them
+        for k in page.evaluate(KEY_GAPS):
+            assert k["dy"] < 8 and -1 <= k["dx"] <= 12, f"the swatch of “{k['words']}” is apart from its words: {k}"
+
+        open_walkthrough(page)
+        kinds = wt(page, "w.steps.map((s) => s.kind)")
+        for i, kind in enumerate(kinds):
+            # the step's title in view: Next is in view too, uncovered, and takes you on
+            page.get_by_test_id("wt-step-title").scroll_into_view_if_needed()
+            if kind in ("batch", "step"):
+                page.get_by_test_id(f"wt-{kind}-table").wait_for()
+            nav = page.get_by_test_id("wt-next").bounding_box()
+            assert 0 <= nav["y"] and nav["y"] + nav["height"] <= 844, f"step {i + 1}: Next at y = {nav['y']:.0f}"
+            assert page.evaluate("(() => { const b = document.querySelector('[data-testid=wt-next]'); const r = b.getBoundingClientRect(); const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return b === hit || b.contains(hit); })()")
+            title = page.get_by_test_id("wt-step-title").bounding_box()
+            assert title["y"] + title["height"] <= nav["y"], f"step {i + 1}: Next covers the step's title"
+            if kind == "batch":
+                # the table scrolls inside its box, says so, and every column can be seen whole
+                box = "document.querySelector('[data-testid=wt-batch-table]').closest('.wt-scroll-x')"
+                assert page.evaluate(f"{box}.scrollWidth > {box}.clientWidth")
+                cue = page.locator("[data-testid=wt-body] .scroll-cue").first
+                assert cue.is_visible() and "sideways" in cue.inner_text()
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
+                page.evaluate(f"{box}.scrollLeft = {box}.scrollWidth")
+                animation_frames(page, 2)
+                n = page.locator("[data-testid=wt-batch-table] thead th").count()
+                assert page.evaluate(IN_BOX, f"[data-testid=wt-batch-table] thead th:nth-child({n - 1})")
+                shot(page, "review-phone-batch-scrolled")
+            if kind == "step":
+                # the step's result, "after", stays in view at either end of the table
+                after = "[data-testid=wt-step-table] thead th:last-child"
+                assert page.evaluate(IN_BOX, after)
+                shot(page, "review-phone-step")
+            if i < len(kinds) - 1:
+                page.get_by_test_id("wt-next").click()
+                page.wait_for_function(f"window.__lab.walkthrough.index === {i + 1}")
         assert page.problems == []
     finally:
         context.close()

@@ -147,7 +147,7 @@ async def pick_example(session: SessionDep, kind: Literal["easy", "hard", "mista
                         "cost": float(costs[pick]), "sample": len(idx), "looked": looked, "wrong": wrong,
                         "rank": int(np.count_nonzero(costs > costs[pick])) + 1,
                         "gradient_norm": float(norms[pick]), "median_gradient_norm": float(np.median(norms)),
-                        "pixels": data.inputs(data.train_inputs[i]).astype(np.float64).round(4).tolist()}
+                        "pixels": data.inputs(data.train_inputs[i]).astype(np.float64).round(6).tolist()}
             if kind != "mistake":
                 break
         return None

@@ -5,6 +5,7 @@
 
 import { el, fitCanvas, observeSize, setText } from "../lib/dom.js";
 import { fmtGrouped, fmtNum, fmtPct, fmtSigned } from "../lib/format.js";
+import { layerName, matrixName } from "../lib/names.js";
 import * as api from "./api.js";
 import { drawLine } from "./line.js";
 import { drawRunnerCosts, drawRunnerPaths, runnerLabel } from "./runners.js";
@@ -178,8 +179,25 @@ export class DescentView {
     if (this.span.value) body.span = Number(this.span.value);
     if (body.plane === "weights") {
       const v = (n) => Number(this.wInputs.querySelector(`[name=${n}]`).value) || 0;
-      // W⁽ˡ⁾ as the walkthrough numbers it (l = 1 feeds hidden 1); the server counts its matrices from 0
-      body.weights = [{ layer: Math.max(1, v("l1")) - 1, j: v("j1"), k: v("k1") }, { layer: Math.max(1, v("l2")) - 1, j: v("j2"), k: v("k2") }];
+      // W⁽ˡ⁾ as the walkthrough numbers it (l = 1 feeds hidden 1); the server counts its matrices from 0, so
+      // a matrix the network does not have is refused here, in these words
+      const sizes = this.store.sizes || [];
+      const L = sizes.length - 1;
+      const problem = (n) => {
+        const l = v(`l${n}`);
+        const j = v(`j${n}`);
+        const k = v(`k${n}`);
+        if (!(Number.isInteger(l) && l >= 1 && l <= L)) return `${matrixName(l - 1)} does not exist — this network has ${matrixName(0)} to ${matrixName(L - 1)}`;
+        if (!(Number.isInteger(j) && j >= 0 && j < sizes[l])) return `j = ${j}: ${layerName(l, L)} has ${sizes[l]} neurons, j from 0 to ${sizes[l] - 1}`;
+        if (!(Number.isInteger(k) && k >= 0 && k < sizes[l - 1])) return `k = ${k}: ${layerName(l - 1, L)} has ${sizes[l - 1]} ${l === 1 ? "inputs" : "neurons"}, k from 0 to ${sizes[l - 1] - 1}`;
+        return null;
+      };
+      const bad = L > 0 ? problem(1) || problem(2) : null;
+      if (bad) {
+        setText(this.surfCaption, `Could not compute the slice: ${bad}`);
+        return;
+      }
+      body.weights = [{ layer: v("l1") - 1, j: v("j1"), k: v("k1") }, { layer: v("l2") - 1, j: v("j2"), k: v("k2") }];
     }
     setText(this.surfCaption, `computing the ${PLANE_NAMES[body.plane]} slice…`);
     const seq = (this.surfSeq = (this.surfSeq || 0) + 1);

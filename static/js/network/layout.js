@@ -42,7 +42,7 @@ export function computeLayout(sizes, width, height, pickSubset) {
 
   // The layer fed by W0 (the first hidden layer, or the output if there is none) gets heat-maps.
   const n1 = sizes[1];
-  const k1 = visibleCount(n1, availH, 11);
+  const k1 = visibleCount(n1, availH, 9); // (a short view keeps every neuron, with smaller maps)
   let spacing1 = availH / k1;
   // One column of heat-maps when they can be big anyway, else two staggered columns (twice the size).
   const cols = spacing1 - 4 >= 34 || k1 === 1 ? 1 : 2;

@@ -79,8 +79,10 @@ export function renderOutput(c) {
   const saturated = flat && el(
     "p",
     { class: "wt-callout warn", "data-testid": "wt-saturated" },
-    el("b", { text: "It barely learns: the neuron is saturated. " }),
-    `σ′(z${subscript(j)}) = ${fmtMath(flat.sigmaPrime)} ≈ 0: at z = ${fmtMath(flat.z)} output ${j}'s ${actName(actOf(c, L))} is flat, so even this wrong answer (a = ${fmtMath(flat.a)}, y = ${flat.y}) barely moves the weights — δ = σ′ × ∂C₀/∂a = ${fmtMath(flat.delta)}, and every nudge of this example is that small. "A more inaccurate set … would incur greater adjustments" holds only while σ′ is not ≈ 0. `,
+    el("b", { text: flat.whole ? "It barely learns: the neuron is saturated. " : `Output ${j} barely learns: the neuron is saturated. ` }),
+    `σ′(z${subscript(j)}) = ${fmtMath(flat.sigmaPrime)} ≈ 0: at z = ${fmtMath(flat.z)} output ${j}'s ${actName(actOf(c, L))} is flat, so even this wrong answer (a = ${fmtMath(flat.a)}, y = ${flat.y}) barely moves the weights — δ = σ′ × ∂C₀/∂a = ${fmtMath(flat.delta)}, `,
+    flat.whole ? "and every nudge of this example is that small. " : `and so are the nudges that would raise a${subscript(j)}; what this example does move comes from output ${flat.other.k} (a = ${fmtMath(flat.other.a)}, δ = ${fmtMath(flat.other.delta)}). `,
+    `"A more inaccurate set … would incur greater adjustments" holds only while σ′ is not ≈ 0. `,
     quadratic && !softmax ? "The cross-entropy cost fixes this: its δ = a − y has no σ′ (network editor → cost)." : "",
   );
   const caption = softmax

@@ -11,6 +11,7 @@ import { moveClass } from "../lib/colors.js";
 import { el } from "../lib/dom.js";
 import { fmtCount, fmtFixed, fmtGrouped, fmtMath, fmtMathPair, fmtMathSigned } from "../lib/format.js";
 import { eq, layerSup, num, op, sym } from "../widgets/math-text.js";
+import { scrollX } from "../widgets/scroll-x.js";
 import { BATCH_TABLE_SIZE, describeParam, layerName, saturatedOutput } from "./steps.js";
 import { grayCanvas, mapCanvas } from "./tiles.js";
 
@@ -68,7 +69,7 @@ export function renderBatch(c) {
   const n = batch?.table?.labels.length ?? BATCH_TABLE_SIZE;
   const caption = batch?.table && !batch.table.example_first
     ? `Gradient descent averages the nudges over a mini-batch: here ${fmtCount(n)} training example${n === 1 ? " (the dataset's only one, so the average is its own nudge)" : "s"}. Rows: of the ${count} weights and biases, those this batch pushes hardest. The Average column is the step.`
-    : `Gradient descent averages the nudges over a mini-batch. Column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training images. Rows: of the ${count} weights and biases, those this batch pushes hardest, and ★ your example's biggest. The Average column is the step.${saturatedOutput(c.bd, c.bd.label) ? ` Column 1 barely moves anything, wrong as it is: its output neuron ${c.bd.label} is saturated (σ′(z) ≈ 0, see Output layer backward).` : ""}`;
+    : `Gradient descent averages the nudges over a mini-batch: column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training images; the rows are the weights and biases (of ${count}) this batch pushes hardest, and ★ your example's biggest. The Average column is the step.${saturatedOutput(c.bd, c.bd.label)?.whole ? ` Column 1 barely moves anything, wrong as it is: its output neurons are saturated (σ′(z) ≈ 0).` : ""}`;
   if (!batch?.table) {
     return { caption, body: el("div", { class: "wt-loading", text: batch?.error ? `Could not load a mini-batch: ${batch.error}` : `Backpropagating ${n} training images…` }) };
   }
@@ -103,7 +104,7 @@ export function renderBatch(c) {
     el("button", { type: "button", class: "chip", title: `Backpropagate your example with ${fmtCount(n - 1)} other random training images.`, onclick: () => c.newBatch() }, "↻ another mini-batch"),
     el("span", { class: "subtle", text: "Colour = which way that example pushes the parameter, as on the network: blue ↑ up (∂C₀/∂· < 0), orange ↓ down (∂C₀/∂· > 0); grey: under a thousandth of its row's largest. The step moves it against the Average. Red label: the network gets that image wrong." }),
   );
-  return { caption, body: el("div", { class: "wt-stack" }, el("div", { class: "wt-scroll-x" }, table), tools) };
+  return { caption, body: el("div", { class: "wt-stack" }, scrollX(table), tools) };
 }
 
 /** "before → after" with digits enough to tell them apart; "unchanged" said when the step is too small. */
@@ -162,7 +163,7 @@ export function renderStep(c) {
       "div",
       { class: "wt-stack" },
       el("div", { class: "wt-cols" }, el("div", {}, formula, action), costPanel(t, taken)),
-      el("div", { class: "wt-scroll-x" }, table),
+      scrollX(table),
       outputsTable(t, taken),
       firstLayerChange(taken, L),
     ),
@@ -183,9 +184,7 @@ function outputsTable(t, taken) {
       const title = `C₀ ${fmtMath(taken.costs_before[i], 4)} → ${fmtMath(taken.costs_after[i], 4)}`;
       return el("td", { class: [walked, better ? "better" : worse ? "worse" : ""].filter(Boolean).join(" "), title }, el("span", { class: "n", text: a }), " ", better ? "▲" : worse ? "▼" : "");
     });
-  return el(
-    "div",
-    { class: "wt-scroll-x" },
+  return scrollX(
     el(
       "table",
       { class: "wt-table batch outputs", "data-testid": "wt-step-outputs" },

@@ -78,7 +78,7 @@ export class Sidebar {
       el(
         "section",
         { class: "group" },
-        el("div", { class: "wt-transport" }, this.backButton, this.nextButton),
+        el("div", { class: "wt-transport wt-nav", "data-testid": "wt-nav" }, this.backButton, this.nextButton),
         el("div", { class: "wt-transport" }, this.autoButton, this.speed),
         el("p", { class: "hint" }, el("kbd", { text: "←" }), " ", el("kbd", { text: "→" }), " step · ", el("kbd", { text: "space" }), " auto-play"),
       ),

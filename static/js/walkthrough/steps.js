@@ -66,15 +66,19 @@ export function defaultSelection(bd) {
 
 /**
  * Is output j saturated for this example: wrong by a lot (|∂C₀/∂aⱼ| > 0.1) yet with almost no δⱼ (under a
- * hundredth of it), because its activation's slope σ′(zⱼ) is ≈ 0? Then every nudge of this example is tiny:
- * {j, z, a, y, sigmaPrime, dCda, delta}; else null. (With cross-entropy δ = a − y: never.)
+ * hundredth of it), because its activation's slope σ′(zⱼ) is ≈ 0? Then its own nudges are tiny:
+ * {j, z, a, y, sigmaPrime, dCda, delta, whole, other}, else null — `whole`: every output's δ is that small
+ * (the whole example barely moves anything), `other`: else the output with the largest |δ| {k, a, delta},
+ * which does the moving. (With cross-entropy δ = a − y: never.)
  */
 export function saturatedOutput(bd, j) {
   const out = bd.layers[bd.layers.length - 1];
   const dCda = out.dC_da[j];
   const delta = out.delta[j];
   if (!(Math.abs(dCda) > 0.1 && Math.abs(delta) < 0.01 * Math.abs(dCda))) return null;
-  return { j, z: out.z[j], a: out.a[j], y: bd.target[j], sigmaPrime: out.sigma_prime[j], dCda, delta };
+  const k = argmaxAbs(out.delta);
+  const whole = Math.abs(out.delta[k]) < 1e-3;
+  return { j, z: out.z[j], a: out.a[j], y: bd.target[j], sigmaPrime: out.sigma_prime[j], dCda, delta, whole, other: whole || k === j ? null : { k, a: out.a[k], delta: out.delta[k] } };
 }
 
 /** The incoming weight k of neuron j (layer l) with the largest |a_k δ_j|: its biggest nudge. */
