@@ -23,6 +23,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
+AXE = REPO / "tests" / "vendor" / "axe.min.js"  # axe-core, vendored: the accessibility checks run offline
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -247,6 +248,17 @@ def canvas_ink(page, element_id: str) -> int:
         }""",
         element_id,
     )
+
+
+def axe(page, where, rules=None):
+    """Run axe-core; assert no colour-contrast violation; return the other serious/critical ones."""
+    if not page.evaluate("!!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    options = {"runOnly": {"type": "rule", "values": rules}} if rules else {"resultTypes": ["violations"]}
+    result = page.evaluate("(o) => axe.run(document, o).then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => [n.target.join(' '), n.failureSummary])})))", options)
+    contrast = [v for v in result if v["id"] == "color-contrast"]
+    assert not contrast, f"{where}: text contrast below WCAG AA: " + json.dumps(contrast[0]["nodes"][:12], ensure_ascii=False)
+    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 # Fixtures for the browser test modules (they import these names, which registers them).

@@ -117,7 +117,8 @@ class LiveServer:
 
     @property
     def loop(self):
-        return self.app.state.broadcaster._task.get_loop()
+        owner = self.app.state.broadcaster or self.app.state.classroom  # classroom mode has no broadcaster of its own
+        return owner._task.get_loop()
 
     def call(self, coro_fn, timeout: float = TIMEOUT):
         """Run ``await coro_fn()`` on the server's event loop and return its result."""

@@ -15,8 +15,9 @@ import json
 import pytest
 
 from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
+    AXE,
+    axe,
     ARTIFACTS,
-    REPO,
     LiveServer,
     browser,
     chromium_path,
@@ -27,7 +28,6 @@ from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
 
 pytestmark = pytest.mark.browser
 
-AXE = REPO / "tests" / "vendor" / "axe.min.js"
 SIZES = {
     "phone": (390, 844, True),
     "tablet": (768, 1024, True),
@@ -133,17 +133,6 @@ def stroke(page, test_id, points, kind):
         [test_id, points[0][0], points[0][1]],
     )
     assert corner > 200, f"the stroke that starts in {test_id}'s top-right corner left no ink there"
-
-
-def axe(page, where, rules=None):
-    """Run axe-core; assert no colour-contrast violation; return the other serious/critical ones."""
-    if not page.evaluate("!!window.axe"):
-        page.add_script_tag(path=str(AXE))
-    options = {"runOnly": {"type": "rule", "values": rules}} if rules else {"resultTypes": ["violations"]}
-    result = page.evaluate("(o) => axe.run(document, o).then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => [n.target.join(' '), n.failureSummary])})))", options)
-    contrast = [v for v in result if v["id"] == "color-contrast"]
-    assert not contrast, f"{where}: text contrast below WCAG AA: " + json.dumps(contrast[0]["nodes"][:12], ensure_ascii=False)
-    return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
 @pytest.fixture(scope="module")

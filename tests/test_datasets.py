@@ -23,8 +23,9 @@ from server.engine.blas import limit_blas
 from server.engine.datasets import DataError, PLANE_EXTENT, custom, plane, registry
 from server.engine.datasets.idx import FILES
 from server.engine.datasets.images import FASHION_CLASSES, FASHION_DIR, FASHION_MD5, load_fashion
-from server.engine.maps import neuron_maps, plane_grid, quantize
+from server.engine.maps import cost_gradient_maps, nearest_labels, neuron_maps, plane_grid, quantize
 from server.engine.network import Network
+from server.engine.walkthrough import example_breakdown
 from server.training.catalog import Catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,6 +282,94 @@ def test_neuron_maps_of_a_toy_network_take_under_10_ms():
         quantize(neuron_maps(net, plane_grid(64)))
         times.append(time.perf_counter() - t)
     assert np.median(times) <= 0.010, times  # measured: about 0.5–1 ms
+
+
+def independent_backprop(net, x, label):
+    """One example forward and back in float64, written out from the weights (no engine code): ∂C0/∂a and
+    δ of every layer after the input."""
+    W = [w.astype(np.float64) for w in net.weights]
+    B = [b.astype(np.float64) for b in net.biases]
+    act, d_act = {
+        "tanh": (np.tanh, lambda z, a: 1 - a * a),
+        "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z, a: a * (1 - a)),
+        "relu": (lambda z: np.maximum(z, 0), lambda z, a: (z > 0).astype(float)),
+    }[net.config["activation"]]
+    out_name, cost = net.config["output_activation"], net.config["cost"]
+    a, zs, acts = np.asarray(x, dtype=np.float64), [], []
+    for l, (w, b) in enumerate(zip(W, B)):
+        z = w @ a + b
+        last = l == len(W) - 1
+        if last and out_name == "softmax":
+            e = np.exp(z - z.max())
+            a = e / e.sum()
+        elif last and out_name == "sigmoid":
+            a = 1 / (1 + np.exp(-z))
+        else:
+            a = act(z)
+        zs.append(z)
+        acts.append(a)
+    y = np.eye(len(acts[-1]))[label]
+    a_out = acts[-1]
+    if cost == "quadratic":
+        dC_da = 2 * (a_out - y)
+    elif out_name == "softmax":
+        dC_da = -y / a_out
+    else:
+        dC_da = (a_out - y) / (a_out * (1 - a_out))
+    if cost == "cross_entropy":
+        delta = a_out - y
+    elif out_name == "softmax":
+        delta = a_out * (dC_da - (a_out * dC_da).sum())
+    else:
+        delta = a_out * (1 - a_out) * dC_da
+    dCs, deltas = [dC_da], [delta]
+    for l in range(len(W) - 2, -1, -1):
+        dC_da = W[l + 1].T @ delta
+        delta = d_act(zs[l], acts[l]) * dC_da
+        dCs.insert(0, dC_da)
+        deltas.insert(0, delta)
+    return dCs, deltas
+
+
+@pytest.mark.parametrize("config", [("tanh", "softmax", "cross_entropy"), ("sigmoid", "sigmoid", "quadratic"),
+                                    ("relu", "softmax", "quadratic"), ("tanh", "sigmoid", "cross_entropy")])
+def test_the_cost_gradient_maps_are_each_grid_points_backprop(config):
+    net = Network([2, 8, 8, 3], *config, seed=5)
+    grid = plane_grid(32)
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, len(grid))
+    dC = cost_gradient_maps(net, grid, labels)
+    deltas = cost_gradient_maps(net, grid, labels, "delta")
+    assert [m.shape for m in dC] == [(8, 1024), (8, 1024), (3, 1024)] == [m.shape for m in deltas]
+    for p in (0, 31, 32 * 13 + 5, 700, 1023):
+        want_dC, want_delta = independent_backprop(net, grid[p].astype(np.float64), labels[p])
+        # and the walkthrough's own numbers for that one point
+        bd = example_breakdown(net, grid[p], int(labels[p]))
+        for l in range(3):
+            scale = np.abs(want_dC[l]).max() + 1e-3
+            np.testing.assert_allclose(dC[l][:, p], want_dC[l], rtol=1e-3, atol=1e-4 * scale, err_msg=(config, l, p))
+            np.testing.assert_allclose(deltas[l][:, p], want_delta[l], rtol=1e-3, atol=1e-5, err_msg=(config, l, p))
+            np.testing.assert_allclose(dC[l][:, p], bd["layers"][l]["dC_da"], rtol=1e-5, atol=1e-7)
+    # one label for every point is the same as that label everywhere
+    one = cost_gradient_maps(net, grid, 2)
+    np.testing.assert_array_equal(one[0], cost_gradient_maps(net, grid, np.full(len(grid), 2))[0])
+    with pytest.raises(ValueError, match="label: the network has 3 outputs"):
+        cost_gradient_maps(net, grid, 3)
+    with pytest.raises(ValueError, match="values must be one of"):
+        cost_gradient_maps(net, grid, 0, "a")
+
+
+def test_nearest_labels_are_the_class_of_the_nearest_training_point():
+    rng = np.random.default_rng(2)
+    inputs = rng.uniform(-1, 1, (300, 2)).astype(np.float32)
+    labels = rng.integers(0, 4, 300)
+    points = plane_grid(48)  # 2,304 points: more than one block of the distance matrix
+    got = nearest_labels(points, inputs, labels)
+    d = ((points[:, None, :].astype(np.float64) - inputs[None, :, :]) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(got, labels[np.argmin(d, axis=1)])
+    np.testing.assert_array_equal(nearest_labels(inputs, inputs, labels), labels)  # a training point is its own
+    with pytest.raises(ValueError, match="no training points"):
+        nearest_labels(points, inputs[:0], labels[:0])
 
 
 # ----- nothing outside the MNIST loader assumes 784 inputs or 10 classes ------------------------------

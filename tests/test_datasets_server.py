@@ -17,7 +17,7 @@ import pytest
 
 from server.engine import checkpoint
 from server.engine.datasets import registry
-from server.engine.maps import plane_grid
+from server.engine.maps import nearest_labels, plane_grid
 from server.engine.network import Network
 from server.training.session import TrainingSession
 from server.web.stream import wire
@@ -69,6 +69,7 @@ def test_the_datasets_route_lists_every_dataset_with_its_options_and_availabilit
     assert fashion["classes"][0] == "T-shirt/top" and fashion["input_size"] == 784
     spiral = by_name["spiral"]
     assert (spiral["kind"], spiral["input_size"], spiral["shape"], spiral["extent"]) == ("plane", 2, [2], 1.0)
+    assert spiral["input_names"] == ["x₁", "x₂"] and "input_names" not in mnist
     assert spiral["class_count"] == [2, 5] and spiral["train_size"] == 800 and spiral["test_size"] == 200
     options = {o["name"]: o for o in spiral["options"]}
     assert set(options) == {"noise", "points", "test_fraction", "classes", "seed"}
@@ -430,6 +431,38 @@ def test_the_maps_route_equals_a_forward_pass_of_the_downloaded_model(test_clien
             lo, hi = np.array(layer["lo"]), np.array(layer["hi"])
             value = lo + (hi - lo) * arrays[f"map{l + 1}"][:, r_, c_] / 255.0
             np.testing.assert_allclose(value, a, atol=(hi - lo).max() / 255 + 1e-5)
+
+
+def test_the_cost_gradient_maps_route_equals_the_walkthrough_at_grid_points(test_client):
+    with test_client() as c:
+        session = c.app.state.session
+        session.reset([6, 6], "tanh", "softmax", "cross_entropy", 2, 0.1, 10, "spiral", {"classes": 3})
+        settle(session)
+        session.run_steps(200)
+        for values in ("dC_da", "delta"):
+            for label in (None, 1):
+                body = {"size": 32, "values": values, **({} if label is None else {"label": label})}
+                header, arrays = wire.decode(c.post("/api/maps", json=body).content)
+                assert header["values"] == values and header["label"] == ("nearest" if label is None else label)
+                assert [arrays[f"map{l}"].shape for l in (1, 2, 3)] == [(6, 32, 32), (6, 32, 32), (3, 32, 32)]
+                grid = plane_grid(32)
+                data = session.data
+                labels = nearest_labels(grid, data.train_inputs, data.train_labels) if label is None else [label] * len(grid)
+                for p in (0, 32 * 7 + 20, 1023):
+                    bd = c.post("/api/backprop", json={"input": grid[p].tolist(), "label": int(labels[p])}).json()
+                    for l, layer in enumerate(header["layers"]):
+                        lo, hi = np.array(layer["lo"]), np.array(layer["hi"])
+                        value = lo + (hi - lo) * arrays[f"map{l + 1}"][:, p // 32, p % 32] / 255.0
+                        np.testing.assert_allclose(value, bd["layers"][l][values], atol=(hi - lo).max() / 255 + 1e-6)
+        # refusals: a label out of range, a label for activation maps; nothing else changes
+        it = session.iteration
+        r = c.post("/api/maps", json={"values": "dC_da", "label": 3})
+        assert r.status_code == 422 and r.json()["detail"] == "label: the spiral dataset has 3 classes, so it must be from 0 to 2, got 3"
+        r = c.post("/api/maps", json={"values": "a", "label": 0})
+        assert r.status_code == 422 and "label: only the cost's gradient maps" in r.json()["detail"]
+        r = c.post("/api/maps", json={"values": "grad"})
+        assert r.status_code == 422 and "values" in r.json()["detail"]
+        assert session.iteration == it
 
 
 # ----- checkpoints record the dataset -----------------------------------------------------------------

@@ -137,7 +137,7 @@ BODY_ROUTES = {
     ("/api/predict", "PredictRequest"), ("/api/checkpoints", "SaveRequest"), ("/api/backprop", "BackpropRequest"),
     ("/api/walkthrough/batch", "BatchRequest"), ("/api/walkthrough/step", "StepRequest"),
     ("/api/teach", "TeachRequest"), ("/api/gradcheck", "GradCheckRequest"), ("/api/walkthrough/close", "CloseRequest"),
-    ("/api/walkthrough/set", "SetParameterRequest"),
+    ("/api/walkthrough/set", "SetParameterRequest"), ("/api/walkthrough/curve", "CurveRequest"),
     ("/api/branch", "BranchRequest"), ("/api/descent/line", "LineRequest"), ("/api/descent/surface", "SurfaceRequest"),
     ("/api/descent/runners", "RunnersRequest"),
     ("/api/maps", "MapsRequest"), ("/api/link", "LinkRequest"),

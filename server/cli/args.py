@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 
 
@@ -39,6 +40,21 @@ def layer_sizes(text: str) -> list[int]:
     if len(sizes) < 2 or any(n < 1 for n in sizes):
         raise argparse.ArgumentTypeError(f"{text!r}: need at least two layers, each of size ≥ 1")
     return sizes
+
+
+_HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(:[0-9]{1,5})?$")
+
+
+def host_list(text: str) -> tuple[str, ...]:
+    """--allowed-hosts: comma-separated host names or addresses, each with an optional port; no wildcards."""
+    hosts = tuple(h.strip() for h in text.split(",") if h.strip())
+    if not hosts:
+        raise argparse.ArgumentTypeError("give at least one host name, e.g. lab.example.edu")
+    for host in hosts:
+        if not _HOST_RE.match(host) or (":" in host.rsplit("]", 1)[-1] and not 0 < int(host.rsplit(":", 1)[1]) < 65536):
+            raise argparse.ArgumentTypeError(f"{host!r} is not a host name or address with an optional :port "
+                                             "(wildcards are not allowed: name each host)")
+    return hosts
 
 
 class OneLineArgumentParser(argparse.ArgumentParser):

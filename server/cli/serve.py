@@ -13,7 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
-from ..web.app import Settings, create_app, default_checkpoint_dir
+from ..web.app import ClassroomOptions, Settings, create_app, default_checkpoint_dir
 from ..training.catalog import Catalog
 from ..training.store import CheckpointStore
 from ..training.limits import check_fits
@@ -21,8 +21,8 @@ from ..training.saved_history import check_history, check_params
 from ..web.schemas import MAX_MESSAGE_BYTES
 from ..web.guard import LOOPBACK_BIND, Guard
 from . import addresses
-from .args import UsageError
-from .token import check_token, stable_token
+from .args import UsageError, host_list, positive_float, positive_int
+from .token import PRESENTER_FILE, check_token, stable_token
 
 
 def add_arguments(parser) -> None:
@@ -50,6 +50,26 @@ def add_arguments(parser) -> None:
     parser.add_argument("--qr", action=argparse.BooleanOptionalAction, default=None,
                         help="print a QR code of the students' address (default: when bound beyond loopback and "
                              "printing to a terminal)")
+    parser.add_argument("--classroom", action="store_true",
+                        help="a session per visitor (a cookie tells them apart), each training in a worker process of "
+                             "its own; without it every tab shares one session")
+    parser.add_argument("--max-sessions", type=positive_int, default=30, metavar="N",
+                        help="classroom: at most N sessions at once (default 30); the next visitor sees 'the room is full'")
+    parser.add_argument("--idle-minutes", type=positive_float, default=15.0, metavar="M",
+                        help="classroom: a session whose visitor has been away M minutes (default 15) is saved in the "
+                             "checkpoint folder and put away; it resumes when they return, on any server sharing the folder")
+    parser.add_argument("--save-every", type=positive_float, default=60.0, metavar="SECONDS",
+                        help="classroom: how often a session that changes is saved (default 60 s; also when put away "
+                             "and at shutdown)")
+    parser.add_argument("--worker-nice", type=int, default=10, choices=range(20), metavar="N",
+                        help="classroom: the niceness of the sessions' processes (default 10: the web process, which "
+                             "serves every page, comes first when the sessions keep the cores busy)")
+    parser.add_argument("--presenter-key", metavar="KEY",
+                        help="classroom: the key that makes a page the presenter's (8 to 128 letters, digits, '-', "
+                             "'_', '.' or '~'). Without it the key is kept in DIR/presenter-key, the same after a restart")
+    parser.add_argument("--allowed-hosts", type=host_list, default=(), metavar="HOST[:PORT],...",
+                        help="also answer requests whose Host is one of these (the name a reverse proxy forwards, e.g. "
+                             "lab.example.edu); a name without a port allows any port. Never a wildcard")
     parser.add_argument("--no-autosave", action="store_true",
                         help="do not save the session on shutdown (by default a session trained since the start "
                              "is saved as DIR/autosave-YYYYMMDD-HHMMSS.npz; the newest 5 are kept)")
@@ -164,6 +184,13 @@ def run(args) -> int:
             check_token(args.token)
         except ValueError as e:
             raise UsageError(str(e)) from None
+    if args.presenter_key is not None:
+        try:
+            check_token(args.presenter_key)
+        except ValueError as e:
+            raise UsageError(str(e).replace("--token", "--presenter-key")) from None
+        if not args.classroom:
+            raise UsageError("--presenter-key applies to --classroom only (without it every tab shares one session)")
     sock = listen(args.host, args.port)  # a taken port: one line, exit 2, before anything else is done
     try:
         return _serve(args, sock)
@@ -188,7 +215,21 @@ def access_token(host: str, given: str | None, folder) -> tuple[str | None, list
     return token, lines
 
 
+def presenter_key(given: str | None, folder) -> tuple[str | None, list[str]]:
+    """(the presenter key, lines for the terminal): ``--presenter-key``, else kept in DIR/presenter-key."""
+    if given is not None:
+        return given, ["  (the presenter key is the one given with --presenter-key)"]
+    key, path, note = stable_token(folder, PRESENTER_FILE)
+    lines = [f"  ({note})"] if note else []
+    if path is not None:
+        lines.append(f"  (the key is kept in {path}: the same after a restart; delete it for a new one)")
+    return key, lines
+
+
 def _serve(args, sock: socket.socket) -> int:
+    if args.classroom and (args.load or args.resume):
+        raise UsageError("--load and --resume do not apply to --classroom: each visitor's session resumes from its "
+                         "own save in the checkpoint folder")
     store = CheckpointStore(args.checkpoint_dir or default_checkpoint_dir())
     load = args.load
     if args.resume and not load:
@@ -212,12 +253,18 @@ def _serve(args, sock: socket.socket) -> int:
             check_fits(net.sizes, catalog.open(record.get("name"), record.get("options") or {}))
         except ValueError as e:
             raise UsageError(f"{load}: {e}") from None
+    classroom = ClassroomOptions(max_sessions=args.max_sessions, idle_minutes=args.idle_minutes,
+                                 save_every=args.save_every, worker_nice=args.worker_nice) if args.classroom else None
     # after every check that can refuse the start: a failed start leaves the folder as it was
     token, token_lines = access_token(args.host, args.token, store.folder)
+    presenter_lines = []
+    if classroom is not None:
+        classroom.presenter_key, presenter_lines = presenter_key(args.presenter_key, store.folder)
     guard = Guard.for_bind(args.host, args.port or None, token=token)
+    guard.extra_hosts = tuple(args.allowed_hosts)
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
                         resume=args.resume, autosave=not args.no_autosave, fashion_dir=args.fashion_dir,
-                        catalog=catalog, session_kwargs={"warmup": not args.flat_out})
+                        catalog=catalog, session_kwargs={"warmup": not args.flat_out}, classroom=classroom)
     _log_to_stderr()
     app = create_app(settings)
     server = uvicorn.Server(uvicorn_config(app, args.host, args.port))
@@ -234,6 +281,13 @@ def _serve(args, sock: socket.socket) -> int:
                                         [*token_lines, f"checkpoints and autosaves: {store.folder}"], args.qr)
         # the page's Share button writes links with an address students can use, even on a loopback tab
         settings.share_hosts = tuple(a.url(port).removeprefix("http://").rstrip("/") for a in students)
+        if classroom is not None:
+            print(f"classroom: a session per visitor, at most {classroom.max_sessions}; put away after "
+                  f"{classroom.idle_minutes:g} minutes away (saved in {store.folder / 'visitors'})", flush=True)
+            if classroom.presenter_key:
+                mark = "&" if "?" in url else "?"
+                print("The presenter (the teacher; keep this one to yourself) opens:\n"
+                      f"  {url}{mark}presenter={classroom.presenter_key}", *presenter_lines, sep="\n", flush=True)
         if args.open:
             webbrowser.open(url)
         await task

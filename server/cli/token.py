@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 
 TOKEN_FILE = "server-token"
+PRESENTER_FILE = "presenter-key"  # classroom mode: the presenter's key, kept the same way (stable_token(…, name))
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_.~-]{8,128}$")  # URL-safe as it is: no escaping in ?token=…
 TOKEN_RULE = "8 to 128 letters, digits, '-', '_', '.' or '~'"
 
@@ -31,14 +32,14 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)  # 192 bits
 
 
-def stable_token(folder: str | Path) -> tuple[str, Path | None, str | None]:
+def stable_token(folder: str | Path, name: str = TOKEN_FILE) -> tuple[str, Path | None, str | None]:
     """(token, the file that keeps it or None, a note for the terminal or None).
 
     Reuses the token in ``folder/server-token`` (tightening its permissions to 0600 if they were wider);
     otherwise makes one and keeps it there. When the folder cannot be written, the token is new and
     lasts until the server stops; the note says why."""
     folder = Path(folder)
-    path = folder / TOKEN_FILE
+    path = folder / name
     note = None
     try:
         existing = _read(path)

@@ -256,7 +256,7 @@ def path_on_plane(net: Network, x, y, trajectory, origin: np.ndarray, directions
     on_slice = costs_at(net, x, y, unflatten(origin, net.sizes), directions, coords, cancelled)
     recorded = np.empty(len(trajectory))
     for i, p in enumerate(trajectory):  # each a whole network: the first layer's product dominates, and
-        if cancelled():                 # stacking them measured no faster (one 784×(64·16) product vs 64)
+        if cancelled():                 # stacking them measured no faster (one inputs×(64·16) product vs 64)
             raise Cancelled()
         recorded[i] = cost_of(net, p, x, y)
     return PathOnPlane(coords, on_slice, recorded, distances)

@@ -7,13 +7,17 @@ over the grid's points, so a 64×64 grid of a [2,8,8,8,3] network costs well und
 The grid covers [-extent, extent]² with ``size`` × ``size`` cell centres, row 0 at the top (largest y)
 and column 0 at the left (smallest x), as an image is drawn: pixel (r, c) is the point
 x = −e + (c + ½)·2e/size, y = e − (r + ½)·2e/size.
+
+The cost's gradient maps answer "where would moving this neuron's output help?": ∂C0/∂a_j (or δ_j =
+∂C0/∂z_j) of every neuron at every grid point, from one batched backprop over the grid with a label for
+each point (by default the class of the nearest training point: what the data say there).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .network import Network
+from .network import Network, one_hot
 
 
 def plane_grid(size: int = 64, extent: float = 1.0, dtype=np.float32) -> np.ndarray:
@@ -48,3 +52,39 @@ def quantize(maps: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]
         los.append(lo)
         his.append(hi)
     return out, los, his
+
+
+GRADIENT_VALUES = ("dC_da", "delta")
+NEAREST_CHUNK = 1024  # grid points per block of the distance matrix (1024 × 4000 float32: 16 MB)
+
+
+def nearest_labels(points: np.ndarray, inputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The label of the nearest of ``inputs`` (rows [x, y]) to each of ``points``: the data's answer
+    anywhere on the plane (1-nearest neighbour), a block of points at a time as one matrix."""
+    if len(inputs) == 0:
+        raise ValueError("nearest_labels: there are no training points to take a label from")
+    inputs = np.asarray(inputs, dtype=np.float32)
+    sq = np.einsum("ij,ij->i", inputs, inputs)
+    out = np.empty(len(points), dtype=np.int64)
+    for start in range(0, len(points), NEAREST_CHUNK):
+        p = np.asarray(points[start:start + NEAREST_CHUNK], dtype=np.float32)
+        # |p − q|² = |p|² − 2 p·q + |q|²; |p|² is the same along a row, so it does not change the nearest
+        d = sq[None, :] - 2.0 * (p @ inputs.T)
+        out[start:start + len(p)] = labels[np.argmin(d, axis=1)]
+    return out
+
+
+def cost_gradient_maps(net: Network, grid: np.ndarray, labels, values: str = "dC_da") -> list[np.ndarray]:
+    """Each neuron's ∂C0/∂a (``values="dC_da"``) or δ = ∂C0/∂z (``"delta"``) over the grid, with ``labels``
+    (one class per grid point, or one class for all): ``maps[l]`` has shape (sizes[l+1], len(grid)), row j =
+    neuron j of layer l+1 — the numbers the walkthrough shows for one example, for every grid point at once
+    (one backprop of the grid as a batch)."""
+    if values not in GRADIENT_VALUES:
+        raise ValueError(f"values must be one of {GRADIENT_VALUES}, got {values!r}")
+    n_out = net.sizes[-1]
+    labels = np.broadcast_to(np.asarray(labels, dtype=np.int64), (len(grid),))
+    if labels.size and (labels.min() < 0 or labels.max() >= n_out):
+        raise ValueError(f"label: the network has {n_out} outputs, so a label is from 0 to {n_out - 1}")
+    grads = net.backprop(grid, one_hot(labels, n_out, net.dtype), input_gradient=False)
+    layers = grads.dC_da[1:] if values == "dC_da" else grads.deltas
+    return [np.ascontiguousarray(m.T) for m in layers]

@@ -150,6 +150,11 @@ class Network:
             self._params.append(p)
         return [p[:, :-1] for p in self._params], [p[:, -1] for p in self._params]
 
+    def __reduce__(self):
+        # Pickled as its configuration and parameters (a network sent to a session in a worker process);
+        # its activation and cost functions are looked up again by name.
+        return (Network.from_parameters, (self.config, self.weights, self.biases))
+
     @property
     def config(self) -> dict:
         """Everything needed to rebuild this network's shape (not its parameters)."""

@@ -2,30 +2,35 @@
 (and kept), and what is not available remembered with its reason.
 
 Any thread may call it: an image dataset is read under a lock, so two requests for it read it once.
+With ``cache_dir`` (classroom mode), image datasets are kept there as memory-mapped files and mapped
+from there, so that every process sharing the folder shares one copy (the first to need one reads it
+and writes it, under a file lock).
 """
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from pathlib import Path
 
-from ..engine.datasets import DataError, Dataset, registry
+from ..engine.datasets import DataError, Dataset, mapped, registry
 from ..engine.datasets.idx import FILES
 from ..engine.datasets.images import FASHION_DIR, load_fashion, load_mnist
 
 
 class Catalog:
     def __init__(self, mnist: Dataset | None = None, mnist_dir: str | Path | None = None,
-                 fashion_dir: str | Path | None = None):
+                 fashion_dir: str | Path | None = None, cache_dir: str | Path | None = None):
         """``mnist``: an already loaded MNIST (tests, benchmarks; ``--data-dir``'s dataset); ``mnist_dir``
-        and ``fashion_dir``: where to read them otherwise."""
+        and ``fashion_dir``: where to read them otherwise; ``cache_dir``: the shared memory-mapped copies."""
         self.mnist_dir = mnist_dir
         self.fashion_dir = Path(fashion_dir) if fashion_dir is not None else FASHION_DIR
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._lock = threading.Lock()
         self._images: dict[str, Dataset] = {}
         self._failed: dict[str, tuple] = {}  # name → (the files' signature when it failed, reason)
         if mnist is not None:
-            self._images[mnist.name] = mnist
+            self._images[mnist.name] = self._shared(mnist.name, lambda: mnist) if self.cache_dir else mnist
 
     def _folder(self, name: str) -> Path | None:
         if name == "fashion-mnist":
@@ -56,13 +61,29 @@ class Catalog:
             if failed is not None and failed[0] == signature:
                 raise DataError(f"dataset: {name} is not available here: {failed[1]}")
             try:
-                data = load_fashion(self.fashion_dir) if name == "fashion-mnist" else load_mnist(self.mnist_dir)
+                def load():
+                    return load_fashion(self.fashion_dir) if name == "fashion-mnist" else load_mnist(self.mnist_dir)
+                data = self._shared(name, load) if self.cache_dir else load()
             except DataError as e:
                 self._failed[name] = (signature, str(e))
                 raise DataError(f"dataset: {name} is not available here: {e}") from None
             self._images[name] = data
             self._failed.pop(name, None)
             return data
+
+    def _shared(self, name: str, load) -> Dataset:
+        """The dataset mapped from the cache folder; the first process to need it loads and writes it."""
+        found = mapped.read(self.cache_dir, name)
+        if found is not None:
+            return found
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.cache_dir / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            found = mapped.read(self.cache_dir, name)  # another process wrote it meanwhile
+            if found is None:
+                mapped.write(load(), self.cache_dir)
+                found = mapped.read(self.cache_dir, name)
+        return found
 
     def open(self, name, options=None) -> Dataset:
         """The dataset ``name`` made with ``options``: ValueError (DataError when it is not available) with

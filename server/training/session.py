@@ -12,8 +12,10 @@ import logging
 import math
 import os
 import secrets
+import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -44,6 +46,7 @@ EVAL_SUBSET = 1000  # test images used for the running accuracy
 EVAL_EVERY_SECONDS = 0.5
 PROBE_SIZE = 500  # training images whose hidden activations show a dead ReLU layer
 BACKUP_EVERY_STEPS = 100  # how often the last finite weights are kept, for divergence recovery
+COMPUTE_THREADS = 8  # threads for work on copies of the network (``compute``), shared by every session here
 BURST_SECONDS = 0.002  # flat out, the worker trains mini-batches back to back for this long (or until a
 # command or read arrives): the per-step bookkeeping of the worker loop is paid once per burst
 
@@ -60,7 +63,13 @@ class TrainingSession:
         catalog: Catalog | None = None,
         record: bool = True,
         warmup: bool = False,
+        warmup_until: float | None = None,
+        max_blas_threads: int | None = None,
+        snapshot_budget: int | None = None,
     ):
+        """``warmup_until``: the pace (mini-batches/s) at which the slow start ends (None: it ends flat out);
+        ``max_blas_threads``: at most this many BLAS threads (a worker process of classroom mode: 1);
+        ``snapshot_budget``: bytes of weight snapshots kept for looking back (default 200 MB)."""
         self.data = data
         self.catalog = catalog or Catalog(mnist=data if data.name == "mnist" else None)
         self.worker = Worker("training", busy=self._busy, work=self._work, fault=self._fault,
@@ -72,13 +81,15 @@ class TrainingSession:
         self.batch_size = check_batch_size(batch_size)
         self.steps_per_second = check_speed(steps_per_second)
         self.warmup = bool(warmup)  # the slow start (pace.py): the pace rises by itself to flat out
+        self.warmup_until = check_speed(warmup_until)  # ... or to this pace
+        self.max_blas_threads = max_blas_threads
         self._warmup_from = 0  # the iteration the warm-up counts from
         if self.warmup:
             self.steps_per_second = pace.pace(0)
         self.version = 0  # bumps on every change a viewer could see
         self.structure_version = 0  # bumps when the network is replaced (a new hello is due)
         self.undo = UndoHistory()
-        self.recorder = Recorder(enabled=record)  # snapshots, diagnostics, confusion (recorder.py)
+        self.recorder = Recorder(**({"budget_bytes": snapshot_budget} if snapshot_budget else {}), enabled=record)  # snapshots, diagnostics, confusion (recorder.py)
         self._choices = 0  # counts play/pause/step commands: a walkthrough never overrides one of them
         self._holds: dict[str, None] = {}  # open walkthroughs that paused training (see hold/release)
         self._resume_after_holds = False
@@ -187,6 +198,14 @@ class TrainingSession:
         network whose caller needs the result (a walkthrough step, teach, undo)."""
         return self.worker.call(fn, *args)
 
+    def compute(self, fn, *args):
+        """A Future of ``fn(*args)`` run in a thread of the session's own process, off its training thread:
+        work on copies of the network (a landscape, a search through the test set, preprocessing a
+        drawing) that may itself ``read`` the session. Routes hand every piece of work that needs the
+        session's data to it, so that the same code runs where the session lives (in classroom mode, a
+        worker process: ``remote.py``). ``fn`` must be a module-level function and its result picklable."""
+        return _compute_pool().submit(fn, *args)
+
     def run_steps(self, n: int) -> None:
         """Train ``n`` mini-batches synchronously in the caller's thread (tests and benchmarks)."""
         for _ in range(n):
@@ -288,7 +307,9 @@ class TrainingSession:
     def _warm_up(self) -> None:
         """The slow start: the pace for the mini-batches trained since it began; flat out ends it."""
         self.steps_per_second = pace.pace(self.iteration - self._warmup_from)
-        if self.steps_per_second is None:
+        if self.warmup_until is not None and (self.steps_per_second is None or self.steps_per_second >= self.warmup_until):
+            self.steps_per_second = self.warmup_until
+        if self.steps_per_second is None or self.steps_per_second == self.warmup_until:
             self.warmup = False
 
     def _evaluated(self, accuracy: float) -> None:
@@ -313,6 +334,8 @@ class TrainingSession:
     def _set_blas_threads(self, batch_size: int) -> None:
         """Limit BLAS threads for this batch size; only when it changes (a limit costs ~0.3 ms)."""
         n = blas_threads_for(batch_size)
+        if self.max_blas_threads:
+            n = min(n or self.max_blas_threads, self.max_blas_threads)
         if n != self._blas_threads:
             threadpool_limits(limits=n or os.cpu_count(), user_api="blas")
             self._blas_threads = n
@@ -781,6 +804,18 @@ class TrainingSession:
             "probabilities": self.net.probabilities(out),
             "activations": [a[0].astype(np.float64).tolist() for a in trace.activations],
         }
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _compute_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(COMPUTE_THREADS, thread_name_prefix="compute")
+        return _pool
 
 
 def _as_float32(net: Network) -> Network:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import tempfile
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from platformdirs import user_data_path
@@ -19,11 +22,14 @@ from .. import __version__
 from ..engine import checkpoint
 from ..engine.datasets import Dataset
 from ..training.catalog import Catalog
+from ..training.remote import SessionLost, WorkerSpec
+from ..training.room import Room
 from ..training.session import TrainingSession
 from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprint, worth_autosaving
 from .bodies import validation_error
+from .classroom import CLASSROOM_SENDS_PER_SECOND, Classroom, Cookies, load_secret
 from .guard import Guard, GuardMiddleware
-from .routes import checkpoints, datasets, descent, history, links, live, pages, walkthrough, ws
+from .routes import checkpoints, datasets, descent, history, links, live, pages, presenter, walkthrough, ws
 from .stream.broadcast import Broadcaster
 
 log = logging.getLogger("backprop_lab")
@@ -60,6 +66,23 @@ class Settings:
     fashion_dir: str | None = None  # where Fashion-MNIST's files are (default: Debian's package folder)
     catalog: Catalog | None = None  # the datasets, when the caller already opened some (serve --load checks)
     share_hosts: tuple = ()  # "HOST:PORT" students can reach (serve prints them); the Share button's links use them
+    classroom: "ClassroomOptions | None" = None  # a session per visitor, in worker processes (None: one shared)
+
+
+@dataclass
+class ClassroomOptions:
+    """``--classroom``: each visitor's session trains in a worker process of its own (classroom.py)."""
+
+    max_sessions: int = 30
+    idle_minutes: float = 15.0  # a session without its visitor this long is saved and put away
+    save_every: float = 60.0  # seconds between saves of a session that changes
+    pace: float | None = 50.0  # mini-batches/s where the slow start ends (None: flat out); the student may change it
+    snapshot_budget: int = 32 * 1024 * 1024  # bytes of snapshots per session for looking back
+    memory_limit: int | None = 1024 * 1024 * 1024  # private memory of one worker (RLIMIT_DATA)
+    sends_per_second: float = CLASSROOM_SENDS_PER_SECOND  # frames for all viewers of all sessions together
+    secure_cookies: bool = False  # the cookie only over https (behind a TLS proxy)
+    worker_nice: int = 10  # how much the sessions' processes give way to the web process (0–19)
+    presenter_key: str | None = None  # the key that makes a visitor the presenter (None: nobody presents)
 
 
 def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | None) -> str | None:
@@ -83,11 +106,57 @@ def autosave(session: TrainingSession, store: CheckpointStore, at_start: str | N
         return None
 
 
+async def session_lost(request, exc: SessionLost) -> JSONResponse:
+    return JSONResponse({"detail": f"your session stopped unexpectedly ({exc}); reload the page: it is restored "
+                                   "from its last save"}, 503)
+
+
+@asynccontextmanager
+async def classroom_lifespan(app: FastAPI, settings: Settings):
+    """Classroom mode: no session here; a room of worker processes, one per visitor (classroom.py)."""
+    options = settings.classroom
+    cache = Path(tempfile.mkdtemp(prefix="backprop-lab-datasets-"))  # the image datasets, memory-mapped
+    try:
+        catalog = Catalog(mnist=settings.dataset, mnist_dir=settings.data_dir, fashion_dir=settings.fashion_dir,
+                          cache_dir=cache)
+        await asyncio.to_thread(catalog.open, "mnist")  # read (and checked) once, then mapped by every worker
+        spec = WorkerSpec(
+            folder="", mnist_dir=settings.data_dir, fashion_dir=settings.fashion_dir, cache_dir=str(cache),
+            save_every=options.save_every, memory_limit=options.memory_limit, nice=options.worker_nice,
+            session_kwargs={**settings.session_kwargs, "warmup_until": options.pace, "max_blas_threads": 1,
+                            "snapshot_budget": options.snapshot_budget})
+        root = Path(settings.checkpoint_dir).expanduser()
+        room = Room(root, options.max_sessions, options.idle_minutes * 60, spec, preload=["server.web.app"])
+        classroom = Classroom(room, Cookies(await asyncio.to_thread(load_secret, room.root)), settings.frame_rate,
+                              settings.stall_limit, options.sends_per_second, options.secure_cookies,
+                              options.presenter_key)
+        await classroom.start()
+        app.state.classroom = classroom
+        app.state.session = None
+        app.state.broadcaster = None
+        app.state.catalog = catalog
+        app.state.checkpoints = None
+        try:
+            yield
+        finally:
+            await classroom.close()
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def network_fingerprint(session) -> str:
+    return fingerprint(session.net)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if settings.classroom is not None:
+            async with classroom_lifespan(app, settings):
+                yield
+            return
         catalog = settings.catalog or Catalog(mnist=settings.dataset, mnist_dir=settings.data_dir,
                                               fashion_dir=settings.fashion_dir)
         data = settings.dataset or await asyncio.to_thread(catalog.open, "mnist")
@@ -106,8 +175,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 extra.get("params"), extra.get("dataset"), loaded.history, loaded.dropped)
         session.start()
         # what the network was when the server started (after --load): an autosave only if it changes
-        at_start = await asyncio.wrap_future(session.read(lambda: fingerprint(session.net)))
+        at_start = await asyncio.wrap_future(session.read(network_fingerprint, session))
         app.state.session = session
+        app.state.catalog = catalog
         app.state.checkpoints = store
         app.state.broadcaster = Broadcaster(session, settings.frame_rate, settings.stall_limit)
         app.state.broadcaster.start()
@@ -122,13 +192,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Backprop Lab", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.guard = settings.guard
+    app.state.classroom = None
     templates = Jinja2Templates(directory=str(page_folder("templates")))
     app.state.templates = templates
 
     app.add_middleware(GuardMiddleware)
 
     app.add_exception_handler(RequestValidationError, validation_error)
-    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, links, ws):
+    app.add_exception_handler(SessionLost, session_lost)
+    for module in (pages, live, datasets, checkpoints, walkthrough, history, descent, links, presenter, ws):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(page_folder("static"))), name="static")
     return app

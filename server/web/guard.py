@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -21,6 +22,26 @@ MAX_BODY_BYTES = 16 * 1024 * 1024  # a 1024×1024 drawing as JSON floats fits; a
 UPLOAD_PATH = "/api/checkpoints/upload"  # the one route with a larger limit (a checkpoint file)
 
 
+RATE_PER_SECOND = 50.0  # sustained websocket messages per second (per connection, and per visitor in a classroom)
+RATE_BURST = 100.0
+
+
+class RateLimit:
+    """A token bucket: ``burst`` requests at once, refilled at ``rate`` per second."""
+
+    def __init__(self, rate=RATE_PER_SECOND, burst=RATE_BURST):
+        self.rate, self.burst, self.tokens, self.t = rate, burst, burst, time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.t) * self.rate)
+        self.t = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
 def body_limit(path: str) -> int:
     return UPLOAD_LIMIT if path == UPLOAD_PATH else MAX_BODY_BYTES
 
@@ -30,7 +51,8 @@ class Guard:
     """Decides whether a request's Host, Origin and token are acceptable.
 
     ``port`` None accepts any port (used by the in-process test client); ``token`` None means
-    loopback-only mode, where the Host must name this machine.
+    loopback-only mode, where the Host must name this machine or one of ``extra_hosts`` (``--allowed-hosts``:
+    the names a reverse proxy forwards; one without a port allows any port).
     """
 
     port: int | None = None
@@ -55,6 +77,8 @@ class Guard:
         name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
         if not name:
             name, port = host, ""
+        if name in self.extra_hosts:  # an allowed host named without a port: any port
+            return True
         if name not in LOOPBACK_NAMES:
             return False
         return self.port is None or port == str(self.port)

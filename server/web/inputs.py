@@ -13,6 +13,7 @@ from ..engine.datasets import Dataset
 from ..engine.preprocess import FIELD, to_mnist
 from ..engine.walkthrough import example_breakdown
 from ..training.session import TrainingSession
+from .calls import in_session
 from .stream import wire
 
 PLANE_INPUT_LIMIT = 10.0  # a point (or a number x) to classify may lie outside the data's range, not absurdly far
@@ -73,24 +74,21 @@ def class_name(data: Dataset, index: int) -> str:
     return data.class_names[index] if 0 <= index < data.n_classes else str(index)
 
 
-async def request_input(session: TrainingSession, req, label: bool = False) -> tuple[np.ndarray, dict, bool, Dataset]:
-    """``network_input`` against the session's current dataset (a drawing is preprocessed on a worker
-    thread: it takes a few milliseconds); with ``label``, the request's label is checked too."""
+def request_input(session: TrainingSession, req, label: bool = False) -> tuple[np.ndarray, dict, bool, Dataset]:
+    """``network_input`` against the session's current dataset; with ``label``, the request's label is
+    checked too. Runs where the session lives (``in_session``): a drawing takes a few milliseconds."""
     data = session.data
     if label:
         check_label(req.label, data)
-    if req.image is not None:
-        x, stages, empty = await asyncio.to_thread(network_input, req, data)
-    else:
-        x, stages, empty = network_input(req, data)  # a few numbers: cheaper here than a thread hand-off
+    x, stages, empty = network_input(req, data)
     return x, stages, empty, data
 
 
-async def classify_request(session: TrainingSession, req) -> dict:
-    """The prediction body: the network runs on the session's worker between two mini-batches (no lock
-    contention with training)."""
-    x, stages, empty, _ = await request_input(session, req)
-    out = await asyncio.wrap_future(session.read(session.classify, x))
+def classify_body(session: TrainingSession, req) -> dict:
+    """The prediction body (``in_session``): the network runs on the session's worker between two
+    mini-batches (no lock contention with training)."""
+    x, stages, empty, _ = request_input(session, req)
+    out = session.read(session.classify, x).result()
     return {
         "digit": out["digit"],
         "class_name": out["class_name"],
@@ -102,12 +100,36 @@ async def classify_request(session: TrainingSession, req) -> dict:
     }
 
 
-async def backprop_payload(session: TrainingSession, req) -> dict:
+def classify_now(session: TrainingSession, req) -> dict:
+    """The prediction body, all of it on the session's worker between two mini-batches (for inputs that
+    need no preprocessing: one hop instead of two)."""
+    x, stages, empty, _ = request_input(session, req)
+    out = session.classify(x)
+    return {"digit": out["digit"], "class_name": out["class_name"], "probabilities": out["probabilities"],
+            "input": x.astype(np.float64).tolist(), "activations": out["activations"], "stages": stages,
+            "empty": bool(empty)}
+
+
+async def classify_request(session: TrainingSession, req) -> dict:
+    if req.image is None:  # pixels or a point: checked and classified in one read
+        return await asyncio.wrap_future(session.read(classify_now, session, req))
+    return await in_session(session, classify_body, session, req)  # a drawing: preprocessed off the worker
+
+
+def _breakdown(session: TrainingSession, x: np.ndarray, label: int) -> dict:
+    return example_breakdown(session.net, x, label)
+
+
+def backprop_body(session: TrainingSession, req) -> dict:
     """The walkthrough's numbers for one labelled example, with the session's current weights (computed
     on its worker between two mini-batches)."""
-    x, stages, _, data = await request_input(session, req, label=True)
-    body = await asyncio.wrap_future(session.read(lambda: example_breakdown(session.net, x, req.label)))
+    x, stages, _, data = request_input(session, req, label=True)
+    body = session.read(_breakdown, session, x, req.label).result()
     body["stages"] = stages
     body["label_name"] = class_name(data, body["label"])
     body["prediction_name"] = class_name(data, body["prediction"])
     return body
+
+
+async def backprop_payload(session: TrainingSession, req) -> dict:
+    return await in_session(session, backprop_body, session, req)

@@ -230,7 +230,16 @@ class MapsRequest(Strict):
 
     size: Annotated[int, Field(ge=2, le=256)] = 64
     extent: Annotated[float, Field(gt=0, le=10)] = 1.0
-    values: Literal["a", "z"] = "a"
+    values: Literal["a", "z", "dC_da", "delta"] = "a"
+    # the cost's gradient maps only: the class every grid point is scored against (omitted: the class of
+    # the nearest training point); checked against the network's outputs when used
+    label: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _label_for_gradients(self):
+        if self.label is not None and self.values in ("a", "z"):
+            raise ValueError("label: only the cost's gradient maps (values 'dC_da' or 'delta') take a label")
+        return self
 
 
 # ----- websocket messages ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ import { NetworkView } from "./network/view.js";
 import { DatasetPicker } from "./plane/dataset-picker.js";
 import { PlaneMaps } from "./plane/paint.js";
 import { PlaneView } from "./plane/plane-view.js";
+import { ClassroomBar } from "./screen/classroom.js";
 import { LinkOpener } from "./screen/open-link.js";
 import { PRESENT_CANVAS_ZOOM, Presentation } from "./screen/present.js";
 import { ShareButton } from "./screen/share.js";
@@ -205,6 +206,9 @@ function receive(msg) {
       if (!origin || !showError(origin, header.message)) toasts.show(header.message, "error", { title: "The server refused that" });
       break;
     }
+    case "classroom":
+      classroom.receive(header);
+      break;
     case "ack":
       if (lastOrigin[header.request] === "link") linkOpener.onReply(header);
       else if (lastOrigin[header.request]) showError(lastOrigin[header.request], null);
@@ -282,7 +286,11 @@ function tick(now) {
   planeView.tick(now);
   checkpoints.tick(now);
   walkthrough.tick(now);
-  if (!banner.hidden && connection.status !== "refused" && connection.retryAt) {
+  classroom.tick(now);
+  if (!banner.hidden && connection.closeCode >= 4000 && connection.closeCode < 4100 && connection.closeReason) {
+    // classroom mode: the reason is written for the visitor ("the room is full", "reload the page"...)
+    setText(bannerText, `${connection.closeReason[0].toUpperCase()}${connection.closeReason.slice(1)}.`);
+  } else if (!banner.hidden && connection.status !== "refused" && connection.retryAt) {
     const s = Math.max(0, Math.ceil((connection.retryAt - now) / 1000));
     const text = s > 0 ? `Connection to the training server lost — reconnecting in ${s} s…` : "Connection to the training server lost — reconnecting…";
     // Still unreachable after a few tries: it may have moved (a new address) rather than stopped.
@@ -324,8 +332,11 @@ const linkOpener = new LinkOpener({
   ready: () => connection.connected && store.ready,
 });
 
+// ----- classroom mode: follow, copy, the presenter's lock (static/js/screen/classroom.js) -------------
+const classroom = new ClassroomBar({ connection, walkthrough, setMode, toasts, onCopying: (n) => (ownChanges.loaded += n) });
+
 // Debug/test hooks.
-window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges };
+window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges, classroom };
 
 connection.connect();
 requestAnimationFrame(tick);

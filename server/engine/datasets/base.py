@@ -16,6 +16,7 @@ import numpy as np
 
 KINDS = ("image", "plane", "scalar")
 PLANE_EXTENT = 1.0  # plane inputs live in about [-PLANE_EXTENT, PLANE_EXTENT]²
+PLANE_INPUT_NAMES = ("x₁", "x₂")  # a point's two coordinates, as the page names the two inputs
 
 
 class DataError(ValueError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import custom, plane, simple
-from .base import PLANE_EXTENT, Dataset
+from .base import PLANE_EXTENT, PLANE_INPUT_NAMES, Dataset
 from .images import IMAGE_DATASETS, IMAGE_SHAPE
 from .options import check_options as _check_options
 
@@ -119,6 +119,9 @@ def describe(name: str, available: bool = True, reason: str | None = None,
     }
     if s.kind == "plane":
         entry["extent"] = PLANE_EXTENT
+        entry["input_names"] = list(PLANE_INPUT_NAMES)
+    elif s.kind == "scalar":
+        entry["input_names"] = list(simple.INPUT_NAMES)
     return entry
 
 

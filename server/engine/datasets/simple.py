@@ -24,6 +24,7 @@ from .options import Option
 NAME = "simple"
 TITLE = "The notes' simple example (one input x, target y = 1)"
 CLASS_NAMES = ("y = 1",)
+INPUT_NAMES = ("x",)  # what the page calls the one input
 X = Option("x", "float", 1.0, -1.0, 1.0, "the one training example's input a⁽⁰⁾ = x (its target is y = 1)")
 SPECS = (X,)
 

@@ -15,6 +15,7 @@ from ...training.saved_history import check_snapshots
 from ...training.store import AUTOSAVE_RE, NAME_RE, Exists, NotFound, export
 from ..bodies import StrictRoute
 from ..deps import SessionDep, StoreDep
+from ..calls import settle
 from ..inputs import json_response
 from ..schemas import SaveRequest
 
@@ -25,8 +26,11 @@ def _checkpoint_error(e: CheckpointError) -> HTTPException:
     return HTTPException(404 if isinstance(e, NotFound) else 409 if isinstance(e, Exists) else 422, str(e))
 
 
-def _not_an_autosave_name(name: str) -> None:
-    """``autosave-YYYYMMDD-HHMMSS`` names belong to the server's autosaves (the oldest are deleted)."""
+def _not_an_autosave_name(name: str, store=None) -> None:
+    """``autosave-YYYYMMDD-HHMMSS`` names belong to the server's autosaves (the oldest are deleted); a
+    classroom visitor's ``autosave`` is its session's own save (``store.reserved``)."""
+    if name in getattr(store, "reserved", ()):
+        raise HTTPException(422, f"{name!r} is your session's own save, kept by the server; choose another name")
     if AUTOSAVE_RE.match(name):
         raise HTTPException(422, f"names like {name!r} are kept for the server's autosaves (the oldest are deleted); "
                                  "choose another")
@@ -39,18 +43,22 @@ async def _install(session, loaded: Loaded, message: str) -> tuple[dict, object]
     net, extra = loaded.net, loaded.extra
     history = extra.get("history") if isinstance(extra, dict) else None
     try:  # off the event loop: the checkpoint's dataset may be an image dataset not read yet
-        restored = await asyncio.to_thread(session.load_network, net, history if history else None, message,
-                                           extra.get("params"), extra.get("dataset"), loaded.history,
-                                           loaded.dropped)
+        restored = await settle(await asyncio.to_thread(
+            session.load_network, net, history if history else None, message, extra.get("params"),
+            extra.get("dataset"), loaded.history, loaded.dropped))
     except ValueError as e:
         raise HTTPException(422, f"{message}: {e}") from None
     iteration = history.get("iteration", 0) if isinstance(history, dict) else 0
     # the dataset it trains on now: read after the queued load, so it is the loaded one
-    dataset = await asyncio.wrap_future(session.read(lambda: session.data.name))
+    dataset = await asyncio.wrap_future(session.read(dataset_name, session))
     saved, dropped = check_snapshots(loaded.history, loaded.dropped, iteration)  # as the session judged them
     snapshots = len(saved.snapshots) if saved is not None else 0
     return {"sizes": net.sizes, "iteration": iteration, "has_history": bool(history), "restored": restored,
             "dataset": dataset, "snapshots": snapshots, "snapshots_dropped": dropped}, saved
+
+
+def dataset_name(session) -> str:
+    return session.data.name
 
 
 @router.get("")
@@ -64,7 +72,7 @@ async def save_checkpoint(req: SaveRequest, session: SessionDep, store: StoreDep
     """Save the current network, η, batch size, counters and history as ``name`` (atomically); with
     ``snapshots: true`` ("with history") the recorded snapshots too. A checkpoint of that name is replaced
     only with ``overwrite: true``; otherwise 409 and it stays as it was."""
-    _not_an_autosave_name(req.name)
+    _not_an_autosave_name(req.name, store)
     frozen, extra = await asyncio.wrap_future(session.read(export, session, req.snapshots))
     try:
         return json_response(await asyncio.to_thread(store.save, req.name, frozen, extra, req.overwrite))
@@ -87,7 +95,7 @@ async def upload_checkpoint(request: Request, session: SessionDep, store: StoreD
     422 saying why, before the network is allocated; nothing changes.
     """
     if name is not None:
-        _not_an_autosave_name(name)
+        _not_an_autosave_name(name, store)
         if not overwrite and await asyncio.to_thread(store.exists, name):
             raise HTTPException(409, f"a checkpoint named {name!r} exists; add overwrite=true to the query to replace it")
     data = await request.body()  # within the upload limit (bodies.LimitedRequest)

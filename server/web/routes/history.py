@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from ..bodies import StrictRoute
 from ..deps import SessionDep
+from ..calls import in_session
 from ..inputs import json_response
 from ..schemas import BranchRequest
 
@@ -33,15 +34,27 @@ async def _read(session, fn, *args):
 @router.get("/snapshots")
 async def list_snapshots(session: SessionDep):
     """The kept snapshots, oldest first: ``[{iteration, epoch, cost, marker}]``."""
-    return json_response({"snapshots": await _read(session, lambda: session.recorder.snapshots.summaries()),
-                          "iteration": session.iteration})
+    summaries, iteration = await _read(session, snapshot_summaries, session)
+    return json_response({"snapshots": summaries, "iteration": iteration})
+
+
+def snapshot_summaries(session) -> tuple[list, int]:
+    return session.recorder.snapshots.summaries(), session.iteration
+
+
+def diagnostics(session) -> list:
+    return list(session.recorder.diagnostics)
+
+
+def full_evaluation(session) -> float:
+    return session.recorder.full_evaluation(session)
 
 
 @router.get("/diagnostics")
 async def get_diagnostics(session: SessionDep):
     """Per-layer measurements at each accuracy evaluation: ‖∂C/∂W‖, η‖∂C/∂W‖/‖W‖, saturated and dead
     shares, weight and activation percentiles, and plain-language notes."""
-    return json_response({"measurements": await _read(session, lambda: list(session.recorder.diagnostics))})
+    return json_response({"measurements": await _read(session, diagnostics, session)})
 
 
 def _confusion(session) -> dict | None:
@@ -58,7 +71,7 @@ async def get_confusion(session: SessionDep):
     Before the first one (at the end of the first epoch), it is computed now."""
     body = await _read(session, _confusion, session)
     if body is None:
-        await _read(session, session.recorder.full_evaluation, session)
+        await _read(session, full_evaluation, session)
         body = await _read(session, _confusion, session)
     return json_response(body)
 
@@ -67,13 +80,23 @@ async def get_confusion(session: SessionDep):
 async def confusion_cell(session: SessionDep, true: int = Query(..., ge=0), predicted: int = Query(..., ge=0),
                          limit: int = Query(48, ge=1, le=MAX_CELL_IMAGES)):
     """Test images in one cell of that matrix, with their pixels: the drill-down."""
+    try:
+        return json_response(await in_session(session, cell_body, session, true, predicted, limit))
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+
+
+def _cell(session, true: int, predicted: int, limit: int) -> tuple[list, object]:
     classes = session.net.sizes[-1]
     if true >= classes or predicted >= classes:
-        raise HTTPException(422, f"true and predicted must be below {classes}")
-    indices = await _read(session, session.recorder.cells, session, true, predicted, limit)
-    data = session.data
+        raise ValueError(f"true and predicted must be below {classes}")
+    return session.recorder.cells(session, true, predicted, limit), session.data
+
+
+def cell_body(session, true: int, predicted: int, limit: int) -> dict:
+    indices, data = session.read(_cell, session, true, predicted, limit).result()
     images = data.inputs(data.test_inputs[indices]).astype(np.float64).round(3).tolist() if indices else []
-    return json_response({"true": true, "predicted": predicted, "indices": indices, "images": images})
+    return {"true": true, "predicted": predicted, "indices": indices, "images": images}
 
 
 @router.post("/branch")
@@ -83,7 +106,15 @@ async def branch(req: BranchRequest, session: SessionDep):
         await asyncio.wrap_future(session.branch(req.iteration, req.learning_rate, req.batch_size))
     except (ValueError, LookupError) as e:
         raise HTTPException(422, str(e)) from None
-    return json_response(await _read(session, session.state))
+    return json_response(await _read(session, state, session))
+
+
+def state(session) -> dict:
+    return session.state()
+
+
+def cost_and_accuracy(session) -> tuple:
+    return session.cost_history.values().copy(), [list(p) for p in session.accuracy_history]
 
 
 def _csv(rows, header) -> Response:
@@ -97,8 +128,7 @@ def _csv(rows, header) -> Response:
 @router.get("/history.csv")
 async def history_csv(session: SessionDep):
     """Every mini-batch's cost, with the test accuracy where one was measured."""
-    costs, accuracy = await _read(session, lambda: (session.cost_history.values().copy(),
-                                                    [list(p) for p in session.accuracy_history]))
+    costs, accuracy = await _read(session, cost_and_accuracy, session)
     acc = {p[0]: (p[1], p[2]) for p in accuracy}
     rows = ([i, f"{c:.6g}", *(([f"{acc[i][0]:.4f}", "test set" if acc[i][1] else "subset"]) if i in acc else ["", ""])]
             for i, c in enumerate(costs.tolist(), start=1))
@@ -108,7 +138,7 @@ async def history_csv(session: SessionDep):
 @router.get("/diagnostics.csv")
 async def diagnostics_csv(session: SessionDep):
     """The diagnostics, one row per evaluation and layer."""
-    measurements = await _read(session, lambda: list(session.recorder.diagnostics))
+    measurements = await _read(session, diagnostics, session)
     rows = ([m["iteration"], r["layer"] + 1, f"{r['grad_norm']:.6g}", f"{r['weight_norm']:.6g}",
              "" if r["update_ratio"] is None else f"{r['update_ratio']:.6g}",
              "" if r["saturated"] is None else f"{r['saturated']:.4f}", "" if r["dead"] is None else f"{r['dead']:.4f}"]

@@ -13,6 +13,7 @@ from ...engine.datasets import as_inputs
 from ...training.store import Frozen, export, freeze, thaw
 from ..bodies import StrictRoute
 from ..deps import SessionDep
+from ..calls import in_session
 from ..inputs import class_name, classify_request, json_response
 from ..schemas import PredictRequest
 
@@ -23,12 +24,14 @@ router = APIRouter(prefix="/api", tags=["live session"], route_class=StrictRoute
 async def get_state(session: SessionDep):
     """Counters, parameters and configuration ("cost" is the cost function; "batch_cost" the latest value)."""
 
-    def read():
-        state = session.state()
-        return {**state, "batch_cost": state["cost"], **session.params(), "warmup": session.warmup,
-                **session.config(), "dataset_options": session.dataset_options()}
+    return json_response(await asyncio.wrap_future(session.read(state_body, session)))
 
-    return json_response(await asyncio.wrap_future(session.read(read)))
+
+def state_body(session) -> dict:
+    """``GET /api/state``'s body (on the session's worker)."""
+    state = session.state()
+    return {**state, "batch_cost": state["cost"], **session.params(), "warmup": session.warmup,
+            **session.config(), "dataset_options": session.dataset_options()}
 
 
 @router.post("/predict")
@@ -51,7 +54,10 @@ async def get_model(session: SessionDep, iteration: int | None = Query(None, ge=
         frozen, extra = await asyncio.wrap_future(session.read(export, session))  # after every command queued
         name = "backprop-lab-model.npz"
     else:
-        frozen, extra = await asyncio.wrap_future(session.read(snapshot_file, session, iteration))
+        try:
+            frozen, extra = await asyncio.wrap_future(session.read(snapshot_file, session, iteration))
+        except ValueError as e:
+            raise HTTPException(422, str(e)) from None
         name = f"backprop-lab-model-{extra['iteration']}.npz"
     data = await asyncio.to_thread(checkpoint.to_bytes, frozen, extra)
     return Response(data, media_type="application/octet-stream",
@@ -59,20 +65,22 @@ async def get_model(session: SessionDep, iteration: int | None = Query(None, ge=
 
 
 def snapshot_file(session, iteration: int):
-    """(Frozen, extra) of the snapshot at or before ``iteration`` (on the worker); 422 when it is after now."""
+    """(Frozen, extra) of the snapshot at or before ``iteration`` (on the worker); ValueError when it is after now."""
     if iteration > session.iteration:
-        raise HTTPException(422, f"iteration: {iteration} is after now (iteration {session.iteration})")
+        raise ValueError(f"iteration: {iteration} is after now (iteration {session.iteration})")
     snap = session.recorder.snapshots.at_or_before(iteration)
     frozen = Frozen(list(snap.weights), list(snap.biases), dict(session.net.config))
     return frozen, {"iteration": snap.iteration, "epoch": snap.epoch, "snapshot": True}
 
 
-def _example(data, which: str, index: int) -> dict:
-    """One example of ``data`` as the network sees it: ``input`` (and, for images, the same as ``pixels``)."""
+def example_body(session, which: str, index: int) -> dict:
+    """One example of the session's dataset as the network sees it: ``input`` (and, for images, the same as
+    ``pixels``). Runs where the session lives (``in_session``)."""
+    data = session.data
     inputs, labels = data.split(which)
     if index >= len(inputs):
         kind = "training" if which == "train" else "test"
-        raise HTTPException(422, f"index: the {kind} set has {len(inputs)} examples, so it must be below that")
+        raise ValueError(f"index: the {kind} set has {len(inputs)} examples, so it must be below that")
     x = as_inputs(inputs[index]).astype(np.float64).round(4).tolist()
     label = int(labels[index])
     body = {"index": index, "label": label, "class_name": class_name(data, label), "input": x}
@@ -84,35 +92,48 @@ def _example(data, which: str, index: int) -> dict:
 @router.get("/test-example")
 async def test_example(session: SessionDep, index: int = Query(..., ge=0)):
     """One test example with its label: ``input`` (an image's pixels in 0..1 are also ``pixels``)."""
-    return json_response(_example(session.data, "test", index))
+    return json_response(await _example(session, "test", index))
 
 
 @router.get("/train-example")
 async def train_example(session: SessionDep, index: int = Query(..., ge=0)):
     """One training example with its label: ``input`` (an image's pixels in 0..1 are also ``pixels``)."""
-    return json_response(_example(session.data, "train", index))
+    return json_response(await _example(session, "train", index))
+
+
+async def _example(session, which: str, index: int) -> dict:
+    try:
+        return await in_session(session, example_body, session, which, index)
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
 
 
 @router.get("/mistake")
 async def next_mistake(session: SessionDep, after: int = Query(-1, ge=-1)):
     """The next test example (after ``after``, wrapping round) that the current network gets wrong."""
-    frozen, data = await asyncio.wrap_future(session.read(lambda: (freeze(session.net), session.data)))
-    net = thaw(frozen)  # a copy: training goes on
-
-    def find():
-        order = np.roll(np.arange(data.test_size), -(after + 1))
-        for start in range(0, len(order), 2000):
-            idx = order[start : start + 2000]
-            predicted = net.predict(as_inputs(data.test_inputs[idx], net.dtype))
-            wrong = np.nonzero(predicted != data.test_labels[idx])[0]
-            if len(wrong):
-                i, p = int(idx[wrong[0]]), int(predicted[wrong[0]])
-                label = int(data.test_labels[i])
-                return {"index": i, "label": label, "predicted": p, "class_name": class_name(data, label),
-                        "predicted_name": class_name(data, p)}
-        return None
-
-    found = await asyncio.to_thread(find)
+    found = await in_session(session, find_mistake, session, after)
     if found is None:
         return JSONResponse({"detail": "the network gets every test example right"}, 404)
     return found
+
+
+def _network_and_data(session):
+    return freeze(session.net), session.data
+
+
+def find_mistake(session, after: int) -> dict | None:
+    """The next wrong test example after ``after`` (where the session lives, on a copy of its network:
+    training goes on)."""
+    frozen, data = session.read(_network_and_data, session).result()
+    net = thaw(frozen)
+    order = np.roll(np.arange(data.test_size), -(after + 1))
+    for start in range(0, len(order), 2000):
+        idx = order[start : start + 2000]
+        predicted = net.predict(as_inputs(data.test_inputs[idx], net.dtype))
+        wrong = np.nonzero(predicted != data.test_labels[idx])[0]
+        if len(wrong):
+            i, p = int(idx[wrong[0]]), int(predicted[wrong[0]])
+            label = int(data.test_labels[i])
+            return {"index": i, "label": label, "predicted": p, "class_name": class_name(data, label),
+                    "predicted_name": class_name(data, p)}
+    return None

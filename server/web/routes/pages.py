@@ -17,6 +17,11 @@ async def index(request: Request):
     token = request.query_params.get("token", "")
     if not guard.token_ok(token or None):
         return HTMLResponse(refused_page(bool(token)), 401)
+    classroom = request.app.state.classroom
+    if classroom is not None:
+        instead = await classroom.page(request)  # a new visitor's cookie, or the room is full
+        if instead is not None:
+            return instead
     return request.app.state.templates.TemplateResponse(
         request, "index.html",
         {"token": token if guard.token else "", "version": __version__, "shared": shared_session(request),

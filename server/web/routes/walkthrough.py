@@ -18,6 +18,7 @@ from ...training.edits import chosen_parameters, walked_batch
 from ...training.store import freeze, thaw
 from ..bodies import StrictRoute
 from ..deps import SessionDep
+from ..calls import in_session
 from ..inputs import backprop_payload, request_input
 from ..schemas import (
     BackpropRequest, BatchRequest, CloseRequest, CurveRequest, GradCheckRequest, SetParameterRequest, StepRequest,
@@ -67,23 +68,31 @@ async def close_walkthrough(session: SessionDep, req: CloseRequest | None = None
 async def walkthrough_batch(req: BatchRequest, session: SessionDep):
     """A random mini-batch of training examples (after the walked example, when given: column 1) and each
     one's nudges for a few parameters: those asked for, else the ones that matter for this batch."""
-    rng = np.random.default_rng(req.seed)
     example = req.example.model_dump() if req.example else None
-
-    def table():
-        net, data = session.net, session.data
-        count = min(req.size - (example is not None), data.train_size)
-        indices = np.sort(rng.choice(data.train_size, size=count, replace=False))
-        x, labels = walked_batch(net, data, indices, example)
-        body = wt.batch_table(net, x, labels, chosen_parameters(net, _params(req.params)),
-                              example_first=example is not None)
-        return indices, x, data, body, session.learning_rate
-
-    indices, x, data, body, lr = await _answer(session.read(table))
+    indices, x, data, body, lr = await _answer(session.read(batch_table, session, req.seed, req.size, example,
+                                                            _params(req.params)))
     inputs = x.astype(np.float64).round(4 if data.kind == "plane" else 3).tolist()
     extra = {"images": inputs} if data.kind == "image" else {}
     return {"indices": indices.tolist(), "example_first": example is not None, "inputs": inputs, **extra,
             "learning_rate": lr, "class_names": list(data.class_names), **body}
+
+
+class DataKind:
+    """What the batch route needs to know of the dataset (the dataset itself stays where the session is)."""
+
+    def __init__(self, data):
+        self.kind, self.class_names = data.kind, tuple(data.class_names)
+
+
+def batch_table(session, seed, size: int, example: dict | None, params) -> tuple:
+    """The walkthrough's mini-batch table (on the session's worker)."""
+    rng = np.random.default_rng(seed)
+    net, data = session.net, session.data
+    count = min(size - (example is not None), data.train_size)
+    indices = np.sort(rng.choice(data.train_size, size=count, replace=False))
+    x, labels = walked_batch(net, data, indices, example)
+    body = wt.batch_table(net, x, labels, chosen_parameters(net, params), example_first=example is not None)
+    return indices, x, DataKind(data), body, session.learning_rate
 
 
 @router.post("/walkthrough/step")
@@ -103,17 +112,15 @@ async def set_parameter(req: SetParameterRequest, session: SessionDep):
 async def cost_curve(req: CurveRequest, session: SessionDep):
     """C0 of one example as one parameter runs from ``low`` to ``high``, every other parameter as it is now,
     with its current value, C0 and backprop's slope there (float64, on a copy: training goes on)."""
-    try:
-        x, _, _, _ = await request_input(session, req, label=True)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+    return await _answer(session.compute(curve_body, session, req))
 
-    def copy():
-        return wt.check_parameter(session.net, req.param.model_dump()), freeze(session.net)
 
-    param, frozen = await _answer(session.read(copy))
+def curve_body(session, req) -> dict:
+    """Where the session lives, on a float64 copy of the network, off the training thread."""
+    x, _, _, _ = request_input(session, req, label=True)
+    param, frozen = session.read(_checked_copy, session, req.param.model_dump()).result()
     values = np.linspace(req.low, req.high, req.points)
-    return await asyncio.to_thread(wt.cost_curve, thaw(frozen), x, req.label, param, values)
+    return wt.cost_curve(thaw(frozen), x, req.label, param, values)
 
 
 PICK_CHUNK = 500  # training images ranked per look
@@ -127,35 +134,41 @@ async def pick_example(session: SessionDep, kind: Literal["easy", "hard", "mista
     the mistake with the largest gradient ‖∇C0‖ (the one the weights learn most from), ``easy`` the lowest
     cost of those classified right, ``mistake`` one classified wrong (looking further, a sample at a time,
     when the sample has none)."""
-    data = session.data
-    net = thaw(await asyncio.wrap_future(session.read(freeze, session.net)))  # a copy: training goes on
-    rng = np.random.default_rng(seed)
-
-    def find():
-        order = rng.permutation(data.train_size)
-        looked = 0
-        for start in range(0, len(order), sample):
-            idx = np.sort(order[start : start + sample])
-            labels = data.train_labels[idx]
-            costs, predictions, norms = wt.rank_examples(net, data.inputs(data.train_inputs[idx], net.dtype), labels)
-            looked += len(idx)
-            pick = wt.pick_example(costs, predictions, labels, kind, rng, norms)
-            if pick is not None:
-                i = int(idx[pick])
-                wrong = int(np.count_nonzero(predictions != labels))
-                return {"kind": kind, "index": i, "label": int(labels[pick]), "prediction": int(predictions[pick]),
-                        "cost": float(costs[pick]), "sample": len(idx), "looked": looked, "wrong": wrong,
-                        "rank": int(np.count_nonzero(costs > costs[pick])) + 1,
-                        "gradient_norm": float(norms[pick]), "median_gradient_norm": float(np.median(norms)),
-                        "pixels": data.inputs(data.train_inputs[i]).astype(np.float64).round(6).tolist()}
-            if kind != "mistake":
-                break
-        return None
-
-    found = await asyncio.to_thread(find)
-    if found is None:
-        raise HTTPException(404, f"the network gets every one of the {data.train_size:,} training examples right")
+    found = await in_session(session, pick_body, session, kind, seed, sample)
+    if "none" in found:
+        raise HTTPException(404, f"the network gets every one of the {found['none']:,} training examples right")
     return found
+
+
+def _network_copy(session):
+    return freeze(session.net)
+
+
+def pick_body(session, kind: str, seed, sample: int) -> dict:
+    """Where the session lives, on a copy of its network (training goes on): the example, or
+    ``{"none": train_size}`` when there is none of that kind."""
+    data = session.data
+    net = thaw(session.read(_network_copy, session).result())  # a copy: training goes on
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(data.train_size)
+    looked = 0
+    for start in range(0, len(order), sample):
+        idx = np.sort(order[start : start + sample])
+        labels = data.train_labels[idx]
+        costs, predictions, norms = wt.rank_examples(net, data.inputs(data.train_inputs[idx], net.dtype), labels)
+        looked += len(idx)
+        pick = wt.pick_example(costs, predictions, labels, kind, rng, norms)
+        if pick is not None:
+            i = int(idx[pick])
+            wrong = int(np.count_nonzero(predictions != labels))
+            return {"kind": kind, "index": i, "label": int(labels[pick]), "prediction": int(predictions[pick]),
+                    "cost": float(costs[pick]), "sample": len(idx), "looked": looked, "wrong": wrong,
+                    "rank": int(np.count_nonzero(costs > costs[pick])) + 1,
+                    "gradient_norm": float(norms[pick]), "median_gradient_norm": float(np.median(norms)),
+                    "pixels": data.inputs(data.train_inputs[i]).astype(np.float64).round(6).tolist()}
+        if kind != "mistake":
+            break
+    return {"none": data.train_size}
 
 
 @router.post("/teach")
@@ -163,13 +176,18 @@ async def teach(req: TeachRequest, session: SessionDep):
     """One backprop step on a single example (a drawing, pixels or a point) with the label the user gives;
     undo restores it."""
     try:
-        x, stages, empty, _ = await request_input(session, req, label=True)
+        x, stages, empty, _ = await in_session(session, teach_input, session, req)
     except ValueError as e:
         raise HTTPException(422, str(e)) from None
     if empty:
         raise HTTPException(422, "the drawing is empty: draw something first")
     body = await _answer(session.teach(x, req.label, req.learning_rate))
     return {**body, "stages": stages}
+
+
+def teach_input(session, req) -> tuple:
+    x, stages, empty, _ = request_input(session, req, label=True)
+    return x, stages, empty, None
 
 
 @router.post("/undo")
@@ -181,16 +199,15 @@ async def undo_step(session: SessionDep):
 @router.post("/gradcheck")
 async def gradcheck(req: GradCheckRequest, session: SessionDep):
     """The finite-difference estimate of ∂C0/∂p next to backprop's value, for one example."""
-    try:
-        x, _, _, _ = await request_input(session, req, label=True)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+    return await _answer(session.compute(gradient_check, session, req))
 
-    def copy():
-        return wt.check_parameter(session.net, req.param.model_dump()), freeze(session.net)
 
-    param, frozen = await _answer(session.read(copy))
-    try:  # on a float64 copy of the network, off the worker: training goes on meanwhile
-        return await asyncio.to_thread(wt.gradient_check, thaw(frozen), x, req.label, param, req.eps)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
+def _checked_copy(session, param: dict):
+    return wt.check_parameter(session.net, param), freeze(session.net)
+
+
+def gradient_check(session, req) -> dict:
+    """Where the session lives: on a float64 copy of the network, off the training thread (training goes on)."""
+    x, _, _, _ = request_input(session, req, label=True)
+    param, frozen = session.read(_checked_copy, session, req.param.model_dump()).result()
+    return wt.gradient_check(thaw(frozen), x, req.label, param, req.eps)

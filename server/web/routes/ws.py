@@ -5,36 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from ..stream.broadcast import Viewer, ViewerStalled
 from ..schemas import MAX_MESSAGE_BYTES, MessageError, parse_client_message
+from ..calls import settle
+from ..classroom import Connected
+from ...training.remote import SessionLost
 from ..inputs import backprop_payload, classify_request
-from ..guard import TOKEN_HEADER
+from ..guard import TOKEN_HEADER, RateLimit
 
 log = logging.getLogger("backprop_lab")
 router = APIRouter()
-RATE_PER_SECOND = 50.0  # sustained client messages per second
-RATE_BURST = 100.0
 TOKEN_REFUSED = 4401  # close code: the token is not this server's (the page stops reconnecting)
-
-
-class RateLimit:
-    """A token bucket: ``RATE_BURST`` messages at once, refilled at ``RATE_PER_SECOND``."""
-
-    def __init__(self, rate=RATE_PER_SECOND, burst=RATE_BURST):
-        self.rate, self.burst, self.tokens, self.t = rate, burst, burst, time.monotonic()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.t) * self.rate)
-        self.t = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
 
 
 @router.websocket("/ws")
@@ -54,10 +38,22 @@ async def websocket_endpoint(ws: WebSocket):
         await ws.close(code=TOKEN_REFUSED, reason="token refused: this server has a new token")
         return
     await ws.accept()
-    broadcaster = ws.app.state.broadcaster
+    classroom = ws.app.state.classroom
+    if classroom is None:
+        place = Connected(ws.app.state.session, ws.app.state.broadcaster, [RateLimit()])
+    else:
+        place = await classroom.connect(ws)  # the visitor's own session and stream
+        if not isinstance(place, Connected):
+            code, reason = place
+            await ws.close(code=code, reason=reason)
+            return
+    broadcaster = place.broadcaster
     viewer = Viewer(ws, broadcaster.stall_limit)
-    sender = asyncio.create_task(broadcaster.serve(viewer), name="viewer-send")
-    receiver = asyncio.create_task(receive_loop(ws, viewer), name="viewer-receive")
+    sender = asyncio.create_task(serve(broadcaster, viewer, place), name="viewer-send")
+    receiver = asyncio.create_task(receive_loop(ws, viewer, place), name="viewer-receive")
+    if place.seat is not None:
+        place.seat.connections += 1  # a visitor with a page open is never idle
+    member = await classroom.join(place, viewer) if classroom is not None else None
     try:
         done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -65,6 +61,11 @@ async def websocket_endpoint(ws: WebSocket):
             task.cancel()
         # asyncio.wait, not gather: a cancellation of this task must reach the server unaltered
         await asyncio.wait({sender, receiver})
+        if place.seat is not None:
+            place.seat.connections -= 1
+            place.seat.touch()
+        if member is not None:
+            await classroom.leave(member)
     send_error = _failure(sender)
     receive_error = _failure(receiver)
     if isinstance(send_error, ViewerStalled):
@@ -92,9 +93,25 @@ def _is_disconnect(e: BaseException) -> bool:
         isinstance(e, RuntimeError) and ("close" in str(e) or "disconnect" in str(e)))
 
 
-async def receive_loop(ws: WebSocket, viewer: Viewer) -> None:
+async def serve(broadcaster, viewer: Viewer, place: Connected) -> None:
+    """Stream the session to the viewer; a notice for this visitor (its session was restored) follows the
+    hello."""
+    if place.notice:
+        async def tell():
+            while not viewer.helloed:
+                await asyncio.sleep(0.05)
+            await viewer.send_text({"type": "event", "kind": "error", "message": place.notice, "iteration": None})
+        notice = asyncio.create_task(tell())
+        try:
+            await broadcaster.serve(viewer)
+        finally:
+            notice.cancel()
+        return
+    await broadcaster.serve(viewer)
+
+
+async def receive_loop(ws: WebSocket, viewer: Viewer, place: Connected) -> None:
     """Read and handle client messages, in order, until the client goes away."""
-    limit = RateLimit()
     while True:
         message = await ws.receive()
         if message["type"] == "websocket.disconnect":
@@ -107,45 +124,53 @@ async def receive_loop(ws: WebSocket, viewer: Viewer) -> None:
         if len(text) > MAX_MESSAGE_BYTES or len(text.encode()) > MAX_MESSAGE_BYTES:
             await ws.close(code=1009, reason=f"message over {MAX_MESSAGE_BYTES} bytes")
             return
-        if not limit.allow():
+        if not place.allow():
             await viewer.send_text({"type": "error", "message": "too many messages: slow down", "request": None})
             continue
-        await handle(ws, viewer, text)
+        await handle(place.session, viewer, text, place.read_only, place.refusal())
 
 
-async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
-    """Validate one message and apply it; any refusal goes back as an error and changes nothing."""
-    session = ws.app.state.session
+READS = ("predict", "backprop")  # what a read-only viewer (a follower) may still ask
+
+
+async def handle(session, viewer: Viewer, text: str, read_only: bool = False, refusal: str | None = None) -> None:
+    """Validate one message and apply it; any refusal goes back as an error and changes nothing.
+    ``refusal``: why commands are refused on this socket (a follower's, a locked student's), else None."""
     try:
         msg = parse_client_message(text)
     except MessageError as e:
         await viewer.send_text({"type": "error", "message": str(e), "request": e.request})
         return
+    if (read_only or refusal) and msg.type not in READS:
+        await viewer.send_text({"type": "error", "message": refusal or "you are following another session: it "
+                                "cannot be changed from here", "request": msg.type})
+        return
     try:
         if msg.type == "play":
-            session.play()
+            await settle(session.play())
         elif msg.type == "pause":
-            session.pause()
+            await settle(session.pause())
         elif msg.type == "step":
-            session.step(msg.unit)
+            await settle(session.step(msg.unit))
         elif msg.type == "set_params":
             fields = msg.model_fields_set
-            session.set_params(
+            await settle(session.set_params(
                 learning_rate=msg.learning_rate,
                 batch_size=msg.batch_size,
                 **({"steps_per_second": msg.steps_per_second} if "steps_per_second" in fields else {}),
                 warmup=msg.warmup,
-            )
+            ))
         elif msg.type == "reset":
             # off the event loop: an image dataset asked for the first time is read from disk
-            await asyncio.to_thread(session.reset, msg.hidden, msg.activation, msg.output_activation, msg.cost,
-                                    msg.seed, msg.learning_rate, msg.batch_size, msg.dataset, msg.dataset_options)
+            await settle(await asyncio.to_thread(
+                session.reset, msg.hidden, msg.activation, msg.output_activation, msg.cost, msg.seed,
+                msg.learning_rate, msg.batch_size, msg.dataset, msg.dataset_options))
         elif msg.type == "set_points":
-            session.set_points(msg.points)
+            await settle(session.set_points(msg.points))
         elif msg.type == "restore_good":
-            session.restore_good()
+            await settle(session.restore_good())
         elif msg.type == "select_example":
-            session.select_example(msg.source, msg.index)
+            await settle(session.select_example(msg.source, msg.index))
         elif msg.type == "predict":
             body = await classify_request(session, msg)
             await viewer.send_text({"type": "prediction", "id": msg.id, **body})
@@ -154,7 +179,7 @@ async def handle(ws: WebSocket, viewer: Viewer, text: str) -> None:
             body = await backprop_payload(session, msg)
             await viewer.send_text({"type": "backprop", "id": msg.id, **body})
             return
-    except ValueError as e:
+    except (ValueError, SessionLost) as e:
         await viewer.send_text({"type": "error", "message": str(e), "request": msg.type})
         return
     await viewer.send_text({"type": "ack", "request": msg.type})

@@ -2,9 +2,10 @@
 
 One loop ticks at the frame rate (on a fixed schedule, so time spent working does not lower the rate;
 with many viewers, more slowly: see ``MAX_SENDS_PER_SECOND``).
-On each tick where something changed it asks the session's worker for a snapshot, taken between two
-mini-batches, with the arrays every frame shares already packed (``frames.prepare``); then it wakes
-every viewer. Each viewer sends the newest prepared frame when it is ready for one: a viewer whose
+On each tick it asks the session's worker (``tick``, one module-level call, so that it runs where the
+session lives: in classroom mode, the session's worker process) for the events since and, when
+something changed, a snapshot taken between two mini-batches with the arrays every frame shares
+already packed (``frames.prepare``), as bytes; then it wakes every viewer. Each viewer sends the newest prepared frame when it is ready for one: a viewer whose
 socket is slow simply skips the frames it had no time for, and one whose send blocks longer than the
 stall limit is disconnected. Nobody ever waits for a slow viewer.
 """
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import math
+from dataclasses import dataclass, field
 
 from fastapi import WebSocket
 
@@ -31,6 +33,50 @@ STALL_LIMIT_SECONDS = 20.0  # a viewer whose send takes longer than this is disc
 # GIL with the training thread; beyond about this many, training slows by more than 10%, so with more
 # than 8 tabs each gets fewer than 30 frames per second (16 tabs: 15). Measured: docs/server-results.md.
 MAX_SENDS_PER_SECOND = 240.0
+EVENTS_KEPT = 200  # events the broadcaster keeps for viewers that have not had them yet (as the session's log)
+
+
+class SendBudget:
+    """Frames per second for every viewer of every broadcaster that shares it: each broadcaster ticks at
+    most ``viewers / per_second`` seconds apart, counting the viewers of all of them. One session: its
+    viewers. Classroom mode: one budget for the web process, shared by every visitor's session, so the
+    frame rate each viewer gets falls as the room fills (docs/protocol.md, "Frame rate")."""
+
+    def __init__(self, per_second: float = MAX_SENDS_PER_SECOND):
+        self.per_second = per_second
+        self.viewers = 0
+
+
+@dataclass
+class TickRequest:
+    """What the broadcaster asks its session for, once per tick (it crosses to the session's process)."""
+
+    costs_from: int  # the first iteration whose cost a viewer still lacks
+    cadence: bool  # the first layer is due by the cadence
+    acc_from: int
+    markers_from: int
+    last_version: int  # the version of the last frame prepared
+    viewers_version: int  # the oldest version a viewer has seen
+    events_from: int  # the events after this number are wanted
+
+
+@dataclass
+class Tick:
+    prep: Prepared | None  # None: nothing changed since the last frame
+    events: list = field(default_factory=list)
+
+
+def tick(session: TrainingSession, req: TickRequest) -> Tick:
+    """Runs on the session's worker, between two mini-batches. The first layer also goes in every frame
+    while training is paused, stepped or slow (each of those may be the one the user studies): decided
+    here, where every command queued before this frame (a pause, a new speed) is applied."""
+    events = session.events_since(req.events_from)
+    if session.version == req.last_version and req.viewers_version >= session.version:
+        return Tick(None, events)
+    slow = session.steps_per_second is not None and session.steps_per_second <= SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER
+    first = req.cadence or not session.running or slow
+    prep = frames.prepare(session.snapshot(req.costs_from, first, req.acc_from, req.markers_from))
+    return Tick(prep.lean(), events)
 
 
 class ViewerStalled(Exception):
@@ -71,16 +117,18 @@ class Viewer:
 
 class Broadcaster:
     def __init__(self, session: TrainingSession, frame_rate: float = 30.0, stall_limit: float = STALL_LIMIT_SECONDS,
-                 max_sends_per_second: float = MAX_SENDS_PER_SECOND):
+                 max_sends_per_second: float = MAX_SENDS_PER_SECOND, budget: SendBudget | None = None):
         if not (math.isfinite(frame_rate) and 0 < frame_rate <= 60):
             raise ValueError("frame rate must be > 0 and ≤ 60")
         self.session = session
         self.interval = 1.0 / frame_rate
-        self.max_sends_per_second = max_sends_per_second
+        self.budget = budget or SendBudget(max_sends_per_second)
         self.stall_limit = stall_limit
+        self.events: list[dict] = []  # the latest events (numbered), for viewers that have not had them
         self.viewers: set[Viewer] = set()
         self.latest: Prepared | None = None
         self._tick = asyncio.Event()
+        self._watched = asyncio.Event()  # set while there is a viewer: without one the loop sleeps
         self._task: asyncio.Task | None = None
         self._ticks = 0
         self._first_layer_tick = -FIRST_LAYER_EVERY
@@ -96,11 +144,18 @@ class Broadcaster:
                 await self._task
             self._task = None
 
+    @property
+    def max_sends_per_second(self) -> float:
+        return self.budget.per_second
+
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         last_version = -1
         deadline = loop.time()
         while True:
+            if not self.viewers:
+                await self._watched.wait()  # nobody to send to: no ticks (a classroom has many idle streams)
+                deadline = loop.time()
             deadline += self.tick_interval()
             now = loop.time()
             if deadline < now:  # fell behind (a busy machine): carry on from now, no burst to catch up
@@ -110,33 +165,42 @@ class Broadcaster:
             if not viewers:
                 continue
             self._ticks += 1
-            version = self.session.version
-            if version == last_version and all(v.version >= version for v in viewers):
-                continue
             ready = [v for v in viewers if v.helloed] or viewers
-            costs_from = min(v.next_cost for v in ready)
-            acc_from = min(v.acc_seen for v in ready)
-            markers_from = min(v.markers_seen for v in ready)
-            cadence = self._first_layer_cadence_due(viewers)
+            request = TickRequest(
+                costs_from=min(v.next_cost for v in ready), cadence=self._first_layer_cadence_due(viewers),
+                acc_from=min(v.acc_seen for v in ready), markers_from=min(v.markers_seen for v in ready),
+                last_version=last_version, viewers_version=min(v.version for v in viewers),
+                events_from=max(self.events[-1]["seq"] if self.events else 0, min(v.event_seq for v in ready)))
             try:
-                prep = await asyncio.wrap_future(
-                    self.session.read(self._prepare, costs_from, cadence, acc_from, markers_from))
-            except Exception:  # never let one bad snapshot end the stream
+                result = await asyncio.wrap_future(self.session.read(tick, self.session, request))
+            except Exception as e:  # never let one bad snapshot end the stream
+                if self.session_lost(e):
+                    continue
                 log.exception("snapshot failed")
                 continue
-            if prep.snap.weights[0] is not None:
+            if result.events:
+                self.events = (self.events + result.events)[-EVENTS_KEPT:]
+            prep = result.prep
+            if prep is None:
+                continue
+            if prep.has_first_layer:
                 self._first_layer_tick = self._ticks
                 for v in viewers:
                     v.first_layer_offered = v.first_layer_offered or v.helloed
             last_version = prep.version
             self.latest = prep
             self.frames_prepared += 1
-            tick, self._tick = self._tick, asyncio.Event()
-            tick.set()
+            wake, self._tick = self._tick, asyncio.Event()
+            wake.set()
+
+    def session_lost(self, error: BaseException) -> bool:
+        """Whether ``error`` says the session's process is gone (classroom mode: its seat reports it)."""
+        return getattr(error, "session_lost", False)
 
     def tick_interval(self) -> float:
-        """1 / frame rate, longer when that many frames to every viewer would exceed the send budget."""
-        return max(self.interval, len(self.viewers) / self.max_sends_per_second)
+        """1 / frame rate, longer when that many frames to every viewer (of every broadcaster sharing the
+        budget) would exceed the send budget."""
+        return max(self.interval, max(len(self.viewers), self.budget.viewers) / self.budget.per_second)
 
     def _first_layer_cadence_due(self, viewers) -> bool:
         """The first layer (every pixel × n on images) travels about 3 times a second, and in the first
@@ -145,18 +209,11 @@ class Broadcaster:
         return self._ticks - self._first_layer_tick >= FIRST_LAYER_EVERY or not all(
             v.first_layer_offered for v in viewers)
 
-    def _prepare(self, costs_from, cadence, acc_from, markers_from) -> Prepared:
-        """Runs on the session's worker, between two mini-batches. The first layer also goes in every
-        frame while training is paused, stepped or slow (each of those may be the one the user studies):
-        decided here, where every command queued before this frame (a pause, a new speed) is applied."""
-        s = self.session
-        slow = s.steps_per_second is not None and s.steps_per_second <= SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER
-        first = cadence or not s.running or slow
-        return frames.prepare(s.snapshot(costs_from, first, acc_from, markers_from))
-
     async def serve(self, viewer: Viewer) -> None:
         """Send hello, then events and frames to one viewer until it goes away (or stalls)."""
         self.viewers.add(viewer)
+        self._watched.set()
+        self.budget.viewers += 1
         try:
             await self.send_hello(viewer)
             while True:
@@ -179,6 +236,9 @@ class Broadcaster:
                 viewer.markers_seen = snap.markers_start + len(snap.markers)
         finally:
             self.viewers.discard(viewer)
+            if not self.viewers:
+                self._watched.clear()
+            self.budget.viewers -= 1
 
     async def send_hello(self, viewer: Viewer) -> None:
         data, info = await asyncio.wrap_future(self.session.read(frames.hello, self.session))
@@ -195,6 +255,6 @@ class Broadcaster:
         viewer.helloed = True
 
     async def send_events(self, viewer: Viewer) -> None:
-        for event in self.session.events_since(viewer.event_seq):
+        for event in [e for e in self.events if e["seq"] > viewer.event_seq]:
             viewer.event_seq = event["seq"]
             await viewer.send_text({k: v for k, v in event.items() if k != "seq"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -106,6 +106,7 @@ class Prepared:
     grad_norms: list
     shared_json: str = ""  # the header fields every viewer's frame has in common, as JSON (no braces)
     table_json: str = ""  # the shared arrays' table, as JSON (no braces)
+    has_first_layer: bool = False  # the frame carries the first layer's weights
 
     @property
     def version(self) -> int:
@@ -114,6 +115,13 @@ class Prepared:
     @property
     def structure_version(self) -> int:
         return self.snap.structure_version
+
+    def lean(self) -> "Prepared":
+        """The same frame without the snapshot's arrays (they are packed in ``blob``): what crosses from a
+        session's process to the web process, and all ``frame`` needs."""
+        snap = replace(self.snap, weights=[], biases=[], nabla_w=None, nabla_b=None, activations=[], zs=[],
+                       deltas=None)
+        return replace(self, snap=snap)
 
 
 def shared_arrays(snap: Snapshot) -> dict[str, np.ndarray]:
@@ -154,7 +162,8 @@ def prepare(snap: Snapshot) -> Prepared:
         "grad_norms": norms,
         "has_first_layer": snap.weights[0] is not None,
     }
-    return Prepared(snap, table, blob, norms, wire.dumps(shared)[1:-1], wire.dumps(table)[1:-1])
+    return Prepared(snap, table, blob, norms, wire.dumps(shared)[1:-1], wire.dumps(table)[1:-1],
+                    shared["has_first_layer"])
 
 
 def frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen: int) -> bytes:

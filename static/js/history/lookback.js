@@ -68,7 +68,7 @@ export class LookBack {
       el("div", { class: "lb-sec-head" }, el("h3", {}, "Why isn't it learning?"), this.layerSelect),
       this.diagStatus, this.notes, this.legend, chartBox);
     this.confSection = el("section", { class: "lb-sec", "data-testid": "lb-confusion" }, el("h3", {}, "Confusion matrix (test images)"), this.confCaption,
-      el("p", { class: "subtle" }, "rows: true label · columns: the network's answer · click a cell for its images"), this.matrix, this.cell);
+      el("p", { class: "subtle" }, "rows: true label · columns: the network's answer · click a cell for its examples"), this.matrix, this.cell);
     const views = [...this.views, ["diagnostics", "The diagnostics", this.diagSection], ["confusion", "The confusion matrix", this.confSection]];
     const pngButtons = views.map(([testid, label, view]) => {
       const b = el("button", { type: "button", "data-testid": `png-${testid}`, title: `Save ${label.toLowerCase()} as a PNG picture, as it looks now.` }, `PNG: ${label.replace(/^The /, "")}`);
@@ -204,7 +204,8 @@ export class LookBack {
     this.confCaption.dataset.total = String(total);
     this.confCaption.dataset.accuracy = String(c.accuracy);
     this.matrix.style.gridTemplateColumns = `auto repeat(${n}, minmax(0, 1fr))`;
-    const short = (name) => (name.length > 4 ? name.slice(0, 4) : name);
+    // ten classes: their first letters ("T-sh"); a few (the plane's): the whole names ("x·y > 0", "x·y < 0")
+    const short = (name) => (n > 5 && name.length > 4 ? name.slice(0, 4) : name);
     const cells = [el("span", { class: "lb-corner" }, "t\\p"), ...c.classes.map((name) => el("span", { class: "lb-axis", title: name }, short(name)))];
     c.matrix.forEach((row, t) => {
       cells.push(el("span", { class: "lb-axis", title: c.classes[t] }, short(c.classes[t])));
@@ -213,7 +214,7 @@ export class LookBack {
         const share = v / rowTotal;
         const bg = t === p ? `rgba(95,211,154,${0.12 + 0.75 * share})` : `rgba(255,107,107,${v ? 0.12 + 0.8 * Math.sqrt(v / (max || 1)) : 0.03})`;
         const b = el("button", { type: "button", class: `lb-m${t === p ? " diag" : ""}`, style: { background: bg }, "data-true": String(t), "data-pred": String(p),
-          title: `true ${c.classes[t]}, answered ${c.classes[p]}: ${v} image${v === 1 ? "" : "s"}` }, String(v));
+          title: `true ${c.classes[t]}, answered ${c.classes[p]}: ${v} ${this.store.isPlane ? "point" : "image"}${v === 1 ? "" : "s"}` }, String(v));
         b.addEventListener("click", () => this.openCell(t, p));
         cells.push(b);
       });
@@ -231,7 +232,7 @@ export class LookBack {
       this.cell.replaceChildren(el("p", { class: "field-error" }, err.message));
       return;
     }
-    const title = el("p", { class: "lb-cell-title" }, `True ${c.classes[t]}, answered ${c.classes[p]}: ${reply.indices.length ? "" : "no images"}`);
+    const title = el("p", { class: "lb-cell-title" }, `True ${c.classes[t]}, answered ${c.classes[p]}: ${reply.indices.length ? "" : `no ${this.store.isPlane ? "points" : "images"}`}`);
     const thumbs = reply.images.map((pixels, i) => {
       const image = pixels.length === 784;
       const canvas = el("canvas", { width: 28, height: 28, class: "lb-thumb" });
@@ -241,7 +242,7 @@ export class LookBack {
         grayPixels(pixels, data.data, 784);
         ctx.putImageData(data, 0, 0);
       }
-      const pick = el("button", { type: "button", class: "lb-pick", "data-testid": "confusion-image", title: `Test image #${reply.indices[i]}` },
+      const pick = el("button", { type: "button", class: image ? "lb-pick" : "lb-pick point", "data-testid": "confusion-image", title: `Test ${image ? "image" : "point"} #${reply.indices[i]}` },
         image ? canvas : `(${pixels.map((v) => v.toFixed(2)).join(", ")})`);
       pick.addEventListener("click", () => this.choose({ index: reply.indices[i], pixels, label: t, predicted: p }, pick));
       return pick;
@@ -253,20 +254,25 @@ export class LookBack {
   choose(example, button) {
     for (const b of this.cell.querySelectorAll(".lb-pick")) b.classList.toggle("chosen", b === button);
     const c = this.confusion;
-    const walk = el("button", { type: "button", class: "primary", "data-testid": "confusion-walk", title: "Open the backprop walkthrough on this test image." }, "Walk through this one");
+    // a test point of the plane is sent as its coordinates ("input"), an image as its pixels
+    const plane = this.store.isPlane;
+    const input = plane ? { input: Array.from(example.pixels) } : { pixels: Array.from(example.pixels) };
+    const thing = plane ? "point" : "image";
+    const walk = el("button", { type: "button", class: "primary", "data-testid": "confusion-walk", title: `Open the backprop walkthrough on this test ${thing}.` }, "Walk through this one");
     walk.addEventListener("click", () => {
       this.setOpen(false);
-      this.walkThrough({ source: "test", label: example.label, index: example.index, request: { pixels: Array.from(example.pixels) } });
+      this.walkThrough({ source: "test", label: example.label, index: example.index, request: input });
     });
-    const teach = el("button", { type: "button", "data-testid": "confusion-teach", title: `One gradient step on this image towards “${c.classes[example.label]}”, at the current η.` }, "Teach it this");
+    const teach = el("button", { type: "button", "data-testid": "confusion-teach", title: `One gradient step on this ${thing} towards “${c.classes[example.label]}”, at the current η.` }, "Teach it this");
     teach.addEventListener("click", async () => {
       try {
-        const r = await postJSON("/api/teach", { pixels: Array.from(example.pixels), label: example.label, learning_rate: this.store.params?.learning_rate });
-        this.toasts?.show(`Before: ${r.before.digit} · after one step: ${r.after.digit} (cost ${r.cost_before.toFixed(3)} → ${r.cost_after.toFixed(3)})`, "success", { title: "Taught it this image" });
+        const r = await postJSON("/api/teach", { ...input, label: example.label, learning_rate: this.store.params?.learning_rate });
+        const name = (d) => c.classes[d] ?? d;
+        this.toasts?.show(`Before: ${name(r.before.digit)} · after one step: ${name(r.after.digit)} (cost ${r.cost_before.toFixed(3)} → ${r.cost_after.toFixed(3)})`, "success", { title: `Taught it this ${thing}` });
       } catch (err) {
         this.toasts?.show(err.message, "error", { title: "Could not teach it" });
       }
     });
-    this.actions.replaceChildren(el("span", { class: "subtle" }, `test image #${example.index}: `), walk, teach);
+    this.actions.replaceChildren(el("span", { class: "subtle" }, `test ${thing} #${example.index}: `), walk, teach);
   }
 }

@@ -41,6 +41,28 @@ export class SnapshotStore {
   get limits() {
     return this.live.limits;
   }
+  // the dataset is the live one's (a snapshot is of this network, trained on it)
+  get dataset() {
+    return this.live.dataset;
+  }
+  get classNames() {
+    return this.live.classNames;
+  }
+  get isPlane() {
+    return this.live.isPlane;
+  }
+  get isScalar() {
+    return this.live.isScalar;
+  }
+  get inputNodes() {
+    return this.live.inputNodes;
+  }
+  get inputNames() {
+    return this.live.inputNames;
+  }
+  get points() {
+    return this.live.points;
+  }
 
   /** Recompute the shown example through the snapshot's weights when the live one changed. */
   refresh() {

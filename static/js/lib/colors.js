@@ -67,3 +67,17 @@ export function maxAbs(values, start = 0, end = values.length) {
   }
   return m;
 }
+
+// One hue per class of a dataset of the plane (Okabe–Ito, colour-blind safe), the same in every view.
+export const CLASS_COLORS = [
+  // not the weights' blue and orange: a class is never mistaken for a sign
+  [204, 121, 167], // reddish purple
+  [0, 158, 115], // bluish green
+  [240, 228, 66], // yellow
+  [0, 114, 178], // blue
+  [213, 94, 0], // vermillion
+];
+export const classColor = (c, a = 1) => {
+  const [r, g, b] = CLASS_COLORS[c % CLASS_COLORS.length];
+  return `rgba(${r},${g},${b},${a})`;
+};

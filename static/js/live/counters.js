@@ -58,11 +58,16 @@ export class Counters {
   showSizes() {
     const s = this.store.state;
     if (s?.train_size) this.nodes.epoch.parentElement.title = this.epochTitle();
-    if (s?.test_size) this.accuracyTitle = `Share of the ${fmtGrouped(s.test_size, ",")} held-out test images the network classifies correctly.`;
+    if (s?.test_size) this.accuracyTitle = `Share of the ${fmtGrouped(s.test_size, ",")} held-out test ${this.things} the network classifies correctly.`;
   }
 
   epochTitle() {
-    return `Complete passes over the ${fmtGrouped(this.store.state?.train_size, ",")} training images.`;
+    return `Complete passes over the ${fmtGrouped(this.store.state?.train_size, ",")} training ${this.things}.`;
+  }
+
+  /** What the examples are: images, or points of the plane. */
+  get things() {
+    return this.store.isPlane ? "points" : "images";
   }
 
   /** An epoch just ended: flash its counter and keep the message in its tooltip. */
@@ -90,7 +95,7 @@ export class Counters {
     const meaning = accuracyMeaning(s.accuracy, this.store.accuracy, chance);
     n.accuracyCard.dataset.meaning = meaning.kind;
     setText(n.meaning, meaning.text);
-    const title = `${this.accuracyTitle || "Share of the held-out test images the network classifies correctly."}${meaning.title ? ` ${meaning.title}` : ""}`;
+    const title = `${this.accuracyTitle || `Share of the held-out test ${this.things} the network classifies correctly.`}${meaning.title ? ` ${meaning.title}` : ""}`;
     if (n.accuracyCard.title !== title) n.accuracyCard.title = title;
     const within = s.epoch_progress ?? (s.train_size ? (s.examples_seen % s.train_size) / s.train_size : 0);
     // An epoch step runs flat out whatever the speed: say how far it is, where the pace usually is.

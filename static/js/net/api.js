@@ -5,8 +5,15 @@ const token = document.querySelector('meta[name="backprop-token"]')?.content || 
  *  The page says (templates/index.html); per-visitor sessions (classroom mode) answer no. */
 export const sharedSession = document.querySelector('meta[name="backprop-shared"]')?.content !== "0";
 
+let following = false; // classroom mode: this page follows the presenter (its reads are the presenter's)
+/** Classroom mode: make this page's HTTP reads the presenter's session (X-Backprop-Follow), or its own. */
+export function setFollowing(on) {
+  following = Boolean(on);
+}
+
 function tokenHeaders(headers = {}) {
-  return token ? { ...headers, "X-Backprop-Token": token } : headers;
+  const out = following ? { ...headers, "X-Backprop-Follow": "1" } : headers;
+  return token ? { ...out, "X-Backprop-Token": token } : out;
 }
 
 /** The server's reason for a refusal: its JSON `detail` (or `message`), else the HTTP status
@@ -63,8 +70,8 @@ export function withToken(path) {
   return token ? `${path}?token=${encodeURIComponent(token)}` : path;
 }
 
-export function websocketURL() {
+export function websocketURL(follow = false) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const query = token ? `?token=${encodeURIComponent(token)}` : "";
-  return `${scheme}://${location.host}/ws${query}`;
+  const params = [token ? `token=${encodeURIComponent(token)}` : "", follow ? "follow=1" : ""].filter(Boolean);
+  return `${scheme}://${location.host}/ws${params.length ? `?${params.join("&")}` : ""}`;
 }

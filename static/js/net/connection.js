@@ -95,8 +95,19 @@ export class Connection {
     this.failures++;
     this.retryAt = performance.now() + delay;
     this.closeCode = closeEvent?.code ?? null;
+    this.closeReason = closeEvent?.reason || "";
     this.setStatus(this.everConnected ? "reconnecting" : "disconnected", { delay, code: this.closeCode });
     this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Connect to `url` instead, right away (classroom mode: follow the presenter, or back). */
+  reopen(url) {
+    this.url = url;
+    const old = this.socket;
+    this.socket = null; // its close event is not a failure to retry
+    if (old) old.close(1000, "switching session");
+    this.attempt = 0;
+    this.connect();
   }
 
   /** Reconnect right away (the banner's "retry now"). */

@@ -9,8 +9,9 @@ export function drawCaptions(ctx, layout, store, width) {
   const { sizes, config } = store;
   const L = sizes.length - 1;
   const { input } = layout;
+  const xs = (store.inputNames || ["x₁", "x₂"]).join(", ");
   const inputSubs = layout.plane
-    ? layout.input.nodeYs.length === 1 ? ["one number x", "x", "1"] : ["a point (x, y)", "x, y", "2"]
+    ? layout.input.nodeYs.length === 1 ? ["one number x", "x", "1"] : [`a point (${xs})`, xs, "2"]
     : ["28 × 28 = 784 pixels", "784 pixels", "784"];
   const columns = [{ x: input.x + input.size / 2, titles: ["Input", "In"], subs: inputSubs }];
   for (let l = 1; l <= L; l++) {

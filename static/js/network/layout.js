@@ -8,6 +8,14 @@ function clamp(x, lo, hi) {
   return Math.max(lo, Math.min(hi, x));
 }
 
+/** The right margin: the default, or wider when the output's class names need it (`labelWidth`: the
+ * longest name in px; `r`: the output nodes' radius), never more than 42% of the view. */
+function rightMargin(width, compact, labelWidth, r) {
+  // (room right of the outputs for a digit and a short value, "3×10⁻⁵" as the walkthrough writes it)
+  const right = compact ? clamp(width * 0.23, 80, MARGIN.right) : MARGIN.right;
+  return Math.max(right, Math.min(width * 0.42, labelWidth + r + 14));
+}
+
 /** How many neurons of an `n`-neuron layer fit in `height` px, with `minSpacing` px each. */
 function visibleCount(n, height, minSpacing) {
   return n * minSpacing <= height ? n : Math.max(2, Math.floor(height / minSpacing));
@@ -17,8 +25,9 @@ function visibleCount(n, height, minSpacing) {
  * @param {number[]} sizes  layer sizes, sizes[0] = 784
  * @param {number} width, height  CSS pixels
  * @param {(l: number, k: number) => Int32Array} pickSubset  which k of layer l's neurons to show
+ * @param {number} labelWidth  px the longest output class name needs (0: digits, the default margin does)
  */
-export function computeLayout(sizes, width, height, pickSubset) {
+export function computeLayout(sizes, width, height, pickSubset, labelWidth = 0) {
   const L = sizes.length - 1;
   const top = MARGIN.top;
   const availH = Math.max(60, height - MARGIN.top - MARGIN.bottom);
@@ -27,8 +36,7 @@ export function computeLayout(sizes, width, height, pickSubset) {
   // image and the heat-maps before it lets two columns come closer than ~50 px.
   const compact = width < 560;
   const left = compact ? 8 : MARGIN.left;
-  // (room right of the outputs for a digit and a short value, "3×10⁻⁵" as the walkthrough writes it)
-  const right = compact ? clamp(width * 0.23, 80, MARGIN.right) : MARGIN.right;
+  const right = rightMargin(width, compact, labelWidth, 13);
 
   // Input: the 28×28 image, a whole number of screen pixels per image pixel where possible.
   let size = Math.min(availH * 0.56, width * 0.19);
@@ -99,14 +107,14 @@ export function computeLayout(sizes, width, height, pickSubset) {
  * tall (then a subset, as for images). The notes' simple example (1 input) is drawn the same way, its one
  * input x as one node.
  */
-export function computePlaneLayout(sizes, width, height, pickSubset) {
+export function computePlaneLayout(sizes, width, height, pickSubset, labelWidth = 0) {
   const L = sizes.length - 1;
   const top = MARGIN.top;
   const availH = Math.max(60, height - MARGIN.top - MARGIN.bottom);
   const compact = width < 560;
   const left = compact ? 8 : MARGIN.left;
-  const right = compact ? clamp(width * 0.2, 72, MARGIN.right) : MARGIN.right;
   const r0 = clamp(availH / 8, 9, 16);
+  const right = rightMargin(width, compact, labelWidth, clamp(availH / Math.max(1, sizes[L]) * 0.45, 4, 24));
   const x0 = left + r0 + 2;
   const xLast = width - right;
   const colGap = (xLast - x0) / Math.max(1, L);

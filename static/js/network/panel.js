@@ -9,6 +9,11 @@ const PURPOSE = {
   weights: "Weights: each map is what a first-layer neuron looks for — watch noise turn into strokes.",
   gradients: "Gradients −∂C/∂w, last mini-batch: a map sums δ·x over its images, hence other digits.",
 };
+// On the plane every neuron draws its own map: what it computes, or where moving its output would help.
+const PLANE_PURPOSE = {
+  weights: "Weights: what each neuron computes. Inside each node, its activation at every point of the plane: watch the regions form.",
+  gradients: "Gradients: how the last mini-batch wants each weight to change (−∂C/∂w). Inside each node, −∂C₀/∂a over the plane: where moving that neuron's output would lower the cost.",
+};
 
 // the notes' simple example: one input x, one neuron per layer, no maps
 const PURPOSE_SCALAR = {
@@ -50,8 +55,28 @@ export class NetworkPanel {
     this.gradButton.setAttribute("aria-checked", String(mode === "gradients"));
     this.weightsButton.tabIndex = mode === "weights" ? 0 : -1;
     this.gradButton.tabIndex = mode === "gradients" ? 0 : -1;
-    setText(this.purpose, (this.kind === "scalar" ? PURPOSE_SCALAR : PURPOSE)[mode]);
+    setText(this.purpose, (this.kind === "scalar" ? PURPOSE_SCALAR : this.kind === "plane" ? PLANE_PURPOSE : PURPOSE)[mode]);
     this.renderLegend(mode);
+  }
+
+  /** On the plane, with gradients: what each grid point is scored against (the nearest training point's
+   * class, or one class everywhere). */
+  labelPicker() {
+    const maps = this.view.planeMaps;
+    if (!maps) return null;
+    const names = this.store.classNames;
+    const select = el(
+      "select",
+      { id: "gradient-label", "data-testid": "gradient-label", "aria-label": "Label the cost-gradient maps score each point against", title: "The cost C₀ needs a label at every point: the class of the nearest training point (what the data say there), or one class everywhere (“what if the answer here were …”)." },
+      el("option", { value: "nearest", text: "the nearest training point's class" }),
+      ...names.map((name, c) => el("option", { value: String(c), text: `“${name}” everywhere` })),
+    );
+    select.value = String(maps.labelInUse);
+    select.addEventListener("change", () => {
+      maps.setLabel(select.value);
+      this.view.invalidate();
+    });
+    return el("label", { class: "legend-item legend-pick" }, "label at each point: ", select);
   }
 
   renderLegend(mode) {
@@ -74,8 +99,13 @@ export class NetworkPanel {
             [swatch("neg"), "< 0: it goes down"],
             [null, "thicker = pushed harder (last mini-batch)"],
             [swatch("ring"), "ring: −∂C/∂b, how much the neuron wants to change"],
+            ...(this.plane ? [[swatch("heat"), "inside each node: −∂C₀/∂a over the plane — blue: raising its output would lower the cost there, orange: lowering it would"]] : []),
           ];
     this.legend.replaceChildren(...items.map(([sw, text]) => el("span", { class: "legend-item" }, sw, text)));
+    if (this.plane && mode === "gradients") {
+      const picker = this.labelPicker();
+      if (picker) this.legend.append(picker);
+    }
     this.norms = mode === "gradients" ? el("span", { class: "legend-item norms", title: "Length of each layer's gradient ‖∂C/∂W‖ in the last mini-batch." }) : null;
     if (this.norms) this.legend.append(this.norms);
     this.normsText = "";
@@ -84,9 +114,12 @@ export class NetworkPanel {
   /** Called from the animation loop; cheap when nothing changed. */
   update() {
     const store = this.store;
+    // the legend names the classes (the gradient maps' label): on the plane, redrawn for every new network
     const kind = store.isPlane ? "plane" : store.isScalar ? "scalar" : "image";
-    if (store.ready && kind !== this.kind) {
+    if (store.ready && (kind !== this.kind || (kind === "plane" && this.legendFor !== store.helloCount))) {
       this.kind = kind;
+      this.plane = kind === "plane";
+      this.legendFor = store.helloCount;
       this.setMode(this.view.mode);
     }
     if (this.norms) {

@@ -40,9 +40,10 @@ function neuronFacts(store, l, index) {
 
 function neuronTitle(store, l, index) {
   const L = store.layers;
-  if (l === 0 && store.inputNodes) return `Input ${store.sizes[0] === 1 ? "x" : ["x", "y"][index]}`;
+  const inputs = store.inputNames;
+  if (l === 0 && store.inputNodes) return `Input ${inputs?.[index] ?? (store.sizes[0] === 1 ? "x" : ["x₁", "x₂"][index])}`;
   if (l === 0) return `Input pixel (${index % 28}, ${Math.floor(index / 28)})`;
-  if (l === L) return `Output neuron “${index}”`;
+  if (l === L) return `Output neuron “${store.classNames?.[index] ?? index}”`;
   return `${L > 2 ? `Hidden ${l}` : "Hidden"} · neuron ${index}`;
 }
 
@@ -73,7 +74,7 @@ export class NeuronTooltip {
             ["a", "a = σ(z)"],
             ["bias", "bias b"],
             ["dsigma", "σ′(z)"],
-            ["delta", "δ = ∂C₀/∂z (this image)"],
+            ["delta", "δ = ∂C₀/∂z (this example)"],
             ["gradBias", "∂C/∂b (last batch)"],
           ];
     const table = el("dl", { class: "tt-rows" });
@@ -99,7 +100,9 @@ export class NeuronTooltip {
     }
     const note =
       this.target.layer === 0
-        ? this.store.inputNodes ? "The input fed in." : "A pixel of the image fed in: 0 = black, 1 = white."
+        ? this.store.inputNodes
+          ? this.store.isPlane ? `A coordinate of the point fed in (${(this.store.inputNames || ["x₁", "x₂"]).join(", ")}).` : "The input fed in."
+          : "A pixel of the image fed in: 0 = black, 1 = white."
         : this.target.layer > 0 && !this.view.pinned
           ? "Click to pin this neuron."
           : "";
@@ -117,6 +120,17 @@ export class NeuronTooltip {
     let x = p.x + p.r + 14;
     if (x + w > W - 4) x = p.x - p.r - 14 - w;
     let y = Math.max(4, Math.min(H - h - 4, p.y - h / 2));
+    // On the plane the hovered neuron's maps are drawn enlarged beside it: the numbers go elsewhere.
+    const box = this.view.enlargedBox?.();
+    const overlaps = (tx, ty) => box && tx < box.x + box.w && tx + w > box.x && ty < box.y + box.h && ty + h > box.y;
+    if (overlaps(x, y)) {
+      const other = box.x > p.x ? p.x - p.r - 14 - w : p.x + p.r + 14;
+      const past = box.x > p.x ? box.x + box.w + 6 : box.x - 6 - w; // beyond the maps, same side
+      if (other >= 4 && other + w <= W - 4) x = other;
+      else if (past >= 4 && past + w <= W - 4) x = past;
+      else if (box.y + box.h + 6 + h <= H - 4) y = box.y + box.h + 6;
+      else if (box.y - 6 - h >= 4) y = box.y - 6 - h;
+    }
     this.node.style.transform = `translate(${Math.round(Math.max(4, x))}px, ${Math.round(y)}px)`;
   }
 }
@@ -149,7 +163,7 @@ export class NeuronInspector {
       el(
         "div",
         { class: "insp-body" },
-        el("figure", {}, this.canvas, el("figcaption", { text: nIn === 784 ? "incoming weights (what it looks for)" : `incoming weights from ${nIn} neurons` })),
+        el("figure", {}, this.canvas, el("figcaption", { text: nIn === 784 ? "incoming weights (what it looks for)" : l === 1 && this.store.inputNames ? `incoming weights from ${this.store.inputNames.join(" and ")}` : `incoming weights from ${nIn} neurons` })),
         el("div", { class: "insp-contrib" }, el("h4", { text: "Biggest contributors w·a" }), this.list),
       ),
     );
@@ -181,7 +195,8 @@ export class NeuronInspector {
     const max = Math.abs(contrib[best[0]]) || 1;
     this.list.replaceChildren(
       ...best.map((k) => {
-        const name = l === 1 ? `pixel ${k % 28},${Math.floor(k / 28)}` : `neuron ${k}`;
+        const inputs = store.inputNames;
+        const name = l === 1 ? (inputs ? `input ${inputs[k]}` : `pixel ${k % 28},${Math.floor(k / 28)}`) : `neuron ${k}`;
         const bar = el("span", { class: `bar ${contrib[k] >= 0 ? "pos" : "neg"}` });
         bar.style.transform = `scaleX(${Math.abs(contrib[k]) / max})`;
         return el(

@@ -8,7 +8,7 @@ import { argmax } from "../lib/math.js";
 import { drawCaptions, drawOutputLabels } from "./labels.js";
 import { computeLayout, computePlaneLayout, hitTest, positionOf } from "./layout.js";
 import { LinkBatch, addHiddenLinks, addInputLinks, influentialNeurons, linkSource } from "./links.js";
-import { addPlaneInputLinks, drawNodeMaps, drawPlaneInput, drawWeightLabels } from "./plane-nodes.js";
+import { addPlaneInputLinks, drawEnlarged, drawNodeMaps, drawPlaneInput, drawWeightLabels } from "./plane-nodes.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const SUBSET_REFRESH_MS = 2000;
@@ -89,6 +89,14 @@ export class NetworkView {
     this.overlayVersion++;
   }
 
+  /** Where the focused neuron's enlarged maps are drawn, in CSS pixels of the canvas (null: none). */
+  enlargedBox() {
+    const b = this.enlarged;
+    if (!b || !this.layout) return null;
+    const k = this.cssW / this.layout.width;
+    return { x: b.x * k, y: b.y * k, w: b.w * k, h: b.h * k };
+  }
+
   /** Where a neuron is drawn, in CSS pixels of the canvas (null when not drawn). */
   positionOf(l, index) {
     const p = positionOf(this.layout, l, index);
@@ -167,6 +175,7 @@ export class NetworkView {
     const focus = this.pinned || (this.hover && this.hover.layer > 0 ? this.hover : null);
 
     const plane = layout.plane ? this.planeMaps : null;
+    this.enlarged = null; // where a hovered neuron's enlarged maps are drawn (the tooltip keeps off them)
     drawCaptions(ctx, layout, this.store, W);
     // Connections: all of them, dimmed when a neuron is in focus; then the focused neuron's own.
     const dim = focus ? 0.35 : 1;
@@ -179,15 +188,19 @@ export class NetworkView {
     }
     if (focus) this.drawFocusLinks(ctx, focus, shown);
     if (layout.plane) {
-      drawPlaneInput(ctx, layout, shown);
+      drawPlaneInput(ctx, layout, shown, store.inputNames);
     } else {
       this.drawInput(ctx, layout, shown);
       this.drawHeatmaps(ctx, layout, focus);
     }
     for (let l = 1; l <= store.layers; l++) this.drawLayer(ctx, layout.layers[l], shown, l === store.layers);
     if (plane?.active) {
-      drawNodeMaps(ctx, layout, store, plane.pictures(), plane.extent, shown, focus);
+      // the cost-gradient maps when the view shows gradients, and beside the hovered neuron's activation map
+      const gradients = this.mode === "gradients";
+      const pictures = plane.pictures({ gradients: gradients || !!focus });
+      drawNodeMaps(ctx, layout, store, pictures, plane.extent, shown, gradients);
       drawWeightLabels(ctx, layout, store, focus, this.mode);
+      this.enlarged = drawEnlarged(ctx, layout, pictures, plane.extent, shown, focus);
     }
     this.drawHighlight(ctx, this.hover, ACCENT, 2);
     if (this.pinned) this.drawHighlight(ctx, this.pinned, "#ffffff", 2.5);
@@ -201,16 +214,29 @@ export class NetworkView {
 
   updateLayout(now, resized, W, H) {
     const store = this.store;
-    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${store.inputNodes}|${W}x${H}`;
+    const sizesKey = `${store.helloCount}|${store.sizes.join(",")}|${store.inputNodes}|${W}x${H}|${this.zoom}`;
     const hasSubsets = this.layout && this.layout.layers.some((layer) => layer && layer.subset);
     const refresh = hasSubsets && now - this.subsetAt > SUBSET_REFRESH_MS;
     if (!resized && sizesKey === this.layoutKey && !refresh && this.layout) return;
     const pick = (l, k) => influentialNeurons(store, l, k);
-    this.layout = store.inputNodes ? computePlaneLayout(store.sizes, W, H, pick) : computeLayout(store.sizes, W, H, pick);
+    const labelWidth = this.classNameWidth();
+    this.layout = store.inputNodes ? computePlaneLayout(store.sizes, W, H, pick, labelWidth) : computeLayout(store.sizes, W, H, pick, labelWidth);
     this.subsetAt = now;
     this.layoutKey = sizesKey;
     this.heatKey = "";
     this.lastKey = "";
+  }
+
+  /** The room the output's class names take (the bold name of the answer; 0 for the digits 0–9). */
+  classNameWidth() {
+    const names = this.store.classNames;
+    if (!names || names.every((n, i) => n === String(i))) return 0;
+    const ctx = this.ctx;
+    ctx.save();
+    ctx.font = `700 16px ${FONT}`;
+    const w = Math.max(...names.map((n) => ctx.measureText(n).width));
+    ctx.restore();
+    return Math.ceil(w) + 8;
   }
 
   drawInput(ctx, layout, shown) {

@@ -2,8 +2,12 @@
 // one batched forward pass over a size×size grid of points [x, y] (the grid of POST /api/maps:
 // x = −e + (c + ½)·2e/size, y = e − (r + ½)·2e/size, row 0 at the top). No bytes on the wire; a
 // [2,8,8,8,3] network at 64×64 takes about a millisecond (README, "Datasets in the page").
+// The cost's gradient maps follow the same grid backwards: each neuron's ∂C₀/∂a (and δ = ∂C₀/∂z) at
+// every grid point, for a label at each point (the nearest training point's class, or one chosen class),
+// one batched backward pass — the walkthrough's numbers for every point of the plane at once.
 
 const LEAKY_SLOPE = 0.01; // server/engine/activations.py
+const TINY = 1.1754943508222875e-38; // float32's smallest normal: the engine's clamp in server/engine/costs.py
 
 /** Apply an activation in place to `n` rows of `N` values (softmax: across the rows, per pixel). */
 function activate(name, z, a, n, N) {
@@ -110,7 +114,131 @@ export function netOf(store) {
     biases: store.biases,
     activation: store.config.activation,
     outputActivation: store.config.output_activation,
+    cost: store.config.cost,
   };
+}
+
+/** σ′(z) of a hidden activation, in place over `len` values (server/engine/activations.py). */
+function hiddenSlope(name, z, a, out, len) {
+  switch (name) {
+    case "sigmoid":
+      for (let i = 0; i < len; i++) out[i] = a[i] * (1 - a[i]);
+      break;
+    case "tanh":
+      for (let i = 0; i < len; i++) out[i] = 1 - a[i] * a[i];
+      break;
+    case "relu":
+      for (let i = 0; i < len; i++) out[i] = z[i] > 0 ? 1 : 0;
+      break;
+    case "leaky_relu":
+      for (let i = 0; i < len; i++) out[i] = z[i] > 0 ? 1 : LEAKY_SLOPE;
+      break;
+    default:
+      out.fill(1, 0, len);
+  }
+}
+
+/**
+ * The cost's gradient over the grid of `maps` (computeMaps' forward pass, for the same network): for each
+ * layer l ≥ 1, dC[l] = ∂C₀/∂a and delta[l] = δ = ∂C₀/∂z, laid out as the maps (row j = neuron j), with
+ * `labels[p]` the class grid pixel p is scored against. The lectures' chain rule on whole rows:
+ * output ∂C₀/∂a from the cost, δ = σ′(z)·∂C₀/∂a (softmax: its Jacobian; cross-entropy: a − y), then
+ * ∂C₀/∂a_k = Σ_j w_jk δ_j one layer back.
+ * @returns {{key, labels, dC: Float32Array[], delta: Float32Array[]}} (index 0 unused)
+ */
+export function computeCostGradients(maps, net, labels, cache = null) {
+  const { N } = maps;
+  const sizes = net.sizes;
+  const L = sizes.length - 1;
+  const key = `${sizes.join(",")}|${N}`;
+  const g = cache && cache.key === key ? cache : { key, dC: [null], delta: [null] };
+  if (g !== cache) {
+    for (let l = 1; l <= L; l++) {
+      g.dC.push(new Float32Array(sizes[l] * N));
+      g.delta.push(new Float32Array(sizes[l] * N));
+    }
+  }
+  g.labels = labels;
+  const nOut = sizes[L];
+  const a = maps.a[L];
+  const z = maps.z[L];
+  const dC = g.dC[L];
+  const delta = g.delta[L];
+  const crossEntropy = net.cost === "cross_entropy";
+  const softmax = net.outputActivation === "softmax";
+  for (let j = 0; j < nOut; j++) {
+    for (let p = 0; p < N; p++) {
+      const i = j * N + p;
+      const y = labels[p] === j ? 1 : 0;
+      const av = a[i];
+      if (!crossEntropy) dC[i] = 2 * (av - y);
+      else if (softmax) dC[i] = -y / Math.max(av, TINY);
+      else dC[i] = (av - y) / Math.max(av * (1 - av), TINY);
+    }
+  }
+  if (crossEntropy) {
+    for (let j = 0; j < nOut; j++) for (let p = 0; p < N; p++) delta[j * N + p] = a[j * N + p] - (labels[p] === j ? 1 : 0);
+  } else if (softmax) {
+    for (let p = 0; p < N; p++) {
+      let s = 0;
+      for (let j = 0; j < nOut; j++) s += a[j * N + p] * dC[j * N + p];
+      for (let j = 0; j < nOut; j++) delta[j * N + p] = a[j * N + p] * (dC[j * N + p] - s);
+    }
+  } else {
+    hiddenSlope(net.outputActivation, z, a, delta, nOut * N);
+    for (let i = 0; i < nOut * N; i++) delta[i] *= dC[i];
+  }
+  for (let l = L - 1; l >= 1; l--) {
+    const nIn = sizes[l];
+    const nNext = sizes[l + 1];
+    const W = net.weights[l];
+    const next = g.delta[l + 1];
+    const out = g.dC[l];
+    for (let k = 0; k < nIn; k++) {
+      const row = out.subarray(k * N, (k + 1) * N);
+      row.fill(0);
+      for (let j = 0; j < nNext; j++) {
+        const w = W ? W[j * nIn + k] : 0;
+        if (w === 0) continue;
+        const src = next.subarray(j * N, (j + 1) * N);
+        for (let p = 0; p < N; p++) row[p] += w * src[p];
+      }
+    }
+    const d = g.delta[l];
+    hiddenSlope(net.activation, maps.z[l], maps.a[l], d, nIn * N);
+    for (let i = 0; i < nIn * N; i++) d[i] *= out[i];
+  }
+  return g;
+}
+
+/** The class of the nearest of `points` ({x: [x0, y0, x1, y1, …], y: labels}) at every pixel of the grid
+ * of `maps`: the data's answer anywhere on the plane (what the server's nearest_labels computes). */
+export function nearestLabels(maps, points, out = null) {
+  const { size, extent, N } = maps;
+  const labels = out && out.length === N ? out : new Uint8Array(N);
+  const xs = points.x;
+  const ys = points.y;
+  const n = ys.length;
+  const step = (2 * extent) / size;
+  for (let r = 0; r < size; r++) {
+    const py = extent - (r + 0.5) * step;
+    for (let c = 0; c < size; c++) {
+      const px = -extent + (c + 0.5) * step;
+      let best = 0;
+      let bd = Infinity;
+      for (let i = 0; i < n; i++) {
+        const dx = xs[2 * i] - px;
+        const dy = xs[2 * i + 1] - py;
+        const d = dx * dx + dy * dy;
+        if (d < bd) {
+          bd = d;
+          best = ys[i];
+        }
+      }
+      labels[r * size + c] = best;
+    }
+  }
+  return labels;
 }
 
 /** Where an activation function's values sit: [middle, half-range] (ReLU: from the values). */

@@ -8,6 +8,7 @@ import { ACCENT, BG, INK, rgba } from "../lib/colors.js";
 import { $, el, fitCanvas, observeSize, setText } from "../lib/dom.js";
 import { fmtPct } from "../lib/format.js";
 import { getJSON } from "../net/api.js";
+import { applyDatasetWords } from "./page-words.js";
 import { CLASS_COLORS, classColor } from "./paint.js";
 
 const ID_BASE = 1e9; // `predict` ids of this view (the draw pad's count up from 1)
@@ -78,6 +79,7 @@ export class PlaneView {
     document.body.dataset.kind = this.active ? "plane" : kind;
     document.body.dataset.dataset = store.dataset?.name || "mnist";
     const names = store.classNames;
+    applyDatasetWords(store);
     const title = store.isScalar ? "The notes' simple example" : store.dataset?.name === "fashion-mnist" ? "Draw something" : "Draw a digit";
     setText($("draw-title"), this.active ? `The plane · ${store.dataset.title}` : title);
     if (store.isScalar) setText($("scalar-x"), String(store.dataset.values?.x ?? ""));

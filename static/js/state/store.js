@@ -43,6 +43,12 @@ export class Store {
     return names && names.length === n ? names : Array.from({ length: n }, (_, i) => String(i));
   }
 
+  /** What the page calls the inputs: the dataset's names (the plane: x₁, x₂), or null (an image's pixels). */
+  get inputNames() {
+    const names = this.dataset?.input_names;
+    return names && names.length === this.sizes[0] ? names : null;
+  }
+
   get isPlane() {
     return this.dataset?.kind === "plane";
   }

@@ -1,5 +1,7 @@
 // Phases 3 and 4 in the panel: δ at the output, the bias and weight nudges, the sum over paths into
-// each earlier layer, the chain rule one layer back, the first layer's 28×28 nudge maps and the pixels.
+// each earlier layer, the chain rule one layer back, the first layer's 28×28 nudge maps and the pixels —
+// on the plane, every first-layer weight's nudge in one table and the point's two coordinates, with the
+// way moving the point would lower its cost drawn as an arrow on the plane.
 
 import { moveClass } from "../lib/colors.js";
 import { el } from "../lib/dom.js";
@@ -8,6 +10,7 @@ import { dC, eq, layerSup, num, op, sigma, sym } from "../widgets/math-text.js";
 import { bar, numTable } from "../widgets/num-table.js";
 import { actName, actOf, topK } from "./explain-forward.js";
 import { biggestNudge, layerData, layerName, saturatedOutput } from "./steps.js";
+import { planeFigure } from "./plane-figure.js";
 import { grayCanvas, inputCoords, inputName, mapCanvas } from "./tiles.js";
 
 const SUBSCRIPT = "₀₁₂₃₄₅₆₇₈₉";
@@ -73,7 +76,7 @@ export function renderOutput(c) {
   }
   lines.push(eq(dC(sym("b", j, layerSup(L))), op("="), D(), op("="), num(out.nabla_b[j], 3, { cls: "result" }), el("span", { class: "eq-note", text: out.nabla_b[j] < 0 ? "→ the bias goes up" : out.nabla_b[j] > 0 ? "→ the bias goes down" : "" })));
   lines.push(weightLine(bd, L, j, k));
-  const active = L > 1 ? `the most active ${layerName(L - 1, L)} neuron (a = ${fmtMath(aPrev[k])})` : `the brightest pixel`;
+  const active = L > 1 ? `the most active ${layerName(L - 1, L)} neuron (a = ${fmtMath(aPrev[k])})` : c.words.plane ? `the larger coordinate, ${c.words.inputNames[k]} = ${fmtMath(aPrev[k])}` : `the brightest pixel`;
   const fire = el("p", { class: "wt-callout" }, el("b", { text: "Fire together, wire together. " }), `The biggest weight nudge into neuron ${j} comes from ${active}: ∂C₀/∂wⱼₖ = aₖ·δⱼ, so connections from dark neurons barely move.`);
   const flat = saturatedOutput(bd, j);
   const saturated = flat && el(
@@ -146,6 +149,11 @@ export function renderHidden(c) {
   );
   const name = layerName(l, L);
   const letters = `The ${name} layer is now the one we compute, so its neurons are j and the ${layerName(l - 1, L)} layer before it is k — the notes' letters at every layer.`;
+  if (l === 1 && c.words.plane) {
+    const [x1, x2] = c.words.inputNames;
+    const caption = `The chain rule once more: δₖ = σ′(zₖ)·∂C₀/∂aₖ. Each first-layer neuron has just two weights, from ${x1} and ${x2}, and a bias: ∂C₀/∂w = ${x1}·δₖ and ${x2}·δₖ, and ∂C₀/∂b = δₖ — every one of them is in the table (↑ ↓: which way the step moves it, against its sign). Click a row to follow that neuron.`;
+    return { caption, body: el("div", { class: "wt-cols" }, lines, el("div", { class: "wt-side-table" }, el("h4", { text: "Every first-layer weight and bias: ∂C₀/∂·" }), firstLayerTable(c))) };
+  }
   if (l === 1) {
     const caption = `The chain rule once more: δⱼ = σ′(zⱼ)·∂C₀/∂aⱼ. ${letters} Its weights come from the ${bd.input.length} inputs, so each neuron's weight nudges −aₖ·δⱼ form a map over them — blue weights go up, orange down, only where this example's input is not zero. Each map has its own scale; on the network they share one.`;
     return { caption, body: el("div", { class: "wt-stack" }, lines, nudgeMaps(c, 1)) };
@@ -167,6 +175,24 @@ export function renderHidden(c) {
   const title = el("h4", { text: n > rows.length ? `The ${rows.length} of ${n} with the largest |δ|` : `All ${n} neurons` });
   const caption = `One layer further back, the same chain rule: δⱼ = σ′(zⱼ)·∂C₀/∂aⱼ is the bias nudge, and each incoming weight's nudge is aₖ·δⱼ — drawn on the connections into the ${name} layer. ${letters} From here the wishes flow on, one layer further back.`;
   return { caption, body: el("div", { class: "wt-cols" }, lines, el("div", { class: "wt-side-table" }, title, table)) };
+}
+
+/** On the plane: every first-layer neuron's ∂C₀/∂w for x₁ and x₂ and ∂C₀/∂b, one row each. */
+function firstLayerTable(c) {
+  const { bd, sel } = c;
+  const data = bd.layers[0];
+  const [x1, x2] = c.words.inputNames;
+  return numTable(
+    ["k", `∂C₀/∂wₖ,${x1}`, `∂C₀/∂wₖ,${x2}`, "∂C₀/∂bₖ = δₖ"],
+    data.delta.map((d, k) => ({
+      label: String(k),
+      hl: k === sel[1],
+      onClick: () => c.select(1, k),
+      clickTitle: `Show neuron ${k}'s numbers.`,
+      cells: [{ v: data.nabla_w[k][0], signed: true, nudge: true }, { v: data.nabla_w[k][1], signed: true, nudge: true }, { v: data.nabla_b[k], signed: true, nudge: true }],
+    })),
+    { cls: "terms vertical", testid: "wt-first-layer-table" },
+  );
 }
 
 /** The first layer's nudge maps: each neuron's −∂C₀/∂w row as an image of the inputs (own scale, max printed). */
@@ -191,7 +217,41 @@ function nudgeMaps(c, l) {
   return grid;
 }
 
+/** On the plane: ∂C₀/∂x for both coordinates, and the way moving the point would lower its cost. */
+function renderInputs(c) {
+  const { bd, L } = c;
+  const first = bd.layers[0];
+  const wish = bd.input_dC_da;
+  const names = c.words.inputNames;
+  const lines = names.map((name, i) => {
+    const products = first.delta.map((d, j) => first.w[j][i] * d);
+    const top = topK(products, 3);
+    const terms = [];
+    top.forEach((j, q) => {
+      if (q) terms.push(op("+"));
+      terms.push(el("span", { class: "term" }, num(first.w[j][i], 3, { factor: true }), op("×"), num(first.delta[j], 3, { factor: true })));
+    });
+    const restN = products.length - top.length;
+    if (restN > 0) terms.push(op("+"), el("span", { class: "rest" }, `(${restN} more: ${fmtMath(wish[i] - top.reduce((s, j) => s + products[j], 0))})`));
+    return [
+      eq(dC(el("span", { class: "sym", text: name })), op("="), sigma("j"), sym("w", `j,${name}`, layerSup(1)), sym("δ", "j", layerSup(1))),
+      eq(null, op("="), terms, op("="), num(wish[i], 3, { cls: "result" })),
+    ];
+  });
+  const arrow = [-wish[0], -wish[1]];
+  const figure = el(
+    "figure",
+    { class: "wt-plane-figure" },
+    planeFigure(c.planeMaps, c.store, bd.input, { arrow, label: "The plane with the walked point and the arrow −∂C₀/∂x" }),
+    el("figcaption", {}, `arrow: −∂C₀/∂x = (${fmtMath(arrow[0], 2)}, ${fmtMath(arrow[1], 2)})`, el("br"), "the way that lowers C₀"),
+  );
+  const extra = L === 1 ? [el("div", { class: "wt-side-table" }, firstLayerTable(c))] : [];
+  const caption = `The chain rule reaches the inputs too: ∂C₀/∂xᵢ = Σⱼ wⱼᵢ δⱼ, one more sum over paths. The point's coordinates are data, not parameters — gradient descent never moves them — but the arrow shows which way moving the point would lower its cost: towards where the network would say ${c.words.cls(bd.label)} more surely.`;
+  return { caption, body: el("div", { class: "wt-cols" }, figure, el("div", { class: "wt-formula" }, ...lines.flat()), ...extra) };
+}
+
 export function renderPixels(c) {
+  if (c.words.plane) return renderInputs(c);
   const { bd, L } = c;
   const first = bd.layers[0];
   const wish = bd.input_dC_da;

@@ -12,6 +12,7 @@ import { el } from "../lib/dom.js";
 import { fmtCount, fmtFixed, fmtGrouped, fmtMath, fmtMathPair, fmtMathSigned } from "../lib/format.js";
 import { eq, layerSup, num, op, sym } from "../widgets/math-text.js";
 import { scrollX } from "../widgets/scroll-x.js";
+import { planeFigure } from "./plane-figure.js";
 import { BATCH_TABLE_SIZE, describeParam, layerName, saturatedOutput } from "./steps.js";
 import { grayCanvas, mapCanvas } from "./tiles.js";
 
@@ -21,15 +22,19 @@ export function paramSym(p) {
   return p.k == null ? sym("b", p.j, layerSup(p.layer + 1)) : sym("w", `${p.j},${p.k}`, layerSup(p.layer + 1));
 }
 
-function paramLabel(p, i, sizes, why = null) {
-  const title = `${describeParam(p, sizes)}${why === "example" ? " — the walked example's biggest nudge" : why === "batch" ? " — one this batch pushes hardest (largest |average|)" : ""}`;
+function paramLabel(p, i, sizes, why = null, inputNames = null) {
+  const title = `${describeParam(p, sizes, inputNames)}${why === "example" ? " — the walked example's biggest nudge" : why === "batch" ? " — one this batch pushes hardest (largest |average|)" : ""}`;
   return el("span", { class: "param", title }, el("span", { class: "tag", text: CIRCLED[i] || String(i + 1) }), paramSym(p), why === "example" ? el("span", { class: "star", text: "★" }) : null);
 }
 
-function parameterCount(sizes) {
+function parameterTotal(sizes) {
   let n = 0;
   for (let l = 1; l < sizes.length; l++) n += (sizes[l - 1] + 1) * sizes[l];
-  return fmtGrouped(n, ",");
+  return n;
+}
+
+function parameterCount(sizes) {
+  return fmtGrouped(parameterTotal(sizes), ",");
 }
 
 /** A gradient in a table: two significant digits, coloured by the way the step moves its parameter
@@ -48,17 +53,24 @@ function stepArrow(average) {
   return el("span", { class: "arrow", title: up ? "The step moves it up (against a negative average)." : "The step moves it down (against a positive average).", text: up ? "↑" : "↓" });
 }
 
-/** The column headers: each example's image and label; column 1 marked as the walked example. */
-function exampleHeads(t) {
+/** The column headers: each example's image (on the plane: where the point is) and label; column 1
+ * marked as the walked example. */
+function exampleHeads(t, c) {
+  const w = c.words;
   return t.labels.map((label, i) => {
     const walked = t.example_first && i === 0;
-    const where = walked ? "The example you walked through" : `Training ${t.images ? "image" : "example"} #${t.indices[i - (t.example_first ? 1 : 0)]}`;
+    const where = walked ? "The example you walked through" : `Training ${w.thing} #${t.indices[i - (t.example_first ? 1 : 0)]}`;
+    const input = t.inputs?.[i] || t.images?.[i];
+    const at = w.plane && input ? ` at (${input.map((v) => fmtFixed(v, 2)).join(", ")})` : "";
+    // an image as itself; a point of the plane where it lies; the simple example's x as its number
+    const picture = t.images ? grayCanvas(t.images[i], "wt-ex")
+      : w.plane ? planeFigure(c.planeMaps, c.store, input, { side: 34, cls: "wt-ex plane", label: `${where}${at}` })
+        : el("span", { class: "ex-in", text: input.map((v) => fmtMath(v, 2)).join(", ") });
     return el(
       "th",
-      { class: ["ex", t.predictions[i] === label ? "" : "wrong", walked ? "walked" : ""].join(" ").trim(), title: `${where}: label ${label}, the network says ${t.predictions[i]}; its cost C₀ = ${fmtMath(t.costs[i], 4)}.` },
-      // an image as itself; a point of the plane or the simple example's x as its numbers
-      t.images ? grayCanvas(t.images[i], "wt-ex") : el("span", { class: "ex-in", text: t.inputs[i].map((v) => fmtMath(v, 2)).join(", ") }),
-      el("span", { class: "lab", text: walked ? `${label} ★` : String(label) }),
+      { class: ["ex", t.predictions[i] === label ? "" : "wrong", walked ? "walked" : ""].join(" ").trim(), title: `${where}${at}: label ${w.short(label)}, the network says ${w.short(t.predictions[i])}; its cost C₀ = ${fmtMath(t.costs[i], 4)}.` },
+      picture,
+      el("span", { class: "lab", text: walked ? `${w.short(label)} ★` : w.short(label) }),
     );
   });
 }
@@ -67,20 +79,23 @@ export function renderBatch(c) {
   const { batch } = c;
   const count = parameterCount(c.cfg.sizes);
   const n = batch?.table?.labels.length ?? BATCH_TABLE_SIZE;
+  const w = c.words;
+  const all = batch?.table && batch.table.rows.length === parameterTotal(c.cfg.sizes);
+  const rowsText = all ? `Rows: every one of the ${count} weights and biases` : `Rows: of the ${count} weights and biases, those this batch pushes hardest`;
   const caption = batch?.table && !batch.table.example_first
-    ? `Gradient descent averages the nudges over a mini-batch: here ${fmtCount(n)} training example${n === 1 ? " (the dataset's only one, so the average is its own nudge)" : "s"}. Rows: of the ${count} weights and biases, those this batch pushes hardest. The Average column is the step.`
-    : `Gradient descent averages the nudges over a mini-batch: column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training images; the rows are the weights and biases (of ${count}) this batch pushes hardest, and ★ your example's biggest. The Average column is the step.${saturatedOutput(c.bd, c.bd.label)?.whole ? ` Column 1 barely moves anything, wrong as it is: its output neurons are saturated (σ′(z) ≈ 0).` : ""}`;
+    ? `Gradient descent averages the nudges over a mini-batch: here ${fmtCount(n)} training ${n === 1 ? `${w.thing} (the dataset's only one, so the average is its own nudge)` : w.things}. ${rowsText}. The Average column is the step.`
+    : `Gradient descent averages the nudges over a mini-batch: column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training ${w.things}. ${rowsText}${all ? "" : ", and ★ your example's biggest"}. The Average column is the step.${saturatedOutput(c.bd, c.bd.label)?.whole ? ` Column 1 barely moves anything, wrong as it is: its output neurons are saturated (σ′(z) ≈ 0).` : ""}`;
   if (!batch?.table) {
-    return { caption, body: el("div", { class: "wt-loading", text: batch?.error ? `Could not load a mini-batch: ${batch.error}` : `Backpropagating ${n} training images…` }) };
+    return { caption, body: el("div", { class: "wt-loading", text: batch?.error ? `Could not load a mini-batch: ${batch.error}` : `Backpropagating ${n} training ${w.things}…` }) };
   }
   const t = batch.table;
-  const head = el("tr", {}, el("th", { class: "corner", text: "∂C₀/∂·" }), ...exampleHeads(t), el("th", { class: "avg", text: "Average" }));
+  const head = el("tr", {}, el("th", { class: "corner", text: "∂C₀/∂·" }), ...exampleHeads(t, c), el("th", { class: "avg", text: "Average" }));
   const rows = t.rows.map((row, r) => {
     const max = Math.max(...row.per_example.map(Math.abs), Math.abs(row.average));
     return el(
       "tr",
       { class: row.why === "example" ? "mine" : null },
-      el("th", { scope: "row" }, paramLabel(row.param, r, c.cfg.sizes, row.why)),
+      el("th", { scope: "row" }, paramLabel(row.param, r, c.cfg.sizes, row.why, c.words.inputNames)),
       ...row.per_example.map((v, i) => {
         const cell = el("td", { class: t.example_first && i === 0 ? "walked" : null }, cellValue(v, 2, max));
         cell.style.setProperty("--w", String(max ? Math.min(1, Math.abs(v) / max) : 0));
@@ -101,8 +116,8 @@ export function renderBatch(c) {
   const tools = el(
     "div",
     { class: "wt-inline" },
-    el("button", { type: "button", class: "chip", title: `Backpropagate your example with ${fmtCount(n - 1)} other random training images.`, onclick: () => c.newBatch() }, "↻ another mini-batch"),
-    el("span", { class: "subtle", text: "Colour = which way that example pushes the parameter, as on the network: blue ↑ up (∂C₀/∂· < 0), orange ↓ down (∂C₀/∂· > 0); grey: under a thousandth of its row's largest. The step moves it against the Average. Red label: the network gets that image wrong." }),
+    el("button", { type: "button", class: "chip", title: `Backpropagate your example with ${fmtCount(n - 1)} other random training ${w.things}.`, onclick: () => c.newBatch() }, "↻ another mini-batch"),
+    el("span", { class: "subtle", text: `Colour = which way that example pushes the parameter, as on the network: blue ↑ up (∂C₀/∂· < 0), orange ↓ down (∂C₀/∂· > 0); grey: under a thousandth of its row's largest. The step moves it against the Average. Red label: the network gets that ${w.thing} wrong.` }),
   );
   return { caption, body: el("div", { class: "wt-stack" }, scrollX(table), tools) };
 }
@@ -115,7 +130,8 @@ function pair(before, after, sig = 4) {
 
 export function renderStep(c) {
   const { batch, stepResult, lr, L } = c;
-  const caption = `Every weight and bias moves against its average nudge, scaled by the learning rate η — all ${parameterCount(c.cfg.sizes)} at once, not only these. Δw = −η · average is the change. If η is too big the step jumps past the valley and the cost goes up.`;
+  const all = batch?.table && batch.table.rows.length === parameterTotal(c.cfg.sizes);
+  const caption = `Every weight and bias moves against its average nudge, scaled by the learning rate η — all ${parameterCount(c.cfg.sizes)} at once${all ? ", every one in the table" : ", not only these"}. Δw = −η · average is the change. If η is too big the step jumps past the valley and the cost goes up.`;
   if (!batch?.table) return { caption, body: el("div", { class: "wt-loading", text: batch?.error ? `Could not load the mini-batch: ${batch.error}` : "Loading the mini-batch…" }) };
   const t = batch.table;
   const taken = stepResult && stepResult.batchKey === batch.key ? stepResult : null;
@@ -139,7 +155,7 @@ export function renderStep(c) {
     return el(
       "tr",
       { class: row.why === "example" ? "mine" : null },
-      el("th", { scope: "row" }, paramLabel(row.param, r, c.cfg.sizes, row.why)),
+      el("th", { scope: "row" }, paramLabel(row.param, r, c.cfg.sizes, row.why, c.words.inputNames)),
       el("td", {}, el("span", { class: "n", text: p.b })),
       el("td", {}, cellValue(average, 3)),
       el(
@@ -164,14 +180,14 @@ export function renderStep(c) {
       { class: "wt-stack" },
       el("div", { class: "wt-cols" }, el("div", {}, formula, action), costPanel(t, taken)),
       scrollX(table),
-      outputsTable(t, taken),
-      firstLayerChange(taken, L),
+      outputsTable(t, taken, c),
+      firstLayerChange(taken, L, c.words),
     ),
   };
 }
 
 /** Each example's output for its own label, a_y, before and after the step (green: closer to 1). */
-function outputsTable(t, taken) {
+function outputsTable(t, taken, c) {
   const outBefore = taken ? taken.outputs_before : null;
   const cells = (pick) =>
     t.labels.map((_, i) => {
@@ -188,7 +204,7 @@ function outputsTable(t, taken) {
     el(
       "table",
       { class: "wt-table batch outputs", "data-testid": "wt-step-outputs" },
-      el("thead", {}, el("tr", {}, el("th", { class: "corner", title: "aᵧ: each example's output for its own label y (a probability with softmax)." }, "output for its label"), ...exampleHeads(t))),
+      el("thead", {}, el("tr", {}, el("th", { class: "corner", title: "aᵧ: each example's output for its own label y (a probability with softmax)." }, "output for its label"), ...exampleHeads(t, c))),
       el(
         "tbody",
         {},
@@ -200,7 +216,7 @@ function outputsTable(t, taken) {
 }
 
 /** One first-layer neuron's incoming weights before, their change Δw, and after, as maps. */
-function firstLayerChange(taken, L) {
+function firstLayerChange(taken, L, words) {
   if (!taken?.first_layer) {
     return el("p", { class: "subtle", text: "Take the step to see how it changes one first-layer neuron's incoming weights." });
   }
@@ -209,6 +225,19 @@ function firstLayerChange(taken, L) {
   const wMax = Math.max(...before.map(Math.abs), ...after.map(Math.abs)) || 1;
   const dMax = Math.max(...change.map(Math.abs)) || 1;
   const name = `${layerName(1, L)} neuron ${j}`;
+  if (words.plane) {
+    // two weights, from x₁ and x₂: numbers, not maps
+    const rows = words.inputNames.map((input, k) => {
+      const [b, a] = fmtMathPair(before[k], after[k], 4);
+      return el("tr", {}, el("th", { scope: "row", text: `from ${input}` }), el("td", {}, el("span", { class: "n", text: b })), el("td", { class: `dw ${change[k] > 0 ? "pos" : change[k] < 0 ? "neg" : ""}` }, el("span", { class: "n", text: fmtMathSigned(change[k], 3) })), el("td", { class: "after" }, el("span", { class: "n", text: a })));
+    });
+    return el(
+      "div",
+      { class: "wt-change", "data-testid": "wt-first-layer-change" },
+      el("div", { class: "wt-change-text" }, el("h4", { text: `Where the step moved most: ${name}'s incoming weights` }), el("p", { class: "subtle", text: `Δw = −η · average for its two weights, from ${words.inputNames.join(" and ")}: its map of the plane turns and shifts with them (watch it in the node).` })),
+      el("table", { class: "wt-table step" }, el("thead", {}, el("tr", {}, el("th", { class: "corner", text: "weight" }), el("th", { text: "before" }), el("th", { text: "Δw" }), el("th", { text: "after" }))), el("tbody", {}, ...rows)),
+    );
+  }
   const fig = (canvas, text) => el("figure", {}, canvas, el("figcaption", {}, text));
   return el(
     "div",

@@ -18,9 +18,9 @@ export function topK(values, k) {
   return values.map((v, i) => [Math.abs(v), i]).sort((p, q) => q[0] - p[0]).slice(0, k).map(([, i]) => i);
 }
 
-/** Who neuron k of layer l is, for tables: "pixel (13, 9)" (of n inputs) or "neuron 12". */
-function whoName(l, k, n) {
-  return l === 0 ? inputName(k, n) : `neuron ${k}`;
+/** Who neuron k of layer l is, for tables: "pixel (13, 9)" (of n inputs), "x₁", or "neuron 12". */
+function whoName(l, k, n, inputNames) {
+  return l === 0 ? inputName(k, n, inputNames) : `neuron ${k}`;
 }
 
 /** a = σ(z) with the numbers, for each activation function. */
@@ -79,20 +79,29 @@ export function renderForward(c) {
   const table = numTable(
     ["", "w", "a", "w·a", ""],
     [
-      ...top.map((k) => ({ label: whoName(l - 1, k, nIn), cells: [{ v: row[k] }, { v: aPrev[k] }, { v: products[k], signed: true, sign: true }, bar(products[k], max)] })),
-      { label: `other ${nIn - top.length}`, cls: "sub", cells: ["", "", { v: z - bias - top.reduce((s, k) => s + products[k], 0), signed: true }, ""] },
+      ...top.map((k) => ({ label: whoName(l - 1, k, nIn, c.words.inputNames), cells: [{ v: row[k] }, { v: aPrev[k] }, { v: products[k], signed: true, sign: true }, bar(products[k], max)] })),
+      ...(nIn > top.length ? [{ label: `other ${nIn - top.length}`, cls: "sub", cells: ["", "", { v: z - bias - top.reduce((s, k) => s + products[k], 0), signed: true }, ""] }] : []),
       { label: "bias b", cls: "sub", cells: ["", "", { v: bias, signed: true }, ""] },
       { label: "z = sum", cls: "total", cells: ["", "", { v: z, sig: 4 }, ""] },
     ],
     { cls: "terms" },
   );
-  const title = el("h4", {}, l === 1 ? "Largest terms: pixel × its weight" : `Largest terms wₖ·aₖ from the ${layerName(l - 1, L)} layer`);
-  const name = l === L ? `output neuron ${j}` : `${layerName(l, L)} neuron ${j}`;
+  const w = c.words;
+  const few = nIn <= 6; // every term is listed
+  const title = el("h4", {}, l === 1 ? (few ? `Every term: ${w.input} × its weight` : `Largest terms: ${w.input} × its weight`) : `${few ? "Every term" : "Largest terms"} wₖ·aₖ from the ${layerName(l - 1, L)} layer`);
+  const name = l === L ? `output neuron ${j}${w.digits ? "" : ` (${w.short(j)})`}` : `${layerName(l, L)} neuron ${j}`;
+  const first = w.scalar
+    ? `The one input x = ${fmtMath(aPrev[0], 3)} is the first activation a⁽⁰⁾. Every neuron of the ${layerName(1, L)} layer weighs it, adds its bias and squishes the sum.`
+    : w.plane
+    ? `The point's ${w.inputs} are the first activations a⁽⁰⁾ (${w.inputNames.map((n, k) => `${n} = ${fmtMath(aPrev[k], 3)}`).join(", ")}). Every neuron of the ${layerName(1, L)} layer weighs both, adds its bias and squishes the sum — drawn over the whole plane, that function is the map in its node.`
+    : `The ${nIn} inputs (pixels) are the first activations a⁽⁰⁾. Every neuron of the ${layerName(1, L)} layer weighs all of them (its weights are the maps beside it), adds its bias and squishes the sum.`;
   const caption =
     l === 1
-      ? `The ${nIn} inputs (pixels) are the first activations a⁽⁰⁾. Every neuron of the ${layerName(1, L)} layer weighs all of them (its weights are the maps beside it), adds its bias and squishes the sum. Shown: ${name} — click any neuron.`
+      ? `${first} Shown: ${name} — click any neuron.`
+      : l === L && w.names.length === 1
+        ? `The output layer does the same with the ${layerName(l - 1, L)} layer's activations: its one output a = ${fmtMath(data.a[j], 4)} is compared with the target y = ${bd.target[j]}. Shown: ${name}.`
       : l === L
-        ? `The output layer does the same with the ${layerName(l - 1, L)} layer's activations. The brightest of the ten is the network's answer: ${bd.prediction}${bd.prediction === bd.label ? " — right" : `, but the label is ${bd.label}`}. Shown: ${name}.`
+        ? `The output layer does the same with the ${layerName(l - 1, L)} layer's activations. The brightest of the ${w.count} is the network's answer: ${w.cls(bd.prediction)}${bd.prediction === bd.label ? " — right" : `, but the label is ${w.cls(bd.label)}`}. Shown: ${name}.`
         : `The ${layerName(l, L)} layer takes the previous layer's activations as its input — the same rule: weigh, add the bias, squish. Shown: ${name} — click any neuron.`;
   return { caption, body: el("div", { class: "wt-cols" }, formula, el("div", { class: "wt-side-table" }, title, table)) };
 }
@@ -100,6 +109,7 @@ export function renderForward(c) {
 export function renderCost(c) {
   const { bd, L } = c;
   const out = bd.layers[L - 1];
+  const w = c.words;
   const digits = out.a.map((_, j) => j);
   const quadratic = c.cfg.cost === "quadratic";
   const softmax = c.cfg.output_activation === "softmax";
@@ -109,7 +119,7 @@ export function renderCost(c) {
     ["j", "aⱼ", "yⱼ", termLabel, ""],
     [
       ...digits.map((j) => ({
-        label: String(j),
+        label: w.digits ? String(j) : w.short(j),
         hl: j === bd.label,
         mark: j === bd.prediction && j !== bd.label,
         cells: [{ v: out.a[j] }, el("span", { class: bd.target[j] ? "n y1" : "n y0", text: String(bd.target[j]) }), { v: bd.cost_terms[j] }, bar(bd.cost_terms[j], max, "warm")],
@@ -133,13 +143,13 @@ export function renderCost(c) {
   } else {
     lines.push(eq(C, op("="), sigma("j", "−"), "[", sym("y", "j"), " ln ", sym("a", "j"), " + (1 − ", sym("y", "j"), ") ln(1 − ", sym("a", "j"), ")]"));
     const others = bd.cost_terms.reduce((s, v, j) => (j === bd.label ? s : s + v), 0);
-    lines.push(eq(null, op("="), el("span", { class: "term lab" }, `−ln(${fmtMath(out.a[bd.label], 4)})`), op("+"), el("span", { class: "rest", title: "−ln(1 − aⱼ) for the nine outputs that should be 0, added together." }, `(the other nine: ${fmtMath(others)})`)));
+    lines.push(eq(null, op("="), el("span", { class: "term lab" }, `−ln(${fmtMath(out.a[bd.label], 4)})`), op("+"), el("span", { class: "rest", title: `−ln(1 − aⱼ) for ${w.others} outputs, which should be 0, added together.` }, `(${w.others}: ${fmtMath(others)})`)));
   }
   lines.push(eq(null, op("="), num(bd.cost, 4, { cls: "result big" })));
   const wrong = bd.prediction !== bd.label;
   const caption = quadratic
-    ? `The label says ${bd.label}: the wanted output y is 1 for neuron ${bd.label} and 0 for the other nine. The cost of this one example adds up the squared differences — ${wrong ? `large here: the network says ${bd.prediction}.` : "small when the network is right and sure."}`
-    : `The label says ${bd.label}. Cross-entropy charges −ln of the probability given to the right answer${softmax ? "" : ", plus −ln(1 − a) for the nine that should be 0"}: near 0 when sure and right, large when sure and wrong.`;
+    ? `The label says ${w.cls(bd.label)}: the wanted output y is 1 for neuron ${bd.label}${w.names.length > 1 ? ` and 0 for ${w.others}` : ""}. The cost of this one example adds up the squared differences — ${wrong ? `large here: the network says ${w.cls(bd.prediction)}.` : "small when the network is right and sure."}`
+    : `The label says ${w.cls(bd.label)}. Cross-entropy charges −ln of the probability given to the right answer${softmax ? "" : `, plus −ln(1 − a) for ${w.others}, which should be 0`}: near 0 when sure and right, large when sure and wrong.`;
   return { caption, body: el("div", { class: "wt-cols" }, el("div", { class: "wt-formula" }, ...lines), el("div", { class: "wt-side-table" }, table)) };
 }
 

@@ -177,7 +177,7 @@ export class GradCheckCard {
   }
 
   /** The walkthrough's selected weight and example changed: check again (debounced). */
-  set(param, example, sizes, version, bd = null) {
+  set(param, example, sizes, version, bd = null, inputNames = null) {
     if (bd) this.version = version;
     if (bd) this.breakdown(bd, version);
     const key = JSON.stringify([param, version]);
@@ -186,7 +186,7 @@ export class GradCheckCard {
     this.param = param;
     this.example = example;
     this.showTarget();
-    this.which.replaceChildren(paramSym(param), el("span", { class: "subtle", text: ` ${describeParam(param, sizes)}` }));
+    this.which.replaceChildren(paramSym(param), el("span", { class: "subtle", text: ` ${describeParam(param, sizes, inputNames)}` }));
     for (const v of Object.values(this.values)) v.classList.add("stale");
     this.verdict.className = "gc-verdict";
     setText(this.verdict, "Checking…");

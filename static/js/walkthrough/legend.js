@@ -21,7 +21,14 @@ const legends = () => ({
   step: [[sw("gold"), "the parameters the step moves (all the others move too)"], [sw("pos"), "Δw ↑ up"], [sw("neg"), "Δw ↓ down"]],
 });
 
-export function renderLegend(node, kind) {
-  const items = legends()[kind] || []; // fresh swatches each time: a node shows in one place only
+// On the plane the inputs are a point's two coordinates: no maps over pixels.
+const planeLegends = () => ({
+  hidden: [[sw("pos"), "nudge −∂C₀/∂w > 0: the weight goes up"], [sw("neg"), "< 0: it goes down"], [null, "thicker = bigger nudge"], [sw("ring"), "ring: −δ"]],
+  pixels: [[sw("ring"), "rings on x₁, x₂: −∂C₀/∂x, which way moving the point lowers C₀ (blue: larger)"], [null, "lines: the paths into the larger wish, −w·δ"], [sw("pos"), "> 0"], [sw("neg"), "< 0"]],
+});
+
+export function renderLegend(node, kind, plane = false) {
+  // fresh swatches each time: a node shows in one place only
+  const items = (plane && planeLegends()[kind]) || legends()[kind] || [];
   node.replaceChildren(...items.map(([swatch, text, cls]) => el("span", { class: cls ? `legend-item ${cls}` : "legend-item" }, ...[swatch].flat(), Array.isArray(swatch) && text ? ": " : "", text)));
 }

@@ -1,7 +1,9 @@
 // What the walkthrough draws ON the network view (through networkView.setOverlay): the base drawing is
 // veiled, then this step's story is drawn with the walkthrough example's own numbers — lit layers,
 // connections coloured by their term or nudge (hue = direction, width = size), rings for the wished-for
-// changes, the selected neuron, and the 28×28 nudge maps in the first layer's heat-map slots.
+// changes, the selected neuron, and the 28×28 nudge maps in the first layer's heat-map slots. On the
+// plane the inputs are the two nodes x₁, x₂ (their wish −∂C₀/∂x as rings) and the outputs carry the
+// dataset's class names.
 
 import { ACCENT, INK, NEG, POS, rgba } from "../lib/colors.js";
 import { fmtMath } from "../lib/format.js";
@@ -17,7 +19,8 @@ const GOLD = [255, 209, 102];
 const TOP = 38; // keep the column captions of the base drawing
 
 /** The centre of input k in the view's input box (a square image, or a row across the box's middle), or
- * of its node when the inputs are nodes (the plane's x and y, the simple example's x). */
+ * of its node when the inputs are nodes (the plane's x₁ and x₂, the simple example's x), and the size
+ * of its cell. */
 function inputXY(layout, k) {
   const { input } = layout;
   if (layout.plane) return [input.nodeX, input.nodeYs[k] ?? input.nodeYs[0], input.r];
@@ -41,7 +44,7 @@ export class WalkthroughOverlay {
     this.state = state;
   }
 
-  paint(ctx, { layout }) {
+  paint(ctx, { layout, store }) {
     const s = this.state;
     if (!s?.bd || !layout) return;
     const { bd, step, sel } = s;
@@ -49,14 +52,10 @@ export class WalkthroughOverlay {
     if (layout.layers.length - 1 !== L || layout.layers.some((layer, l) => layer && layer.n !== bd.layers[l - 1].a.length)) return;
     ctx.fillStyle = rgba(PANEL, 0.9);
     ctx.fillRect(0, TOP, layout.width, layout.height - TOP);
-    // the output column's texts are the overlay's own: the base drawing's must not show through the veil
-    const out = layout.layers[L];
-    ctx.fillStyle = rgba(PANEL, 1);
-    ctx.fillRect(out.x + out.r + 2, TOP, layout.width - out.x - out.r - 2, layout.height - TOP);
     const kind = step.kind;
     const lit = kind === "forward" ? step.l : L;
 
-    this.drawInput(ctx, layout, s, kind === "pixels");
+    if (!layout.plane) this.drawInput(ctx, layout, s, kind === "pixels");
     this.drawTiles(ctx, layout, s, lit);
     // connections for this step
     switch (kind) {
@@ -79,10 +78,11 @@ export class WalkthroughOverlay {
       default:
         break;
     }
+    if (layout.plane) this.drawPlaneInputs(ctx, layout, s, kind === "pixels", store?.inputNames); // over the links' ends
     for (let l = 1; l <= L; l++) this.drawNeurons(ctx, layout, bd, l, l <= lit);
     this.drawRings(ctx, layout, bd, step, L);
     if (kind === "batch" || kind === "step") this.drawParams(ctx, layout, s.params || []);
-    this.drawOutputLabels(ctx, layout, bd, step, lit === L);
+    this.drawOutputLabels(ctx, layout, bd, step, lit === L, store?.classNames);
     const focusLayer = kind === "pixels" ? 1 : step.l;
     if (kind !== "batch" && kind !== "step" && focusLayer >= 1) this.drawFocus(ctx, layout, focusLayer, sel[focusLayer], this.callout(bd, step, sel));
   }
@@ -90,7 +90,6 @@ export class WalkthroughOverlay {
   // ----- pieces ------------------------------------------------------------------------------------
   drawInput(ctx, layout, s, wish) {
     const { input } = layout;
-    if (layout.plane) return this.drawInputNodes(ctx, layout, s, wish);
     const values = wish ? s.bd.input_dC_da.map((v) => -v) : s.bd.input;
     this.image.build(`${s.version}|${wish}`, [values], { gray: !wish });
     this.image.draw(ctx, 0, input.x, input.y, input.size);
@@ -104,30 +103,47 @@ export class WalkthroughOverlay {
     }
   }
 
-  /** Inputs drawn as nodes (x and y of the plane, x of the simple example): each with its value, or its wish. */
-  drawInputNodes(ctx, layout, s, wish) {
+  /** Inputs drawn as nodes (the plane's x₁ and x₂, the simple example's x), each with its value; in the
+   * last backward step their wish −∂C₀/∂x as rings (blue: a larger input would lower C₀). */
+  drawPlaneInputs(ctx, layout, s, wish, names) {
     const { input } = layout;
-    const values = wish ? s.bd.input_dC_da.map((v) => -v) : s.bd.input;
-    const names = input.nodeYs.length === 1 ? ["x"] : ["x", "y"];
-    const max = Math.max(...values.map(Math.abs)) || 1;
+    const values = s.bd.input;
+    const wishes = s.bd.input_dC_da.map((v) => -v);
+    const max = Math.max(...wishes.map(Math.abs)) || 1;
+    const n = input.nodeYs.length;
+    const labels = names && names.length === n ? names : n === 1 ? ["x"] : ["x₁", "x₂"];
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
-    input.nodeYs.forEach((y, k) => {
-      const v = values[k];
+    labels.forEach((name, k) => {
+      const y = input.nodeYs[k];
       ctx.beginPath();
       ctx.arc(input.nodeX, y, input.r, 0, Math.PI * 2);
-      ctx.fillStyle = wish ? rgba(v >= 0 ? POS : NEG, 0.25 + 0.6 * Math.abs(v) / max) : rgba(DARK, 1);
+      ctx.fillStyle = rgba(DARK, 1);
       ctx.fill();
-      ctx.strokeStyle = wish ? rgba(GOLD, 0.8) : rgba(INK, 0.45);
-      ctx.lineWidth = wish ? 1.5 : 1.2;
+      ctx.strokeStyle = rgba(INK, 0.45);
+      ctx.lineWidth = 1.2;
       ctx.stroke();
+      if (wish && Math.abs(wishes[k]) / max > 0.015) {
+        ctx.beginPath();
+        ctx.arc(input.nodeX, y, input.r + 2.5, 0, Math.PI * 2);
+        ctx.strokeStyle = rgba(wishes[k] >= 0 ? POS : NEG, 0.95);
+        ctx.lineWidth = 1 + 3.5 * Math.sqrt(Math.abs(wishes[k]) / max);
+        ctx.stroke();
+      }
       ctx.font = `600 ${Math.round(input.r * 0.9)}px ${FONT}`;
       ctx.fillStyle = rgba(INK, 0.95);
-      ctx.fillText(names[k] ?? String(k), input.nodeX, y);
+      ctx.fillText(name, input.nodeX, y);
       ctx.font = `11px ${FONT}`;
       ctx.fillStyle = wish ? rgba(GOLD, 0.95) : rgba(INK, 0.75);
-      ctx.fillText(fmtMath(v, 3), input.nodeX, y + (k === 0 && names.length > 1 ? -input.r - 8 : input.r + 10));
+      const text = wish ? fmtMath(wishes[k], 2) : fmtMath(values[k], 3);
+      ctx.fillText(text, input.nodeX, y + (k === 0 && n > 1 ? -input.r - 9 : input.r + 10));
     });
+    if (wish) {
+      ctx.textAlign = "left";
+      ctx.font = `600 11px ${FONT}`;
+      ctx.fillStyle = rgba(GOLD, 0.95);
+      ctx.fillText("−∂C₀/∂x", Math.max(2, input.nodeX - input.r), input.nodeYs[n - 1] + input.r + 26);
+    }
     ctx.textAlign = "left";
     ctx.textBaseline = "alphabetic";
   }
@@ -263,7 +279,11 @@ export class WalkthroughOverlay {
     this.links.draw(ctx, { widthScale: 1.3, alphaScale: 1.5 });
     ctx.strokeStyle = ACCENT;
     ctx.lineWidth = 2;
-    ctx.strokeRect(px - cell, py - cell, 2 * cell, 2 * cell);
+    if (layout.plane) {
+      ctx.beginPath();
+      ctx.arc(px, py, cell + 7, 0, Math.PI * 2);
+      ctx.stroke();
+    } else ctx.strokeRect(px - cell, py - cell, 2 * cell, 2 * cell);
   }
 
   /** Queue links from layer l−1 into layer l: value(j, k); `onlyJ`/`onlyK` restrict to one neuron. */
@@ -349,10 +369,16 @@ export class WalkthroughOverlay {
     ctx.textBaseline = "alphabetic";
   }
 
-  drawOutputLabels(ctx, layout, bd, step, isLit) {
+  drawOutputLabels(ctx, layout, bd, step, isLit, names = null) {
     const L = bd.layers.length;
     const a = bd.layers[L - 1].a;
+    const digits = !names || names.every((n, i) => n === String(i));
+    // the live view's labels under the veil would show through beside these (a longer bold name): cover them
+    const out = layout.layers[L];
+    ctx.fillStyle = rgba(PANEL, 1);
+    ctx.fillRect(out.x + out.r + 5, TOP, layout.width - (out.x + out.r + 5), layout.height - TOP);
     this.labels = drawDigitColumn(ctx, layout.layers[L], { // (the boxes drawn: tests check they never collide)
+      names: digits ? null : names,
       strong: isLit ? bd.prediction : null,
       text: isLit ? (j) => [fmtMath(a[j], 2), fmtMath(a[j], 1)] : null, // (one digit where two do not fit: a phone)
       label: bd.label,

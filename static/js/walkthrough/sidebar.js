@@ -93,12 +93,45 @@ export class Sidebar {
     );
   }
 
-  setExample({ source, title, sub, cost, pixels }) {
+  /** The example shown: its image (`pixels`), or a ready picture (`figure`: a canvas, e.g. the plane). */
+  setExample({ source, title, sub, cost, pixels, figure = null }) {
     for (const [key, b] of Object.entries(this.sources)) b.setAttribute("aria-checked", String(key === source));
     setText(this.exTitle, title);
     setText(this.exSub, sub || "");
     setText(this.exCost, cost || "");
-    if (pixels) paintGray(this.thumb, pixels);
+    if (figure) {
+      this.setFigure(figure);
+    } else if (pixels) {
+      if (!this.thumb.getContext || this.thumb.classList.contains("plane")) {
+        const canvas = grayCanvas(pixels, "wt-example-img");
+        this.thumb.replaceWith(canvas);
+        this.thumb = canvas;
+      } else paintGray(this.thumb, pixels);
+    }
+  }
+
+  /** A ready picture of the example in place of the thumbnail (e.g. where a point lies on the plane). */
+  setFigure(figure) {
+    this.thumb.replaceWith(figure);
+    this.thumb = figure;
+  }
+
+  /** The example buttons in the dataset's words: images and a drawing, or points and your point. */
+  setWords(words) {
+    const t = words.thing;
+    const titles = {
+      easy: [null, `A training ${t} the network gets right with the lowest cost of a random sample: every nudge is tiny (press again for another).`],
+      hard: [null, `The training ${t} with the highest cost of a random sample of 500: the one with the most to learn (press again for another).`],
+      mistake: [null, `A training ${t} the network gets wrong, at random (press again for another).`],
+      training: [null, `The training ${t} shown in the last frame of live training (a random one when the frame showed another kind).`],
+      test: [words.plane ? "Test point" : "Test image", `A random ${t} from the test ${words.things} (press again for another).`],
+      drawing: [words.plane ? "Your point" : "Drawing", words.plane ? "The point you place on the plane on the right, with the class you pick there." : "Your drawing on the right, with the label you pick there."],
+    };
+    this.words = words;
+    for (const [key, [text, title]] of Object.entries(titles)) {
+      if (text) setText(this.sources[key], text);
+      this.sources[key].title = title;
+    }
   }
 
   setStep(index, steps) {
@@ -127,7 +160,8 @@ export class Sidebar {
   /** The server's limits (after a hello): η's range and the number of test images. */
   setLimits(lrSpan, testSize) {
     applyRange(this.lr, lrSpan);
-    if (testSize) this.sources.test.title = `A random image from the ${fmtGrouped(testSize, ",")} test images (press again for another).`;
+    const w = this.words;
+    if (testSize) this.sources.test.title = `A random ${w?.thing ?? "image"} from the ${fmtGrouped(testSize, ",")} test ${w?.things ?? "images"} (press again for another).`;
   }
 
   setUndo(depth) {

@@ -1,6 +1,6 @@
 // The walkthrough's sequence: the lectures' six phases, unrolled into one step per layer, and the
 // choices each step starts with (which neuron, which weight). Layer numbers are the network view's:
-// 0 = the input pixels, 1 … L = the layers after weight matrices 0 … L−1.
+// 0 = the inputs (an image's pixels, a point's coordinates), 1 … L = the layers after weight matrices 0 … L−1.
 
 import { layerName } from "../lib/names.js";
 import { inputName } from "./tiles.js";
@@ -19,9 +19,10 @@ export const PHASES = [
 
 export { layerName }; // (lib/names.js: one name per layer in every view)
 
-/** The steps for a network of L weight matrices; `chain`: one neuron per layer (the lecture notes' simple
- * example), which first gets the whole chain of its last layer with a slider on w⁽ᴸ⁾ (see chain.js). */
-export function buildSteps(L, chain = false) {
+/** The steps for a network of L weight matrices. `chain`: one neuron per layer (the lecture notes' simple
+ * example), which first gets the whole chain of its last layer with a slider on w⁽ᴸ⁾ (see chain.js);
+ * `plane`: its inputs are a point's coordinates, not pixels. */
+export function buildSteps(L, { chain = false, plane = false } = {}) {
   const steps = [];
   for (let l = 1; l <= L; l++) steps.push({ phase: 1, kind: "forward", l, title: `Forward · ${layerName(l, L)} layer` });
   steps.push({ phase: 2, kind: "cost", l: L, title: "The cost of this example" });
@@ -29,9 +30,10 @@ export function buildSteps(L, chain = false) {
   steps.push({ phase: 3, kind: "output", l: L, title: "Output layer backward" });
   for (let l = L - 1; l >= 1; l--) {
     steps.push({ phase: 4, kind: "dCda", l, title: `Into the ${layerName(l, L)} layer: the sum over paths` });
-    steps.push({ phase: 4, kind: "hidden", l, title: l === 1 ? "The first layer: its nudge maps" : `The chain rule, one layer back: ${layerName(l, L)}` });
+    steps.push({ phase: 4, kind: "hidden", l, title: l === 1 ? (plane ? "The first layer: every weight's nudge" : "The first layer: its nudge maps") : `The chain rule, one layer back: ${layerName(l, L)}` });
   }
-  steps.push({ phase: 4, kind: "pixels", l: 0, title: L === 1 ? "The first layer: its nudge maps and the pixels" : "Down to the pixels" });
+  const last = plane ? (L === 1 ? "The first layer's nudges and the inputs" : "Down to the inputs") : L === 1 ? "The first layer: its nudge maps and the pixels" : "Down to the pixels";
+  steps.push({ phase: 4, kind: "pixels", l: 0, title: last });
   steps.push({ phase: 5, kind: "batch", l: L, title: "The mini-batch" });
   steps.push({ phase: 6, kind: "step", l: L, title: "The step" });
   return steps;
@@ -123,11 +125,12 @@ export function focusParam(step, bd, sel) {
   }
 }
 
-/** "w⁽³⁾₇,₁₂" in words, for titles: which neurons a parameter connects (sizes: the network's layer sizes). */
-export function describeParam(p, sizes) {
+/** "w⁽³⁾₇,₁₂" in words, for titles: which neurons a parameter connects (sizes: the network's layer sizes;
+ * inputNames: the dataset's names of its inputs, e.g. x₁, x₂). */
+export function describeParam(p, sizes, inputNames = null) {
   const L = sizes.length - 1;
   const to = layerName(p.layer + 1, L);
   if (p.k == null) return `bias of ${to} neuron ${p.j}`;
-  const from = p.layer === 0 ? inputName(p.k, sizes[0]) : `${layerName(p.layer, L)} neuron ${p.k}`;
+  const from = p.layer === 0 ? inputName(p.k, sizes[0], inputNames) : `${layerName(p.layer, L)} neuron ${p.k}`;
   return `weight from ${from} to ${to} neuron ${p.j}`;
 }

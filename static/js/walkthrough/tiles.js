@@ -11,12 +11,15 @@ export function gridOf(n) {
   return side * side === n ? { w: side, h: side } : { w: Math.max(1, n), h: 1 };
 }
 
-/** Where input k sits ("13, 9" on a square image, "k" on a row), and its name ("pixel (13, 9)", "input k"). */
-export function inputCoords(k, n) {
+/** Where input k sits ("13, 9" on a square image, "k" on a row), and its name ("pixel (13, 9)", "input k");
+ * a dataset that names its inputs (the plane: x₁, x₂) gives `names`. */
+export function inputCoords(k, n, names = null) {
+  if (names) return names[k];
   const g = gridOf(n);
   return g.h > 1 ? `${k % g.w},${Math.floor(k / g.w)}` : String(k);
 }
-export function inputName(k, n) {
+export function inputName(k, n, names = null) {
+  if (names) return names[k];
   const g = gridOf(n);
   return g.h > 1 ? `pixel (${k % g.w}, ${Math.floor(k / g.w)})` : `input ${k}`;
 }

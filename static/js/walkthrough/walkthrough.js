@@ -14,8 +14,12 @@ import { renderLegend } from "./legend.js";
 import { WalkthroughOverlay } from "./overlay.js";
 import { SPEEDS, Sidebar } from "./sidebar.js";
 import { BATCH_TABLE_SIZE, buildSteps, defaultSelection, focusParam } from "./steps.js";
+import { planeFigure } from "./plane-figure.js";
 import { ChainPanel, isChain } from "./chain.js";
 import { TeachCard } from "./teach.js";
+import { dataWords } from "./words.js";
+
+const ALL_PARAMS_UP_TO = 40; // a network this small gets every parameter as a row of the mini-batch table
 
 const RENDER = { forward: renderForward, cost: renderCost, chain: (c) => c.chain.render(c), output: renderOutput, dCda: renderDCda, hidden: renderHidden, pixels: renderPixels, batch: renderBatch, step: renderStep };
 
@@ -33,7 +37,7 @@ export class Walkthrough {
     this.jump = null; // a step kind to go to once the next breakdown is shown (the preset: "chain")
     this.active = false;
     this.overlay = new WalkthroughOverlay();
-    this.example = null; // {source, label, index?, request: {pixels} | {image}}
+    this.example = null; // {source, label, index?, request: {pixels} | {image} | {input}}
     this.bd = null; // the server's breakdown for the example
     this.version = 0;
     this.steps = [];
@@ -67,8 +71,10 @@ export class Walkthrough {
     this.teach = new TeachCard($("wt-teach-card"), {
       lr: () => this.lr,
       taught: (r) => this.weightsChanged(r.undo_depth),
-      walk: ({ image, label }) => this.setExample({ source: "drawing", label, request: { image } }),
+      walk: ({ request, label }) => this.setExample({ source: "drawing", label, request }),
       error: (message) => this.sidebar.showError(message),
+      planeMaps: this.view.planeMaps,
+      store: this.store,
     });
     this.gradcheck = new GradCheckCard($("wt-gc-card"), {
       set: (param, value) => this.setParameter(param, value),
@@ -151,6 +157,18 @@ export class Walkthrough {
     });
   }
 
+  /** What to do first when "Drawing" / "Your point" is picked with nothing on the teach card. */
+  teachHint() {
+    return this.words?.plane ? "Click a point on the plane on the right and pick its class first." : "Draw a digit on the right and pick which digit it is first.";
+  }
+
+  /** The dataset's words, for every text of the walkthrough (after every hello). */
+  updateWords() {
+    this.words = dataWords(this.store);
+    this.sidebar.setWords(this.words);
+    this.teach.setWords(this.words);
+  }
+
   // ----- the example -------------------------------------------------------------------------------
   /** The example the last frame showed (a training image, or the test image the live view pinned). */
   shownExample() {
@@ -197,10 +215,10 @@ export class Walkthrough {
       } else if (this.store.isScalar) {
         this.sidebar.showError("The notes' simple example takes one number x: there is nothing to draw.");
       } else if (this.teach.ready) {
-        await this.setExample({ source: "drawing", label: this.teach.label, request: { image: this.teach.snapshot() } });
+        await this.setExample({ source: "drawing", label: this.teach.label, request: this.teach.request() });
       } else {
-        this.sidebar.showError("Draw a digit on the right and pick which digit it is first.");
-        $("wt-pad")?.focus();
+        this.sidebar.showError(this.teachHint());
+        (this.words?.plane ? $("wt-teach-card").querySelector("[data-testid=wt-plane-pad]") : $("wt-pad"))?.focus();
       }
     } catch (err) {
       this.sidebar.showError(`Could not load that example: ${err.message}`);
@@ -268,13 +286,14 @@ export class Walkthrough {
       if (seq !== this.seq || !this.active) return;
       if (this.example.request.image) this.example.request = { pixels: bd.input }; // the drawing as the network sees it
       const L = bd.layers.length;
-      const reshaped = !this.bd || this.bd.layers.length !== L || this.bd.layers.some((d, i) => d.a.length !== bd.layers[i].a.length);
+      const reshaped = !this.bd || this.bd.input.length !== bd.input.length || this.bd.layers.length !== L || this.bd.layers.some((d, i) => d.a.length !== bd.layers[i].a.length);
       this.bd = bd;
       this.version++;
       if (fresh || reshaped) this.sel = defaultSelection(bd);
-      const stepsKey = `${L}|${isChain(bd)}`;
+      const plane = !!this.words?.plane;
+      const stepsKey = `${L}|${isChain(bd)}|${plane}`;
       if (reshaped || !this.steps.length || stepsKey !== this.stepsKey) {
-        this.steps = buildSteps(L, isChain(bd));
+        this.steps = buildSteps(L, { chain: isChain(bd), plane });
         this.stepsKey = stepsKey;
         if (reshaped) this.batch = null;
       }
@@ -301,6 +320,7 @@ export class Walkthrough {
   /** The live weights changed (a step, teach, a set, undo): the numbers again (a Promise of their showing). */
   weightsChanged(undoDepth) {
     if (undoDepth != null) this.undoDepth = undoDepth;
+    this.teach.drawPlane(); // the plane pad's map follows the new weights (on the next frame's maps)
     this.sidebar.setUndo(this.undoDepth);
     if (this.batch) this.batch.stale = true;
     return this.active && this.example ? this.load(false) : Promise.resolve();
@@ -313,10 +333,12 @@ export class Walkthrough {
     return lo + Math.floor(Math.random() * (hi - lo + 1));
   }
 
-  /** The walked example as the network sees it: column 1 of the mini-batch. */
+  /** The walked example as the network sees it (an image's pixels or a point's coordinates): column 1 of
+   * the mini-batch. */
   walkedExample() {
-    const pixels = this.example?.request?.pixels;
-    return pixels ? { pixels: Array.from(pixels), label: this.example.label } : null;
+    if (this.store.isScalar) return null; // the notes' one example is the whole training set: no column 1
+    const values = this.example?.request?.pixels || this.example?.request?.input;
+    return values ? { pixels: Array.from(values), label: this.example.label } : null;
   }
 
   /** The mini-batch: the walked example, then random training images; the server picks the rows that
@@ -328,7 +350,7 @@ export class Walkthrough {
       seed,
       example: this.example,
       key: keep ? this.batch.key : `${seed}|${++this.batches}`,
-      params: keep ? this.batch.params : null,
+      params: keep ? this.batch.params : this.everyParameter(),
       whys: keep ? this.batch.whys : null,
       table: keep ? this.batch.table : null,
       loading: true,
@@ -354,6 +376,20 @@ export class Walkthrough {
     if (this.batch === batch && this.active) this.render();
   }
 
+  /** Every weight and bias of a small network (the mini-batch table can show them all), else null. */
+  everyParameter() {
+    const sizes = this.bd?.config?.sizes;
+    if (!sizes) return null;
+    const params = [];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      for (let j = 0; j < sizes[l + 1]; j++) {
+        for (let k = 0; k < sizes[l]; k++) params.push({ layer: l, j, k });
+        params.push({ layer: l, j, k: null });
+      }
+    }
+    return params.length <= ALL_PARAMS_UP_TO ? params : null;
+  }
+
   async takeStep() {
     const t = this.batch?.table;
     if (!t) return;
@@ -361,7 +397,7 @@ export class Walkthrough {
     if (button) button.disabled = true;
     try {
       const body = { indices: t.indices, params: this.batch.params, learning_rate: this.lr };
-      if (t.example_first) body.example = { pixels: Array.from(this.example.request.pixels), label: this.example.label };
+      if (t.example_first) body.example = this.walkedExample();
       const r = await api.step(body);
       this.stepResult = { ...r, batchKey: this.batch.key };
       this.weightsChanged(r.undo_depth); // the table is refetched with the new weights when drawn
@@ -471,9 +507,20 @@ export class Walkthrough {
 
   /** From the page's animation loop. */
   tick(now) {
+    if (this.store.ready && this.store.helloCount !== this.wordsFor) {
+      this.wordsFor = this.store.helloCount;
+      this.updateWords();
+    }
     if (this.store.helloCount !== this.limitsFor) {
       this.limitsFor = this.store.helloCount;
       this.sidebar.setLimits(learningRateSpan(this.store.limits), this.store.state?.test_size);
+    }
+    // pictures of the plane (the teach pad, the example's thumbnail) follow the weights once the maps do
+    const mapsKey = this.words?.plane ? this.view.planeMaps?.pictureKey : null;
+    if (mapsKey && mapsKey !== this.mapsKey) {
+      this.mapsKey = mapsKey;
+      this.teach.drawPlane();
+      if (this.active && this.bd) this.sidebar.setFigure(planeFigure(this.view.planeMaps, this.store, this.bd.input, { side: 56, cls: "wt-example-img plane", label: "Where the example lies on the plane" }));
     }
     if (!this.active) return;
     if (this.auto && now - this.autoAt > this.autoMs) {
@@ -519,6 +566,9 @@ export class Walkthrough {
   context(step) {
     const bd = this.bd;
     return {
+      words: this.words || dataWords(this.store),
+      planeMaps: this.view.planeMaps,
+      store: this.store,
       bd,
       step,
       sel: this.sel,
@@ -560,15 +610,16 @@ export class Walkthrough {
     this.sidebar.setStep(this.index, this.steps);
     this.sidebar.setUndo(this.undoDepth);
     this.sidebar.setLR(this.lr);
-    renderLegend(this.legend, step.kind);
+    renderLegend(this.legend, step.kind, !!this.words?.plane);
 
     const ex = this.example;
+    const w = this.words || dataWords(this.store);
     // what the example is: a drawing, a point clicked on the plane, or an example of the data (image or point)
-    const kind = this.store.dataset?.kind === "plane" ? "point" : this.store.isScalar ? "example" : "image";
+    const kind = w.thing;
     const at = ex.request?.input ? ` (${ex.request.input.map((v) => fmtMath(v, 2)).join(", ")})` : "";
-    const what = ex.source === "drawing" ? "Your drawing" : ex.source === "point" ? `The point you clicked${at}`
+    const what = ex.source === "drawing" ? (w.plane ? `Your point${at}` : "Your drawing") : ex.source === "point" ? `The point you clicked${at}`
       : ex.source === "test" ? `Test ${kind} #${ex.index}` : `Training ${kind} #${ex.index}`;
-    const says = `network says ${bd.prediction} ${bd.prediction === bd.label ? "✓" : "✗"}`;
+    const says = `network says ${w.short(bd.prediction)} ${bd.prediction === bd.label ? "✓" : "✗"}`;
     const short = ex.source === "drawing" ? what : ex.source === "point" ? `Your point${at}`
       : ex.source === "test" ? `Test ${kind} #${ex.index}` : `Training #${ex.index}`;
     // a ranked pick says why it was picked (its index moves to the cost line, to keep three short lines)
@@ -583,15 +634,16 @@ export class Walkthrough {
       this.sidebar.setExample({ source: ex.source, title: "The notes' simple example", sub: `x = ${x} · target y = ${bd.target[0]}`, cost: `a⁽ᴸ⁾ = ${aL} · C₀ = ${fmtMath(bd.cost, 4)}`, pixels: bd.input });
       this.captionText = `The notes' simple example · x = ${x} · a⁽ᴸ⁾ = ${aL}, target y = ${bd.target[0]}`;
     } else {
-      this.sidebar.setExample({ source: ex.source, title, sub: `label ${bd.label} · ${says}`, cost, pixels: bd.input });
-      this.captionText = `${what} · label ${bd.label} · the ${says}`;
+      const figure = w.plane ? planeFigure(this.view.planeMaps, this.store, bd.input, { side: 56, cls: "wt-example-img plane", label: `${what}: where it lies on the plane` }) : null;
+      this.sidebar.setExample({ source: ex.source, title, sub: `label ${w.short(bd.label)} · ${says}`, cost, pixels: bd.input, figure });
+      this.captionText = `${what} · label ${w.short(bd.label)} · the ${says}`;
     }
     this.showCaption();
 
     // the mini-batch and the step: the walked example's own row (★), whose gradient for it is not tiny
     const rows = this.batch?.table?.rows;
     const param = (step.kind === "batch" || step.kind === "step") && rows ? (rows.find((r) => r.why === "example") || rows[0]).param : focusParam(step, bd, this.sel);
-    this.gradcheck.set(param, { ...ex.request, label: ex.label }, bd.config.sizes, this.version, bd);
+    this.gradcheck.set(param, { ...ex.request, label: ex.label }, bd.config.sizes, this.version, bd, w.inputNames);
   }
 }
 
