@@ -186,7 +186,7 @@ def settle_page(page, timeout: float = 10.0) -> None:
 
 
 def iteration(page) -> int:
-    return int(page.get_by_test_id("iteration").inner_text())
+    return int(page.get_by_test_id("iteration").inner_text().replace(",", ""))
 
 
 def wait_connected(page, timeout: float = 15.0) -> None:
@@ -216,8 +216,9 @@ def ensure_paused(page, server: LiveServer) -> None:
     if server.state()["running"]:
         page.get_by_test_id("play-pause").click()
     wait_until(lambda: not server.state()["running"], 10, message="training to pause")
-    # the page follows the server's state
-    page.wait_for_function("window.__lab.store.state && window.__lab.store.state.running === false")
+    # the page follows the server's state (and, streaming the summary, has every weight of it)
+    page.wait_for_function("window.__lab.store.state && window.__lab.store.state.running === false"
+                           " && window.__lab.store.weightsComplete !== false")
 
 
 def draw_strokes(page, test_id: str, strokes, steps: int = 12) -> None:

@@ -166,7 +166,7 @@ def test_changing_the_learning_rate_reaches_the_server(page, server):
     assert server.state()["learning_rate"] == 0.5
     # a value the server refuses: its `error` reply is shown beside the control that sent it
     page.evaluate("window.__lab.send({type: 'set_params', learning_rate: 0}, 'lr')")
-    page.wait_for_function("document.getElementById('err-lr').textContent.includes('learning_rate')")
+    page.wait_for_function("document.getElementById('err-lr').textContent.includes('The learning rate η must be above 0')")
     box.fill("3")
     box.press("Enter")
     wait_until(lambda: server.state()["learning_rate"] == 3.0, 10, message="learning_rate back to 3")
@@ -273,7 +273,8 @@ def test_animates_while_training_and_layout_at_1024(page, server):
     before = iteration(page)
     wait_until(lambda: iteration(page) > before, 10, message="the page to redraw at 1024 px")
     shot(page, "06-training-1024")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 1025 && e.offsetParent!==null).slice(0,12).map(e => e.tagName+'#'+e.id+'.'+e.className+' '+Math.round(e.getBoundingClientRect().right))""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024, wide
     page.get_by_test_id("play-pause").click()
     ensure_paused(page, server)
     assert page.problems == []

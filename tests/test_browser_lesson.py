@@ -304,7 +304,7 @@ def test_set_one_weight_by_hand_and_watch_z_a_the_output_and_the_cost(page, serv
     # bad input is refused with a clear message and changes nothing
     page.get_by_test_id("wt-set-value").fill("5000")
     page.get_by_test_id("wt-set").click()
-    page.wait_for_function("document.querySelector('#wt-side .field-error').textContent.includes('from −1000 to 1000')")
+    page.wait_for_function("document.querySelector('[data-testid=wt-set-error]').textContent.includes('from −1000 to 1000')")
     assert api(server, "/api/model") == model
     page.get_by_test_id("wt-set-plus").click()
     page.get_by_test_id("wt-set-cost").wait_for()
@@ -336,7 +336,7 @@ def test_set_one_weight_by_hand_and_watch_z_a_the_output_and_the_cost(page, serv
         page.wait_for_function(f"window.__lab.walkthrough.undoDepth === {depth - 1}")
     wait_until(lambda: api(server, "/api/model") == model, 10, message="undo to restore the weight and the bias")
     page.get_by_test_id("wt-set-weight").click()
-    page.locator("#wt-side .field-error").evaluate("(e) => e.hidden = true")
+    assert page.get_by_test_id("wt-set-error").is_hidden()  # a good value clears the refusal
     assert page.problems == []
 
 

@@ -104,7 +104,7 @@ def test_refuses_unexpected_members(net):
 def test_refuses_a_missing_configuration(net):
     arrays = members(net)
     del arrays["meta"]
-    refuse(npz_bytes(arrays), r"missing the 'meta' member")
+    refuse(npz_bytes(arrays), r"its 'meta' array\) is missing")
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

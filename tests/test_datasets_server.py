@@ -131,8 +131,8 @@ def test_a_reset_without_a_dataset_is_mnist_as_before(live_server):
     ({"dataset": "custom", "dataset_options": {"points": [[0, 0, 0]] * 501}},
      "dataset_options.points: at most 500 points, got 501"),
     ({"dataset": "spiral", "dataset_options": {"arms": 3}}, "dataset_options.arms: spiral has no option 'arms'"),
-    ({"dataset": "circle", "dataset_options": [1, 2]}, "dataset_options: Input should be a valid dictionary"),
-    ({"dataset": 3}, "dataset: Input should be a valid string"),
+    ({"dataset": "circle", "dataset_options": [1, 2]}, "The dataset's options must be an object, not [1, 2]"),
+    ({"dataset": 3}, "The dataset must be text, not 3"),
 ])
 def test_a_bad_dataset_in_a_reset_is_refused_naming_the_field_and_changes_nothing(live_server, change, field):
     srv = live_server()
@@ -200,7 +200,7 @@ def test_set_points_replaces_the_custom_set_without_resetting_and_every_tab_sees
     ([[0, 0, 3]], "points[0]: the class must be a whole number from 0 to 1 (2 classes), got 3"),
     ([[0, 2, 0]], "points[0]: y must be a number from -1 to 1, got 2"),
     ([], "points: a custom set needs at least 1 point"),
-    ("many", "points: Input should be a valid list"),
+    ("many", "The points must be a list, not \"many\""),
 ])
 def test_bad_points_are_refused_naming_the_field(live_server, points, text):
     srv = live_server()

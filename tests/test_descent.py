@@ -162,15 +162,15 @@ def test_gradient_descent_never_rises_at_a_small_eta_and_every_runner_starts_tog
 
 
 @pytest.mark.parametrize("path, body, words", [
-    ("/api/descent/surface", {"resolution": 200}, "resolution: Input should be less than or equal to 81"),
-    ("/api/descent/surface", {"span": -1}, "span: Input should be greater than 0"),
-    ("/api/descent/surface", {"plane": "pizza"}, "plane: Input should be 'pca', 'random' or 'weights'"),
+    ("/api/descent/surface", {"resolution": 200}, "The resolution must be at most 81, not 200"),
+    ("/api/descent/surface", {"span": -1}, "The span must be above 0, not -1"),
+    ("/api/descent/surface", {"plane": "pizza"}, "The plane must be 'pca', 'random' or 'weights', not \"pizza\""),
     ("/api/descent/surface", {"plane": "weights"}, "the 'weights' plane needs exactly two parameters"),
     ("/api/descent/surface", {"plane": "pca"}, "the PCA plane needs the recorded path"),
     ("/api/descent/surface", {"plane": "weights", "weights": [{"layer": 9, "j": 0, "k": 0}] * 2}, "layer 9 does not exist"),
-    ("/api/descent/line", {"examples": 0}, "examples: Input should be greater than or equal to 1"),
-    ("/api/descent/line", {"points": 100000}, "points: Input should be less than or equal to 201"),
-    ("/api/descent/runners", {"steps": 10**6}, "steps: Input should be less than or equal to 500"),
+    ("/api/descent/line", {"examples": 0}, "The number of examples must be at least 1, not 0"),
+    ("/api/descent/line", {"points": 100000}, "The points must be at most 201, not 100,000"),
+    ("/api/descent/runners", {"steps": 10**6}, "The number of steps must be at most 500, not 1,000,000"),
 ])
 def test_out_of_range_gets_a_precise_422(test_client, path, body, words):
     with test_client() as c:
@@ -289,4 +289,4 @@ def test_momentum_is_one_more_runner_beyond_the_lecture(test_client):
     assert gd["momentum"] is None and len(plain["runners"]) == 2  # only when asked for
     assert heavy["costs"][0] == gd["costs"][0] and heavy["costs"][1] == pytest.approx(gd["costs"][1], rel=1e-5)  # v starts at 0
     assert heavy["costs"][5] < gd["costs"][5] and heavy["costs"][-1] < gd["costs"][-1]  # it gathers speed on a gentle slope
-    assert bad.status_code == 422 and "momentum: Input should be less than 1" in bad.json()["detail"]
+    assert bad.status_code == 422 and "The momentum must be below 1, not 1" in bad.json()["detail"]

@@ -67,10 +67,10 @@ def test_the_snapshot_at_k_is_the_network_after_k_mini_batches_from_the_same_see
 
 
 @pytest.mark.parametrize("query, words", [
-    ("iteration=-1", "iteration: Input should be greater than or equal to 0"),
-    ("iteration=99999", "iteration: 99999 is after now (iteration 5)"),
-    ("iteration=ten", "iteration: Input should be a valid integer"),
-    ("iteration=1.5", "iteration: Input should be a valid integer"),
+    ("iteration=-1", "The iteration must be at least 0, not -1"),
+    ("iteration=99999", "iteration: 99,999 is after now (iteration 5)"),
+    ("iteration=ten", "The iteration must be a whole number, not ten"),
+    ("iteration=1.5", "The iteration must be a whole number, not 1.5"),
 ])
 def test_a_bad_iteration_gets_a_precise_422(test_client, query, words):
     with test_client() as c:

@@ -10,7 +10,7 @@ from websockets.exceptions import ConnectionClosed
 
 from server.engine import checkpoint
 from server.web.presenter import CLOSE_FOLLOW_CHANGED
-from test_classroom import COOKIE, Visitor, classroom, step  # noqa: F401  (classroom: the fixture)
+from test_classroom import COOKIE, Visitor, classroom, seat_of, step  # noqa: F401  (classroom: the fixture)
 from conftest_server import TIMEOUT, poll, ws_connect
 
 pytest_plugins = ["conftest_server"]
@@ -207,3 +207,65 @@ def test_the_presenter_key_is_kept_in_the_checkpoint_folder_or_given(tmp_path):
     assert presenter_key(None, tmp_path)[0] == first  # the same after a restart
     assert (tmp_path / "presenter-key").stat().st_mode & 0o077 == 0
     assert presenter_key("my-own-key", tmp_path)[0] == "my-own-key"
+
+
+def test_the_page_refuses_what_the_server_would_refuse_a_follower_with_the_same_words():
+    """static/js/net/api.js refuses a follower's changes itself (no 409 to log): its list of what a
+    follower may send, and its sentences, are the server's."""
+    import json
+    import re
+    from pathlib import Path
+
+    from server.web import classroom as web_classroom
+    from server.web.presenter import FOLLOWING, LOCKED
+
+    source = (Path(__file__).parent.parent / "static/js/net/api.js").read_text()
+    listed = re.search(r"const FOLLOW_SENDS = new Set\(\[(.*?)\]\)", source, re.S).group(1)
+    assert set(json.loads(f"[{listed}]")) == web_classroom.FOLLOW_READS | web_classroom.OWN_ALWAYS
+    assert f'const FOLLOWING = "{FOLLOWING}";' in source
+    assert f'const LOCKED = "{LOCKED}";' in source
+
+
+def test_a_locked_students_own_session_is_kept_while_they_follow_and_put_away_when_they_leave(classroom):  # noqa: F811
+    """Following (locked) keeps the student's own seat: their open page holds it (it is never idle), and
+    unlocked they are back on their own network as they left it. Closed while locked, the page lets it
+    be saved and put away like any idle seat, and it resumes, unchanged, when they return."""
+    srv = classroom(presenter_key=KEY, idle_minutes=10)
+    teacher, student = Visitor(srv), Visitor(srv)
+    try:
+        teacher.open(), student.open()
+        become_presenter(teacher)
+        with ws_connect(srv, additional_headers={"Cookie": f"{COOKIE}={teacher.cookie}"}) as t:
+            t.next(type="hello")
+            with student.ws() as own:
+                own.next(type="hello")
+                step(own, 3)
+            seat = seat_of(srv, student)
+            assert teacher.http.post("/api/classroom/lock", json={"locked": True}).status_code == 200
+            with student.ws() as s:  # locked: the page follows
+                assert classroom_msg(s)["following"] is True
+                seat.last_seen -= 11 * 60  # ten minutes of following
+                srv.call(srv.app.state.classroom.tidy)
+                assert seat_of(srv, student) is seat and seat.session.alive  # kept: the page is open
+                teacher.http.post("/api/classroom/lock", json={"locked": False})
+            with student.ws() as s:
+                assert s.next(type="hello")["state"]["iteration"] == 3  # their own, as they left it
+                assert classroom_msg(s)["following"] is False
+            # locked again, and the student closes the page: their seat is saved and put away
+            teacher.http.post("/api/classroom/lock", json={"locked": True})
+            with student.ws() as s:
+                classroom_msg(s, lambda m: m["following"])
+            poll(lambda: seat.connections == 0, what="the socket to close")
+            pid = seat.session.pid
+            seat.last_seen -= 11 * 60
+            srv.call(srv.app.state.classroom.tidy)
+            assert seat_of(srv, student) is None and (seat.folder / "autosave.npz").is_file()
+            assert classroom_msg(t, lambda m: m["followers"] == 0)["presenter"] is True  # the presenter is not
+            # they come back, still locked: they follow; unlocked, their own resumes from its save
+            assert student.open().status_code == 200
+            with student.ws() as s:
+                assert classroom_msg(s)["following"] is True
+                teacher.http.post("/api/classroom/lock", json={"locked": False})
+            assert student.state()["iteration"] == 3 and seat_of(srv, student).session.pid != pid
+    finally:
+        teacher.close(), student.close()

@@ -157,11 +157,11 @@ def test_the_curve_of_any_parameter_matches_setting_it():
 
 
 @pytest.mark.parametrize("change, status, text", [
-    ({"low": -2000}, 422, "low: Input should be greater than or equal to -1000"),
-    ({"high": 1e6}, 422, "high: Input should be less than or equal to 1000"),
+    ({"low": -2000}, 422, "The lowest value must be at least -1000, not -2000"),
+    ({"high": 1e6}, 422, "The highest value must be at most 1000, not 1,000,000"),
     ({"low": 3, "high": 3}, 422, "low must be below high, got low 3 and high 3"),
-    ({"points": 1}, 422, "points: Input should be greater than or equal to 2"),
-    ({"points": 1000}, 422, "points: Input should be less than or equal to 401"),
+    ({"points": 1}, 422, "The points must be at least 2, not 1"),
+    ({"points": 1000}, 422, "The points must be at most 401, not 1000"),
     ({"low": "-1"}, 422, "low"),
     ({"param": {"layer": 3, "j": 0, "k": 0}}, 422, "layer must be from 0 to 2"),
     ({"param": {"layer": 2, "j": 0, "k": 1}}, 422, "k must be from 0 to 0 in layer 2"),
@@ -185,7 +185,7 @@ def test_nan_for_the_curve_or_the_slider_is_refused(simple):
         r = simple.post(path, content=body, headers={"content-type": "application/json"})
         assert r.status_code == 400 and "NaN" in r.json()["detail"], r.text
     r = simple.post("/api/walkthrough/set", json={"param": W_L, "value": 1001, "merge_undo": True})
-    assert r.status_code == 422 and "value: Input should be less than or equal to 1000" in r.json()["detail"]
+    assert r.status_code == 422 and "The value must be at most 1000, not 1001" in r.json()["detail"]
     assert model(simple) == before and len(simple.app.state.session.undo) == 0
 
 

@@ -381,7 +381,7 @@ def test_set_one_weight_by_hand_moves_the_cost_by_the_slope_and_undo_restores(cl
     ({"param": {"layer": 3, "j": 0, "k": 0}, "value": 1.0}, 422, "layer must be from 0 to 2"),
     ({"param": {"layer": 0, "j": 16, "k": 0}, "value": 1.0}, 422, "j must be from 0 to 15"),
     ({"param": {"layer": 0, "j": 0, "k": 784}, "value": 1.0}, 422, "k must be from 0 to 783"),
-    ({"param": {"layer": 0, "j": 0, "k": 0}, "value": 1e6}, 422, "value: Input should be less than or equal to 1000"),
+    ({"param": {"layer": 0, "j": 0, "k": 0}, "value": 1e6}, 422, "The value must be at most 1000, not 1,000,000"),
     ({"param": {"layer": 0, "j": 0, "k": 0}, "value": "1"}, 422, "value"),
     ({"param": {"layer": 0, "j": 0, "k": 0}}, 422, "value"),
     ({"param": {"layer": 0, "j": 0, "k": 0}, "value": 1.0, "why": 1}, 422, "why"),

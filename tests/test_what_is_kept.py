@@ -251,7 +251,7 @@ def test_the_engine_allocates_only_what_the_file_holds(tmp_path):
     (tmp_path / "claim.npz").write_bytes(data)
 
     def load():
-        with pytest.raises(CheckpointError, match=r"members do not match the configuration \(missing \['W0'"):
+        with pytest.raises(CheckpointError, match=r"its arrays do not match the network it describes \(missing \['W0'"):
             checkpoint.load(tmp_path / "claim.npz")  # the CLI's path: no live limits, still no allocation
 
     _, peak = peak_allocation(load)

@@ -93,3 +93,51 @@ def test_hello_holds_decimated_history(small_data):
     assert len(arrays["cost_values"]) == 2000 and arrays["cost_iterations"][-1] == 2500
     assert np.all(np.diff(arrays["cost_iterations"]) > 0)
     np.testing.assert_allclose(arrays["cost_values"].mean(), s.cost_history.values().mean(), rtol=0.02)  # buckets of 1 or 2
+
+
+def test_scaled_and_float16_arrays_roundtrip_within_their_precision():
+    """docs/protocol.md: a scaled array's value is (q − zero) × scale, one scale or one per row; f2 is
+    float16. Each quantiser keeps the precision the protocol states for it."""
+    from server.web.stream import quantise
+
+    rng = np.random.default_rng(0)
+    w = (rng.standard_normal((6, 50)) * np.array([[1e-3], [1], [30], [0], [1e-6], [5]])).astype(np.float32)
+    a = np.abs(rng.standard_normal(300)).astype(np.float32) * 7
+    pixels = np.arange(256, dtype=np.uint8) * np.float32(1 / 255)  # as image datasets make them
+    data = wire.encode({"type": "x"}, {"w": quantise.u1_rows(w), "a": quantise.f2(a), "u": quantise.u1(a),
+                                        "p": quantise.pixels(pixels)})
+    header, raw = wire.decode(data, raw=True)
+    specs = header["arrays"]
+    assert specs["w"]["dtype"] == "u1" and specs["w"]["zero"] == 128 and len(specs["w"]["scale"]) == 6
+    assert specs["a"]["dtype"] == "f2" and isinstance(specs["a"]["scale"], float) and raw["a"].dtype == np.float16
+    assert specs["p"]["dtype"] == "u1" and "zero" not in specs["p"]
+    _, out = wire.decode(data)
+    row_max = np.abs(w).max(axis=1, keepdims=True)
+    assert (np.abs(out["w"] - w) <= row_max / 254 * (1 + 1e-6)).all()  # 0.4 % of each row's largest
+    assert (out["w"][3] == 0).all() and np.abs(out["w"][4]).max() > 0  # a zero row, a tiny one kept
+    assert (np.abs(out["a"] - a) <= np.maximum(np.abs(a) * 2**-11, a.max() * 2**-25)).all()
+    assert (np.abs(out["u"] - a) <= a.max() / 254 * (1 + 1e-6)).all()
+    np.testing.assert_array_equal(out["p"], pixels)  # lossless
+    assert quantise.pixels(np.array([0.5, 0.3], np.float32)) is None  # not k/255: stays float32
+
+
+def test_summary_frames_share_the_core_and_add_each_viewers_parts(small_data):
+    from server.training.snapshot import Detail
+
+    s = TrainingSession(small_data, config={"sizes": [784, 40, 30, 10], "activation": "relu",
+                                            "output_activation": "softmax", "cost": "cross_entropy", "seed": 0})
+    s.run_steps(3)
+    prep = frames.prepare(s.snapshot(2, detail=Detail(full=False, neurons=16, blocks=True)), full=False, summary=True)
+    assert prep.table is None and prep.summary is not None
+    parts = prep.summary.parts
+    assert [p.layer for p in parts] == [0, 1, 2] and all(p.nbytes < 40_000 for p in parts)
+    a = wire.decode(frames.summary_frame(prep, 1, 2, 0, 0))
+    b = wire.decode(frames.summary_frame(prep, 2, 3, 0, 0, [parts[0], parts[2]], prep))
+    assert "W0" not in a[1] and "weights_iteration" not in a[0]
+    assert b[0]["weights_iteration"] == 3 and set(b[1]) >= {"W0", "rows0", "b0", "nabla_w0", "W2", "cols2"}
+    assert a[0]["costs_start"] == 2 and b[0]["costs_start"] == 3 and len(b[1]["costs"]) == 1
+    for name in ("a0", "a1", "a2", "a3", "shown1", "shown2", "z3"):
+        np.testing.assert_array_equal(a[1][name], b[1][name])
+    np.testing.assert_array_equal(b[1]["rows0"], b[1]["shown1"])
+    assert b[1]["W0"].shape == (16, 784) and b[1]["W2"].shape == (10, 16)
+    np.testing.assert_array_equal(b[1]["W2"], s.net.weights[2][:, b[1]["cols2"]])  # small block: float32

@@ -128,16 +128,16 @@ BAD_MESSAGES = [
     ('{"type": "set_params", "learning_rate": 1, "momentum": 0.9}', "momentum"),
     ('{"type": "set_params", "learning_rate": NaN}', "NaN"),
     ('{"type": "set_params", "learning_rate": Infinity}', "Infinity"),
-    ('{"type": "set_params", "learning_rate": "1"}', "learning_rate"),
-    ('{"type": "set_params", "learning_rate": true}', "learning_rate"),
-    ('{"type": "set_params", "learning_rate": 0}', "greater than 0"),
-    ('{"type": "set_params", "learning_rate": 11}', "less than or equal to 10"),
-    ('{"type": "set_params", "batch_size": 0}', "greater than or equal to 1"),
-    ('{"type": "set_params", "batch_size": 100000}', "less than or equal to 1024"),
-    ('{"type": "set_params", "batch_size": 2.5}', "batch_size"),
-    ('{"type": "step", "unit": "year"}', "unit"),
-    ('{"type": "reset", "hidden": [0]}', "greater than or equal to 1"),
-    ('{"type": "reset", "hidden": [100000]}', "less than or equal to 512"),
+    ('{"type": "set_params", "learning_rate": "1"}', "The learning rate η must be a number"),
+    ('{"type": "set_params", "learning_rate": true}', "The learning rate η must be a number"),
+    ('{"type": "set_params", "learning_rate": 0}', "must be above 0"),
+    ('{"type": "set_params", "learning_rate": 11}', "must be at most 10"),
+    ('{"type": "set_params", "batch_size": 0}', "must be at least 1"),
+    ('{"type": "set_params", "batch_size": 100000}', "must be at most 1024"),
+    ('{"type": "set_params", "batch_size": 2.5}', "The mini-batch size must be a whole number"),
+    ('{"type": "step", "unit": "year"}', "The step's unit must be"),
+    ('{"type": "reset", "hidden": [0]}', "must be at least 1"),
+    ('{"type": "reset", "hidden": [100000]}', "must be at most 512"),
     ('{"type": "reset", "hidden": [16, 16, 16, 16, 16]}', "at most 4"),
     ('{"type": "reset", "hidden": [16], "cost": "cross_entropy", "output_activation": "relu"}', "cross"),
     ('{"type": "select_example", "source": "test", "index": 99999999}', "index"),
@@ -363,3 +363,123 @@ def test_the_frame_after_a_pause_carries_the_first_layer(live_server):
         gate.set()
         paused = c.next(lambda m: m["type"] == "frame" and not m["state"]["running"])
     assert paused["has_first_layer"] and "W0" in paused["_arrays"]
+
+
+@pytest.mark.parametrize("change", ["reset", "branch", "load"])
+def test_after_a_new_network_every_tab_gets_its_costs_from_its_first_iteration(live_server, change):
+    """Review: after Network → Reset the descent curve stayed empty until the new run passed the old run's
+    last iteration. Each tab's position in the cost stream was still the old network's (the frame after
+    the new hello came from a snapshot prepared for the old positions), so the new costs were never sent.
+    The same for a checkpoint load (its history is shorter) and a branch (the history is cut)."""
+    srv = live_server()
+    with ws_connect(srv) as a, ws_connect(srv) as b:
+        a.recv(), b.recv()
+        if change == "load":
+            assert httpx.post(srv.url + "/api/checkpoints", json={"name": "early"}, timeout=5).status_code == 200
+        assert a.command({"type": "set_params", "steps_per_second": 1000})["type"] == "ack"
+        a.command({"type": "play"})
+        a.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] > 200, timeout=30)
+        b.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] > 200, timeout=30)
+        a.command({"type": "pause"})
+        poll(lambda: not api_state(srv)["running"], what="pause")
+        if change == "reset":
+            reset = {"type": "reset", "hidden": [16, 16], "activation": "sigmoid", "output_activation": "sigmoid",
+                     "cost": "quadratic", "seed": 1}
+            assert a.command(reset)["type"] == "ack"
+        elif change == "branch":
+            assert httpx.post(srv.url + "/api/branch", json={"iteration": 2}, timeout=5).status_code == 200
+        else:
+            assert httpx.post(srv.url + "/api/checkpoints/early/load", timeout=5).status_code == 200
+        hellos = [c.next(lambda m: m["type"] == "hello") for c in (a, b)]
+        start = hellos[0]["state"]["iteration"]
+        assert start < 100 and hellos[1]["state"]["iteration"] == start
+        for _ in range(3):
+            assert a.command({"type": "step"})["type"] == "ack"
+        for c in (a, b):
+            c.next(lambda m: m["type"] == "frame" and m["state"]["iteration"] == start + 3)
+            after = c.log[max(i for i, m in enumerate(c.log) if m["type"] == "hello") + 1:]
+            got = {}
+            for f in (m for m in after if m["type"] == "frame"):
+                for i, v in enumerate(f["_arrays"]["costs"]):
+                    got[f["costs_start"] + i] = float(v)
+            assert sorted(got) == [start + 1, start + 2, start + 3], sorted(got)[:10]
+            np.testing.assert_allclose([got[start + i] for i in (1, 2, 3)],
+                                       srv.session.cost_history.values()[start:start + 3])
+
+
+def _kill(conn) -> None:
+    """End a client the way a crashed or killed tab does: the TCP connection just goes, no close frame."""
+    import socket as _socket
+
+    conn.ws.socket.shutdown(_socket.SHUT_RDWR)
+    conn.ws.socket.close()
+
+
+def test_a_walkthrough_hold_dies_with_the_tab_that_opened_it(live_server):
+    """Review: a tab that vanished in the walkthrough without `pagehide` (crash, killed mobile tab) left
+    its hold, and training stayed paused in every tab for ever. A hold opened with the tab's `connection`
+    (from its hello) ends when that websocket closes (after a short grace for a reconnect)."""
+    srv = live_server(session_kwargs={"steps_per_second": 50})
+    srv.app.state.holds.grace = 0.2
+    c = ws_connect(srv)
+    hello = c.recv()
+    connection = hello["connection"]
+    assert isinstance(connection, str) and len(connection) >= 8
+    srv.session.play()
+    poll(lambda: api_state(srv)["running"], what="training to run")
+    opened = httpx.post(srv.url + "/api/walkthrough/open", json={"connection": connection}, timeout=5).json()
+    assert opened["was_running"] is True and opened["hold"]
+    poll(lambda: not api_state(srv)["running"], what="the walkthrough to pause training")
+    _kill(c)
+    poll(lambda: api_state(srv)["running"], what="training to resume once the tab is gone")
+    # the hold is gone: closing it later changes nothing and is no error
+    assert httpx.post(srv.url + "/api/walkthrough/close", json={"hold": opened["hold"]}, timeout=5).json()["running"]
+
+
+def test_a_reconnecting_tab_keeps_its_hold(live_server):
+    """A network blip: the tab reconnects within the grace and claims its hold for the new connection."""
+    srv = live_server(session_kwargs={"steps_per_second": 50})
+    holds = srv.app.state.holds
+    holds.grace = 60.0  # (what matters: the claim cancels the end the old socket's close scheduled)
+    a = ws_connect(srv)
+    first = a.recv()["connection"]
+    srv.session.play()
+    poll(lambda: api_state(srv)["running"], what="training to run")
+    hold = httpx.post(srv.url + "/api/walkthrough/open", json={"connection": first}, timeout=5).json()["hold"]
+    _kill(a)
+    poll(lambda: hold in holds._timers, what="the old socket's close to schedule the hold's end")
+    with ws_connect(srv) as b:
+        second = b.recv()["connection"]
+        assert second != first
+        again = httpx.post(srv.url + "/api/walkthrough/open", json={"connection": second, "hold": hold}, timeout=5).json()
+        assert again["hold"] == hold and again["was_running"] is True
+        assert hold not in holds._timers and holds._owner[hold] == second  # it now ends with the new socket
+        assert not api_state(srv)["running"]
+        assert httpx.post(srv.url + "/api/walkthrough/close", json={"hold": hold}, timeout=5).json()["running"] is True
+
+
+def test_a_hold_without_a_connection_is_a_lease(live_server):
+    """A client without a websocket (a script) holds for a lease it renews by opening again with the hold;
+    one that forgets cannot pause training for ever."""
+    srv = live_server(session_kwargs={"steps_per_second": 50})
+    srv.app.state.holds.lease = 3.0
+    srv.session.play()
+    poll(lambda: api_state(srv)["running"], what="training to run")
+    opened = httpx.post(srv.url + "/api/walkthrough/open", timeout=5).json()
+    assert opened["lease_seconds"] == 3.0
+    renewed = httpx.post(srv.url + "/api/walkthrough/open", json={"hold": opened["hold"]}, timeout=5).json()
+    assert renewed["hold"] == opened["hold"]
+    assert not api_state(srv)["running"]
+    poll(lambda: api_state(srv)["running"], what="the lease to run out")
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"connection": "nobody"}, "connection"),
+    ({"connection": ""}, "connection"),
+    ({"hold": "x" * 65}, "hold"),
+])
+def test_walkthrough_open_refuses_an_unknown_connection(live_server, body, words):
+    srv = live_server()
+    r = httpx.post(srv.url + "/api/walkthrough/open", json=body, timeout=5)
+    assert r.status_code == 422 and words in r.json()["detail"]
+    assert not api_state(srv)["running"]

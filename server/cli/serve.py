@@ -14,6 +14,8 @@ from pathlib import Path
 import uvicorn
 
 from ..web.app import ClassroomOptions, Settings, create_app, default_checkpoint_dir
+from ..web.stream.broadcast import DEFAULT_BUDGET, MAX_BUDGET, MIN_BUDGET
+from ..web.stream.link import websocket_protocol
 from ..training.catalog import Catalog
 from ..training.store import CheckpointStore
 from ..training.limits import check_fits
@@ -43,6 +45,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--flat-out", action="store_true",
                         help="train flat out from the first mini-batch (by default training starts slowly, so the "
                              "first minute can be watched, and speeds up by itself to flat out in about 30 s)")
+    parser.add_argument("--viewer-bytes", type=budget, default=DEFAULT_BUDGET, metavar="B",
+                        help=f"bytes per second a tab streaming the view's summary gets (default {DEFAULT_BUDGET:,}, "
+                             "about 1 MB/s: fine on Wi-Fi); lowered by itself on a slower link")
+    parser.add_argument("--max-viewer-bytes", type=budget, default=MAX_BUDGET, metavar="B",
+                        help=f"the most bytes per second a tab may ask for (default {MAX_BUDGET:,})")
     parser.add_argument("--token", metavar="TOKEN",
                         help="the token students' pages must present when bound beyond loopback (8 to 128 letters, "
                              "digits, '-', '_', '.' or '~'; given with a loopback --host, a token is required there "
@@ -75,13 +82,25 @@ def add_arguments(parser) -> None:
                              "is saved as DIR/autosave-YYYYMMDD-HHMMSS.npz; the newest 5 are kept)")
 
 
+def budget(text: str) -> int:
+    """A byte budget per second: a whole number from the server's minimum up."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes per second") from None
+    if value < MIN_BUDGET:
+        raise argparse.ArgumentTypeError(f"must be at least {MIN_BUDGET:,} bytes per second, got {text}")
+    return value
+
+
 def uvicorn_config(app, host: str = "127.0.0.1", port: int = 8000, **overrides) -> uvicorn.Config:
     """The server's uvicorn settings: websocket size limit (over 64 KiB closes with 1009), pings that
     detect dead peers, a graceful shutdown that closes every socket (1012) within 5 s, and no
     permessage-deflate: frames are mostly float32 arrays that barely compress, and zlib per viewer per
-    frame cost more CPU than everything else the event loop does (measured: 41% of it, 16 viewers)."""
+    frame cost more CPU than everything else the event loop does (measured: 41% of it, 16 viewers).
+    Its websocket protocol lets the stream see each link's backlog (web/stream/link.py)."""
     options = dict(ws_max_size=MAX_MESSAGE_BYTES, ws_ping_interval=20, ws_ping_timeout=20, log_level="warning",
-                   timeout_graceful_shutdown=5, ws_per_message_deflate=False)
+                   timeout_graceful_shutdown=5, ws_per_message_deflate=False, ws=websocket_protocol())
     options.update(overrides)
     return uvicorn.Config(app, host=host, port=port, **options)
 
@@ -227,6 +246,8 @@ def presenter_key(given: str | None, folder) -> tuple[str | None, list[str]]:
 
 
 def _serve(args, sock: socket.socket) -> int:
+    if args.viewer_bytes > args.max_viewer_bytes:
+        raise UsageError(f"--viewer-bytes ({args.viewer_bytes:,}) is above --max-viewer-bytes ({args.max_viewer_bytes:,})")
     if args.classroom and (args.load or args.resume):
         raise UsageError("--load and --resume do not apply to --classroom: each visitor's session resumes from its "
                          "own save in the checkpoint folder")
@@ -264,7 +285,8 @@ def _serve(args, sock: socket.socket) -> int:
     guard.extra_hosts = tuple(args.allowed_hosts)
     settings = Settings(data_dir=args.data_dir, load=load, guard=guard, checkpoint_dir=store.folder,
                         resume=args.resume, autosave=not args.no_autosave, fashion_dir=args.fashion_dir,
-                        catalog=catalog, session_kwargs={"warmup": not args.flat_out}, classroom=classroom)
+                        catalog=catalog, session_kwargs={"warmup": not args.flat_out}, classroom=classroom,
+                        viewer_bytes=args.viewer_bytes, max_viewer_bytes=args.max_viewer_bytes)
     _log_to_stderr()
     app = create_app(settings)
     server = uvicorn.Server(uvicorn_config(app, args.host, args.port))

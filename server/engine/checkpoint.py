@@ -151,14 +151,14 @@ def read(data: bytes, name: str = "checkpoint", fits: Callable[[list], None] | N
         infos = zf.infolist()
         total = sum(info.file_size for info in infos)
         if total > MAX_CHECKPOINT_BYTES:
-            raise CheckpointError(f"{name}: members claim {total} bytes uncompressed, limit {MAX_CHECKPOINT_BYTES}")
+            raise CheckpointError(f"{name}: its arrays claim {total:,} bytes unpacked, over the limit of {MAX_CHECKPOINT_BYTES:,}")
         members = {(i.filename[:-4] if i.filename.endswith(".npy") else i.filename): i for i in infos}
         if len(members) != len(infos):
-            raise CheckpointError(f"{name}: a member name appears twice")
+            raise CheckpointError(f"{name}: an array name appears twice")
         if "meta" not in members:
             if cut:
                 raise cut
-            raise CheckpointError(f"{name}: missing the 'meta' member with the configuration")
+            raise CheckpointError(f"{name}: not a Backprop Lab checkpoint: the description of its network (its 'meta' array) is missing")
         meta = _read_meta(zf, members["meta"], name, limit=min(MAX_META_BYTES, META_RATIO * len(data) + 2**20))
         if cut and meta.get("format") != FORMAT_SNAPSHOTS:
             raise cut  # only a file with snapshots has a part that can be lost without losing the network
@@ -185,7 +185,7 @@ def read(data: bytes, name: str = "checkpoint", fits: Callable[[list], None] | N
             missing, unexpected = expected - set(members), set(members) - allowed
             if cut and missing:
                 raise cut
-            raise CheckpointError(f"{name}: members do not match the configuration "
+            raise CheckpointError(f"{name}: its arrays do not match the network it describes "
                                   f"(missing {sorted(missing)}, unexpected {sorted(unexpected)})")
         headers = {key: _read_header(zf, members[key], name) for key in sorted(expected - {"meta"})}
         for key, (shape, dtype) in headers.items():
@@ -247,7 +247,7 @@ def read_meta(data: bytes, name: str = "checkpoint") -> dict:
         except KeyError:
             if cut:
                 raise cut from None
-            raise CheckpointError(f"{name}: missing the 'meta' member with the configuration") from None
+            raise CheckpointError(f"{name}: not a Backprop Lab checkpoint: the description of its network (its 'meta' array) is missing") from None
         meta = _read_meta(zf, info, name, limit=min(MAX_META_BYTES, META_RATIO * len(data) + 2**20))
     if cut:
         if meta.get("format") != FORMAT_SNAPSHOTS:
@@ -289,7 +289,7 @@ def _read_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limit: in
     if len(shape) != 1 or dtype != np.uint8:
         raise CheckpointError(f"{name}: bad configuration ({key} must be bytes of JSON, not {dtype} {shape})")
     if shape[0] > limit:
-        raise CheckpointError(f"{name}: the {key} member claims {shape[0]} bytes, over the limit of {limit} "
+        raise CheckpointError(f"{name}: the {key} array claims {shape[0]:,} bytes, over the limit of {limit:,} "
                               "for a file of this size")
     return _read_array(zf, info, name).tobytes()
 

@@ -253,6 +253,24 @@ class Network:
         costs = self.cost_fn.per_example(a_out, y)
         return Gradients(nabla_w, nabla_b, deltas, dC_da, costs, trace)
 
+    def deltas(self, trace: Trace, y) -> list[np.ndarray]:
+        """δ = ∂C0/∂z of every layer for the examples ``trace`` fed forward: ``backprop``'s chain rule
+        without the weight gradients (what a view of one example needs, at a fraction of the cost)."""
+        zs, activations = trace.zs, trace.activations
+        y = self._as_target(y, len(activations[0]))
+        L = len(self.weights)
+        a_out = activations[-1]
+        if self._delta_is_a_minus_y:
+            delta = a_out - y
+        else:
+            delta = self.output.backward(zs[-1], a_out, self.cost_fn.derivative(a_out, y))
+        deltas: list = [None] * L
+        for l in range(L - 1, -1, -1):
+            deltas[l] = delta
+            if l > 0:
+                delta = self.hidden.backward(zs[l - 1], activations[l], delta @ self.weights[l])
+        return deltas
+
     def sgd_step(self, x, y, learning_rate: float) -> float:
         """One mini-batch step W ← W − η ∇C (mean gradient of the batch); returns the batch's cost.
 

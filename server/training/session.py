@@ -34,7 +34,7 @@ from .edits import UndoHistory
 from .events import EventLog
 from .health import WINDOW, HealthCheck, chance_levels
 from .recorder import Recorder
-from .snapshot import Snapshot, all_finite, capture, make_finite
+from .snapshot import Detail, Snapshot, all_finite, capture, make_finite
 from .worker import Worker
 from ..engine.network import Network, validate_config
 from ..engine.saved_snapshots import SavedHistory
@@ -349,7 +349,7 @@ class TrainingSession:
         self._until_epoch_end = False
         self._event(
             "diverged",
-            f"Training diverged at iteration {self.iteration} (the cost became infinite or NaN) with learning rate "
+            f"Training diverged at iteration {self.iteration:,} (the cost became infinite or NaN) with learning rate "
             f"{self.learning_rate:g}. Training is paused and the last finite weights are restored; "
             "lower the learning rate and press play.",
         )
@@ -449,7 +449,7 @@ class TrainingSession:
 
         def apply():
             if iteration > self.iteration:
-                raise ValueError(f"iteration {iteration} is after now ({self.iteration})")
+                raise ValueError(f"iteration {iteration:,} is after now ({self.iteration:,})")
             snap = self.recorder.snapshots.at_or_before(iteration)
             left, left_acc = self.iteration, self.accuracy()
             self._pause()
@@ -757,19 +757,20 @@ class TrainingSession:
         return {k: c[k] for k in ("sizes", "activation", "output_activation", "cost", "seed")}
 
     def snapshot(self, costs_from: int | None = None, with_first_layer: bool = True,
-                 accuracy_from: int = 0, markers_from: int = 0) -> Snapshot:
+                 accuracy_from: int = 0, markers_from: int = 0, detail: Detail | None = None) -> Snapshot:
         """Copies of everything a frame shows: every array finite (a diverged network is restored first).
 
         ``costs_from`` = the first iteration whose cost to include (None: none before the first);
-        ``accuracy_from`` / ``markers_from`` = how many entries of those histories to leave out.
+        ``accuracy_from`` / ``markers_from`` = how many entries of those histories to leave out;
+        ``detail``: which weights (snapshot.Detail; default: every matrix whole).
         """
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
-            snap = capture(self, costs_from, with_first_layer, accuracy_from, markers_from)
+            snap = capture(self, costs_from, with_first_layer, accuracy_from, markers_from, detail)
             if all_finite(snap):
                 return snap
             # The weights (or what they compute) overflowed between two divergence checks.
             self._diverged()
-            snap = capture(self, costs_from, with_first_layer, accuracy_from, markers_from)
+            snap = capture(self, costs_from, with_first_layer, accuracy_from, markers_from, detail)
             if not all_finite(snap):  # even the restored weights overflow on this example: never send it
                 make_finite(snap)
             return snap

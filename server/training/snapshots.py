@@ -104,7 +104,7 @@ class SnapshotLog:
         """The nearest snapshot at or before ``iteration`` (ValueError if there is none)."""
         at = bisect.bisect_right(self._iterations, iteration) - 1
         if at < 0:
-            raise ValueError(f"no snapshot at or before iteration {iteration}")
+            raise ValueError(f"no snapshot at or before iteration {iteration:,}")
         return self._items[at]
 
     def summaries(self) -> list[dict]:

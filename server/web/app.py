@@ -29,8 +29,9 @@ from ..training.store import AUTOSAVES_KEPT, CheckpointStore, export, fingerprin
 from .bodies import validation_error
 from .classroom import CLASSROOM_SENDS_PER_SECOND, Classroom, Cookies, load_secret
 from .guard import Guard, GuardMiddleware
+from .holds import Holds
 from .routes import checkpoints, datasets, descent, history, links, live, pages, presenter, walkthrough, ws
-from .stream.broadcast import Broadcaster
+from .stream.broadcast import DEFAULT_BUDGET, MAX_BUDGET, Broadcaster
 
 log = logging.getLogger("backprop_lab")
 
@@ -65,6 +66,8 @@ class Settings:
     dataset: Dataset | None = None  # an already loaded MNIST (tests, benchmarks); else loaded at start-up
     fashion_dir: str | None = None  # where Fashion-MNIST's files are (default: Debian's package folder)
     catalog: Catalog | None = None  # the datasets, when the caller already opened some (serve --load checks)
+    viewer_bytes: int = DEFAULT_BUDGET  # a summary viewer's byte budget per second, unless it asks another
+    max_viewer_bytes: int = MAX_BUDGET  # the most a viewer may ask for
     share_hosts: tuple = ()  # "HOST:PORT" students can reach (serve prints them); the Share button's links use them
     classroom: "ClassroomOptions | None" = None  # a session per visitor, in worker processes (None: one shared)
 
@@ -129,7 +132,7 @@ async def classroom_lifespan(app: FastAPI, settings: Settings):
         room = Room(root, options.max_sessions, options.idle_minutes * 60, spec, preload=["server.web.app"])
         classroom = Classroom(room, Cookies(await asyncio.to_thread(load_secret, room.root)), settings.frame_rate,
                               settings.stall_limit, options.sends_per_second, options.secure_cookies,
-                              options.presenter_key)
+                              options.presenter_key, viewer_bytes=(settings.viewer_bytes, settings.max_viewer_bytes))
         await classroom.start()
         app.state.classroom = classroom
         app.state.session = None
@@ -154,8 +157,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if settings.classroom is not None:
-            async with classroom_lifespan(app, settings):
-                yield
+            try:
+                async with classroom_lifespan(app, settings):
+                    yield
+            finally:
+                app.state.holds.shutdown()
             return
         catalog = settings.catalog or Catalog(mnist=settings.dataset, mnist_dir=settings.data_dir,
                                               fashion_dir=settings.fashion_dir)
@@ -179,11 +185,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session = session
         app.state.catalog = catalog
         app.state.checkpoints = store
-        app.state.broadcaster = Broadcaster(session, settings.frame_rate, settings.stall_limit)
+        app.state.broadcaster = Broadcaster(session, settings.frame_rate, settings.stall_limit,
+                                            viewer_bytes=settings.viewer_bytes, max_viewer_bytes=settings.max_viewer_bytes)
         app.state.broadcaster.start()
         try:
             yield
         finally:
+            app.state.holds.shutdown()
             await app.state.broadcaster.close()
             session.stop()
             if settings.autosave:
@@ -193,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.guard = settings.guard
     app.state.classroom = None
+    app.state.holds = Holds()  # the walkthroughs' holds on whichever session they pause (holds.py)
     templates = Jinja2Templates(directory=str(page_folder("templates")))
     app.state.templates = templates
 

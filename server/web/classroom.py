@@ -38,7 +38,7 @@ from ..training.store import CheckpointStore, export, thaw
 from ..engine.checkpoint import CheckpointError
 from .guard import RateLimit
 from .presenter import FOLLOWING, LOCKED, Member, Presenter
-from .stream.broadcast import Broadcaster, SendBudget
+from .stream.broadcast import DEFAULT_BUDGET, MAX_BUDGET, Broadcaster, SendBudget
 
 log = logging.getLogger("backprop_lab")
 COOKIE = "bpl_visitor"
@@ -195,8 +195,9 @@ class Connected:
 class Classroom:
     def __init__(self, room: Room, cookies: Cookies, frame_rate: float = 30.0, stall_limit: float = 20.0,
                  sends_per_second: float = CLASSROOM_SENDS_PER_SECOND, secure_cookies: bool = False,
-                 presenter_key: str | None = None):
+                 presenter_key: str | None = None, viewer_bytes: tuple[int, int] = (DEFAULT_BUDGET, MAX_BUDGET)):
         self.room = room
+        self.viewer_bytes = viewer_bytes  # a summary viewer's byte budget per second, and the most it may ask
         self.presenter = Presenter(presenter_key)
         self.cookies = cookies
         self.frame_rate, self.stall_limit = frame_rate, stall_limit
@@ -364,7 +365,8 @@ class Classroom:
         if stream is None or stream.session is not seat.session:
             if stream is not None:
                 asyncio.create_task(stream.close())
-            stream = Broadcaster(seat.session, self.frame_rate, self.stall_limit, budget=self.budget)
+            stream = Broadcaster(seat.session, self.frame_rate, self.stall_limit, budget=self.budget,
+                                 viewer_bytes=self.viewer_bytes[0], max_viewer_bytes=self.viewer_bytes[1])
             stream.start()
             self.streams[seat.key] = stream
         return stream

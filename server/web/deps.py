@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from ..training.catalog import Catalog
 from ..training.session import TrainingSession
 from ..training.store import CheckpointStore
+from .holds import Holds
 
 
 async def get_session(request: Request) -> TrainingSession:
@@ -27,6 +28,10 @@ def get_store(request: Request) -> CheckpointStore:
     return request.app.state.checkpoints
 
 
+def get_holds(request: Request) -> Holds:
+    return request.app.state.holds
+
+
 def get_catalog(request: Request) -> Catalog:
     return request.app.state.catalog
 
@@ -40,5 +45,6 @@ def shared_session(request: Request) -> bool:
 
 SessionDep = Annotated[TrainingSession, Depends(get_session)]
 StoreDep = Annotated[CheckpointStore, Depends(get_store)]
+HoldsDep = Annotated[Holds, Depends(get_holds)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 SharedDep = Annotated[bool, Depends(shared_session)]

@@ -21,6 +21,7 @@ from ..engine.costs import COSTS
 from ..engine.datasets import registry
 from ..engine.network import validate_config
 from ..training.limits import DEFAULT_HIDDEN, DEFAULT_NETWORK, LIMITS
+from .refusals import reason
 from .schemas import MAX_LINK_CHARS, Reset
 
 VERSION = 1
@@ -149,7 +150,7 @@ def _reset_error(e: ValidationError) -> LinkError:
     loc = [str(p) for p in err["loc"]]
     key = FIELD_OF.get(loc[0], loc[0]) if loc else "link"
     where = f"layer {int(loc[1]) + 1}: " if key == "hidden" and len(loc) > 1 and loc[1].isdigit() else ""
-    return LinkError(key, where + err["msg"])
+    return LinkError(key, where + (reason(err) or err["msg"]))
 
 
 def parse(link: str) -> dict:

@@ -13,11 +13,13 @@ from ..engine.costs import COSTS
 from ..training.edits import PARAMETER_LIMIT
 from ..training.limits import LIMITS
 from ..training.store import NAME_RE
+from .refusals import describe_errors
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_DRAWING_SIDE = 1024
 MAX_INPUT_VALUES = 4096  # a sanity cap: the exact count is the dataset's input size (checked in inputs.py)
 MAX_INPUTS = MAX_INPUT_VALUES  # values in a walked example's input (checked against the network when used)
+STREAM_LIMITS = {"budget": (20_000, None), "neurons": (8, 512)}  # the budget's upper end: the server's limit
 
 
 class Strict(BaseModel):
@@ -216,6 +218,13 @@ class LinkRequest(Strict):
     link: Annotated[str, Field(max_length=MAX_LINK_CHARS)]
 
 
+class OpenRequest(Strict):
+    """``POST /api/walkthrough/open``: who owns the hold (holds.py), and an existing hold to claim or renew."""
+
+    connection: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # from this tab's hello
+    hold: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # from an earlier open
+
+
 class CloseRequest(Strict):
     hold: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # from walkthrough/open
 
@@ -316,13 +325,31 @@ class SelectExample(Strict):
     index: Annotated[int, Field(ge=0)] | None = None
 
 
+class Stream(Strict):
+    """How this connection streams (docs/protocol.md, "Detail levels"): ``detail`` "full" (every weight as
+    float32, the default) or "summary" (what the view draws, within a byte budget); ``budget`` in bytes
+    per second (at most the server's limit: checked where the limit is known); ``neurons``: the most
+    neurons of one layer the view shows. Omitted fields are unchanged."""
+
+    type: Literal["stream"]
+    detail: Literal["full", "summary"] = None
+    budget: Annotated[int, Field(ge=STREAM_LIMITS["budget"][0])] = None
+    neurons: Annotated[int, Field(ge=STREAM_LIMITS["neurons"][0], le=STREAM_LIMITS["neurons"][1])] = None
+
+    @model_validator(mode="after")
+    def _something(self):
+        if not self.model_fields_set - {"type"}:
+            raise ValueError("stream needs detail, budget or neurons")
+        return self
+
+
 ClientMessage = Annotated[
-    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample, Backprop, RestoreGood, SetPoints],
+    Union[Play, Pause, Step, SetParams, Reset, Predict, SelectExample, Backprop, RestoreGood, SetPoints, Stream],
     Field(discriminator="type"),
 ]
 _client_adapter = TypeAdapter(ClientMessage)
 KNOWN_TYPES = ("play", "pause", "step", "set_params", "reset", "predict", "select_example", "backprop",
-               "restore_good", "set_points")
+               "restore_good", "set_points", "stream")
 
 
 class MessageError(ValueError):
@@ -365,17 +392,8 @@ def parse_client_message(text: str):
 
 
 def describe(e: ValidationError, skip: int = 0) -> str:
-    """A pydantic error as one readable line: 'learning_rate: Input should be greater than 0'.
+    """A pydantic error as one readable line: 'The learning rate η must be above 0, not 0' (refusals.py).
 
     ``skip`` drops leading path parts (the union tag pydantic puts first for websocket messages).
     """
     return describe_errors(e.errors(include_url=False), skip)
-
-
-def describe_errors(errors: list, skip: int = 0) -> str:
-    parts = []
-    for err in errors[:3]:
-        loc = ".".join(str(p) for p in err["loc"][skip:] if not str(p).startswith("function-")) or "body"
-        parts.append(f"{loc}: {err['msg']}")
-    more = len(errors) - 3
-    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")

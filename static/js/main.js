@@ -45,7 +45,20 @@ const BADGE_TEXT = { connecting: "connecting…", connected: "connected", reconn
 const REFUSED_TEXT = "This server restarted with a new address or token — open the new link from the teacher.";
 let lastOrigin = {}; // request type → the control that sent it, for placing `error` replies
 
-const connection = new Connection(websocketURL(), {
+// The summary stream (docs/protocol.md, "Detail levels"): what the view draws, within a byte budget;
+// `?budget=BYTES` in the page's address asks for another budget (the server refuses one past its limit),
+// `?detail=full` for every weight in every frame (the stream before budgets: for comparisons).
+const pageQuery = new URLSearchParams(location.search);
+let neuronsAsked = 0; // the most neurons of a layer this tab asked the server for
+function streamURL() {
+  const follow = classroom?.wantFollow ? { follow: 1 } : {}; // classroom mode: this page asked to follow the presenter
+  if (pageQuery.get("detail") === "full") return websocketURL({ detail: "full", ...follow });
+  neuronsAsked = networkView.neuronsWanted();
+  const params = { detail: "summary", neurons: neuronsAsked, ...follow };
+  if (pageQuery.get("budget")) params.budget = pageQuery.get("budget");
+  return websocketURL(params);
+}
+const connection = new Connection(streamURL, {
   onMessage: receive,
   onStatus(status) {
     badge.dataset.state = status;
@@ -159,7 +172,7 @@ const pictures = new PicturePicker({
   iterationOf(view) {
     const now = store.state?.iteration ?? null;
     if (scrubber.active && liveViews.some((v) => v === view)) {
-      return { iteration: scrubber.current.snap.iteration, note: `looking back; now ${fmtGrouped(now ?? 0, ",")}` };
+      return { iteration: scrubber.current.snap.iteration, note: `looking back; now ${fmtGrouped(now ?? 0)}` };
     }
     if (view.dataset.testid === "lb-confusion" && lookback.confusion) return { iteration: lookback.confusion.iteration };
     return { iteration: now };
@@ -178,6 +191,7 @@ function receive(msg) {
   switch (header.type) {
     case "hello":
       store.applyHello(msg);
+      neuronsAsked = header.stream?.neurons ?? neuronsAsked;
       networkView.setPinned(null);
       editor.fill();
       predictionPanel.setNames(store.classNames);
@@ -237,8 +251,8 @@ function onEvent(event) {
     restoreButton.hidden = event.kind !== "stalled";
     if (event.kind === "stalled") {
       restoreButton.textContent = event.good_accuracy != null
-        ? `Restore the best weights (${fmtPct(event.good_accuracy)} at iteration ${fmtGrouped(event.good_iteration, ",")})`
-        : `Restore the weights of iteration ${fmtGrouped(event.good_iteration, ",")}`;
+        ? `Restore the best weights (${fmtPct(event.good_accuracy)} at iteration ${fmtGrouped(event.good_iteration)})`
+        : `Restore the weights of iteration ${fmtGrouped(event.good_iteration)}`;
     }
     eventBanner.hidden = false;
     return;
@@ -276,6 +290,11 @@ function tick(now) {
   counters.update(now);
   networkPanel.update();
   networkView.draw(now);
+  const wanted = networkView.neuronsWanted();
+  if (store.summary && wanted !== neuronsAsked && connection.connected) {
+    neuronsAsked = wanted; // a bigger or smaller view (resized, presentation mode): as many neurons as it shows
+    connection.send({ type: "stream", neurons: wanted });
+  }
   chart.draw(now);
   scrubber.tick(now);
   lookback.tick(now);
@@ -336,7 +355,7 @@ const linkOpener = new LinkOpener({
 const classroom = new ClassroomBar({ connection, walkthrough, setMode, toasts, onCopying: (n) => (ownChanges.loaded += n) });
 
 // Debug/test hooks.
-window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges, classroom };
+window.__lab = { store, scrubber, lookback, pictures, descent, chart, networkView, connection, digitLab, walkthrough, presentation, fps, send, planeMaps, planeView, share, linkOpener, ownChanges, classroom, inspector, tooltip };
 
 connection.connect();
 requestAnimationFrame(tick);

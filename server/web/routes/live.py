@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ...engine import checkpoint
 from ...engine.datasets import as_inputs
+from ...training.snapshot import shown_example
 from ...training.store import Frozen, export, freeze, thaw
 from ..bodies import StrictRoute
 from ..deps import SessionDep
@@ -67,10 +68,64 @@ async def get_model(session: SessionDep, iteration: int | None = Query(None, ge=
 def snapshot_file(session, iteration: int):
     """(Frozen, extra) of the snapshot at or before ``iteration`` (on the worker); ValueError when it is after now."""
     if iteration > session.iteration:
-        raise ValueError(f"iteration: {iteration} is after now (iteration {session.iteration})")
+        raise ValueError(f"iteration: {iteration:,} is after now (iteration {session.iteration:,})")
     snap = session.recorder.snapshots.at_or_before(iteration)
     frozen = Frozen(list(snap.weights), list(snap.biases), dict(session.net.config))
     return frozen, {"iteration": snap.iteration, "epoch": snap.epoch, "snapshot": True}
+
+
+@router.get("/neuron")
+async def get_neuron(session: SessionDep, layer: int = Query(..., ge=1), index: int = Query(..., ge=0)):
+    """Exact numbers behind one neuron, for the inspector: its incoming weights and bias (as /api/model
+    has them), and for the example the frames show, its z, a, δ, the previous layer's activations, and
+    the last mini-batch's ∂C/∂b. All float32 values, exactly (as JSON numbers)."""
+    try:
+        return json_response(await asyncio.wrap_future(session.read(neuron_facts, session, layer, index)))
+    except NotFinite as e:
+        raise HTTPException(409, str(e)) from None
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+
+
+class NotFinite(ValueError):
+    """The network's numbers overflow right now (it is diverging)."""
+
+
+def neuron_facts(session, layer: int, index: int) -> dict:
+    """(On the session's worker.) ValueError for a neuron the network does not have."""
+    net = session.net
+    L = len(net.weights)
+    if layer > L:
+        raise ValueError(f"layer: the network has layers 1 to {L} (0 is the input), got {layer}")
+    if index >= net.sizes[layer]:
+        raise ValueError(f"index: layer {layer} has {net.sizes[layer]} neurons, so it must be below that, got {index}")
+    example = shown_example(session)
+    x = example.pop("_x")
+    trace = net.forward(x)
+    delta = None
+    if example["label"] is not None:
+        y = np.zeros((1, net.sizes[-1]), np.float32)
+        y[0, example["label"]] = 1
+        delta = float(net.deltas(trace, y)[layer - 1][0, index])
+    grads = session._last_grads
+    # as a frame computes it: the gradient kept scaled by η, times 1/η in float32
+    grad_b = float(grads.nabla_b[layer - 1][index] * np.float32(1.0 / session._last_eta)) if grads is not None else None
+    w, a_prev = net.weights[layer - 1][index], trace.activations[layer - 1][0]
+    numbers = [net.biases[layer - 1][index], trace.zs[layer - 1][0, index], trace.activations[layer][0, index],
+               delta or 0.0, grad_b or 0.0]
+    if not (np.isfinite(w).all() and np.isfinite(a_prev).all() and np.isfinite(numbers).all()):
+        raise NotFinite("the network's numbers are not finite right now (it is diverging): lower the learning "
+                        "rate and reset")
+
+    def exact(a):
+        return np.asarray(a, np.float32).astype(np.float64).tolist()
+
+    return {
+        "iteration": session.iteration, "layer": layer, "index": index, "example": example,
+        "w": exact(w), "b": float(net.biases[layer - 1][index]),
+        "z": float(trace.zs[layer - 1][0, index]), "a": float(trace.activations[layer][0, index]),
+        "delta": delta, "grad_b": grad_b, "a_prev": exact(a_prev),
+    }
 
 
 def example_body(session, which: str, index: int) -> dict:

@@ -38,7 +38,7 @@ class WalkthroughView(Strict):
     @field_validator("example")
     @classmethod
     def small(cls, v):
-        if v is not None and len(json.dumps(v)) > MAX_EXAMPLE_BYTES:
+        if v is not None and len(json.dumps(v, separators=(",", ":"))) > MAX_EXAMPLE_BYTES:
             raise ValueError(f"example is over {MAX_EXAMPLE_BYTES} bytes")
         return v
 

@@ -17,12 +17,12 @@ from ...engine import walkthrough as wt
 from ...training.edits import chosen_parameters, walked_batch
 from ...training.store import freeze, thaw
 from ..bodies import StrictRoute
-from ..deps import SessionDep
+from ..deps import HoldsDep, SessionDep
 from ..calls import in_session
 from ..inputs import backprop_payload, request_input
 from ..schemas import (
-    BackpropRequest, BatchRequest, CloseRequest, CurveRequest, GradCheckRequest, SetParameterRequest, StepRequest,
-    TeachRequest,
+    BackpropRequest, BatchRequest, CloseRequest, CurveRequest, GradCheckRequest, OpenRequest, SetParameterRequest,
+    StepRequest, TeachRequest,
 )
 
 router = APIRouter(prefix="/api", tags=["walkthrough"], route_class=StrictRoute)
@@ -50,18 +50,20 @@ async def post_backprop(req: BackpropRequest, session: SessionDep):
 
 
 @router.post("/walkthrough/open")
-async def open_walkthrough(session: SessionDep):
-    """Pause training while the walkthrough is open: whether it was running, and the hold to release."""
-    hold, was_running = await asyncio.wrap_future(session.hold())
-    return {"was_running": was_running, "hold": hold}
+async def open_walkthrough(session: SessionDep, holds: HoldsDep, req: OpenRequest | None = None):
+    """Pause training while the walkthrough is open: whether it was running, and the hold to release.
+    The hold ends with the tab's websocket (``connection``), else when its lease runs out (holds.py)."""
+    try:
+        return await holds.open(session, req.connection if req else None, req.hold if req else None)
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
 
 
 @router.post("/walkthrough/close")
-async def close_walkthrough(session: SessionDep, req: CloseRequest | None = None):
+async def close_walkthrough(session: SessionDep, holds: HoldsDep, req: CloseRequest | None = None):
     """Step back out: training runs again exactly when it ran before the walkthrough opened, unless
     someone pressed play, pause or step meanwhile (their choice wins), or another walkthrough is open."""
-    running = await asyncio.wrap_future(session.release(req.hold if req else None))
-    return {"running": running}
+    return {"running": await holds.close(session, req.hold if req else None)}
 
 
 @router.post("/walkthrough/batch")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from ..stream.broadcast import Viewer, ViewerStalled
+from ..stream.broadcast import Broadcaster, StreamSettings, Viewer, ViewerStalled
+from ..stream.link import probe_of
 from ..schemas import MAX_MESSAGE_BYTES, MessageError, parse_client_message
 from ..calls import settle
 from ..classroom import Connected
@@ -48,7 +50,12 @@ async def websocket_endpoint(ws: WebSocket):
             await ws.close(code=code, reason=reason)
             return
     broadcaster = place.broadcaster
-    viewer = Viewer(ws, broadcaster.stall_limit)
+    settings, refused = stream_from_query(ws.query_params, broadcaster)
+    viewer = Viewer(ws, broadcaster.stall_limit, settings, probe_of(ws.scope), asyncio.get_running_loop().time())
+    holds = ws.app.state.holds
+    viewer.connection = holds.connect()
+    if refused:  # the stream it asked for in the URL: refused, and it gets the default one
+        await viewer.send_text({"type": "error", "message": refused, "request": "stream"})
     sender = asyncio.create_task(serve(broadcaster, viewer, place), name="viewer-send")
     receiver = asyncio.create_task(receive_loop(ws, viewer, place), name="viewer-receive")
     if place.seat is not None:
@@ -61,6 +68,7 @@ async def websocket_endpoint(ws: WebSocket):
             task.cancel()
         # asyncio.wait, not gather: a cancellation of this task must reach the server unaltered
         await asyncio.wait({sender, receiver})
+        holds.disconnect(viewer.connection)  # its walkthrough holds end (after a grace for a reconnect)
         if place.seat is not None:
             place.seat.connections -= 1
             place.seat.touch()
@@ -76,6 +84,41 @@ async def websocket_endpoint(ws: WebSocket):
         log.error("viewer connection failed", exc_info=send_error or receive_error)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ws.close(code=1011, reason="server error"), 1.0)
+
+
+STREAM_QUERY = ("detail", "budget", "neurons")
+
+
+def stream_from_query(params, broadcaster: Broadcaster) -> tuple[StreamSettings, str | None]:
+    """The stream a connection asks for in its URL (``/ws?detail=summary&budget=500000``): its settings,
+    or the default ones and why they were refused."""
+    asked = {k: params.get(k) for k in STREAM_QUERY if params.get(k) is not None}
+    if not asked:
+        return broadcaster.settings(), None
+    fields = {}
+    for k, v in asked.items():
+        if k == "detail":
+            fields[k] = v
+        else:
+            try:
+                fields[k] = int(v)
+            except ValueError:
+                return broadcaster.settings(), f"{k}: must be a whole number, got {v!r}"
+    try:
+        return stream_settings(broadcaster, None, parse_client_message(json.dumps({"type": "stream", **fields}))), None
+    except MessageError as e:
+        return broadcaster.settings(), str(e)
+
+
+def stream_settings(broadcaster: Broadcaster, viewer: Viewer | None, msg) -> StreamSettings:
+    """A viewer's new stream settings from a ``stream`` message (its current ones for omitted fields), or
+    MessageError (the server's budget limit included)."""
+    given = {k: getattr(msg, k) for k in msg.model_fields_set if k != "type"}
+    if "budget" in given and given["budget"] > broadcaster.max_budget:
+        raise MessageError(f"budget: at most {broadcaster.max_budget} bytes per second on this server "
+                           f"(--max-viewer-bytes), got {given['budget']}", "stream")
+    current = viewer.settings if viewer is not None else broadcaster.settings()
+    return StreamSettings(**{**current.__dict__, **given})
 
 
 def _failure(task: asyncio.Task) -> BaseException | None:
@@ -127,15 +170,17 @@ async def receive_loop(ws: WebSocket, viewer: Viewer, place: Connected) -> None:
         if not place.allow():
             await viewer.send_text({"type": "error", "message": "too many messages: slow down", "request": None})
             continue
-        await handle(place.session, viewer, text, place.read_only, place.refusal())
+        await handle(place.session, viewer, text, place.read_only, place.refusal(), place.broadcaster)
 
 
-READS = ("predict", "backprop")  # what a read-only viewer (a follower) may still ask
+READS = ("predict", "backprop", "stream")  # what a read-only viewer (a follower) may still ask (its own stream)
 
 
-async def handle(session, viewer: Viewer, text: str, read_only: bool = False, refusal: str | None = None) -> None:
+async def handle(session, viewer: Viewer, text: str, read_only: bool = False, refusal: str | None = None,
+                 broadcaster: Broadcaster | None = None) -> None:
     """Validate one message and apply it; any refusal goes back as an error and changes nothing.
-    ``refusal``: why commands are refused on this socket (a follower's, a locked student's), else None."""
+    ``refusal``: why commands are refused on this socket (a follower's, a locked student's), else None;
+    ``broadcaster``: the stream this viewer is on (for ``stream``)."""
     try:
         msg = parse_client_message(text)
     except MessageError as e:
@@ -171,6 +216,10 @@ async def handle(session, viewer: Viewer, text: str, read_only: bool = False, re
             await settle(session.restore_good())
         elif msg.type == "select_example":
             await settle(session.select_example(msg.source, msg.index))
+        elif msg.type == "stream":
+            if broadcaster is None:
+                raise ValueError("this connection has no stream to change")
+            broadcaster.restream(viewer, stream_settings(broadcaster, viewer, msg))
         elif msg.type == "predict":
             body = await classify_request(session, msg)
             await viewer.send_text({"type": "prediction", "id": msg.id, **body})
@@ -179,7 +228,7 @@ async def handle(session, viewer: Viewer, text: str, read_only: bool = False, re
             body = await backprop_payload(session, msg)
             await viewer.send_text({"type": "backprop", "id": msg.id, **body})
             return
-    except (ValueError, SessionLost) as e:
+    except (ValueError, SessionLost) as e:  # (a MessageError too: it is a ValueError)
         await viewer.send_text({"type": "error", "message": str(e), "request": msg.type})
         return
     await viewer.send_text({"type": "ack", "request": msg.type})

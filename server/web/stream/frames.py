@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import summary as summary_stream
 from . import wire
+from .summary import SummaryPack
 from ...engine.datasets.registry import describe_dataset
 from ...training.limits import LIMITS
 from ...training.session import TrainingSession
-from ...training.snapshot import Snapshot
+from ...training.snapshot import Detail, Snapshot, make_finite
 
 log = logging.getLogger("backprop_lab")
 MAX_HISTORY_POINTS = 2000
@@ -55,10 +57,17 @@ class HelloInfo:
     event_seq: int
 
 
-def hello(session: TrainingSession) -> tuple[bytes, HelloInfo]:
-    """The full state for a new (or resynchronising) viewer. Call it via ``session.read`` (or under the lock)."""
+def hello(session: TrainingSession, stream: dict | None = None, connection: str | None = None
+          ) -> tuple[bytes, HelloInfo]:
+    """The full state for a new (or resynchronising) viewer. Call it via ``session.read`` (or under the lock).
+    ``connection``: the viewer's websocket id (walkthrough holds name it; see holds.py).
+
+    ``stream``: the viewer's stream settings, when it chose them (``{"detail": "summary", ...}``): they go
+    in the header as ``stream``, and a ``summary`` viewer's hello leaves the weight matrices out (its
+    frames bring what the view draws of them)."""
+    summary = bool(stream) and stream.get("detail") == "summary"
     with session.lock:  # the history and the snapshot describe the same iteration
-        snap = session.snapshot(costs_from=None)
+        snap = session.snapshot(costs_from=None, detail=Detail(full=False) if summary else None)
         iterations, values = session.cost_history.decimated(MAX_HISTORY_POINTS)
         data = session.data
     header = {
@@ -72,6 +81,10 @@ def hello(session: TrainingSession) -> tuple[bytes, HelloInfo]:
         "example": snap.example,
         "dataset": describe_dataset(data),
     }
+    if stream:
+        header["stream"] = stream
+    if connection is not None:
+        header["connection"] = connection
     arrays = {"cost_iterations": iterations, "cost_values": values, **_parameter_arrays(snap), **dataset_arrays(data)}
     info = HelloInfo(snap.version, snap.structure_version, snap.state["iteration"], len(snap.accuracy_history),
                      len(snap.markers), snap.event_seq)
@@ -98,30 +111,48 @@ def decimate_points(points: list, max_points: int) -> list:
 
 @dataclass
 class Prepared:
-    """One snapshot with its shared arrays already packed, and the shared part of the header as JSON."""
+    """One snapshot made ready for every viewer: what each frame shares, packed once, and what a viewer's
+    own part of the frame is cut from (its costs and evaluations since its previous frame). Picklable:
+    it holds bytes and small lists, not the snapshot (``prepare`` may run in another process).
 
-    snap: Snapshot
-    table: dict
-    blob: bytes
-    grad_norms: list
-    shared_json: str = ""  # the header fields every viewer's frame has in common, as JSON (no braces)
-    table_json: str = ""  # the shared arrays' table, as JSON (no braces)
-    has_first_layer: bool = False  # the frame carries the first layer's weights
+    ``table``/``blob`` and the JSON fields: the ``full`` frame (every weight as float32; None when no
+    viewer wants it); ``summary``: the ``summary`` stream's core and weight parts (None likewise)."""
+
+    version: int
+    structure_version: int
+    taken_at: float
+    running: bool
+    iteration: int
+    costs: np.ndarray
+    costs_start: int
+    accuracy_history: list
+    accuracy_start: int
+    markers: list
+    markers_start: int
+    has_first_layer: bool = False
+    table: dict | None = None
+    blob: bytes = b""
+    grad_norms: list = field(default_factory=list)
+    shared_json: str = ""  # the header fields every full frame has in common, as JSON (no braces)
+    table_json: str = ""  # the full frame's shared arrays' table, as JSON (no braces)
+    summary: SummaryPack | None = None
+    serial: int = 0  # the broadcaster's count of prepared snapshots, when it took this one
 
     @property
-    def version(self) -> int:
-        return self.snap.version
+    def next_cost(self) -> int:
+        return self.costs_start + len(self.costs)
 
     @property
-    def structure_version(self) -> int:
-        return self.snap.structure_version
+    def accuracy_seen(self) -> int:
+        return self.accuracy_start + len(self.accuracy_history)
+
+    @property
+    def markers_seen(self) -> int:
+        return self.markers_start + len(self.markers)
 
     def lean(self) -> "Prepared":
-        """The same frame without the snapshot's arrays (they are packed in ``blob``): what crosses from a
-        session's process to the web process, and all ``frame`` needs."""
-        snap = replace(self.snap, weights=[], biases=[], nabla_w=None, nabla_b=None, activations=[], zs=[],
-                       deltas=None)
-        return replace(self, snap=snap)
+        """What crosses from a session's process to the web process: all of it (it holds no snapshot)."""
+        return self
 
 
 def shared_arrays(snap: Snapshot) -> dict[str, np.ndarray]:
@@ -142,45 +173,148 @@ def shared_arrays(snap: Snapshot) -> dict[str, np.ndarray]:
     return arrays
 
 
-def prepare(snap: Snapshot) -> Prepared:
-    """Pack the arrays every viewer's frame shares. Never raises for non-finite values: the session's
-    snapshot is finite by construction, and should anything slip through it is zeroed here (and logged)."""
-    arrays = shared_arrays(snap)
+SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER = 100.0  # steps/s at or below which every full frame carries the first layer
+
+
+@dataclass(frozen=True)
+class TickRequest:
+    """What the broadcaster asks its session for, once per tick (picklable: it crosses to the session's
+    process in classroom mode)."""
+
+    costs_from: int  # the first iteration whose cost a viewer still lacks
+    acc_from: int
+    markers_from: int
+    first_layer_cadence: bool = False  # the full frame's regular first-layer turn is due
+    full: bool = True  # some viewer streams every weight
+    neurons: int | None = None  # some viewer streams the summary, showing at most this many neurons a layer
+    blocks: bool = False  # ... and fresh weight parts are wanted
+    shown: tuple | None = None  # ... else the shown neurons to keep (those of the parts already out)
+    last_version: int = -1  # the version of the last frame prepared
+    viewers_version: int = -1  # the oldest version a viewer has seen
+    refresh: bool = False  # a snapshot even if nothing changed (weight parts still to send)
+    events_from: int = 0  # the events after this number are wanted
+
+
+@dataclass
+class Tick:
+    prep: Prepared | None  # None: nothing changed since the last frame
+    events: list = field(default_factory=list)
+
+
+def tick(session: TrainingSession, req: TickRequest) -> Tick:
+    """Runs on the session's worker, between two mini-batches: the events since, and (when something
+    changed, or a refresh is asked) its snapshot, prepared."""
+    events = session.events_since(req.events_from)
+    if session.version == req.last_version and req.viewers_version >= session.version and not req.refresh:
+        return Tick(None, events)
+    return Tick(prepare_tick(session, req), events)
+
+
+def prepare_tick(session: TrainingSession, req: TickRequest) -> Prepared:
+    """Run on the session's worker, between two mini-batches: its snapshot, prepared. The first layer also
+    goes in every full frame while training is paused, stepped or slow (each of those may be the one the
+    user studies): decided here, where every command queued before this frame (a pause, a new speed) is
+    applied."""
+    speed = session.steps_per_second
+    slow = speed is not None and speed <= SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER
+    first = req.full and (req.first_layer_cadence or not session.running or slow)
+    detail = Detail(full=req.full, neurons=req.neurons, blocks=req.blocks, shown=req.shown)
+    snap = session.snapshot(req.costs_from, first, req.acc_from, req.markers_from, detail)
+    return prepare(snap, full=req.full, summary=req.neurons is not None, neurons=req.neurons)
+
+
+def prepare(snap: Snapshot, full: bool = True, summary: bool = False, neurons: int | None = None) -> Prepared:
+    """Pack the arrays every viewer's frame shares: the ``full`` frame's (every weight as float32) and/or
+    the ``summary`` stream's (the snapshot must then be a summary one). Never raises for non-finite
+    values: the session's snapshot is finite by construction, and should anything slip through it is
+    zeroed here (and logged)."""
+    prep = Prepared(snap.version, snap.structure_version, snap.taken_at, bool(snap.state.get("running")),
+                    int(snap.state.get("iteration", 0)),
+                    snap.costs, snap.costs_start, snap.accuracy_history, snap.accuracy_start, snap.markers,
+                    snap.markers_start, has_first_layer=bool(snap.weights) and snap.weights[0] is not None)
     try:
-        table, blob = wire.pack(arrays)
+        _pack(prep, snap, full, summary, neurons)
     except ValueError as e:
         log.error("non-finite values in a snapshot (%s): sending them as zeros", e)
-        big = float(np.finfo(np.float32).max)
-        arrays = {k: np.nan_to_num(v, nan=0.0, posinf=big, neginf=-big) for k, v in arrays.items()}
-        table, blob = wire.pack(arrays)
-    norms = [{"w": _norm(w), "b": _norm(b)} for w, b in zip(snap.nabla_w, snap.nabla_b)] if snap.nabla_w else []
-    shared = {
-        "time": round(snap.taken_at, 4),
-        "state": snap.state,
-        "params": snap.params,
-        "example": snap.example,
-        "grad_norms": norms,
-        "has_first_layer": snap.weights[0] is not None,
-    }
-    return Prepared(snap, table, blob, norms, wire.dumps(shared)[1:-1], wire.dumps(table)[1:-1],
-                    shared["has_first_layer"])
+        make_finite(snap)
+        _pack(prep, snap, full, summary, neurons)
+    return prep
 
 
-def frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen: int) -> bytes:
-    """One frame for one viewer: the shared arrays plus the costs and evaluations it has not seen yet.
+def _pack(prep: Prepared, snap: Snapshot, full: bool, summary: bool, neurons: int | None) -> None:
+    if full:
+        prep.table, prep.blob = wire.pack(shared_arrays(snap))
+        norms = [{"w": _norm(w), "b": _norm(b)} for w, b in zip(snap.nabla_w, snap.nabla_b)] if snap.nabla_w else []
+        shared = {
+            "time": round(snap.taken_at, 4),
+            "state": snap.state,
+            "params": snap.params,
+            "example": snap.example,
+            "grad_norms": norms,
+            "has_first_layer": prep.has_first_layer,
+        }
+        prep.grad_norms = norms
+        prep.shared_json, prep.table_json = wire.dumps(shared)[1:-1], wire.dumps(prep.table)[1:-1]
+    if summary:
+        prep.summary = summary_stream.pack(snap, neurons)
 
-    Only the per-viewer fields are encoded here; the rest of the header was encoded once by ``prepare``.
-    """
-    snap = prep.snap
-    costs = snap.costs[max(0, costs_from - snap.costs_start) :]
+
+def unseen(items, start: int, seen: int):
+    """(the part of ``items`` a viewer has not had, its position after them). ``items`` begin at position
+    ``start`` of their history (costs: an iteration; evaluations, markers: a count) and the viewer has had
+    everything before ``seen``. A snapshot prepared for the other viewers' positions, before this one's
+    hello about a new network, can begin after ``seen``: then it gets none of them, so none is skipped,
+    and keeps its position; the next snapshot starts at or before it (the broadcaster asks from the
+    smallest position)."""
+    if seen < start:
+        return items[:0], seen
+    return items[seen - start :], max(seen, start + len(items))
+
+
+def _own(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen: int) -> tuple[str, np.ndarray]:
+    """A viewer's own header fields (JSON, no closing brace) and its costs."""
+    costs, _ = unseen(prep.costs, prep.costs_start, costs_from)
     own = {
         "type": "frame",
         "seq": seq,
-        "costs_start": max(costs_from, snap.costs_start),
-        "accuracy_history_new": snap.accuracy_history[max(0, acc_seen - snap.accuracy_start) :],
-        "markers_new": snap.markers[max(0, markers_seen - snap.markers_start) :],
+        "costs_start": costs_from,
+        "accuracy_history_new": unseen(prep.accuracy_history, prep.accuracy_start, acc_seen)[0],
+        "markers_new": unseen(prep.markers, prep.markers_start, markers_seen)[0],
     }
+    return wire.dumps(own)[:-1], costs
+
+
+def frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen: int) -> bytes:
+    """One ``full`` frame for one viewer: the shared arrays plus the costs and evaluations it has not seen
+    yet. Only the per-viewer fields are encoded here; the rest of the header was encoded by ``prepare``.
+    """
+    own, costs = _own(prep, seq, costs_from, acc_seen, markers_seen)
     costs_table, costs_blob = wire.pack({"costs": costs}, offset=len(prep.blob))
     arrays = wire.dumps(costs_table)[:-1] + ("," + prep.table_json if prep.table_json else "") + "}"
-    head = wire.dumps(own)[:-1] + "," + prep.shared_json + ',"arrays":' + arrays + "}"
+    head = own + "," + prep.shared_json + ',"arrays":' + arrays + "}"
     return wire.envelope_head(head, prep.blob, costs_blob)
+
+
+def summary_frame(prep: Prepared, seq: int, costs_from: int, acc_seen: int, markers_seen: int,
+                  parts=(), parts_from: Prepared | None = None, complete: bool = False) -> bytes:
+    """One ``summary`` frame for one viewer: the core, the weight ``parts`` its budget has room for (at
+    most one per weight matrix, all taken from the snapshot ``parts_from``), and its own costs and
+    evaluations. ``complete``: with these parts the viewer has every weight of this frame's state."""
+    pack = prep.summary
+    own, costs = _own(prep, seq, costs_from, acc_seen, markers_seen)
+    own += ',"weights_complete":' + ("true" if complete else "false")
+    if parts:
+        source = parts_from or prep
+        own += f',"weights_iteration":{source.iteration},"weights_time":{round(source.taken_at, 4)}' 
+    blobs = [pack.core.blob]
+    tables = [pack.core.table_json(0)]
+    at = len(pack.core.blob)
+    for part in parts:
+        tables.append(part.packed.table_json(at))
+        blobs.append(part.packed.blob)
+        at += len(part.packed.blob)
+    costs_table, costs_blob = wire.pack({"costs": costs}, offset=at)
+    blobs.append(costs_blob)
+    tables.append(wire.dumps(costs_table)[1:-1])
+    head = own + "," + pack.shared_json + ',"arrays":{' + ",".join(t for t in tables if t) + "}}"
+    return wire.envelope_head(head, *blobs)

@@ -5,7 +5,7 @@
 
 import { el, fitCanvas, observeSize, setText } from "../lib/dom.js";
 import { fmtGrouped, fmtNum, fmtPct, fmtSigned } from "../lib/format.js";
-import { layerName, matrixName } from "../lib/names.js";
+import { readNumber } from "../lib/number-input.js";
 import * as api from "./api.js";
 import { drawLine } from "./line.js";
 import { drawRunnerCosts, drawRunnerPaths, runnerLabel } from "./runners.js";
@@ -85,7 +85,11 @@ export class DescentView {
       el("input", { name: "k2", type: "number", value: "406", min: "0", title: "k: the neuron (or pixel) of the layer before", "aria-label": "second weight: input k" }));
     const redo = el("button", { type: "button", class: "chip", "data-testid": "descent-refresh", title: "Compute the slice again at the current weights." }, "↻ Recompute");
     for (const c of [this.plane, this.span]) c.addEventListener("change", () => this.loadSurface());
-    this.plane.addEventListener("change", () => (this.wInputs.hidden = this.plane.value !== "weights"));
+    this.wError = el("p", { class: "field-error", hidden: true, role: "alert", "data-testid": "descent-weights-error" });
+    this.plane.addEventListener("change", () => {
+      this.wInputs.hidden = this.plane.value !== "weights";
+      if (this.wInputs.hidden) this.wError.hidden = true;
+    });
     this.wInputs.addEventListener("change", () => this.loadSurface());
     redo.addEventListener("click", () => this.loadSurface());
     this.pointing();
@@ -107,7 +111,7 @@ export class DescentView {
       el("div", { class: "dc-grid" },
         card("The cost along −∇C: C(θ − t∇C)", "descent-line-card", this.lineCaption, this.line.wrap),
         card("A slice of the cost surface, and the path the network took", "descent-surface-card",
-          el("div", { class: "dc-tools" }, this.plane, this.span, this.wInputs, redo), this.surfCaption,
+          el("div", { class: "dc-tools" }, this.plane, this.span, this.wInputs, redo), this.wError, this.surfCaption,
           el("div", { class: "dc-slice-row" }, this.heat.wrap, el("div", { class: "dc-slice-side" }, this.pathCosts.wrap, this.pointText))),
         card("The slice in 3-D (drag to rotate)", "descent-3d-card", this.view3d.wrap),
         card("Gradient descent against SGD, from one start", "descent-runners-card",
@@ -174,30 +178,34 @@ export class DescentView {
   }
 
   // ----- the surface -------------------------------------------------------------------------------
+  /** The two weights typed for the "two weights" plane, each within this network; null (and a message
+   * beside the fields) when one is empty, not a number or not a weight of this network. */
+  readWeights() {
+    const sizes = this.store.sizes;
+    const L = Math.max(1, sizes.length - 1);
+    const weights = [];
+    let problem = null;
+    for (const [n, which] of [[1, "first"], [2, "second"]]) {
+      const field = (name) => this.wInputs.querySelector(`[name=${name}${n}]`);
+      // W⁽ˡ⁾ as the walkthrough numbers it (l = 1 feeds hidden 1); the server counts its matrices from 0
+      const layer = readNumber(field("l"), { name: `the ${which} weight's matrix W⁽ˡ⁾, l`, whole: true, min: 1, max: L });
+      const l = (layer.value ?? 1) - 1;
+      const j = readNumber(field("j"), { name: `the ${which} weight's neuron j`, whole: true, min: 0, max: (sizes[l + 1] || 1) - 1 });
+      const k = readNumber(field("k"), { name: `the ${which} weight's input k`, whole: true, min: 0, max: (sizes[l] || 1) - 1 });
+      problem = problem || layer.problem || j.problem || k.problem;
+      weights.push({ layer: l, j: j.value, k: k.value });
+    }
+    this.wError.hidden = !problem;
+    setText(this.wError, problem || "");
+    return problem ? null : weights;
+  }
+
   async loadSurface() {
     const body = { plane: this.plane.value, resolution: RESOLUTION, examples: 1000, seed: 0 };
     if (this.span.value) body.span = Number(this.span.value);
     if (body.plane === "weights") {
-      const v = (n) => Number(this.wInputs.querySelector(`[name=${n}]`).value) || 0;
-      // W⁽ˡ⁾ as the walkthrough numbers it (l = 1 feeds hidden 1); the server counts its matrices from 0, so
-      // a matrix the network does not have is refused here, in these words
-      const sizes = this.store.sizes || [];
-      const L = sizes.length - 1;
-      const problem = (n) => {
-        const l = v(`l${n}`);
-        const j = v(`j${n}`);
-        const k = v(`k${n}`);
-        if (!(Number.isInteger(l) && l >= 1 && l <= L)) return `${matrixName(l - 1)} does not exist — this network has ${matrixName(0)} to ${matrixName(L - 1)}`;
-        if (!(Number.isInteger(j) && j >= 0 && j < sizes[l])) return `j = ${j}: ${layerName(l, L)} has ${sizes[l]} neurons, j from 0 to ${sizes[l] - 1}`;
-        if (!(Number.isInteger(k) && k >= 0 && k < sizes[l - 1])) return `k = ${k}: ${layerName(l - 1, L)} has ${sizes[l - 1]} ${l === 1 ? "inputs" : "neurons"}, k from 0 to ${sizes[l - 1] - 1}`;
-        return null;
-      };
-      const bad = L > 0 ? problem(1) || problem(2) : null;
-      if (bad) {
-        setText(this.surfCaption, `Could not compute the slice: ${bad}`);
-        return;
-      }
-      body.weights = [{ layer: v("l1") - 1, j: v("j1"), k: v("k1") }, { layer: v("l2") - 1, j: v("j2"), k: v("k2") }];
+      body.weights = this.readWeights();
+      if (!body.weights) return; // refused beside the fields: the slice stays as it is
     }
     setText(this.surfCaption, `computing the ${PLANE_NAMES[body.plane]} slice…`);
     const seq = (this.surfSeq = (this.surfSeq || 0) + 1);
@@ -234,7 +242,7 @@ export class DescentView {
   }
 
   caption(s) {
-    const parts = [`${PLANE_NAMES[s.plane]} through the weights of iteration ${fmtGrouped(s.iteration, ",")} · C here ${fmtNum(s.center_cost, 4)}`];
+    const parts = [`${PLANE_NAMES[s.plane]} through the weights of iteration ${fmtGrouped(s.iteration)} · C here ${fmtNum(s.center_cost, 4)}`];
     if (s.explained) {
       const total = s.explained.reduce((a, b) => a + b, 0);
       parts.push(`the plane holds ${fmtPct(s.explained[0], 0)} + ${fmtPct(s.explained[1], 0)} = ${fmtPct(total, 0)} of the path's variance about now`);
@@ -316,7 +324,7 @@ export class DescentView {
     }
     const [a, b, own, iteration, slice, distance] = p;
     this.tip.replaceChildren(
-      el("b", {}, `iteration ${fmtGrouped(iteration, ",")}`),
+      el("b", {}, `iteration ${fmtGrouped(iteration)}`),
       el("span", {}, `its own cost ${fmtNum(own, 4)}`),
       el("span", {}, `the slice under it ${fmtNum(slice, 4)}${own != null && slice != null ? ` (${fmtSigned(slice - own, 3)})` : ""}`),
       el("span", {}, this.surf.exact_path ? "other weights differ from now" : `${fmtNum(distance, 3)} off the plane`));
@@ -349,7 +357,7 @@ export class DescentView {
       this.runs = r;
       const notes = r.runners.filter((x) => x.note).map((x) => `${runnerLabel(x)}: ${x.note}`);
       const heavy = r.runners.some((x) => x.momentum != null) ? " Dashed: gradient descent with momentum, which keeps a velocity between steps (beyond the lecture)." : "";
-      setText(this.runCaption, `${r.steps} steps at η = ${fmtNum(r.learning_rate, 3)} from ${r.start === "fresh" ? "a fresh start" : `the weights of iteration ${fmtGrouped(r.iteration, ",")}`} (yellow dot). Gradient descent averages all ${fmtGrouped(r.examples, ",")} examples each step; SGD takes "larger strides rather than steps" on fewer.${heavy}${notes.length ? " " + notes.join("; ") : ""}`);
+      setText(this.runCaption, `${r.steps} steps at η = ${fmtNum(r.learning_rate, 3)} from ${r.start === "fresh" ? "a fresh start" : `the weights of iteration ${fmtGrouped(r.iteration)}`} (yellow dot). Gradient descent averages all ${fmtGrouped(r.examples)} examples each step; SGD takes "larger strides rather than steps" on fewer.${heavy}${notes.length ? " " + notes.join("; ") : ""}`);
       this.drawRunners();
     } catch (err) {
       setText(this.runCaption, `Could not run: ${err.message}`);

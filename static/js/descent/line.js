@@ -60,5 +60,5 @@ export function drawLine(ctx, d, w, h) {
   mark(d.learning_rate, ACCENT, `η = ${fmtNum(d.learning_rate, 3)}`, true);
   const atEta = interp(d.learning_rate);
   const verdict = atEta > c0 ? "overshoots: the step lands higher than it started" : d.best_step != null && d.learning_rate < d.best_step * 0.5 ? "undershoots: a longer step would go further down" : "lands in the valley";
-  return `iteration ${fmtGrouped(d.iteration, ",")} · first ${d.examples} training images · ‖∇C‖ = ${fmtNum(d.gradient_norm, 3)} · C(θ) = ${fmtNum(c0, 4)} → C(θ − η∇C) = ${fmtNum(atEta, 4)}: this η ${verdict}`;
+  return `iteration ${fmtGrouped(d.iteration)} · first ${d.examples} training images · ‖∇C‖ = ${fmtNum(d.gradient_norm, 3)} · C(θ) = ${fmtNum(c0, 4)} → C(θ − η∇C) = ${fmtNum(atEta, 4)}: this η ${verdict}`;
 }

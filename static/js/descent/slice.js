@@ -193,9 +193,9 @@ export function drawPathCosts(ctx, path, w, h, selected) {
   ctx.fillText(fmtNum(lo, 3), plot.x - 4, plot.y + plot.h);
   ctx.fillText(log ? "C (log)" : "C", plot.x - 4, plot.y + plot.h / 2 + 4);
   ctx.textAlign = "left";
-  ctx.fillText(`it ${fmtGrouped(path[0][3], ",")}`, plot.x, plot.y + plot.h + 13);
+  ctx.fillText(`it ${fmtGrouped(path[0][3])}`, plot.x, plot.y + plot.h + 13);
   ctx.textAlign = "right";
-  ctx.fillText(`now, it ${fmtGrouped(path[path.length - 1][3], ",")}`, plot.x + plot.w, plot.y + plot.h + 13);
+  ctx.fillText(`now, it ${fmtGrouped(path[path.length - 1][3])}`, plot.x + plot.w, plot.y + plot.h + 13);
   if (plot.w > 260) {
     ctx.textAlign = "center";
     ctx.fillText("path points", plot.x + plot.w / 2, plot.y + plot.h + 13);
@@ -276,7 +276,7 @@ export function describePoint(p, exact) {
   const gap = own != null && slice != null ? ` (${fmtSigned(slice - own, 3)})` : "";
   const off = exact ? "its other weights differ from now, so" : distance > 0 ? `it lies ${fmtNum(distance, 3)} off the plane, so` : "it lies on the plane, so";
   const verdict = distance > 0 || exact ? "the slice only approximates it" : "the slice is exact here";
-  return `iteration ${fmtGrouped(iteration, ",")}: its own cost ${fmtNum(own, 4)} · the slice under it ${fmtNum(slice, 4)}${gap} — ${off} ${verdict}`;
+  return `iteration ${fmtGrouped(iteration)}: its own cost ${fmtNum(own, 4)} · the slice under it ${fmtNum(slice, 4)}${gap} — ${off} ${verdict}`;
 }
 
 /** A line about the whole path: where the slice is furthest from the costs the path really had. */
@@ -284,7 +284,7 @@ export function describePath(path) {
   let worst = null;
   for (const p of path) if (p[2] != null && p[4] != null && (worst == null || Math.abs(p[4] - p[2]) > Math.abs(worst[4] - worst[2]))) worst = p;
   if (!worst) return "";
-  return `Each dot is coloured by the cost the network really had there, the background by the slice's. Along the path they differ by up to ${fmtNum(Math.abs(worst[4] - worst[2]), 3)} (iteration ${fmtGrouped(worst[3], ",")}): hover or tap a dot.`;
+  return `Each dot is coloured by the cost the network really had there, the background by the slice's. Along the path they differ by up to ${fmtNum(Math.abs(worst[4] - worst[2]), 3)} (iteration ${fmtGrouped(worst[3])}): hover or tap a dot.`;
 }
 
 export function arrow(ctx, x0, y0, x1, y1, color) {

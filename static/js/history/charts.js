@@ -2,6 +2,7 @@
 
 import { ACCENT, INK, rgba } from "../lib/colors.js";
 import { fitCanvas } from "../lib/dom.js";
+import { fmtNum, supText } from "../lib/format.js";
 
 const FONT = "11px system-ui, sans-serif";
 export const LAYER_COLORS = ["#58c4dd", "#ff8c38", "#5fd39a", "#c792ea", "#ffd166", "#ff6b6b", "#8fdcf0", "#b8e986"];
@@ -52,7 +53,7 @@ export function drawSmallChart(canvas, w, h, { title, xMax, series = [], bands =
   if (log) for (let e = tLo; e <= tHi; e += Math.max(1, Math.ceil((tHi - tLo) / 3))) ticks.push(10 ** e);
   for (const v of ticks) {
     const y = sy(v);
-    ctx.fillText(log ? `1e${Math.round(Math.log10(v))}` : fmtTick(v), plot.x - 4, y + 3);
+    ctx.fillText(log ? `10${supText(String(Math.round(Math.log10(v))))}` : fmtTick(v), plot.x - 4, y + 3);
     ctx.strokeStyle = rgba(INK, 0.06);
     ctx.beginPath();
     ctx.moveTo(plot.x, y);
@@ -106,7 +107,5 @@ export function drawSmallChart(canvas, w, h, { title, xMax, series = [], bands =
 }
 
 function fmtTick(v) {
-  if (Math.abs(v) >= 100) return v.toFixed(0);
-  if (Math.abs(v) >= 1) return v.toFixed(1);
-  return v.toPrecision(2);
+  return fmtNum(v, 2);
 }

@@ -4,12 +4,18 @@
 
 import { grayPixels } from "../lib/colors.js";
 import { $, el, setText } from "../lib/dom.js";
-import { fmtGrouped, fmtPct } from "../lib/format.js";
+import { fmtFixed, fmtGrouped, fmtNum, fmtPct } from "../lib/format.js";
 import { layerName, matrixName } from "../lib/names.js";
 import { getJSON, postJSON, withToken } from "../net/api.js";
+import { accuracyMeaning } from "../live/counters.js";
 import { drawSmallChart, LAYER_COLORS } from "./charts.js";
 
 const CHART_H = 92;
+
+/** The diagnostics' title for what test accuracy means now (counters.js: accuracyMeaning's kind). */
+export function diagnosticsTitle(kind) {
+  return { good: "How is it learning?", chance: "Why isn't it learning?", worse: "Why is it getting worse?" }[kind] || "Is it learning?";
+}
 
 export class LookBack {
   /** scrubber: the Scrubber; walkThrough(example): open the walkthrough on it; pictures: the PicturePicker,
@@ -32,7 +38,7 @@ export class LookBack {
 
   build() {
     this.toggle = el("button", { type: "button", class: "chip", id: "lookback-toggle", "data-testid": "lookback-toggle", "aria-expanded": "false",
-      title: "Diagnostics (why isn't it learning?), the confusion matrix of the test images, and export." }, "Look back ▸");
+      title: "Diagnostics (is it learning, and how?), the confusion matrix of the test images, and export." }, "Look back ▸");
     this.toggle.addEventListener("click", () => this.setOpen(!this.open));
     const close = el("button", { type: "button", class: "chip", title: "Close this panel.", "aria-label": "Close" }, "✕");
     close.addEventListener("click", () => this.setOpen(false));
@@ -65,7 +71,7 @@ export class LookBack {
 
     const csv = (path, text) => el("a", { class: "button-link", href: withToken(path), download: "", title: `Download ${path.slice(5)}` }, text);
     this.diagSection = el("section", { class: "lb-sec", "data-testid": "lb-diagnostics" },
-      el("div", { class: "lb-sec-head" }, el("h3", {}, "Why isn't it learning?"), this.layerSelect),
+      el("div", { class: "lb-sec-head" }, (this.diagTitle = el("h3", {}, diagnosticsTitle("none"))), this.layerSelect),
       this.diagStatus, this.notes, this.legend, chartBox);
     this.confSection = el("section", { class: "lb-sec", "data-testid": "lb-confusion" }, el("h3", {}, "Confusion matrix (test images)"), this.confCaption,
       el("p", { class: "subtle" }, "rows: true label · columns: the network's answer · click a cell for its examples"), this.matrix, this.cell);
@@ -127,9 +133,13 @@ export class LookBack {
       this.layer = Math.min(this.layer, Math.max(0, L - 1));
       this.layerSelect.value = String(this.layer);
     }
-    setText(this.diagStatus, ms.length ? `${ms.length} measurements on a fixed probe of training images, at each accuracy evaluation` : "No measurements yet: they are taken at each accuracy evaluation while it trains.");
+    setText(this.diagStatus, ms.length ? `${fmtGrouped(ms.length)} measurement${ms.length === 1 ? "" : "s"} on a fixed probe of training images, at each accuracy evaluation` : "No measurements yet: they are taken at each accuracy evaluation while it trains.");
     this.legend.replaceChildren(...Array.from({ length: L }, (_, l) => el("span", {}, el("i", { style: { background: LAYER_COLORS[l % LAYER_COLORS.length] } }), matrixName(l))));
     this.drawNotes(ms);
+    const s = this.store.state;
+    const outputs = this.store.sizes[this.store.sizes.length - 1];
+    const meaning = accuracyMeaning(s?.accuracy, this.store.accuracy, s?.chance_accuracy ?? (outputs ? 1 / outputs : null));
+    setText(this.diagTitle, diagnosticsTitle(meaning.kind));
     const xMax = Math.max(this.chart.geom?.xMax || 10, ms.length ? ms[ms.length - 1].iteration : 0);
     this.xMax = this.chart.geom?.xMax;
     const per = (fn) => Array.from({ length: L }, (_, l) => ({
@@ -176,8 +186,8 @@ export class LookBack {
     }
     const items = latest.map((n) => {
       const at = started.get(`${n.kind}|${n.layer}`) ?? 0;
-      const b = el("button", { type: "button", class: `lb-note ${n.kind}`, title: `Show the network at iteration ${fmtGrouped(at, ",")}, when this started.` },
-        el("span", { class: "lb-note-text" }, n.text), el("span", { class: "lb-note-at" }, `since iteration ${fmtGrouped(at, ",")} ↦`));
+      const b = el("button", { type: "button", class: `lb-note ${n.kind}`, title: `Show the network at iteration ${fmtGrouped(at)}, when this started.` },
+        el("span", { class: "lb-note-text" }, n.text), el("span", { class: "lb-note-at" }, `since iteration ${fmtGrouped(at)} ↦`));
       b.addEventListener("click", () => this.scrubber.scrubTo(at));
       return el("li", {}, b);
     });
@@ -199,7 +209,7 @@ export class LookBack {
       if (t === p) diag += v;
       else max = Math.max(max, v);
     }));
-    setText(this.confCaption, `At iteration ${fmtGrouped(c.iteration, ",")}: diagonal ${fmtGrouped(diag, ",")} of ${fmtGrouped(total, ",")} = ${fmtPct(total ? diag / total : 0, 2)} · reported test accuracy ${fmtPct(c.accuracy, 2)}`);
+    setText(this.confCaption, `At iteration ${fmtGrouped(c.iteration)}: diagonal ${fmtGrouped(diag)} of ${fmtGrouped(total)} = ${fmtPct(total ? diag / total : 0, 2)} · reported test accuracy ${fmtPct(c.accuracy, 2)}`);
     this.confCaption.dataset.diagonal = String(diag);
     this.confCaption.dataset.total = String(total);
     this.confCaption.dataset.accuracy = String(c.accuracy);
@@ -242,8 +252,8 @@ export class LookBack {
         grayPixels(pixels, data.data, 784);
         ctx.putImageData(data, 0, 0);
       }
-      const pick = el("button", { type: "button", class: image ? "lb-pick" : "lb-pick point", "data-testid": "confusion-image", title: `Test ${image ? "image" : "point"} #${reply.indices[i]}` },
-        image ? canvas : `(${pixels.map((v) => v.toFixed(2)).join(", ")})`);
+      const pick = el("button", { type: "button", class: image ? "lb-pick" : "lb-pick point", "data-testid": "confusion-image", title: `Test ${image ? "image" : "point"} #${fmtGrouped(reply.indices[i])}` },
+        image ? canvas : `(${pixels.map((v) => fmtFixed(v, 2)).join(", ")})`);
       pick.addEventListener("click", () => this.choose({ index: reply.indices[i], pixels, label: t, predicted: p }, pick));
       return pick;
     });
@@ -268,11 +278,11 @@ export class LookBack {
       try {
         const r = await postJSON("/api/teach", { ...input, label: example.label, learning_rate: this.store.params?.learning_rate });
         const name = (d) => c.classes[d] ?? d;
-        this.toasts?.show(`Before: ${name(r.before.digit)} · after one step: ${name(r.after.digit)} (cost ${r.cost_before.toFixed(3)} → ${r.cost_after.toFixed(3)})`, "success", { title: `Taught it this ${thing}` });
+        this.toasts?.show(`Before: ${name(r.before.digit)} · after one step: ${name(r.after.digit)} (cost ${fmtNum(r.cost_before, 3)} → ${fmtNum(r.cost_after, 3)})`, "success", { title: `Taught it this ${thing}` });
       } catch (err) {
         this.toasts?.show(err.message, "error", { title: "Could not teach it" });
       }
     });
-    this.actions.replaceChildren(el("span", { class: "subtle" }, `test ${thing} #${example.index}: `), walk, teach);
+    this.actions.replaceChildren(el("span", { class: "subtle" }, `test ${thing} #${fmtGrouped(example.index)}: `), walk, teach);
   }
 }

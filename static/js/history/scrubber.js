@@ -5,6 +5,8 @@
 
 import { fmtGrouped, fmtPct } from "../lib/format.js";
 import { el, fitCanvas, observeSize, setText } from "../lib/dom.js";
+import { readNumber } from "../lib/number-input.js";
+import { rangeOf } from "../state/limits.js";
 import { ACCENT, INK, POS, rgba } from "../lib/colors.js";
 import { getJSON, postJSON } from "../net/api.js";
 import { parseNpz } from "./npz.js";
@@ -40,9 +42,12 @@ export class Scrubber {
     this.branchButton = el("button", { type: "button", class: "chip", "data-testid": "history-branch", hidden: true,
       title: "Branch from here: continue training from this snapshot with new settings; the abandoned future stays in the history as a marker." }, "Branch…");
     this.branchForm = this.buildBranchForm();
+    // Why an iteration before the first snapshot shows that snapshot (a checkpoint loaded without its history)
+    this.gapNote = el("p", { class: "hist-gap", "data-testid": "history-gap-note", role: "status", hidden: true });
     root.append(
       el("div", { class: "hist-row" }, this.canvas),
       el("div", { class: "hist-row hist-tools" }, this.readout, this.nowButton, this.playButton, this.branchButton),
+      this.gapNote,
       this.branchForm,
     );
     this.cssW = 0;
@@ -87,15 +92,19 @@ export class Scrubber {
       el("label", {}, "η ", el("input", { name: "lr", type: "number", step: "any", min: "0", title: "Learning rate for the new branch." })),
       el("label", {}, "batch ", el("input", { name: "batch", type: "number", step: "1", min: "1", title: "Mini-batch size for the new branch." })),
       el("button", { type: "submit", class: "primary", title: "Cut the history here and continue from this snapshot." }, "Branch"),
-      el("span", { class: "hist-branch-note" }, "the future after this point becomes a marker"));
+      el("span", { class: "hist-branch-note" }, "the future after this point becomes a marker"),
+      el("p", { class: "field-error", hidden: true, role: "alert", "data-testid": "history-branch-error" }));
+    const error = form.lastElementChild;
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       if (!this.current) return;
-      const body = { iteration: this.current.snap.iteration };
-      const lr = parseFloat(form.elements.lr.value);
-      const batch = parseInt(form.elements.batch.value, 10);
-      if (Number.isFinite(lr)) body.learning_rate = lr;
-      if (Number.isFinite(batch)) body.batch_size = batch;
+      const limits = this.store.limits;
+      const lr = readNumber(form.elements.lr, { name: "the new branch's η", ...rangeOf(limits, "learning_rate") });
+      const batch = readNumber(form.elements.batch, { name: "the new branch's batch size", ...rangeOf(limits, "batch_size") });
+      error.hidden = !(lr.problem || batch.problem);
+      setText(error, lr.problem || batch.problem || "");
+      if (!error.hidden) return; // nothing is branched
+      const body = { iteration: this.current.snap.iteration, learning_rate: lr.value, batch_size: batch.value };
       try {
         await postJSON("/api/branch", body);
         form.hidden = true;
@@ -112,7 +121,9 @@ export class Scrubber {
   }
 
   async list() {
+    const hello = this.store.helloCount;
     const reply = await getJSON("/api/snapshots");
+    if (hello !== this.store.helloCount) return this.snapshots; // asked about a network replaced meanwhile
     this.snapshots = reply.snapshots || [];
     this.listedAt = performance.now();
     this.lastKey = "";
@@ -176,6 +187,11 @@ export class Scrubber {
     this.current = new SnapshotStore(this.store, snap);
     this.view.store = this.current;
     this.chart.setCursor(snap.iteration);
+    const first = this.firstKept;
+    this.gapNote.hidden = !(first > 0 && this.target < first);
+    if (!this.gapNote.hidden) {
+      setText(this.gapNote, `No snapshots before iteration ${fmtGrouped(first)}: the network was loaded from a checkpoint at that iteration, saved without its recorded history (“with history” keeps it). Showing the earliest, iteration ${fmtGrouped(first)}.`);
+    }
     document.body.classList.add("scrubbed");
     this.nowButton.hidden = false;
     this.branchButton.hidden = false;
@@ -183,15 +199,22 @@ export class Scrubber {
     this.lastKey = "";
   }
 
+  /** The first kept snapshot's iteration (0 for a network trained here: its history starts there). */
+  get firstKept() {
+    return this.snapshots.length ? this.snapshots[0].iteration : 0;
+  }
+
   updateReadout() {
     const c = this.current;
     if (!c) {
-      setText(this.readout, this.snapshots.length ? `${this.snapshots.length} snapshot${this.snapshots.length === 1 ? "" : "s"} · drag the curve or the timeline to look back` : "drag the curve or the timeline to look back");
+      const n = this.snapshots.length;
+      const from = this.firstKept > 0 ? ` from iteration ${fmtGrouped(this.firstKept)}` : "";
+      setText(this.readout, n ? `${fmtGrouped(n)} snapshot${n === 1 ? "" : "s"}${from} · drag the curve or the timeline to look back` : "drag the curve or the timeline to look back");
       return;
     }
     const ex = c.example;
     const guess = ex ? ` · guesses ${c.config && ex.digit != null ? ex.digit : "–"} (${fmtPct(ex.probabilities[ex.digit], 0)})` : "";
-    setText(this.readout, `Showing iteration ${fmtGrouped(c.snap.iteration, ",")}${c.snap.epoch != null ? `, epoch ${c.snap.epoch}` : ""}${guess}`);
+    setText(this.readout, `Showing iteration ${fmtGrouped(c.snap.iteration)}${c.snap.epoch != null ? `, epoch ${c.snap.epoch}` : ""}${guess}`);
   }
 
   backToNow() {
@@ -203,6 +226,7 @@ export class Scrubber {
     this.view.lastKey = "";
     this.view.heatKey = "";
     this.chart.setCursor(null);
+    this.gapNote.hidden = true;
     document.body.classList.remove("scrubbed");
     this.nowButton.hidden = true;
     this.branchButton.hidden = true;
@@ -250,6 +274,8 @@ export class Scrubber {
       // a new network (reset, load, branch): its history starts afresh
       this.hello = this.store.helloCount;
       this.cache.clear();
+      this.snapshots = []; // the old network's, until the new list comes
+      this.seq++; // a snapshot still on its way belongs to the old network
       if (this.current) this.backToNow();
       this.list().catch(() => null);
     }
@@ -269,7 +295,7 @@ export class Scrubber {
     const g = this.chart.geom;
     if (this.cssW < 20 || this.cssH < 6) return;
     const resized = fitCanvas(this.canvas, this.cssW, this.cssH);
-    const key = `${g?.x}|${g?.w}|${g?.xMax}|${this.snapshots.length}|${this.current?.snap.iteration}|${this.canvas.width}`;
+    const key = `${g?.x}|${g?.w}|${g?.xMax}|${this.snapshots.length}|${this.firstKept}|${this.current?.snap.iteration}|${this.canvas.width}`;
     if (key === this.lastKey && !resized) return;
     this.lastKey = key;
     if (!this.current) this.updateReadout();
@@ -286,6 +312,32 @@ export class Scrubber {
     const sx = (it) => x0 + (Math.min(it, g.xMax) / g.xMax) * w;
     ctx.fillStyle = rgba(INK, 0.08);
     ctx.fillRect(x0, H / 2 - 2, w, 4);
+    const first = this.firstKept;
+    if (first > 0) {
+      // before the first kept snapshot there is nothing to show: hatched, and said where there is room
+      const gap = sx(first) - x0;
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(x0, 0, gap, H);
+      ctx.clip();
+      ctx.strokeStyle = rgba(INK, 0.14);
+      for (let x = x0 - H; x < x0 + gap; x += 6) {
+        ctx.beginPath();
+        ctx.moveTo(x, H);
+        ctx.lineTo(x + H, 0);
+        ctx.stroke();
+      }
+      ctx.font = "10px system-ui, sans-serif";
+      const label = "no snapshots here";
+      if (gap > ctx.measureText(label).width + 12) {
+        ctx.fillStyle = "#0b0f17";
+        ctx.fillRect(x0 + 4, 2, ctx.measureText(label).width + 6, H - 4);
+        ctx.fillStyle = rgba(INK, 0.65);
+        ctx.textBaseline = "middle";
+        ctx.fillText(label, x0 + 7, H / 2 + 0.5);
+      }
+      ctx.restore();
+    }
     for (const s of this.snapshots) {
       ctx.fillStyle = s.marker ? ACCENT : rgba(POS, 0.9);
       ctx.fillRect(Math.round(sx(s.iteration)) - 1, H / 2 - 5, 2, 10);

@@ -1,5 +1,6 @@
-// Every number the page shows as text, in one family. Two styles of real numbers:
-//   fmtNum …    compact, for counters, tooltips and axes: 0.0123, 1235, 3.2e-5
+// Every number the page shows as text, in one family, written one way everywhere: a real minus sign,
+// powers of ten as ×10ⁿ (never "e-4"), whole numbers grouped by commas (229,495). Two styles of real numbers:
+//   fmtNum …    compact, for counters, tooltips and axes: 0.0123, 1235, 3.2×10⁻⁵ (trailing zeros dropped)
 //   fmtMath …   as on the blackboard (the walkthrough's formulas): 0.0123, −0.0045, 6.54×10⁻⁶
 // and the plain ones: whole numbers, percentages, rates, fixed decimals, bytes and ages.
 // A missing or non-finite number is a dash.
@@ -25,14 +26,18 @@ export const supText = (s) => String(s).replace(/[0-9+-]/g, (c) => SUP[c]);
 
 // ----- compact ------------------------------------------------------------------------------------
 
-/** A short number: 0.0123 → "0.0123", 1234.5 → "1235", 3.2e-5 → "3.2e-5". */
+/** A short number with `digits` significant digits: 0.0123 → "0.0123", 1234.5 → "1235",
+ * 9.55e-4 → "9.55×10⁻⁴" (as fmtMath writes it), −0.25 → "−0.25". */
 export function fmtNum(x, digits = 3) {
   if (missing(x)) return DASH;
   if (x === 0) return "0";
   const ax = Math.abs(x);
-  if (ax >= 1e5 || ax < 1e-3) return x.toExponential(Math.max(1, digits - 2)).replace("e+", "e").replace(/\.?0+e/, "e");
-  if (ax >= 100) return x.toFixed(0);
-  return x.toPrecision(digits).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
+  if (ax >= 1e5 || ax < 1e-3) {
+    const [m, e] = x.toExponential(Math.max(0, digits - 1)).split("e");
+    return realMinus(`${m.replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "")}×10${supText(String(Number(e)))}`);
+  }
+  if (ax >= 100) return realMinus(x.toFixed(0));
+  return realMinus(x.toPrecision(digits).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, ""));
 }
 
 /** fmtNum with an explicit sign: +0.0123, −0.0045. */
@@ -84,12 +89,19 @@ export function fmtFactor(x, sig = 3) {
 // ----- plain --------------------------------------------------------------------------------------
 
 export function fmtInt(n) {
-  return missing(n) ? DASH : String(Math.round(n));
+  return missing(n) ? DASH : realMinus(String(Math.round(n)));
 }
 
-/** A whole number in groups of three: thin spaces by default (60 000), or `sep` (60,000). */
-export function fmtGrouped(n, sep = "\u2009") {
+/** A whole number in groups of three: 60,000 (every count on the page, and the server's messages). */
+export function fmtGrouped(n, sep = ",") {
   return missing(n) ? DASH : Math.round(n).toLocaleString("en-US").replace(/,/g, sep);
+}
+
+/** A name with its article, as it is said: "an 8", "a 7", "an 18", "an Ankle boot", "a T-shirt/top". */
+export function withArticle(name) {
+  const s = String(name);
+  const an = /^(8|11|18)(\D|$)|^8/.test(s) || /^[aeiou]/i.test(s);
+  return `${an ? "an" : "a"} ${s}`;
 }
 
 /** Small counts in words, as in prose ("the ten C₀"); larger ones in digits. */
@@ -100,7 +112,7 @@ export function fmtCount(n) {
 /** Fixed decimals, without a "−0.00" for a tiny negative number. */
 export function fmtFixed(x, digits) {
   const s = x.toFixed(digits);
-  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : realMinus(s);
 }
 
 /** Fixed decimals with an explicit sign (+0.08, −0.12); zero is "0". */

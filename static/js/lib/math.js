@@ -28,6 +28,13 @@ export function weightedSum(W, b, a, j, nIn) {
 
 /** Indices of the `count` largest |values| (in descending order). */
 export function topIndices(values, count, start = 0, end = values.length, key = Math.abs) {
+  if (count * 8 >= end - start) {
+    // many of few: one sort (the insertion below re-sorts its list at every insertion)
+    const all = [];
+    for (let i = start; i < end; i++) all.push([key(values[i]), i - start]);
+    all.sort((x, y) => y[0] - x[0]);
+    return all.slice(0, count).map(([, i]) => i);
+  }
   const best = [];
   for (let i = start; i < end; i++) {
     const s = key(values[i]);

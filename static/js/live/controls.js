@@ -5,7 +5,8 @@
 import { $, isTyping } from "../lib/dom.js";
 import { fmtLog } from "../lib/format.js";
 import { roundSig } from "../lib/math.js";
-import { applyRange, batchSizeProblem, learningRateProblem, learningRateSpan, limit } from "../state/limits.js";
+import { readNumber } from "../lib/number-input.js";
+import { applyRange, batchSizeProblem, learningRateProblem, learningRateSpan, limit, rangeOf } from "../state/limits.js";
 
 const BATCH_PRESETS = [1, 2, 5, 10, 20, 32, 64, 100, 256, 512, 1024]; // the slider's stops, within the server's limits
 
@@ -33,11 +34,11 @@ export class Controls {
 
     this.lrSlider.addEventListener("input", () => (this.lrNumber.value = fmtLog(this.sliderToLr(+this.lrSlider.value))));
     this.lrSlider.addEventListener("change", () => this.setLearningRate(this.sliderToLr(+this.lrSlider.value), this.lrSlider));
-    this.lrNumber.addEventListener("change", () => this.setLearningRate(+this.lrNumber.value, this.lrNumber));
+    this.lrNumber.addEventListener("change", () => this.typed(this.lrNumber, "lr", "the learning rate η", "learning_rate", (v) => this.setLearningRate(v, this.lrNumber)));
 
     this.batchSlider.addEventListener("input", () => (this.batchNumber.value = this.presets[+this.batchSlider.value]));
     this.batchSlider.addEventListener("change", () => this.setBatchSize(this.presets[+this.batchSlider.value]));
-    this.batchNumber.addEventListener("change", () => this.setBatchSize(+this.batchNumber.value));
+    this.batchNumber.addEventListener("change", () => this.typed(this.batchNumber, "batch", "the mini-batch size", "batch_size", (v) => this.setBatchSize(v)));
 
     for (const input of [this.lrSlider, this.batchSlider]) {
       input.addEventListener("pointerdown", () => (this.dragging = input));
@@ -94,6 +95,17 @@ export class Controls {
   lrToSlider(lr) {
     const [lo, hi] = this.lrSpan;
     return Math.round(((Math.log10(lr) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * 1000);
+  }
+
+  /** A number typed in a field: refused beside it (the server's value comes back), else `use(value)`. */
+  typed(input, where, name, setting, use) {
+    const { value, problem } = readNumber(input, { name, ...rangeOf(this.store.limits, setting) });
+    if (problem) {
+      this.showError(where, problem);
+      this.paramsSeen = -1; // show the value in force again
+      return;
+    }
+    use(value);
   }
 
   setLearningRate(lr, source) {

@@ -94,6 +94,7 @@ export class CostChart {
     const s = store.series;
     const plot = { x: PAD.left, y: PAD.top, w: W - PAD.left - PAD.right, h: H - PAD.top - PAD.bottom };
     if (!s.length) {
+      this.geom = { x: plot.x, w: plot.w, xMax: 10, W }; // a new network: the old run's scale is gone too
       this.drawFrame(ctx, plot, null);
       ctx.fillStyle = rgba(INK, 0.55);
       ctx.font = `13px ${FONT}`;

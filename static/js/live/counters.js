@@ -4,7 +4,7 @@
 // below the best this network reached), or good (clearly better than chance and not falling).
 
 import { $, setText } from "../lib/dom.js";
-import { fmtGrouped, fmtInt, fmtNum, fmtPct, fmtRate } from "../lib/format.js";
+import { fmtGrouped, fmtNum, fmtPct, fmtRate } from "../lib/format.js";
 
 const AT_CHANCE = 0.05; // "at chance": within 5 points of the chance level
 const WINDOW = 5; // evaluations averaged: one 1000-image estimate wobbles, and early SGD jumps about
@@ -58,11 +58,11 @@ export class Counters {
   showSizes() {
     const s = this.store.state;
     if (s?.train_size) this.nodes.epoch.parentElement.title = this.epochTitle();
-    if (s?.test_size) this.accuracyTitle = `Share of the ${fmtGrouped(s.test_size, ",")} held-out test ${this.things} the network classifies correctly.`;
+    if (s?.test_size) this.accuracyTitle = `Share of the ${fmtGrouped(s.test_size)} held-out test ${this.things} the network classifies correctly.`;
   }
 
   epochTitle() {
-    return `Complete passes over the ${fmtGrouped(this.store.state?.train_size, ",")} training ${this.things}.`;
+    return `Complete passes over the ${fmtGrouped(this.store.state?.train_size)} training ${this.things}.`;
   }
 
   /** What the examples are: images, or points of the plane. */
@@ -85,8 +85,8 @@ export class Counters {
     const s = this.store.state;
     if (!s) return;
     const n = this.nodes;
-    setText(n.iteration, fmtInt(s.iteration));
-    setText(n.epoch, fmtInt(s.epoch));
+    setText(n.iteration, fmtGrouped(s.iteration));
+    setText(n.epoch, fmtGrouped(s.epoch));
     setText(n.examples, fmtGrouped(s.examples_seen));
     setText(n.cost, fmtNum(s.cost, 4));
     setText(n.accuracy, fmtPct(s.accuracy));

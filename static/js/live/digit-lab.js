@@ -68,7 +68,7 @@ export class DigitLab {
       this.latest = reply.id;
     }
     if (!this.context) return;
-    this.panel.show(reply, this.context);
+    this.panel.show(reply, { ...this.context, softmax: this.store.config?.output_activation === "softmax" });
     const sizes = this.store.sizes;
     const fits = Array.isArray(reply.activations) && reply.activations.length === sizes.length &&
       reply.activations.every((a, l) => a.length === sizes[l]);
@@ -109,7 +109,7 @@ export class DigitLab {
       this.context = { kind: "test", index: example.index, label: example.label, pixels: example.pixels };
       this.store.setDrawing(null);
       this.viewDrawing = true;
-      this.caption.textContent = `MNIST test image #${example.index}, labelled ${example.label}.`;
+      this.caption.textContent = `MNIST test image #${fmtGrouped(example.index)}, labelled ${example.label}.`;
       this.send({ type: "select_example", source: "test", index: example.index }, "pad");
       this.predictNow();
       this.showError("pad", null);
@@ -147,7 +147,7 @@ export class DigitLab {
   /** After a hello (new network or reconnect): re-classify and re-pin what the pad shows. */
   resync() {
     const n = this.store.state?.test_size;
-    if (n) $("random-test").title = `Show a random image from the ${fmtGrouped(n, ",")} test images the network never trains on.`;
+    if (n) $("random-test").title = `Show a random image from the ${fmtGrouped(n)} test images the network never trains on.`;
     if (!this.context) return;
     if (this.context.kind === "test") this.send({ type: "select_example", source: "test", index: this.context.index }, "pad");
     this.predictNow();

@@ -2,8 +2,10 @@
 // How many hidden layers, how many neurons and which seeds: the server's limits from `hello`.
 
 import { $, setText } from "../lib/dom.js";
+import { fmtGrouped } from "../lib/format.js";
 import { sharedSession } from "../net/api.js";
-import { applyRange, limit, neuronsProblem, seedProblem } from "../state/limits.js";
+import { readNumber } from "../lib/number-input.js";
+import { applyRange, limit, neuronsProblem, rangeOf, seedProblem } from "../state/limits.js";
 import { ask } from "../widgets/dialog.js";
 
 export class NetworkEditor {
@@ -94,8 +96,14 @@ export class NetworkEditor {
 
   async submit() {
     const limits = this.store.limits;
-    const hidden = this.sizes.slice(0, +this.count.value).map((input) => +input.value);
-    const seed = +this.seed.value;
+    const read = [
+      ...this.sizes.slice(0, +this.count.value).map((input, i) => readNumber(input, { name: `hidden layer ${i + 1}'s size`, ...rangeOf(limits, "neurons") })),
+      readNumber(this.seed, { name: "the seed", ...rangeOf(limits, "seed") }),
+    ];
+    const refused = read.find((r) => r.problem);
+    if (refused) return this.showError("reset", refused.problem);
+    const hidden = read.slice(0, -1).map((r) => r.value);
+    const seed = read[read.length - 1].value;
     const problem = neuronsProblem(limits, hidden) || seedProblem(limits, seed) || this.problem() || this.picker?.problem();
     if (problem) return this.showError("reset", problem);
     this.showError("reset", null);
@@ -116,7 +124,7 @@ export class NetworkEditor {
       lines: [
         "Every tab of this server shares one network: a reset replaces it in all of them.",
         iteration
-          ? `Its training (${iteration.toLocaleString("en")} iteration${iteration === 1 ? "" : "s"}) is lost unless you save a checkpoint first.`
+          ? `Its training (${fmtGrouped(iteration)} iteration${iteration === 1 ? "" : "s"}) is lost unless you save a checkpoint first.`
           : "It has not been trained yet.",
       ],
       list: c ? [`now: ${describe(this.store.dataset?.name || "mnist", c.sizes.slice(1, -1), c.activation, c.output_activation, c.cost, c.seed ?? 0)}`,

@@ -87,7 +87,7 @@ export class Pace {
     let note = "";
     if (warmup) note = "a slow start: speeding up by itself";
     else if (sps == null && s.running && s.samples_per_second > 0 && batch) {
-      note = `about ${fmtGrouped(roundSig(s.samples_per_second / batch, 2), ",")} mini-batches/s`;
+      note = `about ${fmtGrouped(roundSig(s.samples_per_second / batch, 2))} mini-batches/s`;
     }
     const [lo, hi] = this.range;
     const key = `${text}|${note}|${sps}|${warmup}|${this.dragging}|${lo}|${hi}`;

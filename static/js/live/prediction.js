@@ -1,7 +1,13 @@
 // What the network makes of the pad: the preprocessing stages, the 28×28 it receives, ten bars.
+// The sentence says what its number is, in the lecture's terms: the winning output neuron's activation
+// a (the number the network view shows beside it) and, for a sigmoid output, that output's share of the
+// outputs' sum (what the bars show: sigmoid outputs are not probabilities, so the page normalises them).
+// When no output fires convincingly (the input is unlike anything it learned), it says so.
+
+const CONVINCING = 0.5; // the winning output's activation below which it "does not look like anything it knows"
 
 import { $, setText } from "../lib/dom.js";
-import { fmtPct } from "../lib/format.js";
+import { fmtCount, fmtFixed, fmtGrouped, fmtPct, withArticle } from "../lib/format.js";
 import { ProbBars } from "../widgets/prob-bars.js";
 
 export class PredictionPanel {
@@ -49,11 +55,23 @@ export class PredictionPanel {
     const name = (d) => this.names?.[d] ?? String(d);
     setText(this.digit, name(digit));
     const p = probs[digit];
-    let text = `It thinks this is a ${name(digit)}${Number.isFinite(p) ? ` (${fmtPct(p, 0)} sure)` : ""}.`;
+    const outputs = reply.activations?.[reply.activations.length - 1];
+    const a = outputs?.[digit];
+    const n = fmtCount(outputs?.length ?? probs.length);
+    let text;
     let state = "guess";
+    if (Number.isFinite(a) && a < CONVINCING) {
+      text = `This does not look like anything it knows: no output neuron fires above ${CONVINCING} (the highest, ${name(digit)}, is at ${fmtFixed(a, 2)}).`;
+      state = "unsure";
+    } else if (Number.isFinite(a)) {
+      const share = context.softmax ? " (softmax: the outputs sum to 1)" : Number.isFinite(p) ? `, ${fmtPct(p, 0)} of the ${n} outputs' sum` : "";
+      text = `It thinks this is ${withArticle(name(digit))}: output neuron ${name(digit)} fires at ${fmtFixed(a, 2)}${share}.`;
+    } else {
+      text = `It thinks this is ${withArticle(name(digit))}${Number.isFinite(p) ? ` (${fmtPct(p, 0)} of the outputs' sum)` : ""}.`;
+    }
     if (context.kind === "test" && context.label != null) {
       const right = context.label === digit;
-      text = `Test image #${context.index} is a ${name(context.label)}: ${right ? "the network is right" : `the network says ${name(digit)}`}.`;
+      text = `Test image #${fmtGrouped(context.index)} is ${withArticle(name(context.label))}: ${right ? "the network is right" : `the network says ${name(digit)}`}.`;
       state = right ? "right" : "wrong";
     }
     setText(this.verdict, text);

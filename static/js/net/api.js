@@ -6,9 +6,28 @@ const token = document.querySelector('meta[name="backprop-token"]')?.content || 
 export const sharedSession = document.querySelector('meta[name="backprop-shared"]')?.content !== "0";
 
 let following = false; // classroom mode: this page follows the presenter (its reads are the presenter's)
-/** Classroom mode: make this page's HTTP reads the presenter's session (X-Backprop-Follow), or its own. */
-export function setFollowing(on) {
+let locked = false; // ... because the presenter locked the class
+// What a follower may still send (server/web/classroom.py, FOLLOW_READS and OWN_ALWAYS; kept equal by
+// tests/test_presenter.py): reads of the presenter's session, the walkthrough's pause of its own, the
+// classroom's own routes. Anything else the server refuses (409), so the page refuses it without asking.
+const FOLLOW_SENDS = new Set(["/api/predict", "/api/backprop", "/api/walkthrough/batch", "/api/walkthrough/curve",
+  "/api/gradcheck", "/api/maps", "/api/line", "/api/surface", "/api/runners", "/api/walkthrough/open",
+  "/api/walkthrough/close"]);
+const FOLLOWING = "you are following the presenter: go back to your network to change it";
+const LOCKED = "the presenter has locked the class to follow them: your own session cannot be changed until they unlock it";
+
+/** Classroom mode: make this page's HTTP reads the presenter's session (X-Backprop-Follow), or its own;
+ *  `isLocked`: the presenter locked the class (the refusal says so). */
+export function setFollowing(on, isLocked = false) {
   following = Boolean(on);
+  locked = following && Boolean(isLocked);
+}
+
+/** Why this request would be refused while following (null: it would not). */
+function followRefusal(method, path) {
+  if (!following || method === "GET") return null;
+  const route = path.split("?")[0];
+  return FOLLOW_SENDS.has(route) || route.startsWith("/api/classroom/") ? null : locked ? LOCKED : FOLLOWING;
 }
 
 function tokenHeaders(headers = {}) {
@@ -32,6 +51,8 @@ async function failure(response) {
 }
 
 async function call(path, { headers = {}, ...options }) {
+  const refused = followRefusal(options.method, path);
+  if (refused) throw Object.assign(new Error(refused), { status: 409 });
   const response = await fetch(path, { ...options, headers: tokenHeaders(headers), cache: "no-store" });
   if (!response.ok) throw await failure(response);
   return response.json();
@@ -70,8 +91,11 @@ export function withToken(path) {
   return token ? `${path}?token=${encodeURIComponent(token)}` : path;
 }
 
-export function websocketURL(follow = false) {
+/** The websocket's URL, with `params` (e.g. {detail: "summary", follow: 1}) and the token in its query. */
+export function websocketURL(params = {}) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const params = [token ? `token=${encodeURIComponent(token)}` : "", follow ? "follow=1" : ""].filter(Boolean);
-  return `${scheme}://${location.host}/ws${params.length ? `?${params.join("&")}` : ""}`;
+  const query = new URLSearchParams(params);
+  if (token) query.set("token", token);
+  const text = query.toString();
+  return `${scheme}://${location.host}/ws${text ? `?${text}` : ""}`;
 }

@@ -9,7 +9,7 @@ export const TOKEN_REFUSED = 4401;
 
 export class Connection {
   /**
-   * @param {string} url websocket URL
+   * @param {string | (() => string)} url websocket URL (a function: asked again at each reconnection)
    * @param {{onMessage(msg): void, onStatus(status, info): void}} handlers
    *   status: "connecting" | "connected" | "reconnecting" | "disconnected" | "refused" (final: the
    *   server refused this page's token, so retrying is pointless)
@@ -40,7 +40,7 @@ export class Connection {
     this.setStatus(this.everConnected ? "reconnecting" : "connecting");
     let socket;
     try {
-      socket = new WebSocket(this.url);
+      socket = new WebSocket(typeof this.url === "function" ? this.url() : this.url);
     } catch (err) {
       this.scheduleRetry();
       return;
@@ -101,7 +101,8 @@ export class Connection {
   }
 
   /** Connect to `url` instead, right away (classroom mode: follow the presenter, or back). */
-  reopen(url) {
+  /** Close and connect again, to `url` (omitted: the same, asked again when it is a function). */
+  reopen(url = this.url) {
     this.url = url;
     const old = this.socket;
     this.socket = null; // its close event is not a failure to retry

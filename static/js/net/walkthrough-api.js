@@ -9,7 +9,8 @@ export function closeOnUnload(holds) {
 }
 
 export const api = {
-  open: () => postJSON("/api/walkthrough/open"),
+  /** body: {connection} (this tab's websocket, from hello: the hold ends with it), {hold} to claim one again */
+  open: (body = {}) => postJSON("/api/walkthrough/open", body),
   close: (hold) => postJSON("/api/walkthrough/close", { hold }),
   backprop: (example) => postJSON("/api/backprop", example),
   batch: (body) => postJSON("/api/walkthrough/batch", body),

@@ -3,9 +3,15 @@
 
 const MARGIN = { top: 40, bottom: 14, left: 14, right: 112 };
 const MAX_HEAT = 46; // px, the largest "what it looks for" heat-map
+const HIDDEN_SPACING = 9; // px per neuron, at the least, in a layer after the first
 
 function clamp(x, lo, hi) {
   return Math.max(lo, Math.min(hi, x));
+}
+
+/** The most neurons of one layer a view of `height` px (drawing units) shows: what to ask the server for. */
+export function mostShown(height) {
+  return Math.max(2, Math.floor(Math.max(60, height - MARGIN.top - MARGIN.bottom) / HIDDEN_SPACING));
 }
 
 /** The right margin: the default, or wider when the output's class names need it (`labelWidth`: the
@@ -78,7 +84,7 @@ export function computeLayout(sizes, width, height, pickSubset, labelWidth = 0) 
       spacing = spacing1;
       r = r1;
     } else {
-      k = visibleCount(n, availH, 9);
+      k = visibleCount(n, availH, HIDDEN_SPACING);
       spacing = Math.min(availH / k, isOutput ? 46 : 40);
       r = clamp(spacing * 0.36, 2.5, isOutput ? (compact ? 10 : 13) : 11);
     }

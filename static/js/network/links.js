@@ -117,9 +117,19 @@ export function addHiddenLinks(batch, layout, store, l, mode) {
   }
 }
 
-/** Stable choice of which neurons a big layer shows: the ones with the strongest outgoing weights. */
+/** Stable choice of which neurons a big layer shows: the ones with the strongest outgoing weights (in the
+ *  summary stream, the server's choice by the same score: the first k of those it sends). */
 export function influentialNeurons(store, l, k) {
   const n = store.sizes[l];
+  const order = store.shownOrder?.[l];
+  if (order) {
+    const chosen = Array.from(order.subarray(0, k));
+    if (chosen.length < k) {
+      const taken = new Set(chosen);
+      for (let i = 0; i < n && chosen.length < k; i++) if (!taken.has(i)) chosen.push(i);
+    }
+    return Int32Array.from(chosen.sort((a, b) => a - b));
+  }
   const W = store.weights[l]; // shape (sizes[l+1], n): column i = outgoing weights of neuron i
   const score = new Float32Array(n);
   if (W) {

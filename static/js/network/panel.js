@@ -2,7 +2,7 @@
 // example, weights/gradients switch, "follow training" button and the colour legend.
 
 import { $, el, setText } from "../lib/dom.js";
-import { fmtGrouped, fmtNum } from "../lib/format.js";
+import { fmtFixed, fmtGrouped, fmtNum } from "../lib/format.js";
 import { matrixName } from "../lib/names.js";
 
 const PURPOSE = {
@@ -140,7 +140,7 @@ export class NetworkPanel {
     const names = store.classNames;
     const name = (c) => names[c] ?? c;
     if (store.drawing && meta.source === "point") {
-      text = `Your point (${meta.point[0].toFixed(2)}, ${meta.point[1].toFixed(2)}) · the network says ${name(meta.prediction)}`;
+      text = `Your point (${fmtFixed(meta.point[0], 2)}, ${fmtFixed(meta.point[1], 2)}) · the network says ${name(meta.prediction)}`;
     } else if (store.drawing && meta.source !== "test") {
       text = `Showing your drawing · the network says ${meta.prediction == null ? "?" : name(meta.prediction)}`;
     } else if (meta.source) {

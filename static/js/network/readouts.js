@@ -3,24 +3,45 @@
 
 import { divergingPixels, maxAbs } from "../lib/colors.js";
 import { el, setText } from "../lib/dom.js";
-import { fmtNum, fmtSigned } from "../lib/format.js";
+import { fmtGrouped, fmtNum, fmtSigned } from "../lib/format.js";
 import { activationDerivative, topIndices, weightedSum } from "../lib/math.js";
+import { ExactNeuron } from "./exact.js";
 
-/** Everything known about neuron `index` of layer `l` for what the network view shows. */
-function neuronFacts(store, l, index) {
+/**
+ * Everything known about neuron `index` of layer `l` for what the network view shows. In the summary
+ * stream the weights are quantised and a big layer's z and δ are not streamed: `exact` (GET /api/neuron,
+ * see exact.js) then gives them, exactly; until it arrives they are null.
+ */
+function neuronFacts(store, l, index, exact = null, preferExact = false) {
   const shown = store.shown();
   const L = store.layers;
   if (!shown || !store.ready) return null;
   if (l === 0) {
     return { l, index, a: shown.activations[0]?.[index], x: index % 28, y: Math.floor(index / 28) };
   }
+  const rec = exact && exact.layer === l && exact.index === index ? exact : null;
+  const drawing = !!store.drawing;
   const nIn = store.sizes[l - 1];
   const aPrev = shown.activations[l - 1];
-  const a = shown.activations[l]?.[index];
-  const W = store.weights[l - 1];
+  let a = shown.activations[l]?.[index];
   const b = store.biases[l - 1];
   let z = shown.zs?.[l]?.[index];
-  if (z == null && W && aPrev) z = weightedSum(W, b, aPrev, index, nIn);
+  let delta = shown.deltas?.[l]?.[index] ?? null;
+  let bias = b?.[index];
+  let gradBias = store.nablaB[l - 1]?.[index] ?? null;
+  if (store.summary) {
+    bias = rec ? rec.b : bias;
+    gradBias = rec ? rec.grad_b : gradBias;
+    if ((z == null || (preferExact && rec)) && !drawing) {
+      // a big layer: its numbers come exact from the server (its activation in the frame is for drawing)
+      z = rec ? rec.z : null;
+      a = rec ? rec.a : null;
+      delta = rec ? rec.delta : null;
+    }
+    if (z == null && drawing && rec && aPrev) z = weightedSum(rec.w, [rec.b], aPrev, 0, nIn);
+  } else if (z == null && store.weights[l - 1] && aPrev) {
+    z = weightedSum(store.weights[l - 1], b, aPrev, index, nIn);
+  }
   const act = l === L ? store.config.output_activation : store.config.activation;
   return {
     l,
@@ -29,12 +50,12 @@ function neuronFacts(store, l, index) {
     act,
     a,
     z,
-    bias: b?.[index],
+    bias,
     dsigma: z != null && a != null ? activationDerivative(act, z, a) : null,
-    delta: shown.deltas?.[l]?.[index] ?? null,
-    gradBias: store.nablaB[l - 1]?.[index] ?? null,
+    delta,
+    gradBias,
     isOutput: l === L,
-    drawing: !!store.drawing,
+    drawing,
   };
 }
 
@@ -56,6 +77,7 @@ export class NeuronTooltip {
     this.view = view;
     this.target = null;
     this.rows = null;
+    this.exact = new ExactNeuron(store);
   }
 
   setTarget(target) {
@@ -89,9 +111,12 @@ export class NeuronTooltip {
   }
 
   /** Called every animation frame while hovering: values stay live during training. */
-  update() {
+  update(now = performance.now()) {
     if (!this.target) return;
-    const facts = neuronFacts(this.store, this.target.layer, this.target.index);
+    const { layer: l, index } = this.target;
+    // the exact numbers are fetched only where the frames do not carry them (a big layer's neurons)
+    const big = this.store.summary && l > 0 && !this.store.shown()?.zs?.[l];
+    const facts = neuronFacts(this.store, l, index, big ? this.exact.get(l, index, now) : null);
     if (!facts) return;
     for (const [key, node] of Object.entries(this.rows)) {
       let text = key === "delta" || key === "gradBias" ? fmtSigned(facts[key], 3) : fmtNum(facts[key], 4);
@@ -143,6 +168,8 @@ export class NeuronInspector {
     this.onClose = onClose;
     this.target = null;
     this.updatedAt = 0;
+    this.exact = new ExactNeuron(store); // the summary stream's weights are for drawing: read these
+    this.shownRecord = null; // the exact record the inspector shows (null: the store's own float32 weights)
   }
 
   setTarget(target) {
@@ -157,6 +184,8 @@ export class NeuronInspector {
     const side = nIn === 784 ? 28 : Math.ceil(Math.sqrt(nIn));
     this.canvas = el("canvas", { class: "insp-weights", width: side, height: Math.ceil(nIn / side) });
     this.list = el("ol", { class: "contrib" });
+    this.exactNote = el("p", { class: "insp-exact subtle" });
+    delete this.node.dataset.iteration;
     this.node.replaceChildren(
       el("div", { class: "insp-head" }, el("h3", { text: neuronTitle(this.store, l, index) }), close),
       this.formula,
@@ -166,23 +195,40 @@ export class NeuronInspector {
         el("figure", {}, this.canvas, el("figcaption", { text: nIn === 784 ? "incoming weights (what it looks for)" : l === 1 && this.store.inputNames ? `incoming weights from ${this.store.inputNames.join(" and ")}` : `incoming weights from ${nIn} neurons` })),
         el("div", { class: "insp-contrib" }, el("h4", { text: "Biggest contributors w·a" }), this.list),
       ),
+      this.exactNote,
     );
     this.updatedAt = 0;
   }
 
   update(now) {
-    if (!this.target || now - this.updatedAt < 200) return;
-    this.updatedAt = now;
+    if (!this.target) return;
     const store = this.store;
     const { layer: l, index } = this.target;
     if (l > store.layers || index >= store.sizes[l]) return this.onClose();
-    const facts = neuronFacts(store, l, index);
-    const W = store.weights[l - 1];
-    const aPrev = store.shown()?.activations?.[l - 1];
-    if (!facts || !W || !aPrev) return;
-    const nIn = facts.nIn;
-    const row = W.subarray(index * nIn, index * nIn + nIn);
+    const rec = store.summary ? this.exact.get(l, index, now) : null;
+    if (now - this.updatedAt < 200 && rec === this.shownRecord) return;
+    this.updatedAt = now;
+    const facts = neuronFacts(store, l, index, rec, true);
+    const nIn = store.sizes[l - 1];
+    let row;
+    let aPrev = store.shown()?.activations?.[l - 1];
+    if (store.summary) {
+      if (!rec) {
+        setText(this.formula, this.exact.error ? `Could not fetch its exact numbers: ${this.exact.error}` : "Fetching its exact numbers…");
+        return;
+      }
+      row = rec.w;
+      if (!store.drawing) aPrev = rec.a_prev; // the example the server showed when it answered
+    } else {
+      const W = store.weights[l - 1];
+      if (!W) return;
+      row = W.subarray(index * nIn, index * nIn + nIn);
+    }
+    this.shownRecord = rec;
+    if (!facts || !aPrev) return;
     setText(this.formula, `z = Σ w·a + b = ${fmtNum(facts.z, 4)}\na = σ(z) = ${fmtNum(facts.a, 4)}\nσ′(z) = ${fmtNum(facts.dsigma, 3)}`);
+    if (rec) this.node.dataset.iteration = String(rec.iteration);
+    setText(this.exactNote, rec ? `exact numbers at iteration ${fmtGrouped(rec.iteration, ",")}` : "");
     // weights image
     const ctx = this.canvas.getContext("2d");
     const image = ctx.createImageData(this.canvas.width, this.canvas.height);

@@ -1,22 +1,35 @@
 // The network view: the input image, every layer's neurons (brightness = activation), the first
 // layer's "what it looks for" heat-maps, and the connections (weights or gradient nudges).
-// Drawn only when something changed, from the single animation loop in main.js.
+// Drawn only when something changed, from the single animation loop in main.js, on two canvases: the
+// connections between hidden layers (thousands of lines, which change only with the weights) on one
+// behind, redrawn when the weights change (at most every BACK_MS); everything that follows the shown
+// example on the one in front, redrawn with each frame.
 
 import { ACCENT, BG, INK, NEG, POS, divergingPixels, grayPixels, maxAbs, rgba } from "../lib/colors.js";
 import { fitCanvas, observeSize } from "../lib/dom.js";
 import { argmax } from "../lib/math.js";
 import { drawCaptions, drawOutputLabels } from "./labels.js";
-import { computeLayout, computePlaneLayout, hitTest, positionOf } from "./layout.js";
+import { computeLayout, computePlaneLayout, hitTest, mostShown, positionOf } from "./layout.js";
 import { LinkBatch, addHiddenLinks, addInputLinks, influentialNeurons, linkSource } from "./links.js";
 import { addPlaneInputLinks, drawEnlarged, drawNodeMaps, drawPlaneInput, drawWeightLabels } from "./plane-nodes.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const SUBSET_REFRESH_MS = 2000;
+const BACK_MS = 250; // the hidden layers' connections are redrawn at most this often for new weights
 
 export class NetworkView {
   constructor(canvas, wrap, store) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
+    this.back = document.createElement("canvas"); // the hidden layers' connections, behind
+    this.back.className = "network-links";
+    this.back.setAttribute("aria-hidden", "true");
+    this.back.style.pointerEvents = "none";
+    canvas.before(this.back);
+    this.backCtx = this.back.getContext("2d");
+    this.backKey = "";
+    this.backAt = -Infinity;
+    this.backDim = 1;
     this.store = store;
     this.mode = "weights";
     this.hover = null; // {layer, index}
@@ -35,6 +48,7 @@ export class NetworkView {
     this.inputKey = "";
     this.heatCanvas = new OffscreenOrCanvas(28, 28);
     this.heatKey = "";
+    this.strips = []; // per layer: the 1 × n image of a big layer's strip
     this.listeners = { hover: [], pin: [] };
     this.planeMaps = null; // on a plane dataset: each neuron's map ({active, extent, pictures()}, set by main.js)
     observeSize(wrap, (w, h) => {
@@ -87,6 +101,15 @@ export class NetworkView {
 
   invalidate() {
     this.overlayVersion++;
+  }
+
+  /** How many neurons of a big layer to ask the server for: a quarter more than the view shows (room for
+   *  the choice of strongest neurons to shift between two refreshes), 8–512. On the plane every neuron's
+   *  map is computed in the page from all the weights: all of them (512). */
+  neuronsWanted() {
+    if (this.store.ready && this.store.isPlane) return 512;
+    const h = (this.cssH || window.innerHeight) / this.zoom;
+    return Math.max(8, Math.min(512, Math.ceil(mostShown(h) * 1.25)));
   }
 
   /** Where the focused neuron's enlarged maps are drawn, in CSS pixels of the canvas (null: none). */
@@ -157,9 +180,12 @@ export class NetworkView {
     const store = this.store;
     if (!store.ready || this.cssW < 50 || this.cssH < 50) return false;
     const resized = fitCanvas(this.canvas, this.cssW, this.cssH);
+    fitCanvas(this.back, this.cssW, this.cssH);
     const W = this.cssW / this.zoom;
     const H = this.cssH / this.zoom;
     this.updateLayout(now, resized, W, H);
+    const focus = this.pinned || (this.hover && this.hover.layer > 0 ? this.hover : null);
+    this.drawBack(now, W, H, focus ? 0.35 : 1);
     const hv = this.hover ? `${this.hover.layer}:${this.hover.index}` : "";
     const pv = this.pinned ? `${this.pinned.layer}:${this.pinned.index}` : "";
     const key = `${store.helloCount}|${store.exampleVersion}|${store.weightsVersion}|${this.mode}|${hv}|${pv}|${this.overlayVersion}|${this.canvas.width}x${this.canvas.height}|${this.layoutKey}`;
@@ -172,20 +198,16 @@ export class NetworkView {
     ctx.clearRect(0, 0, W, H);
     const layout = this.layout;
     const shown = store.shown();
-    const focus = this.pinned || (this.hover && this.hover.layer > 0 ? this.hover : null);
 
     const plane = layout.plane ? this.planeMaps : null;
     this.enlarged = null; // where a hovered neuron's enlarged maps are drawn (the tooltip keeps off them)
     drawCaptions(ctx, layout, this.store, W);
-    // Connections: all of them, dimmed when a neuron is in focus; then the focused neuron's own.
+    // Connections: all of them (the hidden layers' behind, drawBack), dimmed when a neuron is in focus;
+    // then the focused neuron's own.
     const dim = focus ? 0.35 : 1;
     if (layout.plane) addPlaneInputLinks(this.links, layout, store, this.mode);
     else addInputLinks(this.links, layout, store, shown, this.mode);
     this.links.draw(ctx, { alphaScale: dim });
-    for (let l = 1; l < store.layers; l++) {
-      addHiddenLinks(this.links, layout, store, l, this.mode);
-      this.links.draw(ctx, { alphaScale: dim });
-    }
     if (focus) this.drawFocusLinks(ctx, focus, shown);
     if (layout.plane) {
       drawPlaneInput(ctx, layout, shown, store.inputNames);
@@ -210,6 +232,31 @@ export class NetworkView {
       ctx.restore();
     }
     return true;
+  }
+
+  /** The hidden layers' connections, on the canvas behind: redrawn when the weights (or the layout, the
+   *  mode) changed, new weights at most every BACK_MS; dimmed as a whole (CSS opacity) while a neuron is in
+   *  focus. */
+  drawBack(now, W, H, dim) {
+    const store = this.store;
+    if (dim !== this.backDim) {
+      this.backDim = dim;
+      this.back.style.opacity = String(dim);
+    }
+    const shape = `${store.helloCount}|${this.mode}|${this.back.width}x${this.back.height}|${this.layoutKey}|${this.subsetAt}|${this.zoom}`;
+    const key = `${shape}|${(store.layerVersion || []).slice(1).join(",")}|${store.summary ? "" : store.weightsVersion}`;
+    if (key === this.backKey) return;
+    if (this.backKey.startsWith(`${shape}|`) && now - this.backAt < BACK_MS) return; // only new weights: soon
+    this.backKey = key;
+    this.backAt = now;
+    const ctx = this.backCtx;
+    const px = (this.back.width / this.cssW) * this.zoom;
+    ctx.setTransform(px, 0, 0, px, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    for (let l = 1; l < store.layers; l++) {
+      addHiddenLinks(this.links, this.layout, store, l, this.mode);
+      this.links.draw(ctx);
+    }
   }
 
   updateLayout(now, resized, W, H) {
@@ -344,15 +391,26 @@ export class NetworkView {
   }
 
   drawStrip(ctx, layer, a, scale) {
-    // Compact column: every neuron of a big layer as one thin row, brightness = activation.
+    // Compact column: every neuron of a big layer as one thin row, brightness = activation. Drawn as a
+    // 1-pixel-wide image stretched over the strip: one drawImage, not a fillRect per neuron.
     const { x, w, y, h } = layer.strip;
-    const rowH = h / layer.n;
-    for (let j = 0; j < layer.n; j++) {
+    const n = layer.n;
+    const surface = (this.strips[layer.l] ||= new OffscreenOrCanvas(1, n));
+    surface.resize(1, n);
+    if (!surface.image || surface.image.height !== n) surface.image = surface.ctx.createImageData(1, n);
+    const data = surface.image.data;
+    for (let j = 0; j < n; j++) {
       const v = Math.min(1, Math.abs(a[j] / scale));
       const c = a[j] >= 0 ? INK : NEG;
-      ctx.fillStyle = rgba(c, 0.08 + 0.92 * v);
-      ctx.fillRect(x, y + j * rowH, w, Math.max(rowH, 0.6));
+      data[4 * j] = c[0];
+      data[4 * j + 1] = c[1];
+      data[4 * j + 2] = c[2];
+      data[4 * j + 3] = Math.round(255 * (0.08 + 0.92 * v));
     }
+    surface.ctx.putImageData(surface.image, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(surface.canvas, x, y, w, h);
+    ctx.imageSmoothingEnabled = true;
   }
 
   drawFocusLinks(ctx, focus, shown) {

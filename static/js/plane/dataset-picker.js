@@ -3,6 +3,7 @@
 // limits. The editor adds {dataset, dataset_options} to its `reset`.
 
 import { el, setText } from "../lib/dom.js";
+import { readNumber } from "../lib/number-input.js";
 import { getJSON } from "../net/api.js";
 
 const OPTION_LABELS = { noise: "Noise", points: "Points", test_fraction: "Test share", classes: "Classes", seed: "Data seed", x: "Input x" };
@@ -103,10 +104,9 @@ export class DatasetPicker {
   /** A problem with the options (out of the server's range), or null. */
   problem() {
     for (const [name, { input, spec }] of Object.entries(this.inputs)) {
-      const v = Number(input.value);
-      if (input.value === "" || !Number.isFinite(v) || v < spec.min || v > spec.max || (spec.type === "int" && !Number.isInteger(v))) {
-        return `${OPTION_LABELS[name] || name}: must be ${spec.type === "int" ? "a whole number " : ""}from ${spec.min} to ${spec.max}.`;
-      }
+      const label = `the dataset's ${(OPTION_LABELS[name] || name).toLowerCase()}`;
+      const { problem } = readNumber(input, { name: label, min: spec.min, max: spec.max, whole: spec.type === "int" });
+      if (problem) return problem;
     }
     const entry = this.entry();
     if (entry && !entry.available) return entry.reason;

@@ -6,7 +6,7 @@
 
 import { ACCENT, BG, INK, rgba } from "../lib/colors.js";
 import { $, el, fitCanvas, observeSize, setText } from "../lib/dom.js";
-import { fmtPct } from "../lib/format.js";
+import { fmtFixed, fmtGrouped, fmtPct } from "../lib/format.js";
 import { getJSON } from "../net/api.js";
 import { applyDatasetWords } from "./page-words.js";
 import { CLASS_COLORS, classColor } from "./paint.js";
@@ -231,10 +231,10 @@ export class PlaneView {
       deltas: null,
     });
     const prob = reply.probabilities?.[reply.digit];
-    const where = `(${p.x.toFixed(2)}, ${p.y.toFixed(2)})`;
+    const where = `(${fmtFixed(p.x, 2)}, ${fmtFixed(p.y, 2)})`;
     const says = `${names[reply.digit] ?? reply.digit}${Number.isFinite(prob) ? ` (${fmtPct(prob, 0)})` : ""}`;
     let text = `The point ${where}: the network says ${says}.`;
-    if (p.source === "test") text = `Test point #${p.index} ${where} is ${names[p.label]}: the network says ${says} ${p.label === reply.digit ? "✓" : "✗"}.`;
+    if (p.source === "test") text = `Test point #${fmtGrouped(p.index)} ${where} is ${names[p.label]}: the network says ${says} ${p.label === reply.digit ? "✓" : "✗"}.`;
     setText(this.verdict, text);
     this.lastKey = "";
   }

@@ -5,6 +5,7 @@
 // command, and once the new network is here the view follows: mode, walkthrough phase, hidden parts,
 // presentation mode. The address then keeps only the view, so a reload never asks again.
 
+import { fmtGrouped } from "../lib/format.js";
 import { postJSON } from "../net/api.js";
 import { ask } from "../widgets/dialog.js";
 import { applyHide, isLessonLink, viewLink } from "./lesson-link.js";
@@ -138,7 +139,7 @@ function paramsMatch(store, message) {
     && (message.batch_size == null || p.batch_size === message.batch_size);
 }
 
-const iterations = (n) => `${n.toLocaleString("en")} iteration${n === 1 ? "" : "s"}`;
+const iterations = (n) => `${fmtGrouped(n)} iteration${n === 1 ? "" : "s"}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolve when `test()` holds (checked every animation-frame-ish 50 ms), or after `ms` anyway. */

@@ -44,6 +44,16 @@ export function seedProblem(limits, seed) {
   return `The seed must be a whole number from ${range[0]} to ${range[1]}.`;
 }
 
+const WHOLE = { batch_size: true, neurons: true, seed: true, hidden_layers: true, custom_points: true };
+
+/** What readNumber (lib/number-input.js) checks a field of setting `name` against: the server's range
+ * ({} before the first hello: the server has the last word), whole or not, η's exclusive lower bound. */
+export function rangeOf(limits, name) {
+  const range = limit(limits, name);
+  const spec = { whole: !!WHOLE[name], above: name === "learning_rate" };
+  return range ? { ...spec, min: range[0], max: range[1] } : spec;
+}
+
 /** Set a number input's min and max (nothing when the range is unknown). */
 export function applyRange(input, range) {
   if (!range) return;

@@ -11,6 +11,7 @@
 
 import { el, setText } from "../lib/dom.js";
 import { fmtMath } from "../lib/format.js";
+import { readNumber } from "../lib/number-input.js";
 import { api } from "../net/walkthrough-api.js";
 import { dC, dd, eq, num, op, sym } from "../widgets/math-text.js";
 import { ChainPlot } from "./chain-plot.js";
@@ -197,12 +198,8 @@ export class ChainPanel {
 
   // ----- the slider ---------------------------------------------------------------------------------
   typed() {
-    const text = this.valueInput.value.trim();
-    const v = Number(text);
-    if (text === "" || !Number.isFinite(v) || Math.abs(v) > VALUE_LIMIT) {
-      this.showError(`w⁽ᴸ⁾ must be a number from −${VALUE_LIMIT} to ${VALUE_LIMIT}, got “${text || "nothing"}”.`);
-      return;
-    }
+    const { value: v, problem } = readNumber(this.valueInput, { name: "w⁽ᴸ⁾", min: -VALUE_LIMIT, max: VALUE_LIMIT });
+    if (problem) return this.showError(problem);
     this.showError(null);
     if ((this.numbers && v === this.numbers.w) || v === this.sending || v === this.pending?.value) return; // Enter, then change
     this.gesture = false;

@@ -34,7 +34,7 @@ function parameterTotal(sizes) {
 }
 
 function parameterCount(sizes) {
-  return fmtGrouped(parameterTotal(sizes), ",");
+  return fmtGrouped(parameterTotal(sizes));
 }
 
 /** A gradient in a table: two significant digits, coloured by the way the step moves its parameter
@@ -242,7 +242,7 @@ function firstLayerChange(taken, L, words) {
   return el(
     "div",
     { class: "wt-change", "data-testid": "wt-first-layer-change" },
-    el("div", { class: "wt-change-text" }, el("h4", { text: `Where the step moved most: ${name}'s incoming weights` }), el("p", { class: "subtle", text: `Δw = −η · average for each of its ${fmtGrouped(change.length, ",")} weights, one per pixel (its own scale: the largest is ${fmtMath(dMax)}). Blue: the weight went up, orange: down — the mini-batch's digits, pressed into the map.` })),
+    el("div", { class: "wt-change-text" }, el("h4", { text: `Where the step moved most: ${name}'s incoming weights` }), el("p", { class: "subtle", text: `Δw = −η · average for each of its ${fmtGrouped(change.length)} weights, one per pixel (its own scale: the largest is ${fmtMath(dMax)}). Blue: the weight went up, orange: down — the mini-batch's digits, pressed into the map.` })),
     el(
       "div",
       { class: "wt-pair" },

@@ -5,6 +5,7 @@
 
 import { el, setText } from "../lib/dom.js";
 import { fmtMath, fmtMathPair, fmtMathSigned } from "../lib/format.js";
+import { readNumber } from "../lib/number-input.js";
 import { api } from "../net/walkthrough-api.js";
 import { layerSup, sym } from "../widgets/math-text.js";
 import { paramSym } from "./explain-batch.js";
@@ -66,7 +67,8 @@ export class GradCheckCard {
 
   buildExperiment() {
     this.valueInput = el("input", { type: "number", step: "any", id: "wt-set-value", "data-testid": "wt-set-value", min: String(-VALUE_LIMIT), max: String(VALUE_LIMIT), "aria-label": "New value for the selected weight or bias", title: "Type a new value for the selected weight or bias, then press Enter or Set." });
-    this.valueInput.addEventListener("keydown", (e) => e.key === "Enter" && this.apply(+this.valueInput.value));
+    this.valueInput.addEventListener("keydown", (e) => e.key === "Enter" && this.applyTyped());
+    this.expError = el("p", { class: "field-error", hidden: true, role: "alert", "data-testid": "wt-set-error" });
     const button = (text, title, fn, testid) => el("button", { type: "button", class: "chip", title, "data-testid": testid, onclick: fn }, text);
     this.expResult = el("div", { class: "exp-result", "data-testid": "wt-set-result" });
     this.useBias = false;
@@ -84,10 +86,11 @@ export class GradCheckCard {
         { class: "exp-row" },
         el("div", { class: "segmented exp-target", role: "radiogroup", "aria-label": "Which parameter to set" }, ...this.targetButtons),
         this.valueInput,
-        button("Set", "Give it this value (a real change of the network; Undo restores it).", () => this.apply(+this.valueInput.value), "wt-set"),
+        button("Set", "Give it this value (a real change of the network; Undo restores it).", () => this.applyTyped(), "wt-set"),
         button(`−${NUDGE}`, `Lower it by ${NUDGE}.`, () => this.nudge(-NUDGE), "wt-set-minus"),
         button(`+${NUDGE}`, `Raise it by ${NUDGE}.`, () => this.nudge(NUDGE), "wt-set-plus"),
       ),
+      this.expError,
       this.expResult,
     );
   }
@@ -116,12 +119,26 @@ export class GradCheckCard {
     this.apply(watch(this.bd, this.target).value + delta);
   }
 
+  /** The value typed in the box: refused beside it (nothing changes), else set. */
+  applyTyped() {
+    const name = this.useBias ? "the new bias" : "the new weight";
+    const { value, problem } = readNumber(this.valueInput, { name, min: -VALUE_LIMIT, max: VALUE_LIMIT });
+    if (problem) return this.showError(problem);
+    this.apply(value);
+  }
+
+  showError(message) {
+    this.expError.hidden = !message;
+    setText(this.expError, message || "");
+  }
+
   async apply(value) {
     if (!this.bd || !this.param || !this.h.set) return;
     if (!Number.isFinite(value) || Math.abs(value) > VALUE_LIMIT) {
-      this.h.error?.(`Give the weight a number from −${VALUE_LIMIT} to ${VALUE_LIMIT}.`);
+      this.showError(`The new value must be a number from −${VALUE_LIMIT} to ${VALUE_LIMIT}.`);
       return;
     }
+    this.showError(null);
     const param = this.target;
     const before = watch(this.bd, param);
     this.experiment = { param, before, after: null, version: this.version, label: this.bd.label, L: this.bd.layers.length };
@@ -131,7 +148,7 @@ export class GradCheckCard {
     } catch (err) {
       this.experiment = null;
       this.showExperiment();
-      this.h.error?.(`Could not set the weight: ${err.message}`);
+      this.showError(`Could not set it: ${err.message}`);
     }
   }
 

@@ -3,6 +3,7 @@
 
 import { el, setText } from "../lib/dom.js";
 import { fmtGrouped } from "../lib/format.js";
+import { readNumber } from "../lib/number-input.js";
 import { applyRange } from "../state/limits.js";
 import { PHASES } from "./steps.js";
 import { grayCanvas, paintGray } from "./tiles.js";
@@ -14,7 +15,7 @@ export const SPEEDS = [
 ];
 
 export class Sidebar {
-  /** h: {pick(source), goPhase(n), back(), next(), toggleAuto(), setSpeed(ms), setLR(v), undo(), leave(), preset()} */
+  /** h: {pick(source), goPhase(n), back(), next(), toggleAuto(), setSpeed(ms), setLR({value} | {problem}), undo(), leave(), preset()} */
   constructor(node, h) {
     this.h = h;
     this.sources = {};
@@ -48,7 +49,8 @@ export class Sidebar {
     );
     this.speed.value = String(SPEEDS[1].ms);
     this.lr = el("input", { type: "number", id: "wt-lr", "data-testid": "wt-lr", step: "any", title: "The learning rate η used by “Take the step” and by “Teach it”. Press Enter to set it." });
-    this.lr.addEventListener("change", () => h.setLR(+this.lr.value));
+    // {value} or {problem}: an empty field or one that is not a number changes nothing (the range: setLR)
+    this.lr.addEventListener("change", () => h.setLR(readNumber(this.lr, { name: "the learning rate η" })));
     this.undoButton = el("button", { type: "button", id: "wt-undo", "data-testid": "wt-undo", title: "Restore the weights from before the last step or teach step.", disabled: true, onclick: () => h.undo() }, "↶ Undo");
     this.error = el("p", { class: "field-error", hidden: true, role: "alert" });
     this.notice = el("div", { class: "wt-notice", hidden: true, role: "status" });
@@ -161,7 +163,7 @@ export class Sidebar {
   setLimits(lrSpan, testSize) {
     applyRange(this.lr, lrSpan);
     const w = this.words;
-    if (testSize) this.sources.test.title = `A random ${w?.thing ?? "image"} from the ${fmtGrouped(testSize, ",")} test ${w?.things ?? "images"} (press again for another).`;
+    if (testSize) this.sources.test.title = `A random ${w?.thing ?? "image"} from the ${fmtGrouped(testSize)} test ${w?.things ?? "images"} (press again for another).`;
   }
 
   setUndo(depth) {

@@ -5,7 +5,7 @@
 // Labels are the dataset's class names.
 
 import { el, setText } from "../lib/dom.js";
-import { fmtMath, fmtPct } from "../lib/format.js";
+import { fmtFixed, fmtMath, fmtPct, withArticle } from "../lib/format.js";
 import { api } from "../net/walkthrough-api.js";
 import { DrawPad } from "../widgets/draw-pad.js";
 import { ProbBars } from "../widgets/prob-bars.js";
@@ -94,7 +94,7 @@ export class TeachCard {
   setLabels(names) {
     const digits = names.every((n, i) => n === String(i));
     this.labelButtons = names.map((name, d) =>
-      el("button", { type: "button", class: "digit", role: "radio", "aria-checked": "false", "data-digit": String(d), title: digits ? `It is a ${d}.` : `It is “${name}”.`, onclick: () => this.setLabel(d) }, name),
+      el("button", { type: "button", class: "digit", role: "radio", "aria-checked": "false", "data-digit": String(d), title: digits ? `It is ${withArticle(String(d))}.` : `It is “${name}”.`, onclick: () => this.setLabel(d) }, name),
     );
     this.labelsNode.classList.toggle("named", !digits);
     this.labelsNode.replaceChildren(...this.labelButtons);
@@ -151,7 +151,7 @@ export class TeachCard {
   drawPlane() {
     if (!this.plane || !this.h.store) return;
     const side = Math.max(120, Math.min(PLANE_SIDE, this.planeFrame.clientWidth || PLANE_SIDE));
-    const figure = planeFigure(this.h.planeMaps, this.h.store, this.point, { side, cls: "wt-plane-canvas", label: this.point ? `The point to teach, at (${this.point.map((v) => v.toFixed(2)).join(", ")})` : "The plane: no point placed yet" });
+    const figure = planeFigure(this.h.planeMaps, this.h.store, this.point, { side, cls: "wt-plane-canvas", label: this.point ? `The point to teach, at (${this.point.map((v) => fmtFixed(v, 2)).join(", ")})` : "The plane: no point placed yet" });
     this.planeFrame.replaceChildren(figure, ...(this.point ? [] : [el("span", { class: "pad-hint", "aria-hidden": "true", text: "click to place a point" })]));
   }
 
@@ -188,8 +188,12 @@ export class TeachCard {
       const reply = await api.predict(this.request());
       if (reply.empty) return;
       this.showBars(null, reply.probabilities);
-      const what = this.plane ? "this point is" : "it is a";
-      setText(this.status, `${prefix}The network thinks ${what} ${this.cls(reply.digit)} (${pct(reply.probabilities[reply.digit])}).${this.label == null ? " What is it really?" : ""}`);
+      const outputs = reply.activations?.[reply.activations.length - 1];
+      const a = outputs?.[reply.digit];
+      const share = `${pct(reply.probabilities[reply.digit])} of the outputs' sum`;
+      const fires = Number.isFinite(a) ? `: output ${this.cls(reply.digit)} fires at ${fmtFixed(a, 2)}, ${share}` : ` (${share})`;
+      const what = this.plane ? `this point is ${this.cls(reply.digit)}` : `it is ${withArticle(this.cls(reply.digit))}`;
+      setText(this.status, `${prefix}The network thinks ${what}${fires}.${this.label == null ? " What is it really?" : ""}`);
       if (this.plane) this.drawPlane();
     } catch (err) {
       this.h.error(`Could not classify the ${this.plane ? "point" : "drawing"}: ${err.message}`);

@@ -62,7 +62,7 @@ export class Walkthrough {
       next: () => this.move(1),
       toggleAuto: () => this.setAuto(!this.auto),
       setSpeed: (ms) => (this.autoMs = ms),
-      setLR: (v) => this.setLR(v),
+      setLR: (typed) => this.setLR(typed),
       undo: () => this.undo(),
       leave: () => this.onExit(),
       preset: () => this.preset(),
@@ -85,6 +85,7 @@ export class Walkthrough {
     this.legend = $("wt-legend");
     window.addEventListener("keydown", (e) => this.key(e), true); // before the live page's shortcuts
     this.holds = []; // the pauses this tab asked for (POST /api/walkthrough/open), given back on leaving
+    this.holdsFor = null; // the websocket connection that owns them (they end when it closes)
     window.addEventListener("pagehide", () => this.active && closeOnUnload(this.holds.splice(0)));
   }
 
@@ -137,10 +138,29 @@ export class Walkthrough {
   /** Pause training for the walkthrough; the server remembers whether it ran, to restore that on leaving. */
   async hold() {
     try {
-      const { hold } = await api.open();
+      const connection = this.store.connection;
+      const { hold } = await api.open(connection ? { connection } : {});
       if (hold) this.holds.push(hold);
+      this.holdsFor = connection;
     } catch (err) {
       this.sidebar.showError(`Could not pause training: ${err.message}`);
+    }
+  }
+
+  /** After a reconnect (a new websocket): claim the holds for it before the server ends them with the old one. */
+  async claimHolds() {
+    const connection = this.store.connection;
+    if (this.claiming || !connection || connection === this.holdsFor || !this.holds.length) return;
+    this.claiming = true;
+    try {
+      const claimed = [];
+      for (const hold of this.holds) claimed.push((await api.open({ connection, hold })).hold);
+      this.holds = claimed;
+      this.holdsFor = connection;
+    } catch (err) {
+      this.sidebar.showError(`Could not keep training paused after reconnecting: ${err.message}`);
+    } finally {
+      this.claiming = false;
     }
   }
 
@@ -236,7 +256,7 @@ export class Walkthrough {
     }
     const iteration = store.state?.iteration || 0;
     if (iteration > 0 && !confirmed) {
-      this.sidebar.showNotice(`This replaces the live network (${store.sizes.join("→")}, iteration ${fmtGrouped(iteration, ",")}) by the notes' one-neuron network. Save it first (Live training → Checkpoints) to keep it.`, "Replace it", () => this.preset(true));
+      this.sidebar.showNotice(`This replaces the live network (${store.sizes.join("→")}, iteration ${fmtGrouped(iteration)}) by the notes' one-neuron network. Save it first (Live training → Checkpoints) to keep it.`, "Replace it", () => this.preset(true));
       return;
     }
     this.sidebar.showNotice(null);
@@ -432,8 +452,9 @@ export class Walkthrough {
     }
   }
 
-  setLR(v) {
-    const problem = learningRateProblem(this.store.limits, v);
+  /** η typed in the sidebar: {value}, or {problem} when the field held no number (see readNumber). */
+  setLR({ value: v, problem: unread }) {
+    const problem = unread || learningRateProblem(this.store.limits, v);
     if (problem) {
       this.sidebar.showError(problem);
       this.sidebar.setLR(this.lr);
@@ -523,6 +544,7 @@ export class Walkthrough {
       if (this.active && this.bd) this.sidebar.setFigure(planeFigure(this.view.planeMaps, this.store, this.bd.input, { side: 56, cls: "wt-example-img plane", label: "Where the example lies on the plane" }));
     }
     if (!this.active) return;
+    if (this.holds.length && this.store.connection !== this.holdsFor) this.claimHolds();
     if (this.auto && now - this.autoAt > this.autoMs) {
       this.autoAt = now;
       if (!this.move(1) || this.index >= this.steps.length - 1) this.setAuto(false);
@@ -618,15 +640,15 @@ export class Walkthrough {
     const kind = w.thing;
     const at = ex.request?.input ? ` (${ex.request.input.map((v) => fmtMath(v, 2)).join(", ")})` : "";
     const what = ex.source === "drawing" ? (w.plane ? `Your point${at}` : "Your drawing") : ex.source === "point" ? `The point you clicked${at}`
-      : ex.source === "test" ? `Test ${kind} #${ex.index}` : `Training ${kind} #${ex.index}`;
+      : ex.source === "test" ? `Test ${kind} #${fmtGrouped(ex.index)}` : `Training ${kind} #${fmtGrouped(ex.index)}`;
     const says = `network says ${w.short(bd.prediction)} ${bd.prediction === bd.label ? "✓" : "✗"}`;
     const short = ex.source === "drawing" ? what : ex.source === "point" ? `Your point${at}`
-      : ex.source === "test" ? `Test ${kind} #${ex.index}` : `Training #${ex.index}`;
+      : ex.source === "test" ? `Test ${kind} #${fmtGrouped(ex.index)}` : `Training #${fmtGrouped(ex.index)}`;
     // a ranked pick says why it was picked (its index moves to the cost line, to keep three short lines)
     const r = ex.rank;
-    const of = r && fmtGrouped(r.sample, ",");
-    const title = !r ? short : ex.source === "hard" ? `Biggest nudges of ${of}` : ex.source === "easy" ? `Easiest of ${of}` : `A mistake (${fmtGrouped(r.wrong, ",")} in ${of})`;
-    const cost = `${r ? `#${ex.index} · ` : ""}C₀ = ${fmtMath(bd.cost, 4)}`;
+    const of = r && fmtGrouped(r.sample);
+    const title = !r ? short : ex.source === "hard" ? `Biggest nudges of ${of}` : ex.source === "easy" ? `Easiest of ${of}` : `A mistake (${fmtGrouped(r.wrong)} in ${of})`;
+    const cost = `${r ? `#${fmtGrouped(ex.index)} · ` : ""}C₀ = ${fmtMath(bd.cost, 4)}`;
     if (this.store.isScalar) {
       // the notes' simple example: one number in, one neuron out, target y = 1
       const x = fmtMath(bd.input[0], 4);

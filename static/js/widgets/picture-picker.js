@@ -124,7 +124,7 @@ export class PicturePicker {
   async save(view, name = viewName(view)) {
     const t0 = performance.now();
     const { iteration, note } = this.iterationOf(view);
-    const at = iteration != null ? ` · iteration ${fmtGrouped(iteration, ",")}` : "";
+    const at = iteration != null ? ` · iteration ${fmtGrouped(iteration)}` : "";
     const footer = `Backprop Lab · ${name}${at}${note ? ` (${note})` : ""}`;
     try {
       const canvas = await pictureOf(view, { footer, skip: (node) => node.classList?.contains("no-picture") });
