@@ -207,14 +207,15 @@ def test_a_weight_that_does_not_exist_is_refused_in_one_line_and_nothing_changes
     page.get_by_test_id("descent-plane").select_option("weights")
     page.wait_for_function(SURFACE_DONE, arg="weights", timeout=60000)
     before = page.evaluate("JSON.stringify(window.__lab.descent.surf.alphas)")
-    layer = page.get_by_label("first weight: layer")
+    # W⁽ˡ⁾ numbered as in the walkthrough (W⁽¹⁾ feeds hidden 1): one the network does not have, in those words
+    layer = page.get_by_label("first weight: matrix W⁽ˡ⁾, l")
     layer.fill("9")
     layer.dispatch_event("change")
     # refused beside the fields, before asking the server (which would refuse it too, in one line)
     error = page.get_by_test_id("descent-weights-error")
     error.wait_for(state="visible")
-    assert error.inner_text() == "The first weight's layer must be a whole number from 0 to 2, not 9."
+    assert error.inner_text() == "The first weight's matrix W⁽ˡ⁾, l must be a whole number from 1 to 3, not 9."
     assert page.evaluate("JSON.stringify(window.__lab.descent.surf.alphas)") == before  # the last slice stays drawn
-    layer.fill("0")
+    layer.fill("1")
     layer.dispatch_event("change")
     error.wait_for(state="hidden")

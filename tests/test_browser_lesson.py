@@ -167,12 +167,12 @@ def go_kind(page, kind: str):
 def test_the_walkthrough_starts_on_a_hard_example(page, server, trained):
     open_walkthrough(page)
     ex = wt(page, "({source: w.example.source, rank: w.example.rank, cost: w.bd.cost, label: w.bd.label, prediction: w.bd.prediction})")
-    assert ex["source"] == "hard" and ex["rank"]["rank"] == 1  # the highest cost of its sample
+    assert ex["source"] == "hard" and ex["prediction"] != ex["label"]  # a mistake of its sample…
     assert ex["cost"] == pytest.approx(ex["rank"]["cost"], rel=1e-4)
-    # on a network this good, the worst of 500 images is (nearly always) a mistake, and far from a tiny cost
-    assert ex["cost"] > 0.5
+    # …the one with the biggest nudges: far above the sample's median, not a saturated one that barely moves
+    assert ex["rank"]["gradient_norm"] > 10 * ex["rank"]["median_gradient_norm"]
     assert page.locator("[data-source=hard]").get_attribute("aria-checked") == "true"
-    assert page.get_by_test_id("wt-example-title").inner_text() == "Hardest of 500"
+    assert page.get_by_test_id("wt-example-title").inner_text() == "Biggest nudges of 500"
     assert page.problems == []
 
 
@@ -280,7 +280,7 @@ def test_the_step_moves_the_network_visibly_and_lowers_the_batch_cost(page, serv
     assert page.problems == []
 
 
-def test_one_colour_rule_blue_positive_orange_negative_arrows_for_nudges(page):
+def test_one_colour_rule_blue_up_orange_down_with_the_arrows(page):
     go_kind(page, "output")
     cells = page.locator("#wt-body table.vertical tbody tr td:nth-child(6) .nudged")
     assert cells.count() == len(wt(page, "w.bd.layers[w.bd.layers.length - 1].delta"))
@@ -288,9 +288,11 @@ def test_one_colour_rule_blue_positive_orange_negative_arrows_for_nudges(page):
         value = number(cell.locator(".n").inner_text())
         cls = cell.locator(".n").get_attribute("class")
         arrow = cell.locator(".arrow").inner_text()
-        assert ("pos" in cls) == (value > 0) and ("neg" in cls) == (value < 0)  # colour = its own sign
-        assert arrow == ("↑" if value < 0 else "↓")  # the step moves the bias against δ
-    assert "goes up" in page.locator("#wt-legend").inner_text()
+        # colour = which way the step moves the bias (against δ), as its ring on the network: blue ↑, orange ↓
+        assert ("pos" in cls) == (value < 0) and ("neg" in cls) == (value > 0)
+        assert arrow == ("↑" if value < 0 else "↓")
+    legend = page.locator("#wt-legend").inner_text()
+    assert "↑ up" in legend and "↓ down" in legend
     assert page.problems == []
 
 

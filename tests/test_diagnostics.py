@@ -3,6 +3,8 @@ per-layer diagnostics and confusion matrix, against independent computations."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -88,7 +90,11 @@ def test_a_deep_sigmoid_network_shows_the_vanishing_gradient(probe):
     deep.set_parameters([w * 0.2 for w in deep.weights], deep.biases)  # small weights: each layer back × σ′ ≤ ¼
     rows = dg.measure(deep, x, y, 1.0)
     assert rows[-1]["grad_norm"] / rows[0]["grad_norm"] >= dg.VANISHING
-    assert any(n["kind"] == "vanishing" and "layer 1 learns" in n["text"] for n in dg.notes(rows))
+    found = dg.notes(rows)
+    # named as the network view and the walkthrough name them: W⁽¹⁾ feeds hidden 1, W⁽⁵⁾ the output
+    assert any(n["kind"] == "vanishing" and n["text"].startswith("W⁽¹⁾ (into hidden 1) learns")
+               and "than W⁽⁵⁾ (into the output)" in n["text"] for n in found), found
+    assert not any(re.search(r"layer \d", n["text"]) for n in found), found
     shallow = Network([784, 30, 10], "relu", "softmax", "cross_entropy", seed=0)
     assert not any(n["kind"] == "vanishing" for n in dg.notes(dg.measure(shallow, x, y, 0.1)))
 

@@ -11,6 +11,8 @@ from server.engine.data import load_dataset, to_float
 from server.network import Network, one_hot
 from server.web.guard import Guard
 
+pytest_plugins = ["conftest_server"]
+
 
 @pytest.fixture(scope="module")
 def client():
@@ -215,8 +217,10 @@ def test_pick_an_easy_one_a_hard_one_and_a_mistake(client, data):
         cost = net.cost(x[None, :], one_hot([e["label"]], 10))
         assert e["cost"] == pytest.approx(cost, rel=1e-4)
         assert e["prediction"] == int(net.predict(x[None, :])[0])
-        if kind == "hard":  # the worst of its sample
-            assert e["rank"] == 1 and e["sample"] == 500
+        if kind == "hard":  # of its sample's mistakes, the one with the largest gradient
+            assert e["sample"] == 500 and e["wrong"] > 0 and e["prediction"] != e["label"]
+            assert e["gradient_norm"] == pytest.approx(gradient_norms(net, x[None, :], [e["label"]])[0], rel=1e-3)
+            assert e["gradient_norm"] > e["median_gradient_norm"]
         if kind == "easy":
             assert e["prediction"] == e["label"] and e["rank"] >= e["sample"] - e["wrong"]
         if kind == "mistake":
@@ -226,6 +230,38 @@ def test_pick_an_easy_one_a_hard_one_and_a_mistake(client, data):
         client.get("/api/walkthrough/example?kind=hard&seed=4").json()["index"]
     for bad in ("kind=worst", "seed=-1", "sample=0", "sample=5001"):
         assert client.get(f"/api/walkthrough/example?{bad}").status_code == 422, bad
+
+
+def gradient_norms(net, x, labels) -> np.ndarray:
+    """‖∇C0‖ of each example over every weight and bias, from one backprop per example."""
+    out = []
+    for i in range(len(x)):
+        g = net.backprop(x[i : i + 1], one_hot([int(labels[i])], 10), input_gradient=False)
+        out.append(np.sqrt(sum(float((w.astype(np.float64) ** 2).sum()) for w in g.nabla_w)
+                           + sum(float((b.astype(np.float64) ** 2).sum()) for b in g.nabla_b)))
+    return np.array(out)
+
+
+def test_the_hard_one_learns_most_not_a_saturated_mistake(trained_checkpoint, data):
+    """On a trained sigmoid/quadratic network the highest-cost example is a confident mistake whose output
+    neuron is saturated (σ′ ≈ 0): its nudges are among the smallest. "Hard" is the mistake with the
+    largest gradient ‖∇C0‖ instead — the one the weights learn most from."""
+    _, net, _ = trained_checkpoint
+    idx = np.sort(np.random.default_rng(3).choice(len(data.train_labels), 500, replace=False))
+    x, labels = to_float(data.train_images[idx]), data.train_labels[idx]
+    costs, predictions, norms = wt.rank_examples(net, x, labels)
+    truth = gradient_norms(net, x, labels)
+    np.testing.assert_allclose(norms, truth, rtol=1e-3, atol=1e-9)  # every example's own ‖∇C0‖, in one batch
+    worst = int(np.argmax(costs))
+    assert norms[worst] < np.percentile(norms, 90)  # the old pick: a big cost that barely moves the weights
+    hard = wt.pick_example(costs, predictions, labels, "hard", np.random.default_rng(0), norms)
+    wrong = predictions != labels
+    assert wrong[hard] and norms[hard] == norms[wrong].max()
+    assert norms[hard] > 10 * np.median(norms) and norms[hard] > 10 * norms[worst]
+    # with nothing wrong, the largest gradient of all
+    right = np.nonzero(~wrong)[0]
+    pick = wt.pick_example(costs[right], labels[right], labels[right], "hard", np.random.default_rng(0), norms[right])
+    assert norms[right][pick] == norms[right].max()
 
 
 def test_the_walked_example_is_column_one_and_the_rows_are_the_ones_that_matter(client, data):

@@ -50,30 +50,49 @@ def measure(net: Network, x: np.ndarray, y: np.ndarray, learning_rate: float) ->
     return out
 
 
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def layer_name(m: int, count: int) -> str:
+    """The layer fed by weight matrix ``m`` of ``count``, as the page's network view names it: "hidden 1",
+    "hidden" (the only hidden layer) or "output"."""
+    if m == count - 1:
+        return "output"
+    return f"hidden {m + 1}" if count > 2 else "hidden"
+
+
+def matrix_name(m: int) -> str:
+    """Weight matrix ``m`` (0-based) as the lecture notes and the walkthrough write it: W⁽ᵐ⁺¹⁾."""
+    return f"W⁽{str(m + 1).translate(_SUPERSCRIPT)}⁾"
+
+
 def notes(rows: list[dict]) -> list[dict]:
-    """Plain-language warnings for one measurement: ``{"kind", "layer", "text"}``."""
+    """Plain-language warnings for one measurement: ``{"kind", "layer", "text"}``; layers and weight
+    matrices named as everywhere on the page (``layer_name``, ``matrix_name``)."""
     found = []
+    count = len(rows)
     first, last = rows[0]["grad_norm"], rows[-1]["grad_norm"]
-    if len(rows) > 1 and first > 0 and last / first >= VANISHING:
+    if count > 1 and first > 0 and last / first >= VANISHING:
         found.append({"kind": "vanishing", "layer": 0, "text": (
-            f"layer 1 learns {last / first:,.0f}× slower than layer {len(rows)}: a vanishing gradient — "
+            f"{matrix_name(0)} (into {layer_name(0, count)}) learns {last / first:,.0f}× slower than "
+            f"{matrix_name(count - 1)} (into the output): a vanishing gradient — "
             "each layer back multiplies the gradient by σ′ and the weights, and it shrinks on the way")})
     for r in rows:
-        n = r["layer"] + 1
+        name, matrix = layer_name(r["layer"], count), matrix_name(r["layer"])
         if r["saturated"] is not None and r["saturated"] >= 0.5:
             found.append({"kind": "saturated", "layer": r["layer"], "text": (
-                f"{r['saturated']:.0%} of layer {n}'s activations sit on the flat tails of the curve "
+                f"{r['saturated']:.0%} of the {name} layer's activations sit on the flat tails of the curve "
                 "(σ′ < 0.01): they barely pass any gradient back")})
         if r["dead"] is not None and r["dead"] >= 0.5:
             found.append({"kind": "dead", "layer": r["layer"], "text": (
-                f"{r['dead']:.0%} of layer {n}'s ReLUs never fire on the probe images: they learn nothing")})
+                f"{r['dead']:.0%} of the {name} layer's ReLUs never fire on the probe images: they learn nothing")})
         ratio = r["update_ratio"]
         if ratio is not None and ratio > RATIO_BAND[1]:
             found.append({"kind": "big_steps", "layer": r["layer"], "text": (
-                f"each step changes layer {n}'s weights by {ratio:.1%} of their size: η is probably too large")})
+                f"each step changes {matrix} (into {name}) by {ratio:.1%} of its size: η is probably too large")})
         elif ratio is not None and 0 < ratio < RATIO_BAND[0]:
             found.append({"kind": "small_steps", "layer": r["layer"], "text": (
-                f"each step changes layer {n}'s weights by only {ratio:.0e} of their size: it learns slowly")})
+                f"each step changes {matrix} (into {name}) by only {ratio:.0e} of its size: it learns slowly")})
     return found
 
 

@@ -226,19 +226,36 @@ def cost_curve(net: Network, x: np.ndarray, label: int, p: dict, values) -> dict
             "value": current, "cost": float(grads.costs[0]), "slope": _pick(grads, p)}
 
 
-def rank_examples(net: Network, x: np.ndarray, labels) -> tuple[np.ndarray, np.ndarray]:
-    """Each example's cost C0 and the network's answer, for picking one worth walking through."""
-    a = net.feedforward(net.as_input(x))
-    costs = np.asarray(net.cost_fn.per_example(a, one_hot(labels, net.sizes[-1], net.dtype)), dtype=np.float64)
-    return costs, a.argmax(axis=1)
+def rank_examples(net: Network, x: np.ndarray, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each example's cost C0, the network's answer and the length of its own gradient ‖∇C0‖ (over every
+    weight and bias), for picking one worth walking through. One backprop of the whole batch: example i's
+    gradient for W(l) is the outer product δ(l)_i a(l−1)_iᵀ, whose length is ‖δ(l)_i‖·‖a(l−1)_i‖, so
+    ‖∇C0‖² = Σ_l ‖δ(l)_i‖² (‖a(l−1)_i‖² + 1) — the +1 for the biases."""
+    x = net.as_input(x)
+    grads = net.backprop(x, one_hot(labels, net.sizes[-1], net.dtype), input_gradient=False)
+    activations = grads.trace.activations
+    squared = np.zeros(len(x))
+    for l, delta in enumerate(grads.deltas):
+        d = np.einsum("ij,ij->i", delta, delta, dtype=np.float64)
+        a = np.einsum("ij,ij->i", activations[l], activations[l], dtype=np.float64)
+        squared += d * (a + 1.0)
+    costs = np.asarray(grads.costs, dtype=np.float64)
+    return costs, activations[-1].argmax(axis=1), np.sqrt(squared)
 
 
-def pick_example(costs: np.ndarray, predictions: np.ndarray, labels, kind: str, rng) -> int | None:
-    """Which of the ranked examples to walk through: ``hard`` the highest cost, ``easy`` the lowest cost of
-    those classified right, ``mistake`` one classified wrong, at random (None when there is none)."""
+def pick_example(costs: np.ndarray, predictions: np.ndarray, labels, kind: str, rng,
+                 norms: np.ndarray | None = None) -> int | None:
+    """Which of the ranked examples to walk through: ``hard`` of those classified wrong (of all, when none
+    is) the one with the largest gradient ‖∇C0‖ (``norms``; without them, the highest cost) — the one the
+    weights learn most from: the highest cost alone is, on a trained sigmoid network, a confident mistake
+    whose saturated output (σ′(z) ≈ 0) barely moves anything; ``easy`` the lowest cost of those classified
+    right; ``mistake`` one classified wrong, at random (None when there is none)."""
     labels = np.asarray(labels)
     if kind == "hard":
-        return int(np.argmax(costs))
+        wrong = np.nonzero(predictions != labels)[0]
+        pool = wrong if len(wrong) else np.arange(len(costs))
+        score = costs if norms is None else norms
+        return int(pool[np.argmax(score[pool])])
     if kind == "easy":
         right = np.nonzero(predictions == labels)[0]
         pool = right if len(right) else np.arange(len(costs))

@@ -132,9 +132,10 @@ PICK_CHUNK = 500  # training images ranked per look
 async def pick_example(session: SessionDep, kind: Literal["easy", "hard", "mistake"] = "hard",
                        seed: int | None = Query(None, ge=0, le=2**31 - 1),
                        sample: int = Query(PICK_CHUNK, ge=1, le=5000)):
-    """A training image worth walking through, from a random sample ranked by cost with the current weights:
-    ``hard`` the highest cost, ``easy`` the lowest cost of those classified right, ``mistake`` one
-    classified wrong (looking further, a sample at a time, when the sample has none)."""
+    """A training image worth walking through, from a random sample ranked with the current weights: ``hard``
+    the mistake with the largest gradient ‖∇C0‖ (the one the weights learn most from), ``easy`` the lowest
+    cost of those classified right, ``mistake`` one classified wrong (looking further, a sample at a time,
+    when the sample has none)."""
     found = await in_session(session, pick_body, session, kind, seed, sample)
     if "none" in found:
         raise HTTPException(404, f"the network gets every one of the {found['none']:,} training examples right")
@@ -156,16 +157,17 @@ def pick_body(session, kind: str, seed, sample: int) -> dict:
     for start in range(0, len(order), sample):
         idx = np.sort(order[start : start + sample])
         labels = data.train_labels[idx]
-        costs, predictions = wt.rank_examples(net, data.inputs(data.train_inputs[idx], net.dtype), labels)
+        costs, predictions, norms = wt.rank_examples(net, data.inputs(data.train_inputs[idx], net.dtype), labels)
         looked += len(idx)
-        pick = wt.pick_example(costs, predictions, labels, kind, rng)
+        pick = wt.pick_example(costs, predictions, labels, kind, rng, norms)
         if pick is not None:
             i = int(idx[pick])
             wrong = int(np.count_nonzero(predictions != labels))
             return {"kind": kind, "index": i, "label": int(labels[pick]), "prediction": int(predictions[pick]),
                     "cost": float(costs[pick]), "sample": len(idx), "looked": looked, "wrong": wrong,
                     "rank": int(np.count_nonzero(costs > costs[pick])) + 1,
-                    "pixels": data.inputs(data.train_inputs[i]).astype(np.float64).round(4).tolist()}
+                    "gradient_norm": float(norms[pick]), "median_gradient_norm": float(np.median(norms)),
+                    "pixels": data.inputs(data.train_inputs[i]).astype(np.float64).round(6).tolist()}
         if kind != "mistake":
             break
     return {"none": data.train_size}

@@ -15,6 +15,7 @@ import { drawSurface3d, rotatable } from "./surface3d.js";
 const LINE_MS = 1000;
 const RESOLUTION = 41;
 const PLANE_NAMES = { pca: "PCA plane of the path", random: "random filter-normalised plane", weights: "two weights" };
+const LAYER_TITLE = "l: which weight matrix W⁽ˡ⁾, as the walkthrough numbers them — W⁽¹⁾ feeds hidden 1, W⁽ᴸ⁾ the output";
 
 function card(title, testid, ...children) {
   return el("section", { class: "dc-card", "data-testid": testid }, el("h3", {}, title), ...children);
@@ -76,12 +77,12 @@ export class DescentView {
     this.span = el("select", { "data-testid": "descent-span", "aria-label": "extent", title: "How far the slice reaches from the current weights (in the plane's units). It always holds the whole path; auto fits it (a random plane: ±1)." },
       el("option", { value: "" }, "auto: fit the path"), ...[0.25, 0.5, 1, 2, 4, 10].map((s) => el("option", { value: String(s) }, `at least ±${s}`)));
     this.wInputs = el("span", { class: "dc-weights", hidden: true },
-      "w", el("input", { name: "l1", type: "number", value: "0", min: "0", title: "layer (0 = first weight matrix)", "aria-label": "first weight: layer" }),
-      el("input", { name: "j1", type: "number", value: "0", min: "0", title: "neuron j", "aria-label": "first weight: neuron j" }),
-      el("input", { name: "k1", type: "number", value: "406", min: "0", title: "input k", "aria-label": "first weight: input k" }),
-      " & w", el("input", { name: "l2", type: "number", value: "0", min: "0", title: "layer", "aria-label": "second weight: layer" }),
-      el("input", { name: "j2", type: "number", value: "1", min: "0", title: "neuron j", "aria-label": "second weight: neuron j" }),
-      el("input", { name: "k2", type: "number", value: "406", min: "0", title: "input k", "aria-label": "second weight: input k" }));
+      "w⁽", el("input", { name: "l1", type: "number", value: "1", min: "1", title: LAYER_TITLE, "aria-label": "first weight: matrix W⁽ˡ⁾, l" }), "⁾",
+      el("input", { name: "j1", type: "number", value: "0", min: "0", title: "j: the neuron it feeds, in layer l", "aria-label": "first weight: neuron j" }),
+      el("input", { name: "k1", type: "number", value: "406", min: "0", title: "k: the neuron (or pixel) of the layer before", "aria-label": "first weight: input k" }),
+      " & w⁽", el("input", { name: "l2", type: "number", value: "1", min: "1", title: LAYER_TITLE, "aria-label": "second weight: matrix W⁽ˡ⁾, l" }), "⁾",
+      el("input", { name: "j2", type: "number", value: "1", min: "0", title: "j: the neuron it feeds, in layer l", "aria-label": "second weight: neuron j" }),
+      el("input", { name: "k2", type: "number", value: "406", min: "0", title: "k: the neuron (or pixel) of the layer before", "aria-label": "second weight: input k" }));
     const redo = el("button", { type: "button", class: "chip", "data-testid": "descent-refresh", title: "Compute the slice again at the current weights." }, "↻ Recompute");
     for (const c of [this.plane, this.span]) c.addEventListener("change", () => this.loadSurface());
     this.wError = el("p", { class: "field-error", hidden: true, role: "alert", "data-testid": "descent-weights-error" });
@@ -122,6 +123,12 @@ export class DescentView {
   enter() {
     this.active = true;
     this.lineAt = 0;
+    const L = (this.store.sizes?.length || 2) - 1; // W⁽¹⁾ … W⁽ᴸ⁾
+    for (const name of ["l1", "l2"]) {
+      const input = this.wInputs.querySelector(`[name=${name}]`);
+      input.max = String(L);
+      if (+input.value > L) input.value = String(L);
+    }
     this.loadSurface();
   }
 
@@ -175,16 +182,18 @@ export class DescentView {
    * beside the fields) when one is empty, not a number or not a weight of this network. */
   readWeights() {
     const sizes = this.store.sizes;
+    const L = Math.max(1, sizes.length - 1);
     const weights = [];
     let problem = null;
     for (const [n, which] of [[1, "first"], [2, "second"]]) {
       const field = (name) => this.wInputs.querySelector(`[name=${name}${n}]`);
-      const layer = readNumber(field("l"), { name: `the ${which} weight's layer`, whole: true, min: 0, max: Math.max(0, sizes.length - 2) });
-      const l = layer.value ?? 0;
+      // W⁽ˡ⁾ as the walkthrough numbers it (l = 1 feeds hidden 1); the server counts its matrices from 0
+      const layer = readNumber(field("l"), { name: `the ${which} weight's matrix W⁽ˡ⁾, l`, whole: true, min: 1, max: L });
+      const l = (layer.value ?? 1) - 1;
       const j = readNumber(field("j"), { name: `the ${which} weight's neuron j`, whole: true, min: 0, max: (sizes[l + 1] || 1) - 1 });
       const k = readNumber(field("k"), { name: `the ${which} weight's input k`, whole: true, min: 0, max: (sizes[l] || 1) - 1 });
       problem = problem || layer.problem || j.problem || k.problem;
-      weights.push({ layer: layer.value, j: j.value, k: k.value });
+      weights.push({ layer: l, j: j.value, k: k.value });
     }
     this.wError.hidden = !problem;
     setText(this.wError, problem || "");
@@ -361,8 +370,9 @@ export class DescentView {
     const r = this.runs;
     if (!r) return;
     if (this.runPlane.w >= 40 && this.runPlane.h >= 40) drawRunnerPaths(this.runPlane.canvas, r, this.runPlane.w, this.runPlane.h);
+    this.runDrawn = {}; // what each cost chart drew (its texts, whether the start runs off the top): tests read it
     for (const [box, key, label] of [[this.runExamples, "examples", "cost vs examples seen"], [this.runTime, "seconds", "cost vs compute time (s)"]]) {
-      if (box.w >= 40 && box.h >= 40) drawRunnerCosts(box.canvas, r, box.w, box.h, key, label);
+      if (box.w >= 40 && box.h >= 40) this.runDrawn[key] = drawRunnerCosts(box.canvas, r, box.w, box.h, key, label);
     }
   }
 }

@@ -64,21 +64,36 @@ export function contourSegments(grid, level) {
   return segs;
 }
 
-/** A frame with the y range [lo, hi] and the x range [x0, x1] labelled at its corners. */
+/**
+ * A frame with the y range [lo, hi] and the x range [x0, x1] labelled at its corners; the x axis's name
+ * (`xLabel`, may be "") goes between its two numbers when it fits there, else it is left out (say it in a
+ * title). Returns the boxes of the texts drawn ({text, x, y, w, h}, y = top).
+ */
 export function axes(ctx, plot, [lo, hi], [x0, x1], xLabel, yLabel) {
+  const boxes = [];
+  // textAlign "left" or "right" at (x, baseline y)
+  const put = (text, x, y, align) => {
+    ctx.textAlign = align;
+    ctx.fillText(text, x, y);
+    const w = ctx.measureText(text).width;
+    boxes.push({ text, x: align === "right" ? x - w : x, y: y - 9, w, h: 11 });
+  };
   ctx.strokeStyle = rgba(INK, 0.2);
   ctx.lineWidth = 1;
   ctx.setLineDash([]);
   ctx.strokeRect(plot.x + 0.5, plot.y + 0.5, plot.w, plot.h);
   ctx.fillStyle = rgba(INK, 0.65);
   ctx.font = FONT;
-  ctx.textAlign = "right";
-  ctx.fillText(fmtNum(hi, 3), plot.x - 4, plot.y + 9);
-  ctx.fillText(fmtNum(lo, 3), plot.x - 4, plot.y + plot.h);
-  ctx.fillText(yLabel, plot.x - 4, plot.y + plot.h / 2);
+  put(fmtNum(hi, 3), plot.x - 4, plot.y + 9, "right");
+  put(fmtNum(lo, 3), plot.x - 4, plot.y + plot.h, "right");
+  if (plot.h >= 44) put(yLabel, plot.x - 4, plot.y + plot.h / 2 + 4, "right");
+  const y = plot.y + plot.h + 13;
+  const left = fmtNum(x0, 3);
+  const right = fmtNum(x1, 3);
+  const both = xLabel ? `${xLabel} ${right}` : right;
+  const gap = plot.w - ctx.measureText(left).width - 10;
+  put(left, plot.x, y, "left");
+  put(ctx.measureText(both).width <= gap ? both : right, plot.x + plot.w, y, "right");
   ctx.textAlign = "left";
-  ctx.fillText(fmtNum(x0, 3), plot.x, plot.y + plot.h + 13);
-  ctx.textAlign = "right";
-  ctx.fillText(`${xLabel} ${fmtNum(x1, 3)}`, plot.x + plot.w, plot.y + plot.h + 13);
-  ctx.textAlign = "left";
+  return boxes;
 }

@@ -4,6 +4,7 @@
 
 import { INK, rgba } from "../lib/colors.js";
 import { fitCanvas } from "../lib/dom.js";
+import { fmtNum } from "../lib/format.js";
 import { axes } from "./plot.js";
 
 const FONT = "11px system-ui, sans-serif";
@@ -60,21 +61,61 @@ export function drawRunnerPaths(canvas, r, w, h) {
   }
 }
 
-/** Cost against `key` ("examples" or "seconds") for every runner. */
+/**
+ * Cost against `key` ("examples" or "seconds") for every runner, under the title `label`. The start's cost
+ * often towers over everything after it (a fresh network: C ≈ 3, then ≈ 0.9), which would flatten the race
+ * into the floor: then the axis is fitted to the costs after the start, the first segments run off the top,
+ * and a note says where they start. Returns {boxes: the texts drawn ({text, x, y, w, h}), clipped, hi}.
+ */
 export function drawRunnerCosts(canvas, r, w, h, key, label) {
   const ctx = prep(canvas, w, h);
-  const costs = r.runners.flatMap((x) => x.costs.filter((c) => c != null && Number.isFinite(c)));
+  const finite = (c) => c != null && Number.isFinite(c);
+  const costs = r.runners.flatMap((x) => x.costs.filter(finite));
+  const later = r.runners.flatMap((x) => x.costs.slice(1).filter(finite));
   const lo = Math.min(...costs);
-  const hi = Math.max(...costs);
+  const top = Math.max(...costs);
+  const rest = later.length ? Math.max(...later) : top;
+  const clipped = top - lo > 3 * (rest - lo) && rest > lo;
+  const hi = clipped ? rest + 0.1 * (rest - lo) : top;
   const xm = Math.max(...r.runners.map((x) => x[key][x[key].length - 1] || 0)) || 1;
-  const plot = { x: 46, y: 8, w: w - 54, h: h - 28 };
-  axes(ctx, plot, [lo, hi], [0, xm], label, "C");
+  // examples seen on a log axis: SGD at batch 1 sees 50 where gradient descent sees 50,000 — on a linear
+  // axis its whole run would sit on the y axis
+  const logX = key === "examples" && xm > 10;
+  const x0 = logX ? 1 : 0;
+  const xf = logX ? (v) => Math.log10(Math.max(1, v)) : (v) => v;
+  const X = (v) => plot.x + ((xf(v) - xf(x0)) / (xf(xm) - xf(x0) || 1)) * plot.w;
+  if (logX) label = `${label} (log scale)`;
+  const plot = { x: 46, y: 24, w: w - 54, h: h - 44 };
+  ctx.font = FONT;
+  ctx.fillStyle = rgba(INK, 0.8);
+  ctx.textAlign = "left";
+  ctx.fillText(label, 6, 12);
+  const boxes = [{ text: label, x: 6, y: 3, w: ctx.measureText(label).width, h: 11 }];
+  if (clipped) {
+    const note = `↑ starts at C = ${fmtNum(top, 3)}`;
+    ctx.fillStyle = "#ffd166";
+    ctx.textAlign = "right";
+    const nw = ctx.measureText(note).width;
+    if (6 + boxes[0].w + 10 + nw <= w - 4) {
+      ctx.fillText(note, w - 4, 12);
+      boxes.push({ text: note, x: w - 4 - nw, y: 3, w: nw, h: 11 });
+    } else { // inside the plot's top right, away from the start (top left) and the costs, now low
+      ctx.fillText(note, plot.x + plot.w - 4, plot.y + 13);
+      boxes.push({ text: note, x: plot.x + plot.w - 4 - nw, y: plot.y + 4, w: nw, h: 11 });
+    }
+    ctx.textAlign = "left";
+  }
+  boxes.push(...axes(ctx, plot, [lo, hi], [x0, xm], "", "C"));
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(plot.x, plot.y, plot.w + 1, plot.h + 1);
+  ctx.clip();
   r.runners.forEach((run, i) => {
     ctx.beginPath();
     let on = false;
     run.costs.forEach((c, k) => {
       if (c == null) return void (on = false);
-      const x = plot.x + (run[key][k] / xm) * plot.w;
+      const x = X(run[key][k]);
       const y = plot.y + plot.h * (1 - (c - lo) / (hi - lo || 1));
       on ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
       on = true;
@@ -82,7 +123,9 @@ export function drawRunnerCosts(canvas, r, w, h, key, label) {
     styleFor(ctx, run, i);
     ctx.stroke();
   });
+  ctx.restore();
   ctx.setLineDash([]);
+  return { boxes, clipped, hi };
 }
 
 /** Runner names in their colours, left to right, wrapping at `right`; returns the y under the last row. */

@@ -5,6 +5,7 @@
 import { grayPixels } from "../lib/colors.js";
 import { $, el, setText } from "../lib/dom.js";
 import { fmtFixed, fmtGrouped, fmtNum, fmtPct } from "../lib/format.js";
+import { layerName, matrixName } from "../lib/names.js";
 import { getJSON, postJSON, withToken } from "../net/api.js";
 import { accuracyMeaning } from "../live/counters.js";
 import { drawSmallChart, LAYER_COLORS } from "./charts.js";
@@ -43,7 +44,7 @@ export class LookBack {
     close.addEventListener("click", () => this.setOpen(false));
     this.notes = el("ul", { class: "lb-notes", "data-testid": "diag-notes" });
     this.charts = {};
-    const names = [["grad", "‖∂C/∂W‖ per layer (log)"], ["ratio", "update ÷ weight η‖∇W‖/‖W‖ (log), band ≈ 10⁻³"],
+    const names = [["grad", "‖∂C/∂W⁽ˡ⁾‖ per weight matrix (log)"], ["ratio", "update ÷ weight η‖∇W‖/‖W‖ (log), band ≈ 10⁻³"],
       ["sat", "saturated σ′<0.01 / dead ReLU share"], ["wdist", "weights: 5–95 %, 25–75 %, median"], ["adist", "activations: 5–95 %, 25–75 %, median"]];
     const chartBox = el("div", { class: "lb-charts" });
     for (const [key, label] of names) {
@@ -127,12 +128,13 @@ export class LookBack {
     const ms = this.diag?.measurements || [];
     const L = Math.max(0, ...ms.map((m) => m.layers.length));
     if (this.layerSelect.options.length !== L) {
-      this.layerSelect.replaceChildren(...Array.from({ length: L }, (_, l) => el("option", { value: String(l) }, `layer ${l + 1}`)));
+      // the layer fed by W⁽ˡ⁾ (its weights and its activations), named as the network view names it
+      this.layerSelect.replaceChildren(...Array.from({ length: L }, (_, l) => el("option", { value: String(l) }, `${layerName(l + 1, L)} · ${matrixName(l)}`)));
       this.layer = Math.min(this.layer, Math.max(0, L - 1));
       this.layerSelect.value = String(this.layer);
     }
     setText(this.diagStatus, ms.length ? `${fmtGrouped(ms.length)} measurement${ms.length === 1 ? "" : "s"} on a fixed probe of training images, at each accuracy evaluation` : "No measurements yet: they are taken at each accuracy evaluation while it trains.");
-    this.legend.replaceChildren(...Array.from({ length: L }, (_, l) => el("span", {}, el("i", { style: { background: LAYER_COLORS[l % LAYER_COLORS.length] } }), `W${l + 1}`)));
+    this.legend.replaceChildren(...Array.from({ length: L }, (_, l) => el("span", {}, el("i", { style: { background: LAYER_COLORS[l % LAYER_COLORS.length] } }), matrixName(l))));
     this.drawNotes(ms);
     const s = this.store.state;
     const outputs = this.store.sizes[this.store.sizes.length - 1];
@@ -163,8 +165,8 @@ export class LookBack {
       grad: drawSmallChart(this.charts.grad.canvas, w, CHART_H, { title: this.charts.grad.label, xMax, series: per((x) => x.grad_norm), log: true, cursor }),
       ratio: drawSmallChart(this.charts.ratio.canvas, w, CHART_H, { title: this.charts.ratio.label, xMax, series: per((x) => x.update_ratio), log: true, yBand: [3e-4, 3e-3], cursor }),
       sat: drawSmallChart(this.charts.sat.canvas, w, CHART_H, { title: this.charts.sat.label, xMax, series: sat, yMin: 0, yMax: 1, cursor }),
-      wdist: drawSmallChart(this.charts.wdist.canvas, w, CHART_H, { title: `${this.charts.wdist.label} · layer ${this.layer + 1}`, xMax, ...bands("weights"), cursor }),
-      adist: drawSmallChart(this.charts.adist.canvas, w, CHART_H, { title: `${this.charts.adist.label} · layer ${this.layer + 1}`, xMax, ...bands("activations"), cursor }),
+      wdist: drawSmallChart(this.charts.wdist.canvas, w, CHART_H, { title: `${this.charts.wdist.label} · ${matrixName(this.layer)}, into ${layerName(this.layer + 1, L)}`, xMax, ...bands("weights"), cursor }),
+      adist: drawSmallChart(this.charts.adist.canvas, w, CHART_H, { title: `${this.charts.adist.label} · ${layerName(this.layer + 1, L)}`, xMax, ...bands("activations"), cursor }),
     };
   }
 

@@ -40,7 +40,7 @@ export class Scrubber {
     this.playButton = el("button", { type: "button", class: "chip", "data-testid": "history-play",
       title: "Animate the recorded snapshots from the start: watch the first-layer maps form." }, "▶ Play history");
     this.branchButton = el("button", { type: "button", class: "chip", "data-testid": "history-branch", hidden: true,
-      title: "Continue training from this snapshot with new settings; the abandoned future stays in the history as a marker." }, "Branch from here…");
+      title: "Branch from here: continue training from this snapshot with new settings; the abandoned future stays in the history as a marker." }, "Branch…");
     this.branchForm = this.buildBranchForm();
     // Why an iteration before the first snapshot shows that snapshot (a checkpoint loaded without its history)
     this.gapNote = el("p", { class: "hist-gap", "data-testid": "history-gap-note", role: "status", hidden: true });
@@ -209,7 +209,7 @@ export class Scrubber {
     if (!c) {
       const n = this.snapshots.length;
       const from = this.firstKept > 0 ? ` from iteration ${fmtGrouped(this.firstKept)}` : "";
-      setText(this.readout, n ? `${fmtGrouped(n)} snapshot${n === 1 ? "" : "s"} recorded${from} · drag the curve or this timeline to look back` : "drag the curve or this timeline to look back");
+      setText(this.readout, n ? `${fmtGrouped(n)} snapshot${n === 1 ? "" : "s"}${from} · drag the curve or the timeline to look back` : "drag the curve or the timeline to look back");
       return;
     }
     const ex = c.example;

@@ -7,6 +7,20 @@ export const INK = [236, 241, 247];
 export const ACCENT = "#ffd166";
 export const GOOD = "#5fd39a";
 
+/** The colour class of a value by its own sign: "pos" (blue), "neg" (orange) or "zero". */
+export function signClass(v) {
+  return v > 0 ? "pos" : v < 0 ? "neg" : "zero";
+}
+
+/**
+ * The walkthrough's one colour rule: colour = which way a thing moves or is pushed — blue ↑ up, orange ↓
+ * down. A gradient ∂C₀/∂x is coloured by the way gradient descent moves x, against its sign (−∂C₀/∂x), so
+ * a number in a table has the colour of the same thing drawn on the network (a nudge −aₖδⱼ, a ring −δⱼ).
+ */
+export function moveClass(gradient) {
+  return signClass(-gradient);
+}
+
 export function rgba([r, g, b], a = 1) {
   return `rgba(${r},${g},${b},${a})`;
 }

@@ -7,7 +7,7 @@ import { fmtGrouped, fmtNum, fmtPct } from "../lib/format.js";
 import { roundSig } from "../lib/math.js";
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
-const PAD = { left: 52, right: 46, top: 16, bottom: 26 };
+const PAD = { left: 52, right: 46, top: 17, bottom: 26 }; // (the top band: the markers' labels, above the curve)
 const ACC_COLOR = GOOD;
 const RAW_COLOR = rgba(POS, 0.55); // ≥ 3:1 on the panel, like every line that carries meaning
 const AVG_COLOR = "#8fdcf0";
@@ -127,8 +127,10 @@ export class CostChart {
     const scale = this.log ? logScale(yMinPos === Infinity ? yMax / 10 : yMinPos, yMax) : linearScale(yMax);
     const sx = (it) => plot.x + (it / xMax) * plot.w;
     const sy = (v) => plot.y + plot.h * (1 - scale.t(v));
-    this.geom = { x: plot.x, w: plot.w, xMax, W };
+    this.geom = { x: plot.x, y: plot.y, w: plot.w, h: plot.h, xMax, W };
+    this.labels = []; // the texts drawn about the curve ({text, x, y, w, h}): never on it (tests check)
     this.drawFrame(ctx, plot, { scale, xMax, sx, sy });
+    this.drawMarkerLabels(ctx, plot, sx);
 
     ctx.save();
     ctx.beginPath();
@@ -254,8 +256,6 @@ export class CostChart {
   }
 
   drawMarkers(ctx, plot, sx) {
-    let lastLabelX = -Infinity;
-    ctx.font = `11px ${FONT}`;
     for (const m of this.store.markers) {
       const x = Math.round(sx(m.iteration)) + 0.5;
       ctx.strokeStyle = rgba([255, 209, 102], 0.55);
@@ -265,11 +265,24 @@ export class CostChart {
       ctx.lineTo(x, plot.y + plot.h);
       ctx.stroke();
       ctx.setLineDash([]);
+    }
+  }
+
+  /** What changed at each marker, in the band above the plot (outside its clip), where no curve is. */
+  drawMarkerLabels(ctx, plot, sx) {
+    let lastLabelX = -Infinity;
+    ctx.font = `11px ${FONT}`;
+    for (const m of this.store.markers) {
+      const x = Math.round(sx(m.iteration)) + 0.5;
       if (x - lastLabelX > 110) {
         const text = shorten(m.text);
         const w = ctx.measureText(text).width;
+        const tx = x + 4 + w > plot.x + plot.w ? x - 4 - w : x + 4;
         ctx.fillStyle = ACCENT;
-        ctx.fillText(text, x + 4 + w > plot.x + plot.w ? x - 4 - w : x + 4, plot.y + 10);
+        ctx.textBaseline = "bottom";
+        ctx.fillText(text, tx, plot.y - 2);
+        ctx.textBaseline = "alphabetic";
+        this.labels?.push({ text, x: tx, y: plot.y - 2 - 11, w, h: 11 });
         lastLabelX = x;
       }
     }
@@ -292,11 +305,12 @@ export class CostChart {
       ctx.lineTo(plot.x + plot.w, y);
       ctx.stroke();
       ctx.restore();
-      ctx.font = `10.5px ${FONT}`;
-      ctx.textBaseline = "bottom";
-      ctx.fillStyle = rgba([95, 211, 154], 0.7);
-      ctx.fillText(`chance level ${fmtPct(chance, 0)}`, plot.x + 6, y - 2);
-      ctx.textBaseline = "alphabetic";
+      // its value is in the legend ("chance 11%"): a label here would sit on the curve
+      if (this.chanceText !== fmtPct(chance, 0)) {
+        this.chanceText = fmtPct(chance, 0);
+        const legend = document.getElementById("chance-legend");
+        if (legend) legend.textContent = `chance ${this.chanceText}`;
+      }
     }
     if (!acc.length) return;
     ctx.beginPath();

@@ -42,12 +42,20 @@ export function drawCaptions(ctx, layout, store, width) {
   ctx.textAlign = "left";
 }
 
+/** The box a text drawn at (x, y) with textBaseline "middle" takes: its ink's height is about 0.75 em. */
+function textBox(ctx, kind, j, text, x, y, size) {
+  return { kind, j, text, x, y: y - 0.375 * size, w: ctx.measureText(text).width, h: 0.75 * size };
+}
+
 /**
- * The output column's digits 0–9: the `strong` one emphasised, each with its value (`text(j)`, or none),
- * and a green `mark` beside the `label` digit (when the column is short enough to have room).
+ * The output column's digits 0–9: the `strong` one emphasised, each with its value (`text(j)`: a string, or
+ * several ways of writing it, longest first, for the first that fits; or none),
+ * and a green `mark` beside the `label` digit (when the column is short enough to have room). Returns the
+ * boxes of the texts drawn ({kind: "digit" | "value" | "mark", j, text, x, y, w, h}, canvas CSS px).
  */
 export function drawDigitColumn(ctx, layer, { strong = null, text = null, label = null, mark = "◂ label", markAt = 46, width = null, names = null }) {
   const room = width == null ? null : width - (layer.x + layer.r + 8); // px right of the digits
+  const boxes = [];
   ctx.textBaseline = "middle";
   for (let slot = 0; slot < layer.k; slot++) {
     const j = layer.visible[slot];
@@ -58,27 +66,40 @@ export function drawDigitColumn(ctx, layer, { strong = null, text = null, label 
     ctx.fillStyle = isStrong ? ACCENT : rgba(INK, 0.75);
     const name = names ? fitName(ctx, names[j] ?? String(j), room == null ? 96 : Math.max(24, layer.spacing >= 30 ? room - 4 : room - 34)) : String(j);
     ctx.fillText(name, x, y + 1);
+    boxes.push(textBox(ctx, "digit", j, name, x, y + 1, isStrong ? 16 : 14));
     const after = names ? Math.max(16, ctx.measureText(name).width + 6) : 16;
+    let valueEnd = after; // where this row's value ends: the label's mark goes after it, never over it
     if (text) {
       ctx.font = `11px ${FONT}`;
       ctx.fillStyle = rgba(INK, isStrong ? 0.85 : 0.6);
-      if (!names || layer.spacing >= 30) ctx.fillText(text(j), names && layer.spacing >= 30 ? x : x + after, names && layer.spacing >= 30 ? y + 15 : y + 1);
+      if (!names || layer.spacing >= 30) {
+        const [tx, ty] = [names && layer.spacing >= 30 ? x : x + after, names && layer.spacing >= 30 ? y + 15 : y + 1];
+        // `text(j)`: the value, or its ways of writing it, longest first — the first that fits the room
+        const options = [text(j)].flat();
+        const value = room == null ? options[0] : options.find((t) => tx - x + ctx.measureText(t).width <= room - 2) ?? options[options.length - 1];
+        ctx.fillText(value, tx, ty);
+        boxes.push(textBox(ctx, "value", j, value, tx, ty, 11));
+        if (ty === y + 1) valueEnd = tx - x + ctx.measureText(value).width + 6;
+      }
     }
     if (label === j && layer.k <= 16) {
       ctx.font = `600 11px ${FONT}`;
       ctx.fillStyle = GOOD;
-      const at = names ? Math.max(after + 4, layer.spacing >= 30 ? after + 4 : markAt) : markAt;
-      if (room == null || room >= at + ctx.measureText(mark).width + 2) ctx.fillText(mark, x + at, y + 1);
-      else ctx.fillRect(x - 1, y + 9, 12, 2); // no room for the words: the label digit underlined in green
+      const at = Math.max(valueEnd, names ? Math.max(after + 4, layer.spacing >= 30 ? after + 4 : markAt) : markAt);
+      if (room == null || room >= at + ctx.measureText(mark).width + 2) {
+        ctx.fillText(mark, x + at, y + 1);
+        boxes.push(textBox(ctx, "mark", j, mark, x + at, y + 1, 11));
+      } else ctx.fillRect(x - 1, y + 9, 12, 2); // no room for the words: the label digit underlined in green
     }
   }
   ctx.textBaseline = "alphabetic";
+  return boxes;
 }
 
 /** The live view's outputs: the winner emphasised, each activation to two decimals, the example's label. */
 export function drawOutputLabels(ctx, layer, a, winner, shown, width = null, names = null) {
   const digits = names && names.every((n, i) => n === String(i));
-  drawDigitColumn(ctx, layer, {
+  return drawDigitColumn(ctx, layer, {
     names: digits ? null : names,
     strong: winner,
     text: a ? (j) => fmtFixed(a[j], 2) : null,

@@ -17,7 +17,8 @@ export function mostShown(height) {
 /** The right margin: the default, or wider when the output's class names need it (`labelWidth`: the
  * longest name in px; `r`: the output nodes' radius), never more than 42% of the view. */
 function rightMargin(width, compact, labelWidth, r) {
-  const right = compact ? clamp(width * 0.2, 72, MARGIN.right) : MARGIN.right;
+  // (room right of the outputs for a digit and a short value, "3×10⁻⁵" as the walkthrough writes it)
+  const right = compact ? clamp(width * 0.23, 80, MARGIN.right) : MARGIN.right;
   return Math.max(right, Math.min(width * 0.42, labelWidth + r + 14));
 }
 
@@ -55,7 +56,7 @@ export function computeLayout(sizes, width, height, pickSubset, labelWidth = 0) 
 
   // The layer fed by W0 (the first hidden layer, or the output if there is none) gets heat-maps.
   const n1 = sizes[1];
-  const k1 = visibleCount(n1, availH, 11);
+  const k1 = visibleCount(n1, availH, 9); // (a short view keeps every neuron, with smaller maps)
   let spacing1 = availH / k1;
   // One column of heat-maps when they can be big anyway, else two staggered columns (twice the size).
   const cols = spacing1 - 4 >= 34 || k1 === 1 ? 1 : 2;
@@ -85,7 +86,7 @@ export function computeLayout(sizes, width, height, pickSubset, labelWidth = 0) 
     } else {
       k = visibleCount(n, availH, HIDDEN_SPACING);
       spacing = Math.min(availH / k, isOutput ? 46 : 40);
-      r = clamp(spacing * 0.36, 2.5, isOutput ? 13 : 11);
+      r = clamp(spacing * 0.36, 2.5, isOutput ? (compact ? 10 : 13) : 11);
     }
     const x = L === 1 ? x1 : l === 1 ? x1 : x1 + ((xLast - x1) * (l - 1)) / (L - 1);
     const visible = k < n ? pickSubset(l, k) : Int32Array.from({ length: n }, (_, i) => i);

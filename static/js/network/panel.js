@@ -3,10 +3,11 @@
 
 import { $, el, setText } from "../lib/dom.js";
 import { fmtFixed, fmtGrouped, fmtNum } from "../lib/format.js";
+import { matrixName } from "../lib/names.js";
 
 const PURPOSE = {
-  weights: "Weights: what each neuron looks for. Each map holds one first-layer neuron's weights, one per pixel: watch noise turn into strokes.",
-  gradients: "Gradients: how the last mini-batch wants each weight to change (−∂C/∂w, averaged over the batch). A map sums δ·x over all its images: that is why other digits appear.",
+  weights: "Weights: each map is what a first-layer neuron looks for — watch noise turn into strokes.",
+  gradients: "Gradients −∂C/∂w, last mini-batch: a map sums δ·x over its images, hence other digits.",
 };
 // On the plane every neuron draws its own map: what it computes, or where moving its output would help.
 const PLANE_PURPOSE = {
@@ -122,7 +123,7 @@ export class NetworkPanel {
       this.setMode(this.view.mode);
     }
     if (this.norms) {
-      const norms = store.gradNorms.map((g, l) => `W${l} ${g.w == null ? "…" : fmtNum(g.w, 2)}`).join(" · ");
+      const norms = store.gradNorms.map((g, l) => `${matrixName(l)} ${g.w == null ? "…" : fmtNum(g.w, 2)}`).join(" · ");
       const text = norms ? `‖∇W‖ last batch: ${norms}` : "no gradients yet: step or play";
       if (text !== this.normsText) setText(this.norms, (this.normsText = text));
     }
@@ -151,7 +152,7 @@ export class NetworkPanel {
           : meta.prediction != null
             ? ` · network says ${name(meta.prediction)}`
             : "";
-      const how = meta.pinned ? "" : " (first of the latest mini-batch)";
+      const how = meta.pinned ? "" : " (first of its mini-batch)";
       text = `${what}${verdict}${how}`;
     } else if (shown) {
       text = "Current example";

@@ -387,7 +387,7 @@ export class NetworkView {
       }
       ctx.stroke();
     }
-    if (isOutput) drawOutputLabels(ctx, layer, a, winner, shown, this.layout.width, store.classNames);
+    if (isOutput) this.outputLabels = drawOutputLabels(ctx, layer, a, winner, shown, this.layout.width, store.classNames);
   }
 
   drawStrip(ctx, layer, a, scale) {

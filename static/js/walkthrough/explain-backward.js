@@ -3,14 +3,19 @@
 // on the plane, every first-layer weight's nudge in one table and the point's two coordinates, with the
 // way moving the point would lower its cost drawn as an arrow on the plane.
 
+import { moveClass } from "../lib/colors.js";
 import { el } from "../lib/dom.js";
 import { fmtMath } from "../lib/format.js";
 import { dC, eq, layerSup, num, op, sigma, sym } from "../widgets/math-text.js";
 import { bar, numTable } from "../widgets/num-table.js";
 import { actName, actOf, topK } from "./explain-forward.js";
-import { biggestNudge, layerData, layerName } from "./steps.js";
+import { biggestNudge, layerData, layerName, saturatedOutput } from "./steps.js";
 import { planeFigure } from "./plane-figure.js";
 import { grayCanvas, inputCoords, inputName, mapCanvas } from "./tiles.js";
+
+const SUBSCRIPT = "₀₁₂₃₄₅₆₇₈₉";
+/** A neuron index as a subscript: 12 → ₁₂. */
+export const subscript = (n) => String(n).replace(/\d/g, (d) => SUBSCRIPT[+d]);
 
 /** ∂C₀/∂a_j in the lectures' form for the cost in use, with numbers. */
 function dCdaLine(c, j, a, y, value) {
@@ -58,7 +63,7 @@ export function renderOutput(c) {
       hl: i === j,
       onClick: () => c.select(L, i),
       clickTitle: `Show output neuron ${i}'s numbers.`,
-      cells: [{ v: a }, el("span", { class: bd.target[i] ? "n y1" : "n y0", text: String(bd.target[i]) }), { v: out.dC_da[i], signed: true }, { v: out.sigma_prime[i] }, { v: out.delta[i], signed: true, nudge: true }],
+      cells: [{ v: a }, el("span", { class: bd.target[i] ? "n y1" : "n y0", text: String(bd.target[i]) }), { v: out.dC_da[i], signed: true, nudge: true, arrow: false }, { v: out.sigma_prime[i] }, { v: out.delta[i], signed: true, nudge: true }],
     })),
     { cls: "terms vertical" },
   );
@@ -73,10 +78,20 @@ export function renderOutput(c) {
   lines.push(weightLine(bd, L, j, k));
   const active = L > 1 ? `the most active ${layerName(L - 1, L)} neuron (a = ${fmtMath(aPrev[k])})` : c.words.plane ? `the larger coordinate, ${c.words.inputNames[k]} = ${fmtMath(aPrev[k])}` : `the brightest pixel`;
   const fire = el("p", { class: "wt-callout" }, el("b", { text: "Fire together, wire together. " }), `The biggest weight nudge into neuron ${j} comes from ${active}: ∂C₀/∂wⱼₖ = aₖ·δⱼ, so connections from dark neurons barely move.`);
+  const flat = saturatedOutput(bd, j);
+  const saturated = flat && el(
+    "p",
+    { class: "wt-callout warn", "data-testid": "wt-saturated" },
+    el("b", { text: flat.whole ? "It barely learns: the neuron is saturated. " : `Output ${j} barely learns: the neuron is saturated. ` }),
+    `σ′(z${subscript(j)}) = ${fmtMath(flat.sigmaPrime)} ≈ 0: at z = ${fmtMath(flat.z)} output ${j}'s ${actName(actOf(c, L))} is flat, so even this wrong answer (a = ${fmtMath(flat.a)}, y = ${flat.y}) barely moves the weights — δ = σ′ × ∂C₀/∂a = ${fmtMath(flat.delta)}, `,
+    flat.whole ? "and every nudge of this example is that small. " : `and so are the nudges that would raise a${subscript(j)}; what this example does move comes from output ${flat.other.k} (a = ${fmtMath(flat.other.a)}, δ = ${fmtMath(flat.other.delta)}). `,
+    `"A more inaccurate set … would incur greater adjustments" holds only while σ′ is not ≈ 0. `,
+    quadratic && !softmax ? "The cross-entropy cost fixes this: its δ = a − y has no σ′ (network editor → cost)." : "",
+  );
   const caption = softmax
     ? `Backwards from the output. With softmax every output depends on every z, so δⱼ is not σ′(zⱼ)·∂C₀/∂aⱼ: the server takes δ from the softmax Jacobian${quadratic ? "" : " (with cross-entropy it is just aⱼ − yⱼ)"}. δⱼ is the bias nudge; a weight's is aₖ·δⱼ (on the connections).`
     : `Backwards from the output: each output's wish ∂C₀/∂aⱼ${quadratic ? " = 2(aⱼ − yⱼ)" : ""} (positive: go down), through σ: δⱼ = σ′(zⱼ)·∂C₀/∂aⱼ — also the bias nudge ∂C₀/∂bⱼ. A weight's nudge is aₖ·δⱼ, drawn on the connections. Click a row to follow that output.`;
-  return { caption, body: el("div", { class: "wt-cols" }, el("div", { class: "wt-stack grow" }, el("div", { class: "wt-formula" }, ...lines), fire), el("div", { class: "wt-side-table" }, table)) };
+  return { caption, body: el("div", { class: "wt-cols" }, el("div", { class: "wt-stack grow" }, saturated, el("div", { class: "wt-formula" }, ...lines), fire), el("div", { class: "wt-side-table" }, table)) };
 }
 
 export function renderDCda(c) {
@@ -108,54 +123,57 @@ export function renderDCda(c) {
   const table = numTable(
     ["path via", "wⱼₖ", "δⱼ", "wⱼₖ·δⱼ", ""],
     [
-      ...top.map((j) => ({ label: `${l + 1 === L ? "output" : "neuron"} ${j}`, cells: [{ v: next.w[j][k] }, { v: next.delta[j] }, { v: products[j], signed: true, nudge: true }, bar(products[j], max)] })),
-      ...(n > top.length ? [{ label: `other ${n - top.length}`, cls: "sub", cells: ["", "", { v: value - top.reduce((s, j) => s + products[j], 0), signed: true }, ""] }] : []),
-      { label: "∂C₀/∂aₖ = sum", cls: "total", cells: ["", "", { v: value }, ""] },
+      ...top.map((j) => ({ label: `${l + 1 === L ? "output" : "neuron"} ${j}`, cells: [{ v: next.w[j][k] }, { v: next.delta[j], nudge: true, arrow: false }, { v: products[j], signed: true, nudge: true }, bar(products[j], max, moveClass(products[j]))] })),
+      ...(n > top.length ? [{ label: `other ${n - top.length}`, cls: "sub", cells: ["", "", { v: value - top.reduce((s, j) => s + products[j], 0), signed: true, nudge: true, arrow: false }, ""] }] : []),
+      { label: "∂C₀/∂aₖ = sum", cls: "total", cells: ["", "", { v: value, nudge: true }, ""] },
     ],
     { cls: "terms" },
   );
-  const caption = `We can't set the ${layerName(l, L)} activations directly — only through their own weights and biases — but we can ask what each would like. Neuron ${k} feeds every neuron of the ${layerName(l + 1, L)} layer, so its wish adds up the wishes along every path: ∂C₀/∂aₖ = Σⱼ wⱼₖ δⱼ. The rings show every neuron's wish; click one to see its sum.`;
+  const caption = `We can't set the ${layerName(l, L)} activations directly — only through their own weights and biases — but we can ask what each would like. As in the notes, k counts the ${layerName(l, L)} layer (the one before) and j the ${layerName(l + 1, L)} layer: neuron ${k} feeds every neuron j, so its wish adds up the wishes along every path, ∂C₀/∂aₖ = Σⱼ wⱼₖ δⱼ. The rings show every neuron's wish; click one to see its sum.`;
   return { caption, body: el("div", { class: "wt-cols" }, formula, el("div", { class: "wt-side-table" }, el("h4", { text: `Paths from ${layerName(l, L)} neuron ${k}` }), table)) };
 }
 
 export function renderHidden(c) {
   const { bd, L, sel, step } = c;
   const l = step.l;
-  const k = sel[l];
+  // the notes' letters at every layer: j for the neurons of the layer computed here, k for the layer before
+  const j = sel[l];
   const data = bd.layers[l - 1];
-  const i = biggestNudge(bd, l, k);
+  const k = biggestNudge(bd, l, j);
   const lines = el(
     "div",
     { class: "wt-formula" },
-    eq(sym("δ", k, layerSup(l)), op("="), `${actName(actOf(c, l))}′(`, sym("z", k, layerSup(l)), ")", op("·"), dC(sym("a", k, layerSup(l))), op("="), num(data.sigma_prime[k], 3, { factor: true }), op("×"), num(data.dC_da[k], 3, { factor: true }), op("="), num(data.delta[k], 3, { cls: "result" })),
-    eq(dC(sym("b", k, layerSup(l))), op("="), sym("δ", k, layerSup(l)), op("="), num(data.nabla_b[k], 3, { cls: "result" })),
-    weightLine(bd, l, k, i),
+    eq(sym("δ", j, layerSup(l)), op("="), `${actName(actOf(c, l))}′(`, sym("z", j, layerSup(l)), ")", op("·"), dC(sym("a", j, layerSup(l))), op("="), num(data.sigma_prime[j], 3, { factor: true }), op("×"), num(data.dC_da[j], 3, { factor: true }), op("="), num(data.delta[j], 3, { cls: "result" })),
+    eq(dC(sym("b", j, layerSup(l))), op("="), sym("δ", j, layerSup(l)), op("="), num(data.nabla_b[j], 3, { cls: "result" })),
+    weightLine(bd, l, j, k),
   );
+  const name = layerName(l, L);
+  const letters = `The ${name} layer is now the one we compute, so its neurons are j and the ${layerName(l - 1, L)} layer before it is k — the notes' letters at every layer.`;
   if (l === 1 && c.words.plane) {
     const [x1, x2] = c.words.inputNames;
     const caption = `The chain rule once more: δₖ = σ′(zₖ)·∂C₀/∂aₖ. Each first-layer neuron has just two weights, from ${x1} and ${x2}, and a bias: ∂C₀/∂w = ${x1}·δₖ and ${x2}·δₖ, and ∂C₀/∂b = δₖ — every one of them is in the table (↑ ↓: which way the step moves it, against its sign). Click a row to follow that neuron.`;
     return { caption, body: el("div", { class: "wt-cols" }, lines, el("div", { class: "wt-side-table" }, el("h4", { text: "Every first-layer weight and bias: ∂C₀/∂·" }), firstLayerTable(c))) };
   }
   if (l === 1) {
-    const caption = `The chain rule once more: δₖ = σ′(zₖ)·∂C₀/∂aₖ. The first layer's weights come from the ${bd.input.length} inputs, so each neuron's weight nudges −aᵢ·δₖ form a map over them — blue weights go up, orange down, only where this example's input is not zero. Each map has its own scale; on the network they share one.`;
+    const caption = `The chain rule once more: δⱼ = σ′(zⱼ)·∂C₀/∂aⱼ. ${letters} Its weights come from the ${bd.input.length} inputs, so each neuron's weight nudges −aₖ·δⱼ form a map over them — blue weights go up, orange down, only where this example's input is not zero. Each map has its own scale; on the network they share one.`;
     return { caption, body: el("div", { class: "wt-stack" }, lines, nudgeMaps(c, 1)) };
   }
   const n = data.delta.length;
   const top = topK(data.delta, 8);
-  const rows = (n <= 8 ? data.delta.map((_, q) => q) : top.includes(k) ? top : [...top.slice(0, 7), k]).sort((p, q) => p - q);
+  const rows = (n <= 8 ? data.delta.map((_, q) => q) : top.includes(j) ? top : [...top.slice(0, 7), j]).sort((p, q) => p - q);
   const table = numTable(
-    ["k", "∂C₀/∂aₖ", "σ′(zₖ)", "δₖ = ∂C₀/∂bₖ"],
+    ["j", "∂C₀/∂aⱼ", "σ′(zⱼ)", "δⱼ = ∂C₀/∂bⱼ"],
     rows.map((q) => ({
       label: String(q),
-      hl: q === k,
+      hl: q === j,
       onClick: () => c.select(l, q),
-      clickTitle: `Show neuron ${q}'s numbers.`,
-      cells: [{ v: data.dC_da[q], signed: true }, { v: data.sigma_prime[q] }, { v: data.delta[q], signed: true, nudge: true }],
+      clickTitle: `Show ${name} neuron ${q}'s numbers.`,
+      cells: [{ v: data.dC_da[q], signed: true, nudge: true, arrow: false }, { v: data.sigma_prime[q] }, { v: data.delta[q], signed: true, nudge: true }],
     })),
     { cls: "terms vertical" },
   );
   const title = el("h4", { text: n > rows.length ? `The ${rows.length} of ${n} with the largest |δ|` : `All ${n} neurons` });
-  const caption = `One layer further back, the same chain rule: δₖ = σ′(zₖ)·∂C₀/∂aₖ is the bias nudge, and each incoming weight's nudge is aᵢ·δₖ — drawn on the connections into the ${layerName(l, L)} layer. From here the wishes flow on, one layer further back.`;
+  const caption = `One layer further back, the same chain rule: δⱼ = σ′(zⱼ)·∂C₀/∂aⱼ is the bias nudge, and each incoming weight's nudge is aₖ·δⱼ — drawn on the connections into the ${name} layer. ${letters} From here the wishes flow on, one layer further back.`;
   return { caption, body: el("div", { class: "wt-cols" }, lines, el("div", { class: "wt-side-table" }, title, table)) };
 }
 
@@ -269,7 +287,7 @@ export function renderPixels(c) {
     el("figure", {}, map, el("figcaption", {}, "its wish −∂C₀/∂a⁽⁰⁾", el("br"), `max |·| = ${fmtMath(max)}`)),
   );
   const extra = L === 1 ? [nudgeMaps(c, 1)] : [];
-  const caption = `The chain rule reaches the pixels too: ∂C₀/∂aᵢ⁽⁰⁾ = Σⱼ wⱼᵢ δⱼ, one more sum over paths. Pixels are data, not parameters — gradient descent never changes them — but the map shows which ink would have lowered the cost: blue where more ink would help, orange where less would.`;
+  const caption = `The chain rule reaches the pixels too: ∂C₀/∂aₖ⁽⁰⁾ = Σⱼ wⱼₖ δⱼ, one more sum over paths — the pixels are now the layer before (k), the first layer's neurons the j. Pixels are data, not parameters — gradient descent never changes them — but the map shows which ink would have lowered the cost: blue where more ink would help, orange where less would.`;
   return { caption, body: el("div", { class: "wt-stack" }, el("div", { class: "wt-cols" }, figs, formula), ...extra) };
 }
 

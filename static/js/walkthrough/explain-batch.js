@@ -4,14 +4,16 @@
 // for its label before and after, and the map of one first-layer neuron's change.
 //
 // Numbers: two significant digits each (never "0.00" for a value that is not zero); before/after pairs
-// with as many digits as it takes to tell them apart. Colours: the value's own sign, blue positive and
-// orange negative, as everywhere on the page; ↑/↓ say which way the step moves a parameter.
+// with as many digits as it takes to tell them apart. Colours: the walkthrough's one rule (lib/colors.js),
+// the way the step moves the parameter — blue ↑ up (a negative ∂C₀/∂·), orange ↓ down — as on the network.
 
+import { moveClass } from "../lib/colors.js";
 import { el } from "../lib/dom.js";
 import { fmtCount, fmtFixed, fmtGrouped, fmtMath, fmtMathPair, fmtMathSigned } from "../lib/format.js";
 import { eq, layerSup, num, op, sym } from "../widgets/math-text.js";
+import { scrollX } from "../widgets/scroll-x.js";
 import { planeFigure } from "./plane-figure.js";
-import { BATCH_TABLE_SIZE, describeParam } from "./steps.js";
+import { BATCH_TABLE_SIZE, describeParam, layerName, saturatedOutput } from "./steps.js";
 import { grayCanvas, mapCanvas } from "./tiles.js";
 
 const CIRCLED = ["①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩", "⑪", "⑫"];
@@ -35,11 +37,12 @@ function parameterCount(sizes) {
   return fmtGrouped(parameterTotal(sizes));
 }
 
-/** A value in a table: two significant digits, coloured by its sign (exact value in the title); one
- * digit, faint, when it is under a thousandth of the largest in its row (that example barely cares). */
+/** A gradient in a table: two significant digits, coloured by the way the step moves its parameter
+ * (exact value in the title); one digit, faint, when it is under a thousandth of the largest in its row
+ * (that example barely cares). */
 function cellValue(v, sig = 2, rowMax = 0) {
   const tiny = rowMax > 0 && Math.abs(v) < 1e-3 * rowMax && v !== 0;
-  const cls = `n ${v > 0 ? "pos" : v < 0 ? "neg" : "zero"}${tiny ? " tiny" : ""}`;
+  const cls = `n ${moveClass(v)}${tiny ? " tiny" : ""}`;
   return el("span", { class: cls, "data-value": String(v), title: fmtMath(v, 6), text: fmtMathSigned(v, tiny ? 1 : sig) });
 }
 
@@ -81,7 +84,7 @@ export function renderBatch(c) {
   const rowsText = all ? `Rows: every one of the ${count} weights and biases` : `Rows: of the ${count} weights and biases, those this batch pushes hardest`;
   const caption = batch?.table && !batch.table.example_first
     ? `Gradient descent averages the nudges over a mini-batch: here ${fmtCount(n)} training ${n === 1 ? `${w.thing} (the dataset's only one, so the average is its own nudge)` : w.things}. ${rowsText}. The Average column is the step.`
-    : `Gradient descent averages the nudges over a mini-batch. Column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training ${w.things}. ${rowsText}${all ? "" : ", and ★ your example's biggest"}. The Average column is the step.`;
+    : `Gradient descent averages the nudges over a mini-batch: column 1 (★) is the example you walked through, then ${fmtCount(n - 1)} random training ${w.things}. ${rowsText}${all ? "" : ", and ★ your example's biggest"}. The Average column is the step.${saturatedOutput(c.bd, c.bd.label)?.whole ? ` Column 1 barely moves anything, wrong as it is: its output neurons are saturated (σ′(z) ≈ 0).` : ""}`;
   if (!batch?.table) {
     return { caption, body: el("div", { class: "wt-loading", text: batch?.error ? `Could not load a mini-batch: ${batch.error}` : `Backpropagating ${n} training ${w.things}…` }) };
   }
@@ -96,7 +99,7 @@ export function renderBatch(c) {
       ...row.per_example.map((v, i) => {
         const cell = el("td", { class: t.example_first && i === 0 ? "walked" : null }, cellValue(v, 2, max));
         cell.style.setProperty("--w", String(max ? Math.min(1, Math.abs(v) / max) : 0));
-        cell.classList.add(v > 0 ? "pos" : v < 0 ? "neg" : "zero");
+        cell.classList.add(moveClass(v));
         return cell;
       }),
       el("td", { class: "avg" }, cellValue(row.average, 3), stepArrow(row.average)),
@@ -114,9 +117,9 @@ export function renderBatch(c) {
     "div",
     { class: "wt-inline" },
     el("button", { type: "button", class: "chip", title: `Backpropagate your example with ${fmtCount(n - 1)} other random training ${w.things}.`, onclick: () => c.newBatch() }, "↻ another mini-batch"),
-    el("span", { class: "subtle", text: `Blue: positive ∂C₀/∂·, orange: negative (as everywhere); grey: under a thousandth of its row's largest. ↑ ↓: which way the step moves the parameter — against the average. Red label: the network gets that ${w.thing} wrong.` }),
+    el("span", { class: "subtle", text: `Colour = which way that example pushes the parameter, as on the network: blue ↑ up (∂C₀/∂· < 0), orange ↓ down (∂C₀/∂· > 0); grey: under a thousandth of its row's largest. The step moves it against the Average. Red label: the network gets that ${w.thing} wrong.` }),
   );
-  return { caption, body: el("div", { class: "wt-stack" }, el("div", { class: "wt-scroll-x" }, table), tools) };
+  return { caption, body: el("div", { class: "wt-stack" }, scrollX(table), tools) };
 }
 
 /** "before → after" with digits enough to tell them apart; "unchanged" said when the step is too small. */
@@ -176,7 +179,7 @@ export function renderStep(c) {
       "div",
       { class: "wt-stack" },
       el("div", { class: "wt-cols" }, el("div", {}, formula, action), costPanel(t, taken)),
-      el("div", { class: "wt-scroll-x" }, table),
+      scrollX(table),
       outputsTable(t, taken, c),
       firstLayerChange(taken, L, c.words),
     ),
@@ -197,9 +200,7 @@ function outputsTable(t, taken, c) {
       const title = `C₀ ${fmtMath(taken.costs_before[i], 4)} → ${fmtMath(taken.costs_after[i], 4)}`;
       return el("td", { class: [walked, better ? "better" : worse ? "worse" : ""].filter(Boolean).join(" "), title }, el("span", { class: "n", text: a }), " ", better ? "▲" : worse ? "▼" : "");
     });
-  return el(
-    "div",
-    { class: "wt-scroll-x" },
+  return scrollX(
     el(
       "table",
       { class: "wt-table batch outputs", "data-testid": "wt-step-outputs" },
@@ -223,7 +224,7 @@ function firstLayerChange(taken, L, words) {
   const after = before.map((v, k) => v + change[k]);
   const wMax = Math.max(...before.map(Math.abs), ...after.map(Math.abs)) || 1;
   const dMax = Math.max(...change.map(Math.abs)) || 1;
-  const name = L > 1 ? `hidden neuron ${j}` : `output neuron ${j}`;
+  const name = `${layerName(1, L)} neuron ${j}`;
   if (words.plane) {
     // two weights, from x₁ and x₂: numbers, not maps
     const rows = words.inputNames.map((input, k) => {

@@ -335,7 +335,7 @@ export class WalkthroughOverlay {
         ctx.strokeStyle = rgba(GOLD, 0.95);
         ctx.lineWidth = 2.5;
         ctx.stroke();
-        tag = [to.x, to.ys[slot] - to.r - 13];
+        tag = [to.x - to.r - 13, to.ys[slot]]; // beside its neuron: above it would cover the next one up
       } else {
         let x1;
         let y1;
@@ -377,10 +377,10 @@ export class WalkthroughOverlay {
     const out = layout.layers[L];
     ctx.fillStyle = rgba(PANEL, 1);
     ctx.fillRect(out.x + out.r + 5, TOP, layout.width - (out.x + out.r + 5), layout.height - TOP);
-    drawDigitColumn(ctx, layout.layers[L], {
+    this.labels = drawDigitColumn(ctx, layout.layers[L], { // (the boxes drawn: tests check they never collide)
       names: digits ? null : names,
       strong: isLit ? bd.prediction : null,
-      text: isLit ? (j) => fmtMath(a[j], 2) : null,
+      text: isLit ? (j) => [fmtMath(a[j], 2), fmtMath(a[j], 1)] : null, // (one digit where two do not fit: a phone)
       label: bd.label,
       mark: step.kind === "forward" ? "◂ label" : "◂ y = 1",
       markAt: 50,

@@ -68,7 +68,7 @@ export class Sidebar {
         ),
         el("div", { class: "segmented wide", role: "radiogroup", "aria-label": "Which example", "data-testid": "wt-sources" },
           source("easy", "Easy one", "A training image the network gets right with the lowest cost of a random sample: every nudge is tiny (press again for another)."),
-          source("hard", "Hard one", "The training image with the highest cost of a random sample of 500: the one with the most to learn (press again for another)."),
+          source("hard", "Hard one", "Of the training images a random sample of 500 gets wrong, the one with the largest gradient: the one the weights learn most from (the highest cost alone is often a confident mistake whose saturated neuron barely moves the weights). Press again for another."),
           source("mistake", "Mistake", "A training image the network gets wrong, at random (press again for another)."),
           source("training", "Shown", "The training image shown in the last frame of live training (a random one when the frame showed another kind)."),
           source("test", "Test image", "A random image from the test images (press again for another)."),
@@ -80,7 +80,7 @@ export class Sidebar {
       el(
         "section",
         { class: "group" },
-        el("div", { class: "wt-transport" }, this.backButton, this.nextButton),
+        el("div", { class: "wt-transport wt-nav", "data-testid": "wt-nav" }, this.backButton, this.nextButton),
         el("div", { class: "wt-transport" }, this.autoButton, this.speed),
         el("p", { class: "hint" }, el("kbd", { text: "←" }), " ", el("kbd", { text: "→" }), " step · ", el("kbd", { text: "space" }), " auto-play"),
       ),

@@ -2,6 +2,7 @@
 // choices each step starts with (which neuron, which weight). Layer numbers are the network view's:
 // 0 = the inputs (an image's pixels, a point's coordinates), 1 … L = the layers after weight matrices 0 … L−1.
 
+import { layerName } from "../lib/names.js";
 import { inputName } from "./tiles.js";
 
 /** Examples in the mini-batch table: the walkthrough's own choice (ten, as in the lectures' table). */
@@ -16,11 +17,7 @@ export const PHASES = [
   { n: 6, title: "The step", blurb: "w ← w − η · average" },
 ];
 
-export function layerName(l, L) {
-  if (l === 0) return "input";
-  if (l === L) return "output";
-  return L > 2 ? `hidden ${l}` : "hidden";
-}
+export { layerName }; // (lib/names.js: one name per layer in every view)
 
 /** The steps for a network of L weight matrices. `chain`: one neuron per layer (the lecture notes' simple
  * example), which first gets the whole chain of its last layer with a slider on w⁽ᴸ⁾ (see chain.js);
@@ -67,6 +64,23 @@ export function defaultSelection(bd) {
   for (let l = 1; l < L; l++) sel.push(argmaxAbs(bd.layers[l - 1].delta));
   sel.push(bd.label);
   return sel;
+}
+
+/**
+ * Is output j saturated for this example: wrong by a lot (|∂C₀/∂aⱼ| > 0.1) yet with almost no δⱼ (under a
+ * hundredth of it), because its activation's slope σ′(zⱼ) is ≈ 0? Then its own nudges are tiny:
+ * {j, z, a, y, sigmaPrime, dCda, delta, whole, other}, else null — `whole`: every output's δ is that small
+ * (the whole example barely moves anything), `other`: else the output with the largest |δ| {k, a, delta},
+ * which does the moving. (With cross-entropy δ = a − y: never.)
+ */
+export function saturatedOutput(bd, j) {
+  const out = bd.layers[bd.layers.length - 1];
+  const dCda = out.dC_da[j];
+  const delta = out.delta[j];
+  if (!(Math.abs(dCda) > 0.1 && Math.abs(delta) < 0.01 * Math.abs(dCda))) return null;
+  const k = argmaxAbs(out.delta);
+  const whole = Math.abs(out.delta[k]) < 1e-3;
+  return { j, z: out.z[j], a: out.a[j], y: bd.target[j], sigmaPrime: out.sigma_prime[j], dCda, delta, whole, other: whole || k === j ? null : { k, a: out.a[k], delta: out.delta[k] } };
 }
 
 /** The incoming weight k of neuron j (layer l) with the largest |a_k δ_j|: its biggest nudge. */

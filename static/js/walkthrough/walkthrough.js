@@ -647,7 +647,7 @@ export class Walkthrough {
     // a ranked pick says why it was picked (its index moves to the cost line, to keep three short lines)
     const r = ex.rank;
     const of = r && fmtGrouped(r.sample);
-    const title = !r ? short : ex.source === "hard" ? `Hardest of ${of}` : ex.source === "easy" ? `Easiest of ${of}` : `A mistake (${fmtGrouped(r.wrong)} in ${of})`;
+    const title = !r ? short : ex.source === "hard" ? `Biggest nudges of ${of}` : ex.source === "easy" ? `Easiest of ${of}` : `A mistake (${fmtGrouped(r.wrong)} in ${of})`;
     const cost = `${r ? `#${fmtGrouped(ex.index)} · ` : ""}C₀ = ${fmtMath(bd.cost, 4)}`;
     if (this.store.isScalar) {
       // the notes' simple example: one number in, one neuron out, target y = 1

@@ -1,7 +1,8 @@
 // Small numeric tables (textContent only), as in the walkthrough's panels. A cell is a Node, a string, or
-// {v, sig, signed, sign, nudge, title}; a column can be highlighted (the selected neuron) and headers can be
-// clickable.
+// {v, sig, signed, sign, nudge, arrow, title}; a column can be highlighted (the selected neuron) and headers
+// can be clickable.
 
+import { moveClass, signClass } from "../lib/colors.js";
 import { el } from "../lib/dom.js";
 import { num } from "./math-text.js";
 
@@ -10,13 +11,15 @@ function cellNode(c) {
   if (c instanceof Node || typeof c === "string") return c;
   if (typeof c === "number") return num(c);
   const node = num(c.v, c.sig ?? 3, { signed: !!c.signed });
-  // Colour is the value's own sign, everywhere (blue positive, orange negative); a gradient (`nudge`)
-  // also gets an arrow for the way the step moves its parameter: against it, ↑ when it is negative.
-  if (c.sign || c.nudge) node.classList.add(c.v > 0 ? "pos" : c.v < 0 ? "neg" : "zero");
+  // One colour rule (lib/colors.js): colour = which way it moves, blue ↑ up, orange ↓ down. A term that
+  // pushes (`sign`: w·a pushes z) has its own sign's colour; a gradient (`nudge`) the colour of the way
+  // gradient descent moves it — against its sign — and the arrow that says so (unless `arrow: false`).
+  if (c.sign) node.classList.add(signClass(c.v));
+  if (c.nudge) node.classList.add(moveClass(c.v));
   if (c.title) node.title = c.title;
-  if (c.nudge && c.v) {
+  if (c.nudge && c.v && c.arrow !== false) {
     const up = c.v < 0;
-    return el("span", { class: "nudged" }, node, el("span", { class: "arrow", title: up ? "Negative ∂C₀: gradient descent pushes this up." : "Positive ∂C₀: gradient descent pushes this down.", text: up ? "↑" : "↓" }));
+    return el("span", { class: "nudged" }, node, el("span", { class: "arrow", title: up ? "∂C₀/∂· < 0: gradient descent pushes it up (blue ↑)." : "∂C₀/∂· > 0: gradient descent pushes it down (orange ↓).", text: up ? "↑" : "↓" }));
   }
   return node;
 }
@@ -49,7 +52,8 @@ export function numTable(head, rows, { highlight = -1, mark = -1, onHead = null,
   return el("table", { class: `wt-table ${cls}`.trim(), "data-testid": testid }, el("thead", {}, thead), el("tbody", {}, ...body));
 }
 
-/** A horizontal bar for the size of one term against the largest (blue positive, orange negative). */
+/** A horizontal bar for the size of one term against the largest, in the colour `cls` (default: the
+ * value's own sign, blue positive, orange negative). */
 export function bar(value, max, cls = null) {
   const fill = el("span", { class: `bar ${cls || (value >= 0 ? "pos" : "neg")}` });
   fill.style.transform = `scaleX(${max ? Math.min(1, Math.abs(value) / max) : 0})`;
