@@ -128,7 +128,7 @@ def test_warmup_over_the_websocket_and_in_every_frame(test_client):
         assert hello["params"]["warmup"] is True and hello["params"]["steps_per_second"] == pace.START
         # the chance level the page colours test accuracy by: from the data, not a hard-coded 10%
         assert 0.1 < hello["state"]["chance_accuracy"] < 0.12  # MNIST: 11.2% of the images are ones
-        for bad, why in (({"warmup": "yes"}, "warmup"), ({"warmup": None}, "warmup"),
+        for bad, why in (({"warmup": "yes"}, "slow start must be true or false"), ({"warmup": None}, "slow start"),
                          ({"warmup": True, "steps_per_second": 5}, "not both")):
             ws.send_text(json.dumps({"type": "set_params", **bad}))
             answer = reply(ws)
