@@ -343,7 +343,6 @@ def test_issue6_bad_input_gets_clear_errors_and_changes_nothing(live_server):
         c.recv(), other.recv()
         for text, words in ISSUE6_BAD:
             assert len(text.encode()) <= 64 * 1024
-            time.sleep(0.02)  # pacing is the point: stay under the message rate limit (tested below)
             reply = c.command(text)
             assert reply["type"] == "error", text[:80]
             assert words in reply["message"], (text[:80], reply["message"])
