@@ -28,11 +28,16 @@ export function addPlaneInputLinks(batch, layout, store, mode) {
 
 /** The input nodes (x₁ and x₂ of the plane, or the simple example's x, as the dataset names them), with
  * the shown example's values. */
+/** The input nodes' names: the dataset's, else x (one input) or x₁, x₂. */
+export function inputLabels(names, n) {
+  return names && names.length === n ? names : n === 1 ? ["x"] : ["x₁", "x₂"];
+}
+
 export function drawPlaneInput(ctx, layout, shown, names = null) {
   const { input } = layout;
   const a0 = shown?.activations?.[0];
   const n = input.nodeYs.length;
-  const labels = names && names.length === n ? names : n === 1 ? ["x"] : ["x₁", "x₂"];
+  const labels = inputLabels(names, n);
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
   labels.forEach((name, k) => {

@@ -9,6 +9,7 @@ import { ACCENT, INK, NEG, POS, rgba } from "../lib/colors.js";
 import { fmtMath } from "../lib/format.js";
 import { drawDigitColumn } from "../network/labels.js";
 import { LinkBatch } from "../network/links.js";
+import { inputLabels } from "../network/plane-nodes.js";
 import { layerData } from "./steps.js";
 import { TileAtlas, gridOf } from "./tiles.js";
 
@@ -111,7 +112,7 @@ export class WalkthroughOverlay {
     const wishes = s.bd.input_dC_da.map((v) => -v);
     const max = Math.max(...wishes.map(Math.abs)) || 1;
     const n = input.nodeYs.length;
-    const labels = names && names.length === n ? names : n === 1 ? ["x"] : ["x₁", "x₂"];
+    const labels = inputLabels(names, n);
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     labels.forEach((name, k) => {
