@@ -79,6 +79,27 @@ def test_scrub_to_the_start_changes_the_maps_and_back_to_now(page, server):
     assert page.get_by_test_id("history-now").is_hidden()
 
 
+def test_the_with_history_note_follows_the_snapshots_while_the_panel_is_open(page, server):
+    """The note beside "with history" counts the snapshots a save would carry. It follows the list: a
+    snapshot recorded while the panel is open (here a learning-rate marker, then a step) shows in it."""
+    page.wait_for_function("window.__lab.scrubber.snapshots.length > 3")
+    page.locator("#checkpoints > summary").click()
+    count = page.evaluate("window.__lab.scrubber.snapshots.length")
+    note = page.get_by_test_id("ckpt-snapshots-size")
+    page.wait_for_function("(n) => document.querySelector('[data-testid=ckpt-snapshots-size]').textContent"
+                           ".startsWith(`(${n} snapshots`)", arg=count)
+    learning_rate = server.state()["learning_rate"]
+    page.evaluate("(lr) => window.__lab.send({type: 'set_params', learning_rate: lr}, 'lr')", learning_rate / 2)
+    page.get_by_test_id("step").click()
+    page.wait_for_function("(n) => window.__lab.scrubber.snapshots.length > n", arg=count, timeout=15000)
+    count = page.evaluate("window.__lab.scrubber.snapshots.length")
+    page.wait_for_function("(n) => document.querySelector('[data-testid=ckpt-snapshots-size]').textContent"
+                           ".startsWith(`(${n} snapshots`)", arg=count)
+    assert f"({count} snapshots" in note.inner_text()
+    page.evaluate("(lr) => window.__lab.send({type: 'set_params', learning_rate: lr}, 'lr')", learning_rate)
+    page.locator("#checkpoints > summary").click()
+
+
 def test_scrubbing_one_tab_leaves_another(page, browser, server):
     context, other = open_tab(browser, server.url)
     try:

@@ -89,7 +89,7 @@ def test_a_followers_page_lands_on_the_presenters_walkthrough_step(browser, serv
     try:
         t.wait_for_function("document.querySelector('[data-testid=cr-status]').textContent.includes('presenter')")
         t.get_by_test_id("play-pause").click()  # --flat-out: some hundreds of mini-batches in a moment
-        t.wait_for_function("Number(document.querySelector('[data-testid=iteration]').textContent) >= 300",
+        t.wait_for_function("Number(document.querySelector('[data-testid=iteration]').textContent.replace(/,/g, '')) >= 300",
                             timeout=90000)  # a worker at nice 10 yields to a busy machine
         s.get_by_test_id("cr-follow").click()
         s.wait_for_function("document.querySelector('[data-testid=cr-status]').textContent.includes('Following')")

@@ -110,6 +110,7 @@ const networkPanel = new NetworkPanel(store, networkView, () => {
 });
 const scrubber = new Scrubber({ root: $("history-bar"), store, networkView, chart, toasts });
 checkpoints.snapshotInfo = () => ({ count: scrubber.snapshots.length, sizes: store.sizes });
+scrubber.onList = () => checkpoints.details.open && checkpoints.showHistorySize();
 const walkthrough = new Walkthrough({ store, networkView, onExit: () => setMode("live"), send });
 const presentation = new Presentation({
   onChange(on) {

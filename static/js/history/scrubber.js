@@ -22,6 +22,7 @@ export class Scrubber {
     this.chart = chart;
     this.toasts = toasts;
     this.snapshots = [];
+    this.onList = null; // called with the list each time it changes
     this.cache = new Map(); // snapshot iteration → parsed snapshot
     this.current = null; // SnapshotStore shown, or null: live
     this.target = null; // the iteration asked for
@@ -127,6 +128,7 @@ export class Scrubber {
     this.snapshots = reply.snapshots || [];
     this.listedAt = performance.now();
     this.lastKey = "";
+    this.onList?.(this.snapshots);
     return this.snapshots;
   }
 
@@ -275,6 +277,7 @@ export class Scrubber {
       this.hello = this.store.helloCount;
       this.cache.clear();
       this.snapshots = []; // the old network's, until the new list comes
+      this.onList?.(this.snapshots);
       this.seq++; // a snapshot still on its way belongs to the old network
       if (this.current) this.backToNow();
       this.list().catch(() => null);
