@@ -118,7 +118,7 @@ def test_play_makes_the_counter_rise_and_the_curve_grow_and_pause_stops_it(page,
     first_points = page.evaluate("window.__lab.chart.length")
     wait_until(lambda: page.evaluate("window.__lab.chart.length") > first_points, 10, message="the cost curve to grow")
     assert page.get_by_test_id("play-pause").inner_text().strip().endswith("Pause")
-    wait_until(lambda: iteration(page) > start + 1000, 30, message="a stretch of training to show")
+    wait_until(lambda: iteration(page) > start + 300, 30, message="a stretch of training to show")
     animation_frames(page)
     shot(page, "02-training")
 

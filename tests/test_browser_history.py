@@ -31,7 +31,7 @@ HEAT_SUM = """() => {
 
 @pytest.fixture(scope="module")
 def server(chromium_path, tmp_path_factory):
-    srv = LiveServer(extra_args=["--checkpoint-dir", tmp_path_factory.mktemp("ckpt"), "--no-autosave"]).start()
+    srv = LiveServer(extra_args=["--checkpoint-dir", tmp_path_factory.mktemp("ckpt"), "--no-autosave", "--flat-out"]).start()
     yield srv
     srv.stop()
 

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(chromium_path, tmp_path_factory):
-    srv = LiveServer(extra_args=["--no-autosave", "--checkpoint-dir", tmp_path_factory.mktemp("ckpt")]).start()
+    srv = LiveServer(extra_args=["--no-autosave", "--flat-out", "--checkpoint-dir", tmp_path_factory.mktemp("ckpt")]).start()
     yield srv
     srv.stop()
 
