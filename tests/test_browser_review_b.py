@@ -328,6 +328,10 @@ def test_the_laptop_live_view_has_a_real_chart_and_no_cut_words(browser, server)
         start = server.state()["iteration"]
         page.evaluate("window.__lab.send({type: 'step', unit: 'epoch'}, 'transport')")
         page.wait_for_function(f"window.__lab.store.state.iteration >= {start + 3000}", timeout=60000)
+        # the epoch step ends before the next begins (a second `step epoch` sent while the first still runs
+        # joins it: training stopped at the first epoch's end and the wait for start + 9000 timed out)
+        wait_until(lambda: not server.state()["running"], 30, message="the first epoch step to end")
+        page.wait_for_function("window.__lab.store.state.running === false")
         page.get_by_test_id("learning-rate").fill("2")
         page.get_by_test_id("learning-rate").press("Enter")
         page.wait_for_function("window.__lab.store.markers.length > 0")
