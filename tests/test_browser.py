@@ -37,7 +37,9 @@ SEVEN = [[(0.22, 0.2), (0.78, 0.2), (0.5, 0.55), (0.38, 0.85)]]
 
 @pytest.fixture(scope="module")
 def server(chromium_path):
-    srv = LiveServer().start()
+    # flat out: the tests here need training under way, not the slow start (test_browser_lesson.py and
+    # test_first_minute.py test that pace; the play test waited ~20 s for 300 mini-batches of it)
+    srv = LiveServer(extra_args=["--flat-out"]).start()
     yield srv
     srv.stop()
 
