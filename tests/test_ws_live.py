@@ -355,13 +355,18 @@ def test_the_frame_after_a_pause_carries_the_first_layer(live_server):
         c.next(type="frame")
         session.play()
         c.next(lambda m: m["type"] == "frame" and m["state"]["running"])
-        gate = __import__("threading").Event()
-        session.worker.submit(lambda: gate.wait(5))  # the worker is busy: the pause below waits its turn
+        gate, opened = __import__("threading").Event(), []
+        session.worker.submit(lambda: opened.append(gate.wait(5)))  # the worker is busy: the pause below waits its turn
         session.pause()
         broadcaster._first_layer_tick = broadcaster._ticks + 10**6  # the regular cadence is not due
-        poll(lambda: broadcaster._ticks >= 3 + broadcaster._first_layer_tick - 10**6, what="ticks while blocked")
+        # a tick begins while the pause is still queued (its snapshot then waits behind the pause). Each tick
+        # waits for its snapshot, so the counter moves once while the worker is blocked: waiting for three
+        # ticks waited for the gate's 5 s timeout
+        ticks = broadcaster._ticks
+        poll(lambda: broadcaster._ticks > ticks, what="a tick while blocked")
         gate.set()
         paused = c.next(lambda m: m["type"] == "frame" and not m["state"]["running"])
+    assert opened == [True]  # the gate was opened, not timed out: that tick began while the pause was queued
     assert paused["has_first_layer"] and "W0" in paused["_arrays"]
 
 
