@@ -15,7 +15,9 @@ import time
 
 import pytest
 
-from browser_helpers import CHROMIUM_ARGS, LiveServer, open_tab, require_browser, settle_page, shot, wait_until
+from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
+    LiveServer, browser, chromium_path, open_tab, settle_page, shot, wait_until,
+)
 from test_browser_walkthrough import api, number
 
 pytestmark = pytest.mark.browser
@@ -24,22 +26,10 @@ ZERO = re.compile(r"^[+−-]?0(\.0*)?$")  # "0", "+0.00", "−0.0": a value show
 
 
 @pytest.fixture(scope="module")
-def server():
-    chromium = require_browser()
+def server(chromium_path):
     srv = LiveServer().start()
-    srv.chromium = chromium
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=server.chromium, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

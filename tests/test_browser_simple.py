@@ -16,7 +16,9 @@ import json
 
 import pytest
 
-from browser_helpers import ARTIFACTS, CHROMIUM_ARGS, LiveServer, open_tab, require_browser, settle_page, shot, wait_until
+from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
+    ARTIFACTS, LiveServer, browser, chromium_path, open_tab, settle_page, shot, wait_until,
+)
 from test_browser_screens import AXE, SIZES, visible_text_sizes
 from test_browser_walkthrough import api, number
 
@@ -28,22 +30,10 @@ CHAIN_SHOWN = "document.querySelector('[data-testid=chain-plot]')?.dataset.point
 
 
 @pytest.fixture(scope="module")
-def server():
-    chromium = require_browser()
+def server(chromium_path):
     srv = LiveServer(extra_args=["--no-autosave"]).start()
-    srv.chromium = chromium
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=server.chromium, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,29 +9,25 @@ import struct
 import pytest
 from websockets.sync.client import connect
 
-from browser_helpers import LiveServer, ensure_paused, open_tab, require_browser, shot, wait_until, CHROMIUM_ARGS
+from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
+    LiveServer, browser, chromium_path, ensure_paused, open_tab, shot, wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server():
-    chromium = require_browser()
+def server(chromium_path):
     srv = LiveServer(extra_args=["--no-autosave"]).start()
-    srv.chromium = chromium
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=server.chromium, args=CHROMIUM_ARGS)
-        _, pg = open_tab(browser, server.url, 1440, 900)
-        yield pg
-        browser.close()
+def page(browser, server):
+    context, pg = open_tab(browser, server.url, 1440, 900)
+    yield pg
+    context.close()
 
 
 def command(server, message: dict) -> dict:

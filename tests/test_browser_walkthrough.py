@@ -13,14 +13,14 @@ import urllib.request
 
 import pytest
 
-from browser_helpers import (
+from browser_helpers import (  # noqa: F401 (chromium_path, browser: fixtures)
     open_tab,
-    CHROMIUM_ARGS,
     LiveServer,
     animation_frames,
+    browser,
+    chromium_path,
     draw_strokes,
     iteration,
-    require_browser,
     settle_page,
     shot,
     wait_until,
@@ -62,24 +62,18 @@ def api(server: LiveServer, path: str, body=None):
 
 
 @pytest.fixture(scope="module")
-def server():
-    chromium = require_browser()
+def server(chromium_path):
     srv = LiveServer().start()
-    srv.chromium = chromium
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def page(browser, server):
     """One tab at 1440×900 for the whole file; ``page.problems`` collects console and page errors."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=server.chromium, args=CHROMIUM_ARGS)
-        context, pg = open_tab(browser, server.url)
-        yield pg
-        browser.close()
+    context, pg = open_tab(browser, server.url)
+    yield pg
+    context.close()
 
 
 def wt(page, expr: str):
