@@ -244,6 +244,8 @@ def test_the_notes_letters_and_one_name_for_each_layer_in_every_view(laptop, ser
     page.evaluate("window.__lab.send({type: 'step', unit: 'epoch'}, 'transport')")
     page.wait_for_function("window.__lab.store.gradNorms && window.__lab.store.gradNorms.length > 0 && window.__lab.store.gradNorms.every((g) => g.w != null)", timeout=30000)
     page.locator("#show-gradients").click()
+    # (the legend's span is made empty when the view switches; the animation loop writes it on its next frame)
+    page.wait_for_function("(document.querySelector('.legend-item.norms')?.textContent || '') !== ''")
     norms = page.locator(".legend-item.norms").inner_text()
     assert "W⁽¹⁾" in norms and "W0" not in norms, norms
     page.locator("#show-weights").click()
