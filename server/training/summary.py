@@ -64,6 +64,8 @@ def fits(shown, sizes: list, neurons: int) -> bool:
 
 def take(a: np.ndarray, rows, cols=None) -> np.ndarray:
     """A C-order float32 copy of ``a[rows][:, cols]`` (None = all)."""
+    if rows is not None and cols is not None and a.ndim == 2:
+        return np.ascontiguousarray(a[np.ix_(rows, cols)], dtype=np.float32)  # one copy, of the block only
     if cols is not None:
         a = a[:, cols] if a.ndim == 2 else a[cols]
     if rows is not None:

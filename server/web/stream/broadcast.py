@@ -146,6 +146,9 @@ class Broadcaster:
             raise ValueError(f"the viewers' byte budget must be from {MIN_BUDGET} to the limit ({max_viewer_bytes}) "
                              "bytes/s")
         self.session = session
+        # A session in this process: its worker only takes the snapshot, and a thread of the web process
+        # packs it, while training goes on (in classroom mode the session's own process packs it).
+        self.local = isinstance(session, TrainingSession)
         self.interval = 1.0 / frame_rate
         self.budget = budget or SendBudget(max_sends_per_second)
         self.stall_limit = stall_limit
@@ -207,6 +210,8 @@ class Broadcaster:
             self._refresh = False
             try:
                 result = await asyncio.wrap_future(self.session.read(frames.tick, self.session, request))
+                if result.taken is not None:  # packed here, off the training thread
+                    result.prep = await asyncio.to_thread(frames.pack_tick, result.taken, request)
             except Exception as e:  # never let one bad snapshot end the stream
                 if self.session_lost(e):
                     continue
@@ -266,6 +271,7 @@ class Broadcaster:
             viewers_version=min(v.version for v in viewers),
             refresh=self._refresh or must_refresh,
             events_from=max(self.events[-1]["seq"] if self.events else 0, min(v.event_seq for v in ready)),
+            pack=not self.local,
         )
 
     def _parts_outdated(self, neurons: int) -> bool:

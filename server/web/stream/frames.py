@@ -193,33 +193,44 @@ class TickRequest:
     viewers_version: int = -1  # the oldest version a viewer has seen
     refresh: bool = False  # a snapshot even if nothing changed (weight parts still to send)
     events_from: int = 0  # the events after this number are wanted
+    pack: bool = True  # pack the snapshot where it is taken (False: hand it over raw, see Tick.taken)
 
 
 @dataclass
 class Tick:
-    prep: Prepared | None  # None: nothing changed since the last frame
+    prep: Prepared | None  # None: nothing changed since the last frame (or ``taken`` holds it, unpacked)
     events: list = field(default_factory=list)
+    taken: Snapshot | None = None  # with ``TickRequest.pack`` False: the snapshot, for ``pack_tick``
 
 
 def tick(session: TrainingSession, req: TickRequest) -> Tick:
     """Runs on the session's worker, between two mini-batches: the events since, and (when something
-    changed, or a refresh is asked) its snapshot, prepared."""
+    changed, or a refresh is asked) its snapshot, prepared (or, with ``req.pack`` False, only taken: the
+    caller packs it with ``pack_tick`` in another thread, and the training thread is back to training
+    sooner)."""
     events = session.events_since(req.events_from)
     if session.version == req.last_version and req.viewers_version >= session.version and not req.refresh:
         return Tick(None, events)
-    return Tick(prepare_tick(session, req), events)
+    snap = take_tick(session, req)
+    if not req.pack:
+        return Tick(None, events, snap)
+    return Tick(pack_tick(snap, req), events)
 
 
-def prepare_tick(session: TrainingSession, req: TickRequest) -> Prepared:
-    """Run on the session's worker, between two mini-batches: its snapshot, prepared. The first layer also
-    goes in every full frame while training is paused, stepped or slow (each of those may be the one the
-    user studies): decided here, where every command queued before this frame (a pause, a new speed) is
+def take_tick(session: TrainingSession, req: TickRequest) -> Snapshot:
+    """Run on the session's worker, between two mini-batches: its snapshot. The first layer also goes in
+    every full frame while training is paused, stepped or slow (each of those may be the one the user
+    studies): decided here, where every command queued before this frame (a pause, a new speed) is
     applied."""
     speed = session.steps_per_second
     slow = speed is not None and speed <= SLOW_ENOUGH_FOR_EVERY_FIRST_LAYER
     first = req.full and (req.first_layer_cadence or not session.running or slow)
     detail = Detail(full=req.full, neurons=req.neurons, blocks=req.blocks, shown=req.shown)
-    snap = session.snapshot(req.costs_from, first, req.acc_from, req.markers_from, detail)
+    return session.snapshot(req.costs_from, first, req.acc_from, req.markers_from, detail)
+
+
+def pack_tick(snap: Snapshot, req: TickRequest) -> Prepared:
+    """A tick's snapshot, prepared as ``req`` asked (any thread: the snapshot is a copy)."""
     return prepare(snap, full=req.full, summary=req.neurons is not None, neurons=req.neurons)
 
 
