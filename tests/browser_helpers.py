@@ -269,46 +269,12 @@ def chromium_path():
     return require_browser()
 
 
-class SharedChromium:
-    """One Playwright and one headless Chromium for the whole run, launched when a module first asks (each
-    launch cost ~0.7 s a module on the 2-core machine), and again if it has gone away."""
-
-    def __init__(self):
-        self._playwright_cm = None
-        self._playwright = None
-        self._browser = None
-
-    def get(self, chromium_path: str):
-        if self._browser is None or not self._browser.is_connected():
-            if self._playwright is None:
-                from playwright.sync_api import sync_playwright
-
-                self._playwright_cm = sync_playwright()
-                self._playwright = self._playwright_cm.__enter__()
-            self._browser = self._playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        return self._browser
-
-    def close(self) -> None:
-        if self._browser is not None and self._browser.is_connected():
-            self._browser.close()
-        if self._playwright_cm is not None:
-            self._playwright_cm.__exit__(None, None, None)
-        self._browser = self._playwright = self._playwright_cm = None
-
-
-@pytest.fixture(scope="session")
-def shared_chromium():
-    """The run's SharedChromium (registered for every module by tests/conftest.py)."""
-    shared = SharedChromium()
-    yield shared
-    shared.close()
-
-
 @pytest.fixture(scope="module")
-def browser(chromium_path, shared_chromium):
-    """The headless Chromium, driven by Playwright: the run's one, with the module's own contexts (tabs),
-    every one of which is closed when the module ends (none keeps a page, or its websocket, alive)."""
-    b = shared_chromium.get(chromium_path)
-    yield b
-    for context in list(b.contexts):
-        context.close()
+def browser(chromium_path):
+    """One headless Chromium for the module, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -16,8 +16,6 @@ import pytest
 
 from server.engine.data import FILES, load_dataset
 
-from browser_helpers import shared_chromium  # noqa: F401 (a fixture: one Chromium for the run's browser modules)
-
 
 @pytest.fixture(scope="session", autouse=True)
 def private_data_home(tmp_path_factory):
