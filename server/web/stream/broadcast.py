@@ -4,8 +4,9 @@ One loop ticks at the frame rate (on a fixed schedule, so time spent working doe
 with many viewers, more slowly: see ``MAX_SENDS_PER_SECOND``).
 On each tick it asks the session's worker (``frames.tick``, one module-level call, so that it runs where
 the session lives: in classroom mode, the session's worker process) for the events since and, when
-something changed, a snapshot taken between two mini-batches with the arrays every frame shares already
-packed, as bytes: the ``full`` frame when a viewer streams every weight, the ``summary`` stream's core
+something changed, a snapshot taken between two mini-batches, and has the arrays every frame shares
+packed as bytes (by a thread of this process for a session that lives here, so that the training thread
+only copies; by the session's own process in classroom mode): the ``full`` frame when a viewer streams every weight, the ``summary`` stream's core
 (and, when a viewer's budget has room for weights, fresh weight parts) when one streams what the view
 draws. Then it wakes every viewer. Each viewer sends the newest prepared frame when it is ready for one: a viewer whose link is
 backed up simply skips the frames it had no time for (``budget.py``), and one that takes nothing for
