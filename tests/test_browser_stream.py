@@ -139,6 +139,13 @@ def test_the_biggest_network_streams_draws_and_reads_exactly(browser, server):
             page.locator("#network-view").scroll_into_view_if_needed()
             shot(page, f"17-biggest-{width}x{height}")
             assert ink(page, "#network-view") > 5000, (width, height)
+            # six columns on a phone: each caption is shortened or left out, never drawn over its neighbour's
+            boxes = page.evaluate("window.__lab.networkView.captionBoxes")
+            assert len(boxes) >= 6, boxes
+            for row in (0, 1):
+                line = sorted((b for b in boxes if b["row"] == row), key=lambda b: b["x"])
+                for a, b in zip(line, line[1:]):
+                    assert a["x"] + a["w"] <= b["x"] + 0.5, (width, a, b)
         ensure_paused(page, server)
         assert page.problems == []
     finally:

@@ -23,6 +23,7 @@ export function drawCaptions(ctx, layout, store, width) {
     columns.push({ x, titles, subs: [`${count} · ${act}`, count, layer.subset ? `${layer.k}/${layer.n}` : `${layer.n}`] });
   }
   ctx.textAlign = "center";
+  const boxes = []; // {row: 0 title | 1 count, text, x, w}: what was drawn, for tests
   columns.forEach((c, i) => {
     // Room for this caption: up to halfway to each neighbour, and never past the canvas edges.
     const left = i > 0 ? (c.x - columns[i - 1].x) / 2 : c.x;
@@ -30,16 +31,26 @@ export function drawCaptions(ctx, layout, store, width) {
     const room = 2 * Math.min(left, right) - 6;
     ctx.font = `600 12px ${FONT}`;
     ctx.fillStyle = rgba(INK, 0.9);
-    const title = c.titles.find((t) => ctx.measureText(t).width <= room) ?? c.titles[c.titles.length - 1];
-    const tw = ctx.measureText(title).width;
-    ctx.fillText(title, Math.max(c.x, tw / 2 + 2), 15);
+    // the longest way of writing it that fits; when none does, none is drawn (never over a neighbour's)
+    const title = c.titles.find((t) => ctx.measureText(t).width <= room);
+    if (title) {
+      const tw = ctx.measureText(title).width;
+      const tx = Math.max(c.x, tw / 2 + 2);
+      ctx.fillText(title, tx, 15);
+      boxes.push({ row: 0, text: title, x: tx - tw / 2, w: tw });
+    }
     ctx.font = `11px ${FONT}`;
-    const sub = c.subs.find((t) => ctx.measureText(t).width <= room) ?? c.subs[c.subs.length - 1];
-    const sw = ctx.measureText(sub).width;
-    ctx.fillStyle = rgba(INK, 0.6);
-    ctx.fillText(sub, Math.min(Math.max(c.x, sw / 2 + 2), width - sw / 2 - 2), 30);
+    const sub = c.subs.find((t) => ctx.measureText(t).width <= room);
+    if (sub) {
+      const sw = ctx.measureText(sub).width;
+      const sx = Math.min(Math.max(c.x, sw / 2 + 2), width - sw / 2 - 2);
+      ctx.fillStyle = rgba(INK, 0.6);
+      ctx.fillText(sub, sx, 30);
+      boxes.push({ row: 1, text: sub, x: sx - sw / 2, w: sw });
+    }
   });
   ctx.textAlign = "left";
+  return boxes;
 }
 
 /** The box a text drawn at (x, y) with textBaseline "middle" takes: its ink's height is about 0.75 em. */

@@ -201,7 +201,7 @@ export class NetworkView {
 
     const plane = layout.plane ? this.planeMaps : null;
     this.enlarged = null; // where a hovered neuron's enlarged maps are drawn (the tooltip keeps off them)
-    drawCaptions(ctx, layout, this.store, W);
+    this.captionBoxes = drawCaptions(ctx, layout, this.store, W);
     // Connections: all of them (the hidden layers' behind, drawBack), dimmed when a neuron is in focus;
     // then the focused neuron's own.
     const dim = focus ? 0.35 : 1;
