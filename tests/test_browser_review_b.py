@@ -188,7 +188,11 @@ def test_the_hard_one_has_big_nudges_and_a_saturated_mistake_says_why_it_barely_
     assert rank["gradient_norm"] > 10 * rank["median_gradient_norm"], rank
     assert page.get_by_test_id("wt-example-title").inner_text().startswith("Biggest nudges of")
     go_kind(page, "output")
-    assert page.get_by_test_id("wt-saturated").count() == 0  # it learns: nothing to explain
+    # it learns: the example as a whole is never "saturated". (The hard one comes from a random sample, so
+    # the output shown may be a saturated one of it, and then the note says which other output moves.)
+    hard_note = page.get_by_test_id("wt-saturated")
+    if hard_note.count():
+        assert "It barely learns" not in hard_note.inner_text() and "comes from output" in hard_note.inner_text()
 
     _, net, _ = trained_checkpoint
     ex = saturated_mistake(net, server_data)
