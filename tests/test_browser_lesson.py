@@ -123,7 +123,10 @@ def test_accuracy_colours_say_chance_worse_and_good(page):
 @pytest.fixture(scope="module")
 def trained(page, server):
     """The same session trained flat out to more than 90% test accuracy, paused."""
-    if page.get_by_test_id("pace-flat").is_enabled():
+    if server.state()["steps_per_second"] is not None:
+        # (the button is enabled once the page has heard of the pace the last test left: wait for that,
+        # rather than read a button that may still show the flat-out pace from before)
+        page.wait_for_function("!document.getElementById('pace-flat').disabled")
         page.get_by_test_id("pace-flat").click()
     wait_until(lambda: server.state()["steps_per_second"] is None, 10, message="flat out")
     page.evaluate("window.__lab.send({type: 'play'}, 'transport')")  # commands, not the toggle: whatever it was
