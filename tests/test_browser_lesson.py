@@ -120,6 +120,22 @@ def test_accuracy_colours_say_chance_worse_and_good(page):
     assert meaning == ["chance", "chance", "worse", "good", "good"]
 
 
+def test_a_saturated_output_that_is_still_the_examples_biggest_mover_gets_no_saturation_note(page):
+    """saturatedOutput: output j with |δⱼ| < 1% of |∂C₀/∂aⱼ| but the largest |δ| of all outputs (and not
+    tiny) is what this example moves most, so there is nothing to explain; the output step's note used to
+    name "the other output that moves" and found none (a TypeError in a busy-core run on the plane)."""
+    got = page.evaluate("""async () => {
+        const { saturatedOutput } = await import('/static/js/walkthrough/steps.js');
+        const bd = (delta, dC_da) => ({ target: [1, 0, 0], layers: [{ z: [-6, 1, 1], a: [0.01, 0.2, 0.2],
+            sigma_prime: [0.005, 0.2, 0.2], dC_da, delta }] });
+        const mover = saturatedOutput(bd([-0.0099, 0.002, -0.003], [-1.98, 0.4, 0.4]), 0);
+        const other = saturatedOutput(bd([-0.0099, 0.08, -0.003], [-1.98, 0.4, 0.4]), 0);
+        const whole = saturatedOutput(bd([-0.0009, 0.0002, -0.0003], [-1.98, 0.4, 0.4]), 0);
+        return [mover, other && other.other.k, whole && whole.whole];
+    }""")
+    assert got == [None, 1, True]
+
+
 @pytest.fixture(scope="module")
 def trained(page, server):
     """The same session trained flat out to more than 90% test accuracy, paused."""

@@ -80,6 +80,7 @@ export function saturatedOutput(bd, j) {
   if (!(Math.abs(dCda) > 0.1 && Math.abs(delta) < 0.01 * Math.abs(dCda))) return null;
   const k = argmaxAbs(out.delta);
   const whole = Math.abs(out.delta[k]) < 1e-3;
+  if (!whole && k === j) return null; // still what this example moves most: nothing to explain
   return { j, z: out.z[j], a: out.a[j], y: bd.target[j], sigmaPrime: out.sigma_prime[j], dCda, delta, whole, other: whole || k === j ? null : { k, a: out.a[k], delta: out.delta[k] } };
 }
 
